@@ -1,0 +1,88 @@
+// The call layer of rpcnet's wire, version 1 (docs/PROTOCOL.md): the CALL
+// frame that opens a call, DATA frames that carry payloads, and the STATUS
+// frame that ends a reply. Encoding and decoding only; a core without I/O.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <rpcnet/transport/byte_buffer.hpp>
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet::wire {
+
+/// Version of the call layer this code speaks.
+inline constexpr uint8_t protocol_version = 1;
+
+/// Longest method name on the wire.
+inline constexpr size_t max_method_size = 255;
+
+/// Longest error message sent in a STATUS frame; longer ones are cut.
+inline constexpr size_t max_status_message = 4096;
+
+/// First byte of every non-empty frame.
+enum class frame_type : uint8_t {
+  call = 0x01,
+  data = 0x02,
+  status = 0x03,
+};
+
+/// How the call's frames flow.
+enum class call_kind : uint8_t {
+  unary = 1,
+  bidi_streaming = 2,
+  server_streaming = 3,
+  client_streaming = 4,
+};
+
+/// Opens a call: which method, which request, how long the caller waits.
+struct call_header {
+  call_kind kind = call_kind::unary;
+  uint64_t request_id = 0;
+  /// Milliseconds the caller waits for the reply; 0 = no deadline.
+  uint32_t timeout_ms = 0;
+  std::string method;
+};
+
+/// Ends a reply: ok (code 0) or an rpcnet::error with a message.
+struct status {
+  uint8_t code = 0;
+  uint64_t request_id = 0;
+  std::string message;
+
+  bool ok() const noexcept {
+    return code == 0;
+  }
+};
+
+/// A decoded frame payload.
+using frame = std::variant<call_header, byte_buffer /* DATA body */, status>;
+
+/// Frame payloads (without the length prefix).
+byte_buffer encode_call(const call_header& hdr);
+byte_buffer encode_data(const byte_buffer& body);
+byte_buffer encode_status(const status& st);
+
+/// Appends complete frames, length prefix included, to `out`.
+void append_call(byte_buffer& out, const call_header& hdr);
+void append_data(byte_buffer& out, const byte_buffer& body);
+void append_status(byte_buffer& out, const status& st);
+
+/// Decodes one frame payload; the error string says what is malformed.
+struct decode_result {
+  std::optional<frame> value;
+  std::string error;
+};
+decode_result decode(const byte_buffer& payload);
+
+/// A status frame for a caf::error (rpcnet errors keep their code and
+/// message; any other error becomes `remote` with its text).
+status status_from_error(const caf::error& err, uint64_t request_id);
+
+/// The caf::error a non-ok status stands for.
+caf::error error_from_status(const status& st);
+
+} // namespace rpcnet::wire

@@ -1,0 +1,42 @@
+// The client side of one QUIC connection as a typed actor: each call gets a
+// request id and a fresh stream; replies are matched to their callers by
+// that id, and each call's deadline is enforced here. Actors call it
+// directly; rpc_client wraps it for plain C++ code.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/timespan.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <rpcnet/actors/atoms.hpp>
+#include <rpcnet/actors/rpc_config.hpp>
+#include <rpcnet/transport/endpoint.hpp>
+
+namespace rpcnet {
+
+/// What a client connection actor accepts. Callers use the first three;
+/// the rest come from the transport and from the actor's own timers.
+using rpc_client_actor = caf::typed_actor<
+  /// A call with the configured timeout.
+  caf::replies_to<call_atom, std::string, byte_buffer>::with<byte_buffer>,
+  /// A call with its own timeout.
+  caf::replies_to<call_atom, std::string, byte_buffer, caf::timespan>::with<byte_buffer>,
+  /// Answers true once the handshake completed, or the connection's error.
+  caf::replies_to<connect_atom>::with<bool>,
+  /// Closes the connection; calls in flight fail with `cancelled`.
+  caf::reacts_to<close_atom>,
+  caf::reacts_to<timeout_atom, uint64_t>,
+  caf::reacts_to<connection_ready>,
+  caf::reacts_to<connection_batch>,
+  caf::reacts_to<connection_closed>>;
+
+/// Spawns a client connection actor that connects through `ep` to `remote`.
+rpc_client_actor spawn_client_connection(caf::actor_system& sys,
+                                         std::shared_ptr<endpoint> ep,
+                                         socket_address remote, rpc_config cfg);
+
+} // namespace rpcnet

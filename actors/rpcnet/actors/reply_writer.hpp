@@ -1,0 +1,30 @@
+// Encodes the reply of a unary call and hands it to the transport: DATA +
+// STATUS(ok) + end frame, or STATUS(error) + end frame. Shared by every
+// path that answers a call (handler actors, service actors, protocol
+// errors) so the reply's shape is decided in one place.
+#pragma once
+
+#include <memory>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <rpcnet/transport/endpoint.hpp>
+
+namespace rpcnet {
+
+/// Where a reply goes: one stream of one connection.
+struct reply_target {
+  std::shared_ptr<endpoint> ep;
+  connection_id conn = 0;
+  int64_t stream_id = -1;
+  uint64_t request_id = 0;
+
+  /// Sends the handler's result (bytes or error) and ends the stream.
+  void send(caf::expected<byte_buffer> result) const;
+
+  /// Sends an error status and ends the stream.
+  void send_error(const caf::error& err) const;
+};
+
+} // namespace rpcnet

@@ -1,0 +1,57 @@
+// An rpcnet client for plain C++ code: connect, then call methods by name.
+// Copies share one connection; calls from many threads run in parallel on
+// it, each on its own QUIC stream.
+//
+//   auto client = rpcnet::rpc_client::connect(sys, "127.0.0.1:8080", cfg);
+//   auto reply = client->call("add", request);   // caf::expected<byte_buffer>
+//
+// Actors use actor() and request (call_atom, method, bytes[, timeout]).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include <rpcnet/actors/client_connection.hpp>
+#include <rpcnet/actors/rpc_config.hpp>
+
+namespace rpcnet {
+
+class rpc_client {
+public:
+  /// Connects to `server_address` ("host:port") and waits for the
+  /// handshake. Fails with `tls` when the server's certificate does not
+  /// verify, `connection` when nobody answers, `config` for bad settings.
+  static caf::expected<rpc_client> connect(caf::actor_system& sys,
+                                           const std::string& server_address,
+                                           rpc_config cfg);
+
+  /// Calls `method` with the configured timeout (default 30 s).
+  caf::expected<byte_buffer> call(const std::string& method, byte_buffer request) const;
+
+  /// Calls `method`, failing with `timeout` after `timeout`.
+  caf::expected<byte_buffer> call(const std::string& method, byte_buffer request,
+                                  std::chrono::milliseconds timeout) const;
+
+  /// The connection's actor, for callers that are actors themselves.
+  const rpc_client_actor& actor() const noexcept;
+
+  /// The local UDP address the client sends from.
+  const socket_address& local_address() const noexcept;
+
+  /// Closes the connection; later calls fail with `connection`.
+  void close();
+
+  class impl;
+
+private:
+  explicit rpc_client(std::shared_ptr<impl> ptr) : impl_(std::move(ptr)) {
+  }
+
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace rpcnet

@@ -1,0 +1,88 @@
+// An rpcnet server: register unary handlers by method name (functions or
+// service actors), bind, start, and stop gracefully.
+//
+//   rpcnet::rpc_server server{sys, cfg};
+//   server.register_unary("add", [](rpcnet::byte_buffer req) { ... });
+//   auto addr = server.bind();   // port 0 picks a free port
+//   server.start();
+//   ...
+//   server.stop(std::chrono::seconds{5});
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include <rpcnet/actors/rpc_config.hpp>
+#include <rpcnet/actors/unary_handler.hpp>
+#include <rpcnet/transport/endpoint.hpp>
+#include <rpcnet/transport/socket_address.hpp>
+
+namespace rpcnet {
+
+struct server_state;
+
+class rpc_server {
+public:
+  // -- constructors, destructors ----------------------------------------------
+
+  rpc_server(caf::actor_system& sys, rpc_config cfg);
+
+  rpc_server(const rpc_server&) = delete;
+  rpc_server& operator=(const rpc_server&) = delete;
+
+  /// Stops without a grace period if still running.
+  ~rpc_server();
+
+  // -- handlers ---------------------------------------------------------------
+
+  /// Registers `handler` for `method`, replacing any earlier handler. May be
+  /// called at any time; calls already dispatched keep their handler.
+  void register_unary(std::string method, unary_handler handler);
+
+  /// Routes `method` to a service actor.
+  void register_actor(std::string method, service_actor service);
+
+  // -- lifecycle --------------------------------------------------------------
+
+  /// Binds the UDP socket and loads the certificate; returns the bound
+  /// address (the real port when the configuration says port 0).
+  caf::expected<socket_address> bind();
+
+  /// Starts accepting connections (binds first if needed).
+  caf::error start();
+
+  /// Stops accepting, lets calls in flight finish for up to `grace`, then
+  /// closes every connection. Idempotent.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds{5});
+
+  // -- properties -------------------------------------------------------------
+
+  /// The bound address, once bind() succeeded.
+  std::optional<socket_address> socket_addr() const;
+
+  /// Calls handed to handlers and not yet answered.
+  size_t in_flight() const;
+
+  /// Malformed calls answered with a protocol error.
+  uint64_t protocol_errors() const;
+
+  /// The transport's counters (datagrams, handshakes, framing errors).
+  transport_stats transport() const;
+
+  const rpc_config& config() const noexcept {
+    return cfg_;
+  }
+
+private:
+  caf::actor_system& sys_;
+  rpc_config cfg_;
+  std::shared_ptr<server_state> state_;
+  std::shared_ptr<endpoint> ep_;
+};
+
+} // namespace rpcnet

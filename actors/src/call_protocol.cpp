@@ -1,0 +1,195 @@
+#include <rpcnet/actors/call_protocol.hpp>
+
+#include <rpcnet/transport/frame_codec.hpp>
+
+namespace rpcnet::wire {
+
+namespace {
+
+void put_u16(byte_buffer& out, uint16_t x) {
+  out.push_back(static_cast<uint8_t>(x));
+  out.push_back(static_cast<uint8_t>(x >> 8));
+}
+
+void put_u32(byte_buffer& out, uint32_t x) {
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<uint8_t>(x >> (8 * i)));
+}
+
+void put_u64(byte_buffer& out, uint64_t x) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<uint8_t>(x >> (8 * i)));
+}
+
+/// Reads little-endian integers from a frame, remembering if it ran short.
+class reader {
+public:
+  explicit reader(const byte_buffer& buf) : buf_(buf) {
+  }
+
+  template <class T>
+  T get() {
+    T x = 0;
+    if (pos_ + sizeof(T) > buf_.size()) {
+      short_ = true;
+      return x;
+    }
+    for (size_t i = 0; i < sizeof(T); ++i)
+      x |= static_cast<T>(static_cast<T>(buf_[pos_ + i]) << (8 * i));
+    pos_ += sizeof(T);
+    return x;
+  }
+
+  std::string get_string(size_t n) {
+    if (pos_ + n > buf_.size()) {
+      short_ = true;
+      return {};
+    }
+    std::string s(reinterpret_cast<const char*>(buf_.data()) + pos_, n);
+    pos_ += n;
+    return s;
+  }
+
+  std::string rest() {
+    return get_string(buf_.size() - pos_);
+  }
+
+  bool short_read() const {
+    return short_;
+  }
+  bool at_end() const {
+    return pos_ == buf_.size();
+  }
+
+private:
+  const byte_buffer& buf_;
+  size_t pos_ = 0;
+  bool short_ = false;
+};
+
+void append_framed(byte_buffer& out, const byte_buffer& payload) {
+  frame_encoder::append(out, payload);
+}
+
+} // namespace
+
+byte_buffer encode_call(const call_header& hdr) {
+  byte_buffer out;
+  out.reserve(18 + hdr.method.size());
+  out.push_back(static_cast<uint8_t>(frame_type::call));
+  out.push_back(protocol_version);
+  out.push_back(static_cast<uint8_t>(hdr.kind));
+  out.push_back(0); // reserved
+  put_u64(out, hdr.request_id);
+  put_u32(out, hdr.timeout_ms);
+  put_u16(out, static_cast<uint16_t>(hdr.method.size()));
+  out.insert(out.end(), hdr.method.begin(), hdr.method.end());
+  return out;
+}
+
+byte_buffer encode_data(const byte_buffer& body) {
+  byte_buffer out;
+  out.reserve(1 + body.size());
+  out.push_back(static_cast<uint8_t>(frame_type::data));
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+byte_buffer encode_status(const status& st) {
+  byte_buffer out;
+  auto n = std::min(st.message.size(), max_status_message);
+  out.reserve(10 + n);
+  out.push_back(static_cast<uint8_t>(frame_type::status));
+  out.push_back(st.code);
+  put_u64(out, st.request_id);
+  out.insert(out.end(), st.message.begin(), st.message.begin() + static_cast<ptrdiff_t>(n));
+  return out;
+}
+
+void append_call(byte_buffer& out, const call_header& hdr) {
+  append_framed(out, encode_call(hdr));
+}
+
+void append_data(byte_buffer& out, const byte_buffer& body) {
+  // Built in place: payloads can be large, so copy them once.
+  auto pos = out.size();
+  out.resize(pos + frame_encoder::header_size + 1 + body.size());
+  frame_encoder::write_header(out.data() + pos, static_cast<uint32_t>(1 + body.size()));
+  out[pos + frame_encoder::header_size] = static_cast<uint8_t>(frame_type::data);
+  std::copy(body.begin(), body.end(),
+            out.begin() + static_cast<ptrdiff_t>(pos + frame_encoder::header_size + 1));
+}
+
+void append_status(byte_buffer& out, const status& st) {
+  append_framed(out, encode_status(st));
+}
+
+decode_result decode(const byte_buffer& payload) {
+  if (payload.empty())
+    return {std::nullopt, "empty frame where a typed frame was expected"};
+  reader in{payload};
+  auto type = in.get<uint8_t>();
+  switch (static_cast<frame_type>(type)) {
+    case frame_type::call: {
+      call_header hdr;
+      auto version = in.get<uint8_t>();
+      auto kind = in.get<uint8_t>();
+      in.get<uint8_t>(); // reserved
+      hdr.request_id = in.get<uint64_t>();
+      hdr.timeout_ms = in.get<uint32_t>();
+      auto len = in.get<uint16_t>();
+      if (in.short_read())
+        return {std::nullopt, "truncated CALL frame"};
+      if (version != protocol_version)
+        return {std::nullopt, "unsupported protocol version " + std::to_string(version)};
+      if (kind < 1 || kind > 4)
+        return {std::nullopt, "unknown call kind " + std::to_string(kind)};
+      hdr.kind = static_cast<call_kind>(kind);
+      if (len == 0 || len > max_method_size)
+        return {std::nullopt, "method name of " + std::to_string(len) + " bytes"};
+      hdr.method = in.get_string(len);
+      if (in.short_read() || !in.at_end())
+        return {std::nullopt, "CALL frame length does not match its method"};
+      return {frame{std::move(hdr)}, {}};
+    }
+    case frame_type::data:
+      return {frame{byte_buffer(payload.begin() + 1, payload.end())}, {}};
+    case frame_type::status: {
+      status st;
+      st.code = in.get<uint8_t>();
+      st.request_id = in.get<uint64_t>();
+      if (in.short_read())
+        return {std::nullopt, "truncated STATUS frame"};
+      error unused{};
+      if (st.code != 0 && !from_wire(st.code, unused))
+        return {std::nullopt, "unknown status code " + std::to_string(st.code)};
+      st.message = in.rest();
+      if (st.message.size() > max_status_message)
+        return {std::nullopt, "STATUS message too long"};
+      return {frame{std::move(st)}, {}};
+    }
+  }
+  return {std::nullopt, "unknown frame type " + std::to_string(type)};
+}
+
+status status_from_error(const caf::error& err, uint64_t request_id) {
+  status st;
+  st.request_id = request_id;
+  if (is_rpcnet_error(err)) {
+    st.code = err.code();
+    st.message = message_of(err);
+  } else {
+    st.code = static_cast<uint8_t>(code_of(err));
+    st.message = describe(err);
+  }
+  return st;
+}
+
+caf::error error_from_status(const status& st) {
+  error code{};
+  if (!from_wire(st.code, code))
+    code = error::protocol;
+  return make_error(code, st.message);
+}
+
+} // namespace rpcnet::wire

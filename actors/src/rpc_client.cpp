@@ -1,0 +1,107 @@
+#include <rpcnet/actors/rpc_client.hpp>
+
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet {
+
+namespace {
+
+/// Errors from CAF itself (a dead actor, a request timeout) become rpcnet
+/// errors so callers branch on one set of codes.
+caf::error normalize(caf::error err) {
+  if (is_rpcnet_error(err))
+    return err;
+  return make_error(code_of(err), describe(err));
+}
+
+/// Slack on top of a call's own deadline for the blocking wait: the actor
+/// enforces the deadline, this only guards against a lost actor.
+constexpr auto wait_slack = std::chrono::seconds{5};
+
+} // namespace
+
+class rpc_client::impl {
+public:
+  impl(caf::actor_system& sys, std::shared_ptr<endpoint> ep, rpc_client_actor actor,
+       rpc_config cfg)
+    : sys_(sys), ep_(std::move(ep)), actor_(std::move(actor)), cfg_(std::move(cfg)) {
+  }
+
+  ~impl() {
+    close();
+  }
+
+  void close() {
+    if (!ep_)
+      return;
+    caf::anon_send(actor_, close_atom::value);
+    // Joins the transport thread; the actor gets connection_closed and quits.
+    ep_->shutdown();
+    ep_.reset();
+  }
+
+  caf::actor_system& sys_;
+  std::shared_ptr<endpoint> ep_;
+  rpc_client_actor actor_;
+  rpc_config cfg_;
+  socket_address local_;
+};
+
+caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
+                                              const std::string& server_address,
+                                              rpc_config cfg) {
+  auto remote = socket_address::parse(server_address);
+  if (!remote)
+    return make_error(error::config,
+                      "invalid server address '" + server_address + "' (expected host:port)");
+  auto ep = endpoint::start(sys, cfg.to_transport(false));
+  if (!ep)
+    return normalize(std::move(ep.error()));
+  auto actor = spawn_client_connection(sys, *ep, *remote, cfg);
+  auto ptr = std::make_shared<impl>(sys, *ep, actor, cfg);
+  ptr->local_ = (*ep)->local_address();
+  caf::error failure;
+  {
+    caf::scoped_actor self{sys};
+    auto wait = cfg.to_transport(false).handshake_timeout + wait_slack;
+    self->request(actor, wait, connect_atom::value)
+      .receive([](bool) {}, [&](caf::error& err) { failure = normalize(std::move(err)); });
+  }
+  if (failure)
+    return failure;
+  return rpc_client{std::move(ptr)};
+}
+
+caf::expected<byte_buffer> rpc_client::call(const std::string& method,
+                                            byte_buffer request) const {
+  return call(method, std::move(request), impl_->cfg_.call_timeout());
+}
+
+caf::expected<byte_buffer> rpc_client::call(const std::string& method, byte_buffer request,
+                                            std::chrono::milliseconds timeout) const {
+  caf::expected<byte_buffer> result{make_error(error::connection, "no reply")};
+  caf::scoped_actor self{impl_->sys_};
+  self
+    ->request(impl_->actor_, timeout + wait_slack, call_atom::value, method, std::move(request),
+              caf::timespan{timeout})
+    .receive([&](byte_buffer& reply) { result = std::move(reply); },
+             [&](caf::error& err) { result = normalize(std::move(err)); });
+  return result;
+}
+
+const rpc_client_actor& rpc_client::actor() const noexcept {
+  return impl_->actor_;
+}
+
+const socket_address& rpc_client::local_address() const noexcept {
+  return impl_->local_;
+}
+
+void rpc_client::close() {
+  impl_->close();
+}
+
+} // namespace rpcnet

@@ -1,0 +1,84 @@
+#include <rpcnet/actors/rpc_server.hpp>
+
+#include <caf/send.hpp>
+
+#include <rpcnet/actors/server_connection.hpp>
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet {
+
+rpc_server::rpc_server(caf::actor_system& sys, rpc_config cfg)
+  : sys_(sys), cfg_(std::move(cfg)), state_(std::make_shared<server_state>()) {
+}
+
+rpc_server::~rpc_server() {
+  stop(std::chrono::milliseconds{0});
+}
+
+void rpc_server::register_unary(std::string method, unary_handler handler) {
+  state_->handlers.set(std::move(method), std::move(handler));
+}
+
+void rpc_server::register_actor(std::string method, service_actor service) {
+  state_->handlers.set(std::move(method), std::move(service));
+}
+
+caf::expected<socket_address> rpc_server::bind() {
+  if (ep_)
+    return ep_->local_address();
+  endpoint::options opts;
+  opts.on_accept = [sys = &sys_, state = state_](connection_id id, const socket_address&) {
+    auto ep = state->ep.lock();
+    if (!ep)
+      return caf::actor{};
+    return spawn_server_connection(*sys, state, std::move(ep), id);
+  };
+  auto ep = endpoint::start(sys_, cfg_.to_transport(true), std::move(opts));
+  if (!ep)
+    return std::move(ep.error());
+  ep_ = std::move(*ep);
+  state_->ep = ep_;
+  return ep_->local_address();
+}
+
+caf::error rpc_server::start() {
+  if (!ep_)
+    if (auto addr = bind(); !addr)
+      return std::move(addr.error());
+  ep_->start_accepting();
+  return {};
+}
+
+void rpc_server::stop(std::chrono::milliseconds grace) {
+  if (!ep_)
+    return;
+  state_->draining = true;
+  ep_->stop_accepting();
+  {
+    std::unique_lock<std::mutex> guard{state_->idle_mtx};
+    state_->idle_cv.wait_for(guard, grace, [this] { return state_->in_flight.load() == 0; });
+  }
+  // Closes every connection; their actors see connection_closed and quit.
+  ep_->shutdown();
+  ep_.reset();
+}
+
+std::optional<socket_address> rpc_server::socket_addr() const {
+  if (!ep_)
+    return std::nullopt;
+  return ep_->local_address();
+}
+
+size_t rpc_server::in_flight() const {
+  return state_->in_flight.load();
+}
+
+uint64_t rpc_server::protocol_errors() const {
+  return state_->protocol_errors.load();
+}
+
+transport_stats rpc_server::transport() const {
+  return ep_ ? ep_->stats() : transport_stats{};
+}
+
+} // namespace rpcnet

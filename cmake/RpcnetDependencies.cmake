@@ -1,0 +1,42 @@
+# Finds every library rpcnet builds against and stops with the name of the
+# Debian package to install when one is missing.
+include_guard(GLOBAL)
+
+macro(rpcnet_require found package)
+  if(NOT ${found})
+    message(FATAL_ERROR "rpcnet: missing dependency; install the Debian package '${package}' "
+                        "(cmake/install-deps.sh installs everything)")
+  endif()
+endmacro()
+
+find_package(Threads REQUIRED)
+find_package(PkgConfig)
+rpcnet_require(PkgConfig_FOUND pkg-config)
+
+find_package(CAF QUIET)
+rpcnet_require(CAF_FOUND libcaf-dev)
+
+pkg_check_modules(NGTCP2 QUIET IMPORTED_TARGET libngtcp2>=0.12)
+rpcnet_require(NGTCP2_FOUND libngtcp2-dev)
+if(NGTCP2_VERSION VERSION_GREATER_EQUAL 1.0)
+  message(FATAL_ERROR "rpcnet: needs the ngtcp2 0.12 API, found ${NGTCP2_VERSION}")
+endif()
+pkg_check_modules(NGTCP2_CRYPTO QUIET IMPORTED_TARGET libngtcp2_crypto_gnutls)
+rpcnet_require(NGTCP2_CRYPTO_FOUND libngtcp2-crypto-gnutls-dev)
+pkg_check_modules(GNUTLS QUIET IMPORTED_TARGET gnutls>=3.7)
+rpcnet_require(GNUTLS_FOUND libgnutls28-dev)
+
+find_package(Boost 1.74 QUIET COMPONENTS serialization)
+rpcnet_require(Boost_FOUND libboost-serialization-dev)
+
+find_package(CLI11 QUIET CONFIG)
+rpcnet_require(CLI11_FOUND libcli11-dev)
+
+find_package(Catch2 2 QUIET CONFIG)
+rpcnet_require(Catch2_FOUND catch2)
+
+find_program(CERTTOOL_EXECUTABLE certtool)
+rpcnet_require(CERTTOOL_EXECUTABLE gnutls-bin)
+
+# Optional: micro-benchmarks and the gRPC baseline.
+find_package(benchmark QUIET CONFIG)

@@ -1,0 +1,119 @@
+// A node's transport thread (DESIGN.md, "Threads"): it owns the UDP socket
+// and every QUIC connection (ngtcp2 + GnuTLS), routes datagrams by
+// connection id, runs ngtcp2's timers, and speaks to actors with typed
+// messages (transport_messages.hpp). It alone touches ngtcp2 and GnuTLS.
+//
+// Actors hand work in with submit(); it is queued and the thread is woken
+// through an eventfd. Events go out with caf::anon_send, batched per
+// connection and wake-up.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include <rpcnet/transport/socket_address.hpp>
+#include <rpcnet/transport/transport_config.hpp>
+#include <rpcnet/transport/transport_messages.hpp>
+
+namespace rpcnet {
+
+/// Counters of what crossed the endpoint; hostile input shows up here.
+struct transport_stats {
+  uint64_t datagrams_received = 0;
+  uint64_t datagrams_sent = 0;
+  /// Datagrams dropped: undecodable, unknown connection, refused handshake.
+  uint64_t datagrams_dropped = 0;
+  /// Datagrams whose first byte marks them as non-QUIC (gossip) with no
+  /// handler installed.
+  uint64_t foreign_datagrams = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;
+  uint64_t handshakes_failed = 0;
+  /// Streams whose framing broke (oversized, garbage after end, truncated).
+  uint64_t stream_protocol_errors = 0;
+  uint64_t connections_open = 0;
+};
+
+class endpoint {
+public:
+  // -- member types -----------------------------------------------------------
+
+  /// Called on the transport thread when a peer's handshake completes;
+  /// returns the actor that will receive that connection's events.
+  using accept_handler
+    = std::function<caf::actor(connection_id, const socket_address& peer)>;
+
+  /// Called on the transport thread for datagrams whose first byte is in
+  /// 0x00-0x3F (gossip, see docs/PROTOCOL.md). Must not block.
+  using datagram_handler
+    = std::function<void(const socket_address& from, std::span<const uint8_t>)>;
+
+  struct options {
+    /// Accept incoming connections (needs cert_path/key_path).
+    accept_handler on_accept;
+    /// Receive non-QUIC datagrams on the same port.
+    datagram_handler on_datagram;
+  };
+
+  class impl;
+
+  // -- constructors, destructors ----------------------------------------------
+
+  /// Binds the socket, loads TLS material and starts the thread.
+  static caf::expected<std::shared_ptr<endpoint>>
+  start(caf::actor_system& sys, transport_config cfg, options opts = {});
+
+  endpoint(const endpoint&) = delete;
+  endpoint& operator=(const endpoint&) = delete;
+
+  /// Shuts down (see shutdown()).
+  ~endpoint();
+
+  // -- properties -------------------------------------------------------------
+
+  /// The bound address; the real port when bound to port 0.
+  const socket_address& local_address() const noexcept;
+
+  const transport_config& config() const noexcept;
+
+  transport_stats stats() const;
+
+  // -- commands (thread-safe) -------------------------------------------------
+
+  /// Starts a connection to `remote`; `owner` gets connection_ready or
+  /// connection_closed, then the connection's batches.
+  connection_id connect(const socket_address& remote, std::string server_name,
+                        caf::actor owner);
+
+  /// Queues one command for the transport thread.
+  void submit(transport_command cmd);
+
+  /// Sends one raw datagram (gossip) from this endpoint's socket.
+  void send_datagram(const socket_address& to, byte_buffer data);
+
+  /// Accepts handshakes from now on (an endpoint with an accept handler
+  /// starts paused, so its owner can finish setting up first).
+  void start_accepting();
+
+  /// New handshakes are refused from now on; existing connections go on.
+  void stop_accepting();
+
+  /// Closes every connection (peers see app_error::shutdown), tells each
+  /// owner with connection_closed, and joins the thread. Idempotent; never
+  /// call it from the transport thread.
+  void shutdown();
+
+private:
+  explicit endpoint(std::unique_ptr<impl> ptr);
+
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace rpcnet

@@ -1,0 +1,41 @@
+// GnuTLS certificate credentials, owned: the server's certificate and key,
+// the client's trusted CAs. Loaded once per endpoint and shared by all of its
+// connections; only the transport thread uses them after construction.
+#pragma once
+
+#include <gnutls/gnutls.h>
+
+#include <memory>
+#include <string>
+
+#include <caf/expected.hpp>
+
+namespace rpcnet {
+
+class tls_credentials {
+public:
+  tls_credentials(const tls_credentials&) = delete;
+  tls_credentials& operator=(const tls_credentials&) = delete;
+  ~tls_credentials();
+
+  /// Loads a server certificate chain and its private key (PEM).
+  static caf::expected<std::unique_ptr<tls_credentials>>
+  make_server(const std::string& cert_path, const std::string& key_path);
+
+  /// Loads the CAs a client trusts (PEM). A server is accepted only if its
+  /// chain leads to one of them and its certificate names the server.
+  static caf::expected<std::unique_ptr<tls_credentials>>
+  make_client(const std::string& ca_path);
+
+  gnutls_certificate_credentials_t native() const noexcept {
+    return cred_;
+  }
+
+private:
+  explicit tls_credentials(gnutls_certificate_credentials_t cred) : cred_(cred) {
+  }
+
+  gnutls_certificate_credentials_t cred_;
+};
+
+} // namespace rpcnet

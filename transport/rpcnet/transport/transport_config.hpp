@@ -1,0 +1,55 @@
+// Settings of a node's transport: where it binds, its TLS material and the
+// QUIC limits it advertises. Filled from rpcnet::rpc_config by the runtime;
+// every field has the default DESIGN.md names.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace rpcnet {
+
+struct transport_config {
+  /// Local UDP address; port 0 picks a free port.
+  std::string bind_address = "127.0.0.1:0";
+
+  /// PEM certificate chain and key this node presents when it accepts
+  /// connections. Both empty: the node only connects.
+  std::string cert_path;
+  std::string key_path;
+
+  /// PEM file of the CAs that sign the servers this node connects to.
+  /// Empty: the node cannot connect (there is no unverified mode).
+  std::string ca_path;
+
+  /// ALPN both sides require.
+  std::string alpn = "rpcnet/1";
+
+  /// Largest frame payload accepted on a stream.
+  uint32_t max_frame_size = 8u * 1024 * 1024;
+
+  /// Peer-opened bidirectional streams allowed at once per connection.
+  uint64_t max_concurrent_streams = 1024;
+
+  /// Flow-control windows advertised to the peer.
+  uint64_t stream_window = 1024 * 1024;
+  uint64_t connection_window = 16 * 1024 * 1024;
+
+  /// Connections accepted at once; further handshakes are refused.
+  size_t max_connections = 4096;
+
+  /// Close a connection after this long without packets.
+  std::chrono::milliseconds idle_timeout{30'000};
+
+  /// Send PINGs this often to keep an idle connection open; 0 = off.
+  std::chrono::milliseconds keep_alive_interval{0};
+
+  /// Give up on a handshake after this long.
+  std::chrono::milliseconds handshake_timeout{5'000};
+
+  /// RTT assumed before the first sample; ngtcp2's 333 ms default makes the
+  /// pacer hold the first request after a handshake for ~22 ms on a LAN.
+  std::chrono::microseconds initial_rtt{10'000};
+};
+
+} // namespace rpcnet

@@ -1,0 +1,610 @@
+#include <rpcnet/transport/endpoint.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <caf/send.hpp>
+
+#include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/tls_credentials.hpp>
+
+#include "quic_connection.hpp"
+
+namespace rpcnet {
+
+namespace {
+
+/// Datagrams whose first byte has both top bits clear cannot be QUIC
+/// (long headers set 0x80, short headers the fixed bit 0x40).
+bool is_foreign_datagram(uint8_t first_byte) {
+  return (first_byte & 0xC0) == 0;
+}
+
+/// Hashable copy of a connection ID, the key of the routing table.
+struct cid_key {
+  uint8_t len = 0;
+  std::array<uint8_t, NGTCP2_MAX_CIDLEN> bytes{};
+
+  cid_key(const uint8_t* data, size_t size) : len(static_cast<uint8_t>(size)) {
+    std::memcpy(bytes.data(), data, size);
+  }
+  explicit cid_key(const ngtcp2_cid& cid) : cid_key(cid.data, cid.datalen) {
+  }
+  friend bool operator==(const cid_key& x, const cid_key& y) {
+    return x.len == y.len && std::memcmp(x.bytes.data(), y.bytes.data(), x.len) == 0;
+  }
+};
+
+struct cid_hash {
+  size_t operator()(const cid_key& k) const noexcept {
+    // CIDs we issue are random; FNV-1a spreads the peer-chosen ones too.
+    size_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < k.len; ++i)
+      h = (h ^ k.bytes[i]) * 1099511628211ull;
+    return h;
+  }
+};
+
+constexpr size_t max_datagram = 2048;
+constexpr size_t batch_size = 64;
+
+caf::error io_failure(const std::string& what) {
+  return make_error(error::io, what + ": " + std::strerror(errno));
+}
+
+} // namespace
+
+// -- endpoint::impl: the transport thread -------------------------------------
+
+class endpoint::impl final : public connection_host {
+public:
+  impl(caf::actor_system& sys, transport_config cfg, options opts)
+    : sys_(sys), cfg_(std::move(cfg)), opts_(std::move(opts)) {
+  }
+
+  ~impl() override {
+    stop();
+    for (int fd : {sock_, epfd_, evfd_})
+      if (fd >= 0)
+        ::close(fd);
+  }
+
+  caf::error init() {
+    auto bind_addr = socket_address::parse(cfg_.bind_address);
+    if (!bind_addr)
+      return make_error(error::config, "invalid bind address '" + cfg_.bind_address
+                                         + "' (expected host:port)");
+    if (cfg_.max_frame_size == 0 || cfg_.max_concurrent_streams == 0)
+      return make_error(error::config, "max_frame_size and max_concurrent_streams "
+                                       "must be positive");
+    if (opts_.on_accept) {
+      if (cfg_.cert_path.empty() || cfg_.key_path.empty())
+        return make_error(error::config, "accepting connections needs a certificate "
+                                         "and a key");
+      auto cred = tls_credentials::make_server(cfg_.cert_path, cfg_.key_path);
+      if (!cred)
+        return std::move(cred.error());
+      server_cred_ = std::move(*cred);
+    }
+    if (!cfg_.ca_path.empty()) {
+      auto cred = tls_credentials::make_client(cfg_.ca_path);
+      if (!cred)
+        return std::move(cred.error());
+      client_cred_ = std::move(*cred);
+    }
+    sock_ = ::socket(bind_addr->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (sock_ < 0)
+      return io_failure("socket");
+    int buf = 4 * 1024 * 1024;
+    ::setsockopt(sock_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+    ::setsockopt(sock_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    if (::bind(sock_, bind_addr->native(), bind_addr->native_size()) != 0)
+      return io_failure("cannot bind " + cfg_.bind_address);
+    sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    ::getsockname(sock_, reinterpret_cast<sockaddr*>(&ss), &len);
+    local_ = socket_address::from_native(reinterpret_cast<sockaddr*>(&ss), len);
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    evfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epfd_ < 0 || evfd_ < 0)
+      return io_failure("epoll/eventfd");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = sock_;
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, sock_, &ev);
+    ev.data.fd = evfd_;
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
+    for (size_t i = 0; i < batch_size; ++i) {
+      rx_iov_[i] = {rx_buf_[i].data(), rx_buf_[i].size()};
+      rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
+      rx_msgs_[i].msg_hdr.msg_iovlen = 1;
+    }
+    thread_ = std::thread{[this] { run(); }};
+    return {};
+  }
+
+  // -- called from any thread -------------------------------------------------
+
+  void submit(transport_command cmd) {
+    bool was_empty;
+    {
+      std::lock_guard<std::mutex> guard{queue_mtx_};
+      was_empty = queue_.empty();
+      queue_.push_back(std::move(cmd));
+    }
+    // One wake-up per burst: the thread drains the whole queue.
+    if (was_empty)
+      wake();
+  }
+
+  void submit_datagram(const socket_address& to, byte_buffer data) {
+    {
+      std::lock_guard<std::mutex> guard{queue_mtx_};
+      datagrams_.emplace_back(to, std::move(data));
+    }
+    wake();
+  }
+
+  connection_id next_id() {
+    return next_id_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void set_accepting(bool value) {
+    accepting_ = value && static_cast<bool>(opts_.on_accept);
+  }
+
+  void stop() {
+    if (!thread_.joinable())
+      return;
+    stopping_ = true;
+    wake();
+    thread_.join();
+  }
+
+  transport_stats snapshot() const {
+    std::lock_guard<std::mutex> guard{stats_mtx_};
+    return published_;
+  }
+
+  const socket_address& local() const {
+    return local_;
+  }
+
+  // -- connection_host --------------------------------------------------------
+
+  void associate_cid(const ngtcp2_cid& cid, quic_connection* conn) override {
+    cids_[cid_key{cid}] = conn;
+  }
+
+  void dissociate_cid(const ngtcp2_cid& cid) override {
+    cids_.erase(cid_key{cid});
+  }
+
+  uint8_t* packet_buffer(size_t size) override {
+    if (tx_count_ == batch_size || size > max_datagram)
+      flush_tx();
+    return tx_buf_[tx_count_].data();
+  }
+
+  void commit_packet(const ngtcp2_addr& remote, size_t size) override {
+    auto& msg = tx_msgs_[tx_count_];
+    std::memcpy(&tx_addr_[tx_count_], remote.addr, remote.addrlen);
+    tx_iov_[tx_count_] = {tx_buf_[tx_count_].data(), size};
+    msg.msg_hdr = {};
+    msg.msg_hdr.msg_name = &tx_addr_[tx_count_];
+    msg.msg_hdr.msg_namelen = remote.addrlen;
+    msg.msg_hdr.msg_iov = &tx_iov_[tx_count_];
+    msg.msg_hdr.msg_iovlen = 1;
+    ++tx_count_;
+  }
+
+  const transport_config& config() const override {
+    return cfg_;
+  }
+
+  transport_stats& stats() override {
+    return stats_;
+  }
+
+  caf::actor accept(connection_id id, const socket_address& peer) override {
+    if (!opts_.on_accept)
+      return {};
+    ++stats_.connections_accepted;
+    return opts_.on_accept(id, peer);
+  }
+
+private:
+  // -- the loop ---------------------------------------------------------------
+
+  void wake() {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(evfd_, &one, sizeof(one));
+  }
+
+  void run() {
+    std::array<epoll_event, 4> events;
+    while (!stopping_) {
+      timespec timeout;
+      timespec* timeout_ptr = nullptr;
+      auto next = earliest_expiry();
+      if (next != UINT64_MAX) {
+        auto now = monotonic_now();
+        auto wait = next > now ? next - now : 0;
+        timeout.tv_sec = static_cast<time_t>(wait / NGTCP2_SECONDS);
+        timeout.tv_nsec = static_cast<long>(wait % NGTCP2_SECONDS);
+        timeout_ptr = &timeout;
+      }
+      int n = ::epoll_pwait2(epfd_, events.data(), events.size(), timeout_ptr, nullptr);
+      if (n < 0 && errno != EINTR)
+        break;
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.fd == evfd_) {
+          uint64_t value;
+          [[maybe_unused]] auto r = ::read(evfd_, &value, sizeof(value));
+        }
+      }
+      run_commands();
+      receive();
+      auto now = monotonic_now();
+      for (auto& [id, conn] : conns_)
+        conn->handle_expiry(now);
+      for (auto& [id, conn] : conns_)
+        conn->write();
+      flush_tx();
+      deliver();
+      publish_stats();
+    }
+    close_all();
+  }
+
+  ngtcp2_tstamp earliest_expiry() const {
+    ngtcp2_tstamp result = UINT64_MAX;
+    for (auto& [id, conn] : conns_)
+      result = std::min(result, conn->expiry());
+    return result;
+  }
+
+  void run_commands() {
+    {
+      std::lock_guard<std::mutex> guard{queue_mtx_};
+      std::swap(queue_, work_);
+      std::swap(datagrams_, datagram_work_);
+    }
+    for (auto& cmd : work_)
+      std::visit([this](auto& c) { apply(c); }, cmd);
+    work_.clear();
+    for (auto& [to, data] : datagram_work_) {
+      if (data.empty() || data.size() > max_datagram)
+        continue;
+      auto* buf = packet_buffer(data.size());
+      std::memcpy(buf, data.data(), data.size());
+      ngtcp2_addr addr{const_cast<sockaddr*>(to.native()), to.native_size()};
+      commit_packet(addr, data.size());
+    }
+    datagram_work_.clear();
+  }
+
+  quic_connection* find(connection_id id) {
+    auto it = conns_.find(id);
+    return it == conns_.end() ? nullptr : it->second.get();
+  }
+
+  void apply(connect_command& cmd) {
+    auto conn = std::make_unique<quic_connection>(*this, cmd.conn, cmd.owner);
+    std::string err;
+    if (!client_cred_)
+      err = "no CA configured: a client must verify the server";
+    else if (cmd.remote.family() != local_.family())
+      err = "address family of " + cmd.remote.to_string() + " differs from the bound "
+            + local_.to_string();
+    else
+      err = conn->init_client(local_, cmd.remote, cmd.server_name, client_cred_->native());
+    if (!err.empty()) {
+      caf::anon_send(cmd.owner,
+                     connection_closed{cmd.conn, static_cast<uint8_t>(error::config), err});
+      return;
+    }
+    conns_.emplace(cmd.conn, std::move(conn));
+    ++stats_.connections_open;
+  }
+
+  void apply(open_stream_command& cmd) {
+    if (auto* c = find(cmd.conn))
+      c->open_stream(cmd.token, std::move(cmd.data), cmd.fin);
+  }
+
+  void apply(write_stream_command& cmd) {
+    if (auto* c = find(cmd.conn))
+      c->write_stream(cmd.stream_id, std::move(cmd.data), cmd.fin);
+  }
+
+  void apply(reset_stream_command& cmd) {
+    if (auto* c = find(cmd.conn))
+      c->reset_stream(cmd.stream_id, cmd.token, cmd.code);
+  }
+
+  void apply(stop_reading_command& cmd) {
+    if (auto* c = find(cmd.conn))
+      c->stop_reading(cmd.stream_id, cmd.code);
+  }
+
+  void apply(close_command& cmd) {
+    if (auto* c = find(cmd.conn))
+      c->close(cmd.code, cmd.reason,
+               {static_cast<uint8_t>(error::connection), "closed locally: " + cmd.reason});
+  }
+
+  void receive() {
+    // Bounded so that a flood cannot starve commands and timers.
+    for (int round = 0; round < 16; ++round) {
+      for (size_t i = 0; i < batch_size; ++i) {
+        rx_msgs_[i].msg_hdr.msg_name = &rx_addr_[i];
+        rx_msgs_[i].msg_hdr.msg_namelen = sizeof(rx_addr_[i]);
+        rx_msgs_[i].msg_hdr.msg_flags = 0;
+      }
+      int n = ::recvmmsg(sock_, rx_msgs_.data(), batch_size, MSG_DONTWAIT, nullptr);
+      if (n <= 0)
+        return;
+      for (int i = 0; i < n; ++i) {
+        ++stats_.datagrams_received;
+        auto& hdr = rx_msgs_[i].msg_hdr;
+        if (hdr.msg_flags & MSG_TRUNC) {
+          ++stats_.datagrams_dropped;
+          continue;
+        }
+        auto from = socket_address::from_native(reinterpret_cast<sockaddr*>(&rx_addr_[i]),
+                                                 hdr.msg_namelen);
+        route(from, rx_buf_[i].data(), rx_msgs_[i].msg_len);
+      }
+      if (static_cast<size_t>(n) < batch_size)
+        return;
+    }
+  }
+
+  void route(socket_address& from, const uint8_t* data, size_t size) {
+    if (size == 0) {
+      ++stats_.datagrams_dropped;
+      return;
+    }
+    if (is_foreign_datagram(data[0])) {
+      if (opts_.on_datagram)
+        opts_.on_datagram(from, {data, size});
+      else
+        ++stats_.foreign_datagrams;
+      return;
+    }
+    ngtcp2_version_cid vc;
+    auto rv = ngtcp2_pkt_decode_version_cid(&vc, data, size, 16);
+    if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+      send_version_negotiation(from, vc);
+      return;
+    }
+    if (rv != 0) {
+      ++stats_.datagrams_dropped;
+      return;
+    }
+    ngtcp2_path path{};
+    path.local.addr = const_cast<sockaddr*>(local_.native());
+    path.local.addrlen = local_.native_size();
+    path.remote.addr = from.native();
+    path.remote.addrlen = from.native_size();
+    auto it = cids_.find(cid_key{vc.dcid, vc.dcidlen});
+    if (it != cids_.end()) {
+      it->second->read(path, data, size);
+      return;
+    }
+    accept_new(from, path, data, size);
+  }
+
+  void accept_new(const socket_address& from, const ngtcp2_path& path,
+                  const uint8_t* data, size_t size) {
+    ngtcp2_pkt_hd hd;
+    if (!server_cred_ || ngtcp2_accept(&hd, data, size) != 0) {
+      ++stats_.datagrams_dropped;
+      return;
+    }
+    if (!accepting_ || conns_.size() >= cfg_.max_connections) {
+      ++stats_.connections_refused;
+      ++stats_.datagrams_dropped;
+      return;
+    }
+    auto id = next_id();
+    auto conn = std::make_unique<quic_connection>(*this, id, caf::actor{});
+    if (auto err = conn->init_server(local_, from, hd, server_cred_->native());
+        !err.empty()) {
+      ++stats_.datagrams_dropped;
+      return;
+    }
+    auto* ptr = conn.get();
+    conns_.emplace(id, std::move(conn));
+    ++stats_.connections_open;
+    ptr->read(path, data, size);
+  }
+
+  void send_version_negotiation(const socket_address& to, const ngtcp2_version_cid& vc) {
+    uint32_t versions[] = {NGTCP2_PROTO_VER_V1};
+    uint8_t unused;
+    gnutls_rnd(GNUTLS_RND_NONCE, &unused, 1);
+    auto* buf = packet_buffer(max_datagram);
+    auto n = ngtcp2_pkt_write_version_negotiation(buf, max_datagram, unused, vc.scid,
+                                                  vc.scidlen, vc.dcid, vc.dcidlen,
+                                                  versions, 1);
+    if (n > 0) {
+      ngtcp2_addr addr{const_cast<sockaddr*>(to.native()), to.native_size()};
+      commit_packet(addr, static_cast<size_t>(n));
+    }
+  }
+
+  void flush_tx() {
+    size_t done = 0;
+    while (done < tx_count_) {
+      int n = ::sendmmsg(sock_, tx_msgs_.data() + done, static_cast<unsigned>(tx_count_ - done), 0);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        // A full socket buffer or an unreachable peer loses these packets;
+        // QUIC's loss recovery resends what matters.
+        ++stats_.datagrams_dropped;
+        ++done;
+        continue;
+      }
+      done += static_cast<size_t>(n);
+    }
+    stats_.datagrams_sent += tx_count_;
+    tx_count_ = 0;
+  }
+
+  void deliver() {
+    for (auto it = conns_.begin(); it != conns_.end();) {
+      auto& conn = *it->second;
+      if (conn.owner()) {
+        if (conn.take_ready_signal())
+          caf::anon_send(conn.owner(), connection_ready{conn.id(), conn.peer()});
+        if (conn.has_events())
+          caf::anon_send(conn.owner(), connection_batch{conn.id(), conn.take_events()});
+      }
+      if (conn.closed()) {
+        if (conn.owner())
+          caf::anon_send(conn.owner(), connection_closed{conn.id(), conn.cause().code,
+                                                         conn.cause().reason});
+        --stats_.connections_open;
+        it = conns_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void close_all() {
+    for (auto& [id, conn] : conns_)
+      conn->close(app_error::shutdown, "endpoint shutting down",
+                  {static_cast<uint8_t>(error::connection), "endpoint shut down"});
+    flush_tx();
+    deliver();
+    publish_stats();
+  }
+
+  void publish_stats() {
+    std::lock_guard<std::mutex> guard{stats_mtx_};
+    published_ = stats_;
+  }
+
+  // -- member variables -------------------------------------------------------
+
+  caf::actor_system& sys_;
+  transport_config cfg_;
+  options opts_;
+
+  /// TLS material: ours when accepting, the trusted CAs when connecting.
+  std::unique_ptr<tls_credentials> server_cred_;
+  std::unique_ptr<tls_credentials> client_cred_;
+
+  /// The UDP socket, the epoll set and the eventfd that wakes the loop.
+  int sock_ = -1;
+  int epfd_ = -1;
+  int evfd_ = -1;
+  socket_address local_;
+
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> accepting_{false};
+  std::atomic<connection_id> next_id_{1};
+
+  /// Commands and datagrams handed in by other threads.
+  std::mutex queue_mtx_;
+  std::vector<transport_command> queue_;
+  std::vector<std::pair<socket_address, byte_buffer>> datagrams_;
+  /// Swapped with the above under the lock; only the thread touches them.
+  std::vector<transport_command> work_;
+  std::vector<std::pair<socket_address, byte_buffer>> datagram_work_;
+
+  /// Every live connection, and the routing table from CIDs to them.
+  std::unordered_map<connection_id, std::unique_ptr<quic_connection>> conns_;
+  std::unordered_map<cid_key, quic_connection*, cid_hash> cids_;
+
+  /// recvmmsg/sendmmsg batches.
+  std::array<std::array<uint8_t, max_datagram>, batch_size> rx_buf_;
+  std::array<iovec, batch_size> rx_iov_;
+  std::array<sockaddr_storage, batch_size> rx_addr_;
+  std::array<mmsghdr, batch_size> rx_msgs_{};
+  std::array<std::array<uint8_t, max_datagram>, batch_size> tx_buf_;
+  std::array<iovec, batch_size> tx_iov_;
+  std::array<sockaddr_storage, batch_size> tx_addr_;
+  std::array<mmsghdr, batch_size> tx_msgs_{};
+  size_t tx_count_ = 0;
+
+  /// Counters: written by the thread, published once per wake-up.
+  transport_stats stats_;
+  mutable std::mutex stats_mtx_;
+  transport_stats published_;
+};
+
+// -- endpoint -----------------------------------------------------------------
+
+caf::expected<std::shared_ptr<endpoint>>
+endpoint::start(caf::actor_system& sys, transport_config cfg, options opts) {
+  auto ptr = std::make_unique<impl>(sys, std::move(cfg), std::move(opts));
+  if (auto err = ptr->init())
+    return err;
+  return std::shared_ptr<endpoint>{new endpoint(std::move(ptr))};
+}
+
+endpoint::endpoint(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
+}
+
+endpoint::~endpoint() {
+  shutdown();
+}
+
+const socket_address& endpoint::local_address() const noexcept {
+  return impl_->local();
+}
+
+const transport_config& endpoint::config() const noexcept {
+  return impl_->config();
+}
+
+transport_stats endpoint::stats() const {
+  return impl_->snapshot();
+}
+
+connection_id endpoint::connect(const socket_address& remote, std::string server_name,
+                                caf::actor owner) {
+  auto id = impl_->next_id();
+  impl_->submit(connect_command{id, remote, std::move(server_name), std::move(owner)});
+  return id;
+}
+
+void endpoint::submit(transport_command cmd) {
+  impl_->submit(std::move(cmd));
+}
+
+void endpoint::send_datagram(const socket_address& to, byte_buffer data) {
+  impl_->submit_datagram(to, std::move(data));
+}
+
+void endpoint::start_accepting() {
+  impl_->set_accepting(true);
+}
+
+void endpoint::stop_accepting() {
+  impl_->set_accepting(false);
+}
+
+void endpoint::shutdown() {
+  impl_->stop();
+}
+
+} // namespace rpcnet

@@ -1,0 +1,239 @@
+// One QUIC connection on the transport thread: its ngtcp2_conn, its GnuTLS
+// session and its streams. ngtcp2's C callbacks are thin trampolines into
+// the on_* members; the endpoint drives it with read/write/expiry calls and
+// collects the events it produced.
+#pragma once
+
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include <rpcnet/transport/frame_codec.hpp>
+#include <rpcnet/transport/socket_address.hpp>
+#include <rpcnet/transport/transport_config.hpp>
+#include <rpcnet/transport/transport_messages.hpp>
+
+#include "stream_send_queue.hpp"
+
+namespace rpcnet {
+
+struct transport_stats;
+
+/// What a connection needs from the endpoint that owns it.
+class connection_host {
+public:
+  virtual ~connection_host() = default;
+  virtual void associate_cid(const ngtcp2_cid& cid, class quic_connection* conn) = 0;
+  virtual void dissociate_cid(const ngtcp2_cid& cid) = 0;
+  /// A buffer for the next outgoing packet, at least `size` bytes.
+  virtual uint8_t* packet_buffer(size_t size) = 0;
+  /// Sends the packet just built in packet_buffer().
+  virtual void commit_packet(const ngtcp2_addr& remote, size_t size) = 0;
+  virtual const transport_config& config() const = 0;
+  virtual transport_stats& stats() = 0;
+  /// Asks the accept handler for the actor of a new server connection.
+  virtual caf::actor accept(connection_id id, const socket_address& peer) = 0;
+};
+
+/// Nanoseconds on the monotonic clock, ngtcp2's notion of time.
+ngtcp2_tstamp monotonic_now();
+
+class quic_connection {
+public:
+  // -- member types -----------------------------------------------------------
+
+  struct stream {
+    explicit stream(int64_t sid, uint64_t tok, uint32_t max_frame)
+      : id(sid), token(tok), decoder(max_frame) {
+    }
+    int64_t id;
+    uint64_t token;
+    frame_decoder decoder;
+    stream_send_queue tx;
+    bool fin_pending = false;    // the local direction ends after tx
+    bool fin_sent = false;
+    bool write_blocked = false;  // waiting for the peer's flow-control credit
+    bool queued = false;         // listed in write_queue_
+    bool read_stopped = false;   // input is discarded (protocol error)
+    bool end_reported = false;   // the owner saw finished/reset/error
+  };
+
+  /// Why the connection ended, for connection_closed.
+  struct close_cause {
+    uint8_t code = 0; // rpcnet::error
+    std::string reason;
+  };
+
+  // -- constructors, destructors ----------------------------------------------
+
+  quic_connection(connection_host& host, connection_id id, caf::actor owner);
+  ~quic_connection();
+
+  quic_connection(const quic_connection&) = delete;
+  quic_connection& operator=(const quic_connection&) = delete;
+
+  /// Sets up the client side towards `remote`. Returns an error text.
+  std::string init_client(const socket_address& local, const socket_address& remote,
+                          const std::string& server_name,
+                          gnutls_certificate_credentials_t cred);
+
+  /// Sets up the server side for the Initial packet `hd`.
+  std::string init_server(const socket_address& local, const socket_address& remote,
+                          const ngtcp2_pkt_hd& hd,
+                          gnutls_certificate_credentials_t cred);
+
+  // -- driving ----------------------------------------------------------------
+
+  /// Processes one received packet.
+  void read(const ngtcp2_path& path, const uint8_t* data, size_t size);
+
+  /// Runs ngtcp2's timers if they are due.
+  void handle_expiry(ngtcp2_tstamp now);
+
+  /// Writes every packet ngtcp2 has to send now.
+  void write();
+
+  ngtcp2_tstamp expiry() const;
+
+  // -- commands ---------------------------------------------------------------
+
+  void open_stream(uint64_t token, byte_buffer data, bool fin);
+  void write_stream(int64_t stream_id, byte_buffer data, bool fin);
+  void reset_stream(int64_t stream_id, uint64_t token, app_error code);
+  void stop_reading(int64_t stream_id, app_error code);
+
+  /// Sends CONNECTION_CLOSE with an application error and ends the
+  /// connection; `cause` is what the local owner is told.
+  void close(app_error code, const std::string& reason, close_cause cause);
+
+  // -- properties -------------------------------------------------------------
+
+  connection_id id() const noexcept {
+    return id_;
+  }
+  const caf::actor& owner() const noexcept {
+    return owner_;
+  }
+  bool closed() const noexcept {
+    return closed_;
+  }
+  const close_cause& cause() const noexcept {
+    return cause_;
+  }
+  bool ready() const noexcept {
+    return handshake_done_;
+  }
+
+  /// Moves out the events gathered since the last call.
+  std::vector<stream_event> take_events() {
+    return std::move(events_);
+  }
+  bool has_events() const noexcept {
+    return !events_.empty();
+  }
+  /// True once per completed handshake, for connection_ready.
+  bool take_ready_signal() {
+    return std::exchange(ready_signal_, false);
+  }
+  const socket_address& peer() const noexcept {
+    return remote_;
+  }
+
+  // -- ngtcp2 callbacks (called through trampolines) --------------------------
+
+  int on_handshake_completed();
+  int on_recv_stream_data(uint32_t flags, int64_t stream_id, const uint8_t* data,
+                          size_t size);
+  int on_acked_stream_data(int64_t stream_id, uint64_t offset, uint64_t size);
+  int on_stream_close(int64_t stream_id, uint64_t app_code);
+  int on_stream_reset(int64_t stream_id, uint64_t app_code);
+  int on_extend_max_stream_data(int64_t stream_id);
+  int on_extend_max_local_streams();
+  int on_get_new_connection_id(ngtcp2_cid* cid, uint8_t* token, size_t cidlen);
+  int on_remove_connection_id(const ngtcp2_cid* cid);
+
+  ngtcp2_conn* native() const noexcept {
+    return conn_;
+  }
+
+private:
+  // -- implementation ---------------------------------------------------------
+
+  void fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params,
+                     bool server);
+  std::string init_tls(bool server, const std::string& server_name,
+                       gnutls_certificate_credentials_t cred);
+  stream& stream_for(int64_t stream_id);
+  stream* find_stream(int64_t stream_id);
+  stream_event& event_for(stream& s, stream_event::kind what);
+  void protocol_error(stream& s, std::string detail);
+  void enqueue_write(stream& s);
+  void open_pending_streams();
+  void handle_error(int rv);
+  void fail(std::string_view context, int rv);
+  void finish(close_cause cause);
+
+  // -- member variables -------------------------------------------------------
+
+  /// The endpoint: CID routing, packet output, configuration, counters.
+  connection_host& host_;
+
+  /// Our name for this connection in messages to actors.
+  connection_id id_;
+
+  /// The actor that receives this connection's events.
+  caf::actor owner_;
+
+  /// The ngtcp2 connection and the GnuTLS session it drives.
+  ngtcp2_conn* conn_ = nullptr;
+  gnutls_session_t session_ = nullptr;
+  ngtcp2_crypto_conn_ref conn_ref_;
+
+  /// The addresses of the connection's path; ngtcp2_path points into them.
+  socket_address local_;
+  socket_address remote_;
+
+  /// Every source CID handed to the host's routing table.
+  std::vector<ngtcp2_cid> cids_;
+
+  /// Live streams by id.
+  std::unordered_map<int64_t, std::unique_ptr<stream>> streams_;
+
+  /// Locally opened streams by token, for reset by token.
+  std::unordered_map<uint64_t, int64_t> stream_by_token_;
+
+  /// Streams with bytes or a FIN to write, in the order they asked.
+  std::deque<int64_t> write_queue_;
+
+  /// Streams to open once the peer grants more (open_stream commands).
+  struct pending_open {
+    uint64_t token;
+    byte_buffer data;
+    bool fin;
+  };
+  std::deque<pending_open> pending_opens_;
+
+  /// Streams whose reading must stop after the current read() returns.
+  std::vector<std::pair<int64_t, app_error>> stop_reading_later_;
+
+  /// Events for the owner, flushed by the endpoint once per wake-up.
+  std::vector<stream_event> events_;
+
+  bool is_server_ = false;
+  bool handshake_done_ = false;
+  bool ready_signal_ = false;
+  bool alpn_mismatch_ = false;
+  bool closed_ = false;
+  close_cause cause_;
+};
+
+} // namespace rpcnet

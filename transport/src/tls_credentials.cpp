@@ -1,0 +1,52 @@
+#include <rpcnet/transport/tls_credentials.hpp>
+
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet {
+
+namespace {
+
+caf::error gnutls_failure(const std::string& what, int rv) {
+  return make_error(error::config, what + ": " + gnutls_strerror(rv));
+}
+
+} // namespace
+
+tls_credentials::~tls_credentials() {
+  gnutls_certificate_free_credentials(cred_);
+}
+
+caf::expected<std::unique_ptr<tls_credentials>>
+tls_credentials::make_server(const std::string& cert_path,
+                             const std::string& key_path) {
+  gnutls_certificate_credentials_t cred = nullptr;
+  if (auto rv = gnutls_certificate_allocate_credentials(&cred); rv != 0)
+    return gnutls_failure("cannot allocate TLS credentials", rv);
+  std::unique_ptr<tls_credentials> result{new tls_credentials(cred)};
+  auto rv = gnutls_certificate_set_x509_key_file(cred, cert_path.c_str(),
+                                                 key_path.c_str(),
+                                                 GNUTLS_X509_FMT_PEM);
+  if (rv != 0)
+    return gnutls_failure("cannot load certificate '" + cert_path + "' with key '"
+                            + key_path + "'",
+                          rv);
+  return result;
+}
+
+caf::expected<std::unique_ptr<tls_credentials>>
+tls_credentials::make_client(const std::string& ca_path) {
+  gnutls_certificate_credentials_t cred = nullptr;
+  if (auto rv = gnutls_certificate_allocate_credentials(&cred); rv != 0)
+    return gnutls_failure("cannot allocate TLS credentials", rv);
+  std::unique_ptr<tls_credentials> result{new tls_credentials(cred)};
+  auto n = gnutls_certificate_set_x509_trust_file(cred, ca_path.c_str(),
+                                                  GNUTLS_X509_FMT_PEM);
+  if (n < 0)
+    return gnutls_failure("cannot load CA file '" + ca_path + "'", n);
+  if (n == 0)
+    return make_error(error::config,
+                      "CA file '" + ca_path + "' holds no certificate");
+  return result;
+}
+
+} // namespace rpcnet
