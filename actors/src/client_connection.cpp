@@ -1,6 +1,8 @@
 #include <rpcnet/actors/client_connection.hpp>
 
+#include <chrono>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -15,8 +17,11 @@ namespace rpcnet {
 
 namespace {
 
+using deadline_clock = std::chrono::steady_clock;
+
 struct pending_call {
   caf::typed_response_promise<byte_buffer> promise;
+  deadline_clock::time_point deadline;
   std::optional<byte_buffer> body;
   std::optional<wire::status> status;
 };
@@ -30,18 +35,42 @@ struct client_state {
   caf::error closed;
   uint64_t next_request_id = 1;
   std::unordered_map<uint64_t, pending_call> calls;
+  /// Deadlines of the calls in flight, earliest first. One timer message
+  /// serves them all: a delayed message per call would keep every call's
+  /// timer alive in CAF's clock for the whole timeout, millions of entries
+  /// at full load.
+  std::set<std::pair<deadline_clock::time_point, uint64_t>> deadlines;
+  /// When the pending timer message fires; max() when none is pending.
+  deadline_clock::time_point timer_due = deadline_clock::time_point::max();
   std::vector<caf::typed_response_promise<bool>> ready_waiters;
   static inline const char* name = "rpcnet.client_connection";
 };
 
 using self_ptr = rpc_client_actor::stateful_pointer<client_state>;
 
+/// Forgets a call that has been answered.
+void finish_call(self_ptr self, std::unordered_map<uint64_t, pending_call>::iterator it) {
+  self->state.deadlines.erase({it->second.deadline, it->first});
+  self->state.calls.erase(it);
+}
+
+/// Makes sure a timer message arrives by `due`.
+void arm_timer(self_ptr self, deadline_clock::time_point due) {
+  auto& st = self->state;
+  if (due >= st.timer_due)
+    return;
+  st.timer_due = due;
+  auto delay = due - deadline_clock::now();
+  self->delayed_send(self, std::max(delay, deadline_clock::duration::zero()),
+                     timeout_atom::value);
+}
+
 void fail_call(self_ptr self, uint64_t id, caf::error err, bool reset_stream) {
   auto it = self->state.calls.find(id);
   if (it == self->state.calls.end())
     return;
   it->second.promise.deliver(std::move(err));
-  self->state.calls.erase(it);
+  finish_call(self, it);
   if (reset_stream)
     self->state.ep->submit(
       reset_stream_command{self->state.conn, -1, id, app_error::cancelled});
@@ -95,7 +124,7 @@ void on_event(self_ptr self, stream_event& ev) {
     fail_call(self, id, make_error(error::protocol, "ok reply without a DATA frame"), false);
   } else {
     call.promise.deliver(std::move(*call.body));
-    self->state.calls.erase(it);
+    finish_call(self, it);
   }
 }
 
@@ -123,8 +152,10 @@ caf::result<byte_buffer> start_call(self_ptr self, std::string& method, byte_buf
   frame_encoder::append_end(out);
   st.ep->submit(open_stream_command{st.conn, id, std::move(out), true});
   auto promise = self->make_response_promise<byte_buffer>();
-  st.calls.emplace(id, pending_call{promise, {}, {}});
-  self->delayed_send(self, timeout, timeout_atom::value, id);
+  auto deadline = deadline_clock::now() + timeout;
+  st.calls.emplace(id, pending_call{promise, deadline, {}, {}});
+  st.deadlines.emplace(deadline, id);
+  arm_timer(self, deadline);
   return promise;
 }
 
@@ -158,8 +189,17 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
         return;
       st.ep->submit(close_command{st.conn, app_error::no_error, "client closed"});
     },
-    [self](timeout_atom, uint64_t id) {
-      fail_call(self, id, make_error(error::timeout, "no reply within the call timeout"), true);
+    [self](timeout_atom) {
+      auto& st = self->state;
+      st.timer_due = deadline_clock::time_point::max();
+      auto now = deadline_clock::now();
+      while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
+        auto id = st.deadlines.begin()->second;
+        fail_call(self, id, make_error(error::timeout, "no reply within the call timeout"),
+                  true);
+      }
+      if (!st.deadlines.empty())
+        arm_timer(self, st.deadlines.begin()->first);
     },
     [self](connection_ready&) {
       auto& st = self->state;
@@ -181,6 +221,7 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
       for (auto& [id, call] : st.calls)
         call.promise.deliver(st.closed);
       st.calls.clear();
+      st.deadlines.clear();
       for (auto& p : st.ready_waiters)
         p.deliver(st.closed);
       st.ready_waiters.clear();

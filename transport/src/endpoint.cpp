@@ -26,8 +26,8 @@ namespace rpcnet {
 
 namespace {
 
-/// Datagrams whose first byte has both top bits clear cannot be QUIC
-/// (long headers set 0x80, short headers the fixed bit 0x40).
+/// Datagrams whose first byte has both top bits clear are gossip unless
+/// their connection ID is ours (see endpoint::impl::route).
 bool is_foreign_datagram(uint8_t first_byte) {
   return (first_byte & 0xC0) == 0;
 }
@@ -58,6 +58,9 @@ struct cid_hash {
 };
 
 constexpr size_t max_datagram = 2048;
+
+/// Length of every connection ID we issue (quic_connection.cpp).
+constexpr size_t cid_length = 16;
 constexpr size_t batch_size = 64;
 
 caf::error io_failure(const std::string& what) {
@@ -373,10 +376,24 @@ private:
     }
   }
 
+  // ngtcp2 0.12 always advertises grease_quic_bit (RFC 9287), so a peer
+  // may clear the fixed bit of any packet after the handshake's first
+  // flight: the first byte alone cannot tell QUIC from gossip. A datagram
+  // whose destination CID is one of ours is QUIC whatever its first byte;
+  // otherwise 0x00-0x3F is gossip and a long header may open a connection.
   void route(socket_address& from, const uint8_t* data, size_t size) {
     if (size == 0) {
       ++stats_.datagrams_dropped;
       return;
+    }
+    ngtcp2_version_cid vc;
+    auto rv = ngtcp2_pkt_decode_version_cid(&vc, data, size, cid_length);
+    if (rv == 0) {
+      auto it = cids_.find(cid_key{vc.dcid, vc.dcidlen});
+      if (it != cids_.end()) {
+        it->second->read(path_from(from), data, size);
+        return;
+      }
     }
     if (is_foreign_datagram(data[0])) {
       if (opts_.on_datagram)
@@ -385,8 +402,6 @@ private:
         ++stats_.foreign_datagrams;
       return;
     }
-    ngtcp2_version_cid vc;
-    auto rv = ngtcp2_pkt_decode_version_cid(&vc, data, size, 16);
     if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
       send_version_negotiation(from, vc);
       return;
@@ -395,21 +410,20 @@ private:
       ++stats_.datagrams_dropped;
       return;
     }
+    accept_new(from, data, size);
+  }
+
+  /// The path a datagram from `from` arrived on.
+  ngtcp2_path path_from(socket_address& from) const {
     ngtcp2_path path{};
     path.local.addr = const_cast<sockaddr*>(local_.native());
     path.local.addrlen = local_.native_size();
     path.remote.addr = from.native();
     path.remote.addrlen = from.native_size();
-    auto it = cids_.find(cid_key{vc.dcid, vc.dcidlen});
-    if (it != cids_.end()) {
-      it->second->read(path, data, size);
-      return;
-    }
-    accept_new(from, path, data, size);
+    return path;
   }
 
-  void accept_new(const socket_address& from, const ngtcp2_path& path,
-                  const uint8_t* data, size_t size) {
+  void accept_new(socket_address& from, const uint8_t* data, size_t size) {
     ngtcp2_pkt_hd hd;
     if (!server_cred_ || ngtcp2_accept(&hd, data, size) != 0) {
       ++stats_.datagrams_dropped;
@@ -430,7 +444,7 @@ private:
     auto* ptr = conn.get();
     conns_.emplace(id, std::move(conn));
     ++stats_.connections_open;
-    ptr->read(path, data, size);
+    ptr->read(path_from(from), data, size);
   }
 
   void send_version_negotiation(const socket_address& to, const ngtcp2_version_cid& vc) {

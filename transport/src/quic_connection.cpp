@@ -199,8 +199,8 @@ void quic_connection::fill_settings(ngtcp2_settings& settings,
   params.initial_max_streams_uni = 0;
   params.max_idle_timeout = static_cast<ngtcp2_duration>(cfg.idle_timeout.count())
                             * NGTCP2_MILLISECONDS;
-  // Gossip shares the port by the QUIC fixed bit (docs/PROTOCOL.md).
-  params.grease_quic_bit = 0;
+  // ngtcp2 0.12 advertises grease_quic_bit whatever this says; routing
+  // copes with it (endpoint.cpp, route()).
 }
 
 std::string quic_connection::init_tls(bool server, const std::string& server_name,

@@ -14,7 +14,7 @@ using connect_atom = caf::atom_constant<caf::atom("connect")>;
 /// Close a client's connection: (close_atom).
 using close_atom = caf::atom_constant<caf::atom("close")>;
 
-/// A call's own deadline passed: (timeout_atom, request_id).
+/// A client connection's deadline timer fired: (timeout_atom).
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
 
 /// A server stops taking new calls on a connection: (drain_atom).

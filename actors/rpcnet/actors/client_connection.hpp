@@ -29,7 +29,7 @@ using rpc_client_actor = caf::typed_actor<
   caf::replies_to<connect_atom>::with<bool>,
   /// Closes the connection; calls in flight fail with `cancelled`.
   caf::reacts_to<close_atom>,
-  caf::reacts_to<timeout_atom, uint64_t>,
+  caf::reacts_to<timeout_atom>,
   caf::reacts_to<connection_ready>,
   caf::reacts_to<connection_batch>,
   caf::reacts_to<connection_closed>>;

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.add_option("--certs", certs, "directory with test_cert.pem, test_key.pem and ca.pem");
   CLI11_PARSE(app, argc, argv);
 
+  // snippet-begin: server
   rpcnet::runtime rt;
   auto server_cfg = rpcnet::rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}
                       .with_key_path(certs + "/test_key.pem");
@@ -29,7 +30,9 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   std::cout << "server listening on " << addr->to_string() << " (QUIC, ALPN rpcnet/1)\n";
+  // snippet-end: server
 
+  // snippet-begin: client
   auto client_cfg = rpcnet::rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}
                       .with_ca_path(certs + "/ca.pem")
                       .with_server_name("localhost");
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   std::cout << "add(21, 21) = " << *sum << '\n';
+  // snippet-end: client
   client->close();
   server.stop();
   return *sum == 42 ? EXIT_SUCCESS : EXIT_FAILURE;

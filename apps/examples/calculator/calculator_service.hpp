@@ -14,6 +14,7 @@ namespace calculator {
 
 /// Registers the calculator's methods on `server`.
 inline void register_methods(rpcnet::rpc_server& server) {
+  // snippet-begin: handlers
   server.register_unary("add", [](rpcnet::byte_buffer request) -> caf::expected<rpcnet::byte_buffer> {
     auto args = rpcnet::decode<std::pair<int64_t, int64_t>>(request);
     if (!args)
@@ -28,14 +29,17 @@ inline void register_methods(rpcnet::rpc_server& server) {
       return rpcnet::make_error(rpcnet::error::remote, "division by zero");
     return rpcnet::encode(args->first / args->second);
   });
+  // snippet-end: handlers
 }
 
 /// Calls "add" and decodes the sum.
 inline caf::expected<int64_t> add(const rpcnet::rpc_client& client, int64_t a, int64_t b) {
+  // snippet-begin: add
   auto reply = client.call("add", rpcnet::encode(std::pair{a, b}));
   if (!reply)
     return std::move(reply.error());
   return rpcnet::decode<int64_t>(*reply);
+  // snippet-end: add
 }
 
 } // namespace calculator

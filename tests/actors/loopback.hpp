@@ -1,0 +1,154 @@
+// A started rpcnet server on 127.0.0.1 (port 0) and the means to reach it:
+// connected clients, calls from a background thread, common handlers and
+// bounded waits. Server and clients run on separate actor systems, as two
+// processes would, so a blocked handler never starves the client's actors
+// and the tests see the server's behaviour alone.
+#pragma once
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <rpcnet/rpcnet.hpp>
+
+#include "catch_printers.hpp"
+#include "handler_sync.hpp"
+#include "test_certs.hpp"
+
+namespace rpcnet::test {
+
+using namespace std::chrono_literals;
+
+/// How long a test waits for something that should happen at once: a lot
+/// longer than it takes on an idle machine, short enough to fail fast.
+inline constexpr std::chrono::milliseconds patience{5'000};
+
+using clock_type = std::chrono::steady_clock;
+
+/// Milliseconds since `start`.
+inline std::chrono::milliseconds elapsed_since(clock_type::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
+}
+
+/// Polls `pred` every millisecond for up to `timeout`; for state that has
+/// no event to wait on (e.g. rpc_server::in_flight()).
+template <class Predicate>
+bool wait_until(Predicate pred, std::chrono::milliseconds timeout = patience) {
+  auto deadline = clock_type::now() + timeout;
+  while (!pred()) {
+    if (clock_type::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+/// Returns the request unchanged.
+inline unary_handler echo_handler() {
+  return [](byte_buffer request) -> caf::expected<byte_buffer> { return request; };
+}
+
+/// Reports its arrival to `started`, waits (bounded) until `release` opens,
+/// then echoes: a handler exactly as slow as the test wants.
+inline unary_handler gated_echo_handler(std::shared_ptr<arrivals> started,
+                                        std::shared_ptr<gate> release) {
+  return [started, release](byte_buffer request) -> caf::expected<byte_buffer> {
+    started->arrive();
+    if (!release->wait(std::chrono::milliseconds{10'000}))
+      return make_error(error::remote, "test never opened the gate");
+    return request;
+  };
+}
+
+/// Sleeps `delay`, then echoes.
+inline unary_handler sleeping_echo_handler(std::chrono::milliseconds delay,
+                                           std::shared_ptr<arrivals> started) {
+  return [delay, started](byte_buffer request) -> caf::expected<byte_buffer> {
+    started->arrive();
+    std::this_thread::sleep_for(delay);
+    return request;
+  };
+}
+
+/// The blocking rpc_client::call on a thread of its own.
+inline std::future<caf::expected<byte_buffer>>
+call_in_background(const rpc_client& client, std::string method, byte_buffer request,
+                   std::chrono::milliseconds timeout) {
+  return std::async(std::launch::async, [client, method = std::move(method),
+                                         request = std::move(request), timeout]() mutable {
+    return client.call(method, std::move(request), timeout);
+  });
+}
+
+/// True if `result` becomes ready within `timeout`.
+template <class T>
+bool ready_within(const std::future<T>& result, std::chrono::milliseconds timeout) {
+  return result.wait_for(timeout) == std::future_status::ready;
+}
+
+/// A started server and its address. Gates made here are all opened when
+/// the loopback goes away, so no handler outlives a failed test blocked.
+class loopback {
+public:
+  explicit loopback(rpc_config server_cfg = server_config(), size_t server_threads = 0)
+    : server_rt_(server_threads), server_(server_rt_.system(), std::move(server_cfg)) {
+    auto addr = server_.bind();
+    REQUIRE(addr);
+    address_ = addr->to_string();
+    auto err = server_.start();
+    REQUIRE_FALSE(err);
+  }
+
+  loopback(const loopback&) = delete;
+  loopback& operator=(const loopback&) = delete;
+
+  ~loopback() {
+    for (auto& g : gates_)
+      g->open();
+  }
+
+  rpc_server& server() noexcept {
+    return server_;
+  }
+
+  caf::actor_system& server_system() noexcept {
+    return server_rt_.system();
+  }
+
+  caf::actor_system& client_system() noexcept {
+    return client_rt_.system();
+  }
+
+  /// "127.0.0.1:<port>" of the server.
+  const std::string& address() const noexcept {
+    return address_;
+  }
+
+  /// A client connected to the server (the test fails if it cannot connect).
+  rpc_client connect(rpc_config cfg = client_config()) {
+    auto client = rpc_client::connect(client_system(), address_, std::move(cfg));
+    INFO("connecting to " << address_);
+    REQUIRE(client);
+    return std::move(*client);
+  }
+
+  /// A closed gate that opens at the latest when the loopback goes away.
+  std::shared_ptr<gate> make_gate() {
+    return gates_.emplace_back(std::make_shared<gate>());
+  }
+
+private:
+  // Declared first so they go last: the systems outlive server and clients.
+  runtime client_rt_;
+  runtime server_rt_;
+  rpc_server server_;
+  std::string address_;
+  std::vector<std::shared_ptr<gate>> gates_;
+};
+
+} // namespace rpcnet::test
