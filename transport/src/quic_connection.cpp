@@ -323,7 +323,9 @@ void quic_connection::handle_expiry(ngtcp2_tstamp now) {
 }
 
 ngtcp2_tstamp quic_connection::expiry() const {
-  return closed_ ? UINT64_MAX : ngtcp2_conn_get_expiry(conn_);
+  if (closed_)
+    return UINT64_MAX;
+  return write_pending_ ? 0 : ngtcp2_conn_get_expiry(conn_);
 }
 
 void quic_connection::handle_error(int rv) {
@@ -437,7 +439,8 @@ void quic_connection::write() {
   auto max_size = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
   std::array<ngtcp2_vec, 16> vecs;
   // Bound the packets per call so one busy connection cannot starve the
-  // socket; the endpoint calls again while data remains.
+  // socket; expiry() then says "now" so the endpoint comes straight back.
+  write_pending_ = true;
   for (int packets = 0; packets < 256;) {
     stream* s = nullptr;
     while (!write_queue_.empty()) {
@@ -494,8 +497,10 @@ void quic_connection::write() {
       if ((flags & NGTCP2_WRITE_STREAM_FLAG_FIN) && !s->tx.has_unsent())
         s->fin_sent = true;
     }
-    if (n == 0)
+    if (n == 0) {
+      write_pending_ = false;
       break;
+    }
     host_.commit_packet(ps.path.remote, static_cast<size_t>(n));
     ++packets;
   }

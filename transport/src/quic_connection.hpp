@@ -99,9 +99,11 @@ public:
   /// Runs ngtcp2's timers if they are due.
   void handle_expiry(ngtcp2_tstamp now);
 
-  /// Writes every packet ngtcp2 has to send now.
+  /// Writes the packets ngtcp2 has to send now, up to a budget per call.
   void write();
 
+  /// When the endpoint must next call handle_expiry() and write(): 0 when
+  /// write() left packets unsent.
   ngtcp2_tstamp expiry() const;
 
   // -- commands ---------------------------------------------------------------
@@ -232,6 +234,8 @@ private:
   bool handshake_done_ = false;
   bool ready_signal_ = false;
   bool alpn_mismatch_ = false;
+  /// write() stopped at its packet budget with more to send.
+  bool write_pending_ = false;
   bool closed_ = false;
   close_cause cause_;
 };
