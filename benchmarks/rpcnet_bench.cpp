@@ -47,19 +47,21 @@ struct unary_options {
   bool compare = false;
   std::string certs = "certs";
   std::optional<int> cpu;
+  /// Where the server runs its echo handler: "pool" or "actor".
+  std::string handler = "actor";
 };
 
 // -- the rpcnet server (child process) -----------------------------------------
 
-int serve_unary(const std::string& certs, std::optional<int> cpu) {
+int serve_unary(const std::string& certs, std::optional<int> cpu, const std::string& handler) {
   if (cpu)
     pin_to_cpu(*cpu);
   runtime rt;
   rpc_server server{rt.system(), rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}
                                    .with_key_path(certs + "/test_key.pem")};
-  server.register_unary("echo", [](byte_buffer request) -> caf::expected<byte_buffer> {
-    return request;
-  });
+  server.register_unary(
+    "echo", [](byte_buffer request) -> caf::expected<byte_buffer> { return request; },
+    handler == "pool" ? handler_execution::blocking_pool : handler_execution::actor);
   if (auto err = server.start()) {
     std::cerr << "rpcnet-bench: " << describe(err) << '\n';
     return 1;
@@ -122,7 +124,8 @@ caf::behavior load_generator(caf::stateful_actor<load_state>* self, rpc_client_a
 }
 
 latency_report run_rpcnet_unary(const unary_options& opt) {
-  std::vector<std::string> args{"rpcnet-bench", "serve-unary", "--certs", opt.certs};
+  std::vector<std::string> args{"rpcnet-bench", "serve-unary", "--certs", opt.certs,
+                                "--handler", opt.handler};
   if (opt.cpu)
     args.insert(args.end(), {"--cpu", std::to_string(*opt.cpu)});
   server_process server{args};
@@ -327,17 +330,23 @@ int main(int argc, char** argv) {
   unary->add_flag("--compare", opt.compare, "also run the gRPC baseline and a UDP ping-pong");
   unary->add_option("--certs", opt.certs, "directory of test_cert.pem, test_key.pem, ca.pem");
   unary->add_option("--cpu", opt.cpu, "pin client and servers to this CPU");
+  unary->add_option("--handler", opt.handler,
+                    "where the server runs the echo handler: actor (gRPC's async server runs "
+                    "handlers inline too) or pool (the default for handlers that may block)")
+    ->check(CLI::IsMember({"actor", "pool"}));
   std::string certs = "certs";
   std::optional<int> cpu;
   auto* serve = app.add_subcommand("serve-unary", "(internal) the echo server")->group("");
   serve->add_option("--certs", certs);
   serve->add_option("--cpu", cpu);
+  std::string handler = "actor";
+  serve->add_option("--handler", handler);
   auto* udp = app.add_subcommand("serve-udp-echo", "(internal) the UDP echo")->group("");
   udp->add_option("--cpu", cpu);
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve)
-      return serve_unary(certs, cpu);
+      return serve_unary(certs, cpu, handler);
     if (*udp)
       return serve_udp_echo(cpu);
     return run_unary(opt);

@@ -187,6 +187,12 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
       auto& st = self->state;
       if (st.closed)
         return;
+      auto cancelled = make_error(error::cancelled, "the client closed the connection");
+      for (auto& [id, call] : st.calls)
+        call.promise.deliver(cancelled);
+      st.calls.clear();
+      st.deadlines.clear();
+      st.closed = make_error(error::connection, "the client closed the connection");
       st.ep->submit(close_command{st.conn, app_error::no_error, "client closed"});
     },
     [self](timeout_atom) {

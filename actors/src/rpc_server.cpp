@@ -15,8 +15,10 @@ rpc_server::~rpc_server() {
   stop(std::chrono::milliseconds{0});
 }
 
-void rpc_server::register_unary(std::string method, unary_handler handler) {
-  state_->handlers.set(std::move(method), std::move(handler));
+void rpc_server::register_unary(std::string method, unary_handler handler,
+                                handler_execution execution) {
+  state_->handlers.set(std::move(method),
+                       handler_registry::function_entry{std::move(handler), execution});
 }
 
 void rpc_server::register_actor(std::string method, service_actor service) {
@@ -52,14 +54,20 @@ caf::error rpc_server::start() {
 void rpc_server::stop(std::chrono::milliseconds grace) {
   if (!ep_)
     return;
+  auto deadline = std::chrono::steady_clock::now() + grace;
   state_->draining = true;
   ep_->stop_accepting();
   {
     std::unique_lock<std::mutex> guard{state_->idle_mtx};
-    state_->idle_cv.wait_for(guard, grace, [this] { return state_->in_flight.load() == 0; });
+    state_->idle_cv.wait_until(guard, deadline,
+                               [this] { return state_->in_flight.load() == 0; });
   }
-  // Closes every connection; their actors see connection_closed and quit.
-  ep_->shutdown();
+  // Lingers for what is left of the grace until the replies are
+  // acknowledged, then closes every connection; their actors see
+  // connection_closed and quit.
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    deadline - std::chrono::steady_clock::now());
+  ep_->shutdown(std::max(left, std::chrono::milliseconds{0}));
   ep_.reset();
 }
 

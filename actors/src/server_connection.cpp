@@ -33,9 +33,10 @@ struct server_connection_state {
 
 using self_ptr = caf::stateful_actor<server_connection_state>*;
 
-/// Runs a function handler in an actor of its own and answers the call.
-void run_function_handler(caf::event_based_actor*, unary_handler handler, byte_buffer body,
-                          reply_target target, std::shared_ptr<server_state> shared) {
+/// Runs a function handler and answers the call; on a pool thread or in a
+/// one-shot actor (see handler_execution).
+void run_function_handler(const unary_handler& handler, byte_buffer body,
+                          const reply_target& target, server_state& shared) {
   caf::expected<byte_buffer> result{byte_buffer{}};
   try {
     result = handler(std::move(body));
@@ -47,7 +48,17 @@ void run_function_handler(caf::event_based_actor*, unary_handler handler, byte_b
   if (!result && !is_rpcnet_error(result.error()))
     result = make_error(error::remote, describe(result.error()));
   target.send(std::move(result));
-  shared->call_finished();
+  shared.call_finished();
+}
+
+/// Service actors report their own failures as rpcnet errors; anything CAF
+/// says instead (the actor is gone, the request timed out) is the handler's
+/// failure, not the connection's.
+caf::error service_failure(caf::error err) {
+  if (is_rpcnet_error(err))
+    return err;
+  auto code = code_of(err) == error::timeout ? error::timeout : error::remote;
+  return make_error(code, "service actor failed: " + describe(err));
 }
 
 class connection_logic {
@@ -134,8 +145,19 @@ private:
       return;
     }
     st_.shared->call_started();
-    if (auto* fn = std::get_if<unary_handler>(&it->second)) {
-      self_->spawn(run_function_handler, *fn, std::move(body), std::move(to), st_.shared);
+    if (auto* fn = std::get_if<handler_registry::function_entry>(&it->second)) {
+      auto shared = st_.shared;
+      if (fn->execution == handler_execution::actor) {
+        self_->spawn([handler = fn->fn, body = std::move(body), to = std::move(to),
+                      shared](caf::event_based_actor*) mutable {
+          run_function_handler(handler, std::move(body), to, *shared);
+        });
+      } else {
+        shared->pool.post([handler = fn->fn, body = std::move(body), to = std::move(to),
+                           shared]() mutable {
+          run_function_handler(handler, std::move(body), to, *shared);
+        });
+      }
       return;
     }
     auto service = std::get<service_actor>(it->second);
@@ -150,7 +172,7 @@ private:
           shared->call_finished();
         },
         [to, shared](caf::error& err) {
-          to.send(std::move(err));
+          to.send(service_failure(std::move(err)));
           shared->call_finished();
         });
   }

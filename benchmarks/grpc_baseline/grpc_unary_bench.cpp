@@ -11,6 +11,8 @@
 // `serve` so the server has its own process, like rpcnet's server does.
 
 #include "echo.grpc.pb.h"
+#include "support/latency_report.hpp"
+#include "support/server_process.hpp"
 
 #include <CLI/CLI.hpp>
 #include <grpcpp/grpcpp.h>
@@ -56,13 +58,8 @@ constexpr char program_name[] = "rpcnet-grpc-bench";
 constexpr auto server_start_timeout = std::chrono::seconds(15);
 constexpr auto stall_timeout = std::chrono::seconds(10);
 
-struct error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::string errno_text(const char* what) {
-  return std::string(what) + ": " + std::strerror(errno);
-}
+using error = rpcnet::bench::bench_error;
+using rpcnet::bench::pin_to_cpu;
 
 std::string read_file(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
@@ -81,28 +78,22 @@ gpr_timespec grpc_deadline_after(std::chrono::milliseconds delay) {
                       gpr_time_from_millis(static_cast<std::int64_t>(delay.count()), GPR_TIMESPAN));
 }
 
-void pin_to_cpu(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-    throw error(errno_text(("cannot pin to CPU " + std::to_string(cpu)).c_str()));
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Server (child process)
 // ---------------------------------------------------------------------------
 
 // Server API choice: the async CompletionQueue API, each queue drained by
 // its own thread, which does the socket I/O and the echo inline. On the
-// 2-core reference machine (client and server sharing it) one such thread
-// measured fastest: about 45-55k calls/s at C=128, against about 35-45k for
-// the callback API, 35-40k for two async threads and 25-30k for the sync API.
-// Extra server threads only compete with the client for the same cores, so
-// the server takes half of the CPUs it may run on, and at least one.
+// 2-core reference machine (client and server sharing it) a single such
+// thread measured fastest. Medians at C=128, 64 B: async with one thread
+// ~49k calls/s, callback API ~43k, async with two threads ~40k, sync API
+// ~27k; at C=1 async with one thread was also ahead, if narrowly (5.9k
+// against 5.1k-5.7k). Extra server threads only compete with the client for
+// the same cores, so the server takes half of the CPUs it may run on, and at
+// least one.
 
-// One in-progress call; it deletes itself once the reply has been sent.
+// One call from acceptance to reply; serve_queue frees it when the reply
+// has gone out (or the server is shutting the call down).
 struct server_call {
   grpc::ServerContext context;
   rpcnet_bench::Payload request;
@@ -194,147 +185,6 @@ int run_server(int port, const std::string& cert_path, const std::string& key_pa
 }
 
 // ---------------------------------------------------------------------------
-// Server process management (parent side)
-// ---------------------------------------------------------------------------
-
-// Owns the forked server; the destructor terminates and reaps it, so every
-// exit path of the parent, exceptions included, leaves no server behind.
-class server_process {
- public:
-  server_process(const std::string& cert_path, const std::string& key_path,
-                 std::optional<int> cpu) {
-    std::vector<std::string> args{program_name, "serve", "--port", "0", "--cert", cert_path,
-                                  "--key", key_path};
-    if (cpu) {
-      args.insert(args.end(), {"--cpu", std::to_string(*cpu)});
-    }
-    // Built before fork: the child may only make async-signal-safe calls.
-    std::vector<char*> argv;
-    for (auto& arg : args) {
-      argv.push_back(arg.data());
-    }
-    argv.push_back(nullptr);
-
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-      throw error(errno_text("pipe"));
-    }
-    pid_t const parent = getpid();
-    pid_ = fork();
-    if (pid_ < 0) {
-      int const saved = errno;
-      close(fds[0]);
-      close(fds[1]);
-      errno = saved;
-      throw error(errno_text("fork"));
-    }
-    if (pid_ == 0) {
-      // Dies with the parent even if the parent is killed outright; the
-      // getppid check closes the race with a parent that died before prctl.
-      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
-        _exit(127);
-      }
-      if (dup2(fds[1], STDOUT_FILENO) < 0) {
-        _exit(127);
-      }
-      execv("/proc/self/exe", argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    read_fd_ = fds[0];
-    try {
-      port_ = read_port();
-    } catch (...) {
-      // The destructor does not run for an object whose constructor threw.
-      close(read_fd_);
-      read_fd_ = -1;
-      stop();
-      throw;
-    }
-    close(read_fd_);
-    read_fd_ = -1;
-  }
-
-  server_process(const server_process&) = delete;
-  server_process& operator=(const server_process&) = delete;
-
-  ~server_process() {
-    if (read_fd_ >= 0) {
-      close(read_fd_);
-    }
-    stop();
-  }
-
-  int port() const { return port_; }
-
-  // Returns false when the server had already died on its own, which means
-  // the measurement it took part in cannot be trusted.
-  bool stop() {
-    if (pid_ <= 0) {
-      return true;
-    }
-    int status = 0;
-    bool const died_early = waitpid(pid_, &status, WNOHANG) == pid_;
-    if (!died_early) {
-      kill(pid_, SIGTERM);
-      while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
-    pid_ = -1;
-    return !died_early;
-  }
-
- private:
-  int read_port() {
-    std::string line;
-    auto const deadline = clock_type::now() + server_start_timeout;
-    for (;;) {
-      auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
-      if (left.count() <= 0) {
-        throw error("server process did not report its port in time");
-      }
-      pollfd pfd{read_fd_, POLLIN, 0};
-      int const ready = poll(&pfd, 1, static_cast<int>(left.count()));
-      if (ready < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        throw error(errno_text("poll"));
-      }
-      if (ready == 0) {
-        continue;
-      }
-      char buffer[64];
-      ssize_t const n = read(read_fd_, buffer, sizeof(buffer));
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        throw error(errno_text("read from server process"));
-      }
-      if (n == 0) {
-        throw error("server process exited before reporting its port");
-      }
-      line.append(buffer, static_cast<std::size_t>(n));
-      if (auto const end = line.find('\n'); end != std::string::npos) {
-        line.resize(end);
-        break;
-      }
-    }
-    char* end = nullptr;
-    long const port = std::strtol(line.c_str(), &end, 10);
-    if (end == line.c_str() || *end != '\0' || port <= 0 || port > 65535) {
-      throw error("server process reported an invalid port '" + line + "'");
-    }
-    return static_cast<int>(port);
-  }
-
-  pid_t pid_ = -1;
-  int read_fd_ = -1;
-  int port_ = 0;
-};
-
-// ---------------------------------------------------------------------------
 // Client
 // ---------------------------------------------------------------------------
 
@@ -351,7 +201,6 @@ struct bench_options {
 };
 
 struct measurement {
-  std::uint64_t calls = 0;
   std::vector<std::uint64_t> latencies_ns;
 };
 
@@ -390,7 +239,6 @@ measurement run_client(const bench_options& options, int port, const std::string
   std::vector<client_call> calls(static_cast<std::size_t>(options.concurrency));
 
   auto start_call = [&](client_call& call) {
-    call.context.reset();
     call.context.emplace();
     call.reply.Clear();
     call.started = clock_type::now();
@@ -407,8 +255,9 @@ measurement run_client(const bench_options& options, int port, const std::string
       std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(options.duration_s));
 
   measurement result;
-  // Room for ~200k calls/s keeps reallocation out of the measured loop.
-  result.latencies_ns.reserve(static_cast<std::size_t>(std::min(options.duration_s * 200000.0, 5e7)));
+  // Room for ~200k calls/s keeps reallocation out of the measured loop of
+  // ordinary runs; the cap keeps long runs from reserving memory up front.
+  result.latencies_ns.reserve(static_cast<std::size_t>(std::min(options.duration_s * 200000.0, 1e7)));
 
   for (auto& call : calls) {
     start_call(call);
@@ -453,7 +302,6 @@ measurement run_client(const bench_options& options, int port, const std::string
       continue;
     }
     if (now >= measure_begin && now < measure_end) {
-      ++result.calls;
       result.latencies_ns.push_back(
           static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - call.started).count()));
     }
@@ -473,32 +321,14 @@ measurement run_client(const bench_options& options, int port, const std::string
   return result;
 }
 
-// Nearest-rank percentile in microseconds; `sorted` is ascending.
-double percentile_us(const std::vector<std::uint64_t>& sorted, double fraction) {
-  if (sorted.empty()) {
-    return 0.0;
-  }
-  auto rank = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
-  rank = std::clamp<std::size_t>(rank, 1, sorted.size());
-  return static_cast<double>(sorted[rank - 1]) / 1000.0;
-}
-
 void report(const bench_options& options, measurement& result) {
-  std::sort(result.latencies_ns.begin(), result.latencies_ns.end());
-  double const rps = static_cast<double>(result.calls) / options.duration_s;
-  double const p50 = percentile_us(result.latencies_ns, 0.50);
-  double const p99 = percentile_us(result.latencies_ns, 0.99);
-  double const p999 = percentile_us(result.latencies_ns, 0.999);
-  if (options.json) {
-    std::printf(
-        "{\"impl\":\"grpc\",\"mode\":\"unary\",\"concurrency\":%d,\"payload\":%zu,\"duration_s\":%g,"
-        "\"calls\":%llu,\"rps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f}\n",
-        options.concurrency, options.payload, options.duration_s,
-        static_cast<unsigned long long>(result.calls), rps, p50, p99, p999);
-  } else {
-    std::printf("grpc unary: C=%d payload=%zuB  %.0f calls/s  p50 %.0fus p99 %.0fus p999 %.0fus\n",
-                options.concurrency, options.payload, rps, p50, p99, p999);
-  }
+  rpcnet::bench::latency_report out;
+  out.impl = "grpc";
+  out.mode = "unary";
+  out.concurrency = static_cast<std::uint64_t>(options.concurrency);
+  out.payload = options.payload;
+  out.summarize(result.latencies_ns, options.duration_s);
+  std::printf("%s\n", options.json ? out.json().c_str() : out.text().c_str());
   std::fflush(stdout);
 }
 
@@ -526,7 +356,12 @@ int run_unary(bench_options options) {
     pin_to_cpu(*options.cpu);
   }
   // Forked before this process creates any gRPC state or threads.
-  server_process server(options.cert_path, options.key_path, options.cpu);
+  std::vector<std::string> args{program_name, "serve", "--port", "0", "--cert", options.cert_path,
+                                "--key", options.key_path};
+  if (options.cpu) {
+    args.insert(args.end(), {"--cpu", std::to_string(*options.cpu)});
+  }
+  rpcnet::bench::server_process server(std::move(args), server_start_timeout);
   measurement result = run_client(options, server.port(), ca_pem);
   if (!server.stop()) {
     throw error("server process died during the run");
@@ -574,7 +409,7 @@ int main(int argc, char** argv) {
 #ifdef RPCNET_GRPC_HAS_ABSL_MUTEX
   // Debian builds abseil without NDEBUG, which leaves absl::Mutex deadlock
   // detection on: a debug aid that gRPC's release builds compile out and that
-  // shows up as several percent of gRPC's CPU time. Switching it off makes
+  // shows up as a few percent of gRPC's CPU time. Switching it off makes
   // the baseline reflect gRPC as it is normally deployed.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <cstdint>
 #include <future>
+#include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 

@@ -91,11 +91,18 @@ bool ready_within(const std::future<T>& result, std::chrono::milliseconds timeou
   return result.wait_for(timeout) == std::future_status::ready;
 }
 
+/// Scheduler threads of the server's actor system unless a test asks for
+/// others: more than the handlers any test blocks at once, so the tests do
+/// not depend on the machine's core count (concurrent_calls_test checks
+/// what happens when blocked handlers take every thread).
+inline constexpr size_t default_server_threads = 4;
+
 /// A started server and its address. Gates made here are all opened when
 /// the loopback goes away, so no handler outlives a failed test blocked.
 class loopback {
 public:
-  explicit loopback(rpc_config server_cfg = server_config(), size_t server_threads = 0)
+  explicit loopback(rpc_config server_cfg = server_config(),
+                    size_t server_threads = default_server_threads)
     : server_rt_(server_threads), server_(server_rt_.system(), std::move(server_cfg)) {
     auto addr = server_.bind();
     REQUIRE(addr);
@@ -131,8 +138,13 @@ public:
 
   /// A client connected to the server (the test fails if it cannot connect).
   rpc_client connect(rpc_config cfg = client_config()) {
-    auto client = rpc_client::connect(client_system(), address_, std::move(cfg));
-    INFO("connecting to " << address_);
+    return connect_to(address_, std::move(cfg));
+  }
+
+  /// A client on the client system connected to another server.
+  rpc_client connect_to(const std::string& address, rpc_config cfg = client_config()) {
+    auto client = rpc_client::connect(client_system(), address, std::move(cfg));
+    INFO("connecting to " << address);
     REQUIRE(client);
     return std::move(*client);
   }

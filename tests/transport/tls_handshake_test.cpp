@@ -8,11 +8,7 @@
 // server goes on serving.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <atomic>
@@ -32,6 +28,7 @@
 #include "echo_server.hpp"
 #include "eventually.hpp"
 #include "test_certs.hpp"
+#include "udp_socket.hpp"
 
 using namespace std::chrono_literals;
 using rpcnet::error;
@@ -135,26 +132,19 @@ public:
   enum class mode { silent, garbage };
 
   explicit plaintext_peer(mode m) : mode_(m) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
     thread_ = std::thread{[this] { run(); }};
   }
 
   ~plaintext_peer() {
     stop_ = true;
     thread_.join();
-    ::close(fd_);
   }
 
+  plaintext_peer(const plaintext_peer&) = delete;
+  plaintext_peer& operator=(const plaintext_peer&) = delete;
+
   std::string address() const {
-    return "127.0.0.1:" + std::to_string(port_);
+    return sock_.local_address().to_string();
   }
 
   size_t datagrams_received() const {
@@ -167,67 +157,57 @@ public:
 
 private:
   void run() {
-    std::array<uint8_t, 2048> buf;
     while (!stop_) {
-      pollfd pfd{fd_, POLLIN, 0};
       // The timeout only bounds how long the destructor waits for the loop.
-      if (::poll(&pfd, 1, 20) <= 0)
-        continue;
-      sockaddr_storage from{};
-      socklen_t len = sizeof(from);
-      auto n = ::recvfrom(fd_, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                          &len);
-      if (n <= 0)
+      auto in = sock_.receive(20ms);
+      if (!in)
         continue;
       ++received_;
       if (mode_ == mode::garbage)
-        answer_with_garbage({buf.data(), static_cast<size_t>(n)}, from, len);
+        answer_with_garbage(*in);
     }
   }
 
-  void send_to(const rpcnet::byte_buffer& data, const sockaddr_storage& to, socklen_t len) {
-    if (::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<const sockaddr*>(&to),
-                 len)
-        > 0)
+  void send_to(const rpcnet::socket_address& to, const rpcnet::byte_buffer& data) {
+    if (sock_.send_to(to, data))
       ++sent_;
   }
 
   /// Three kinds of garbage per datagram: text, bytes with the QUIC fixed
   /// bit set, and a fake Initial addressed to the client's own connection
   /// ID (so it reaches its ngtcp2_conn) whose payload decrypts to nothing.
-  void answer_with_garbage(std::span<const uint8_t> in, const sockaddr_storage& from,
-                           socklen_t len) {
-    send_to(rpcnet::to_bytes("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"), from,
-            len);
+  void answer_with_garbage(const rpcnet::test::udp_socket::datagram& in) {
+    send_to(in.from,
+            rpcnet::to_bytes("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"));
     rpcnet::byte_buffer noise(1200);
     for (size_t i = 0; i < noise.size(); ++i)
       noise[i] = static_cast<uint8_t>(0x40 | (i * 37));
-    send_to(noise, from, len);
+    send_to(in.from, noise);
     // Long header: flags, version (4), DCID length + DCID, SCID length + SCID.
-    if (in.size() < 7 || !(in[0] & 0x80))
+    const auto& d = in.data;
+    if (d.size() < 7 || !(d[0] & 0x80))
       return;
-    size_t dcid_len = in[5];
-    if (in.size() < 7 + dcid_len)
+    size_t dcid_len = d[5];
+    if (d.size() < 7 + dcid_len)
       return;
-    size_t scid_len = in[6 + dcid_len];
-    if (in.size() < 7 + dcid_len + scid_len)
+    size_t scid_len = d[6 + dcid_len];
+    if (d.size() < 7 + dcid_len + scid_len)
       return;
-    auto client_scid = in.subspan(7 + dcid_len, scid_len);
+    auto scid_begin = d.begin() + static_cast<ptrdiff_t>(7 + dcid_len);
     rpcnet::byte_buffer fake{0xC3, 0, 0, 0, 1, static_cast<uint8_t>(scid_len)};
-    fake.insert(fake.end(), client_scid.begin(), client_scid.end());
+    fake.insert(fake.end(), scid_begin, scid_begin + static_cast<ptrdiff_t>(scid_len));
     fake.push_back(8);
     for (uint8_t i = 0; i < 8; ++i)
       fake.push_back(static_cast<uint8_t>(0xA0 + i));
-    fake.push_back(0);                   // token length
-    fake.push_back(0x40 | (1100 >> 8));  // two-byte varint: 1100
+    fake.push_back(0);                  // token length
+    fake.push_back(0x40 | (1100 >> 8)); // two-byte varint: 1100
     fake.push_back(1100 & 0xFF);
     fake.resize(fake.size() + 1100, 0x5A);
-    send_to(fake, from, len);
+    send_to(in.from, fake);
   }
 
   mode mode_;
-  int fd_ = -1;
-  uint16_t port_ = 0;
+  rpcnet::test::udp_socket sock_;
   std::atomic<bool> stop_{false};
   std::atomic<size_t> received_{0};
   std::atomic<size_t> sent_{0};
@@ -363,7 +343,7 @@ TEST_CASE("a QUIC client offering ALPN h3 is refused with TLS alert 120 and the 
   auto output = run_gtlsclient(srv.address().port());
   INFO("gtlsclient printed:\n" << output);
   // 0x178 = 0x100 + 120: the crypto error for TLS alert no_application_protocol.
-  CHECK_THAT(output, Catch::Contains("0x178"));
+  CHECK_THAT(output, Catch::Contains("CONNECTION_CLOSE") && Catch::Contains("0x178"));
   require_server_refused_handshake(srv, 0);
   CHECK(srv.stats().connections_open == 0);
   CHECK(rpcnet::test::serves_a_normal_call(rt.system(), srv));

@@ -78,7 +78,7 @@ public:
   }
 
   ~impl() override {
-    stop();
+    stop(std::chrono::milliseconds{0});
     for (int fd : {sock_, epfd_, evfd_})
       if (fd >= 0)
         ::close(fd);
@@ -168,9 +168,11 @@ public:
     accepting_ = value && static_cast<bool>(opts_.on_accept);
   }
 
-  void stop() {
+  void stop(std::chrono::milliseconds linger) {
     if (!thread_.joinable())
       return;
+    linger_ns_ = static_cast<ngtcp2_tstamp>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(linger).count());
     stopping_ = true;
     wake();
     thread_.join();
@@ -238,10 +240,19 @@ private:
 
   void run() {
     std::array<epoll_event, 4> events;
-    while (!stopping_) {
+    ngtcp2_tstamp stop_deadline = UINT64_MAX;
+    for (;;) {
+      if (stopping_) {
+        // Linger while replies already handed to us are still unacknowledged,
+        // so a graceful stop loses no answer it promised.
+        if (stop_deadline == UINT64_MAX)
+          stop_deadline = monotonic_now() + linger_ns_;
+        if (monotonic_now() >= stop_deadline || (queue_empty() && all_quiescent()))
+          break;
+      }
       timespec timeout;
       timespec* timeout_ptr = nullptr;
-      auto next = earliest_expiry();
+      auto next = std::min(earliest_expiry(), stopping_ ? stop_deadline : UINT64_MAX);
       if (next != UINT64_MAX) {
         auto now = monotonic_now();
         auto wait = next > now ? next - now : 0;
@@ -270,6 +281,18 @@ private:
       publish_stats();
     }
     close_all();
+  }
+
+  bool queue_empty() {
+    std::lock_guard<std::mutex> guard{queue_mtx_};
+    return queue_.empty();
+  }
+
+  bool all_quiescent() const {
+    for (auto& [id, conn] : conns_)
+      if (!conn->quiescent())
+        return false;
+    return true;
   }
 
   ngtcp2_tstamp earliest_expiry() const {
@@ -502,6 +525,10 @@ private:
   }
 
   void close_all() {
+    // Whatever was handed in up to now still goes out before the close.
+    run_commands();
+    for (auto& [id, conn] : conns_)
+      conn->write();
     for (auto& [id, conn] : conns_)
       conn->close(app_error::shutdown, "endpoint shutting down",
                   {static_cast<uint8_t>(error::connection), "endpoint shut down"});
@@ -533,6 +560,9 @@ private:
 
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  /// How long shutdown waits for unacknowledged stream data; set before
+  /// stopping_.
+  ngtcp2_tstamp linger_ns_ = 0;
   std::atomic<bool> accepting_{false};
   std::atomic<connection_id> next_id_{1};
 
@@ -617,8 +647,8 @@ void endpoint::stop_accepting() {
   impl_->set_accepting(false);
 }
 
-void endpoint::shutdown() {
-  impl_->stop();
+void endpoint::shutdown(std::chrono::milliseconds linger) {
+  impl_->stop(linger);
 }
 
 } // namespace rpcnet

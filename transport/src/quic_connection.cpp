@@ -507,6 +507,17 @@ void quic_connection::write() {
   ngtcp2_conn_update_pkt_tx_time(conn_, ts);
 }
 
+bool quic_connection::quiescent() const noexcept {
+  if (closed_ || !handshake_done_)
+    return true;
+  if (!pending_opens_.empty())
+    return false;
+  for (auto& [id, s] : streams_)
+    if (s->tx.buffered() > 0 || (s->fin_pending && !s->fin_sent))
+      return false;
+  return true;
+}
+
 // -- commands -----------------------------------------------------------------
 
 void quic_connection::open_stream(uint64_t token, byte_buffer data, bool fin) {
@@ -651,26 +662,32 @@ int quic_connection::on_recv_stream_data(uint32_t flags, int64_t stream_id,
   if (s.read_stopped)
     return 0;
   std::span<const uint8_t> input{data, size};
+  // The end is reported only after the whole chunk decoded cleanly: bytes
+  // behind the end frame make the stream malformed, not finished.
+  bool ended_here = false;
   while (!input.empty()) {
     auto used = s.decoder.feed(input);
     input = input.subspan(used);
     if (auto frame = s.decoder.next_frame()) {
-      auto& ev = event_for(s, stream_event::kind::frames);
-      if (frame->empty()) {
-        ev.finished = true;
-        s.end_reported = true;
-      } else {
-        ev.frames.push_back(std::move(*frame));
-      }
+      if (frame->empty())
+        ended_here = true;
+      else
+        event_for(s, stream_event::kind::frames).frames.push_back(std::move(*frame));
     }
     if (s.decoder.failed()) {
       protocol_error(s, s.decoder.error_message());
       return 0;
     }
   }
-  if ((flags & NGTCP2_STREAM_DATA_FLAG_FIN) && !s.decoder.ended())
+  if ((flags & NGTCP2_STREAM_DATA_FLAG_FIN) && !s.decoder.ended()) {
     protocol_error(s, s.decoder.mid_frame() ? "stream ended inside a frame"
                                             : "stream ended without an end frame");
+    return 0;
+  }
+  if (ended_here) {
+    event_for(s, stream_event::kind::frames).finished = true;
+    s.end_reported = true;
+  }
   return 0;
 }
 

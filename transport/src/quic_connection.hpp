@@ -135,6 +135,10 @@ public:
     return handshake_done_;
   }
 
+  /// True when nothing written to a stream awaits acknowledgement and no
+  /// stream waits to be opened.
+  bool quiescent() const noexcept;
+
   /// Moves out the events gathered since the last call.
   std::vector<stream_event> take_events() {
     return std::move(events_);

@@ -15,7 +15,11 @@ namespace rpcnet {
 
 class handler_registry {
 public:
-  using entry = std::variant<unary_handler, service_actor>;
+  struct function_entry {
+    unary_handler fn;
+    handler_execution execution = handler_execution::blocking_pool;
+  };
+  using entry = std::variant<function_entry, service_actor>;
   using table = std::unordered_map<std::string, entry>;
 
   /// Registers or replaces the handler of `method`.

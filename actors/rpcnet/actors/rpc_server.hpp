@@ -41,8 +41,10 @@ public:
   // -- handlers ---------------------------------------------------------------
 
   /// Registers `handler` for `method`, replacing any earlier handler. May be
-  /// called at any time; calls already dispatched keep their handler.
-  void register_unary(std::string method, unary_handler handler);
+  /// called at any time; calls already dispatched keep their handler. By
+  /// default the handler runs on the server's handler pool and may block.
+  void register_unary(std::string method, unary_handler handler,
+                      handler_execution execution = handler_execution::blocking_pool);
 
   /// Routes `method` to a service actor.
   void register_actor(std::string method, service_actor service);

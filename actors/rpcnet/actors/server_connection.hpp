@@ -12,6 +12,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <rpcnet/actors/handler_pool.hpp>
 #include <rpcnet/actors/handler_registry.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 
@@ -20,6 +21,9 @@ namespace rpcnet {
 /// What a server shares with its connection actors.
 struct server_state {
   handler_registry handlers;
+
+  /// Runs function handlers registered with handler_execution::blocking_pool.
+  handler_pool pool{handler_pool::limits{}};
 
   /// Set once the endpoint exists; the connection actors take a strong
   /// reference when they are spawned.

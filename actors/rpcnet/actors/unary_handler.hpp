@@ -15,11 +15,21 @@
 
 namespace rpcnet {
 
-/// A unary handler. It runs in an actor of its own, off the connection's
-/// actor, so a slow handler delays no other call. Return
-/// make_error(error::remote, "why") -- or any error, or throw -- and the
-/// client sees `remote` with the message.
+/// A unary handler. It runs off the connection's actor, so a slow handler
+/// delays no other call. Return make_error(error::remote, "why") -- or any
+/// error, or throw -- and the client sees `remote` with the message.
 using unary_handler = std::function<caf::expected<byte_buffer>(byte_buffer request)>;
+
+/// Where a function handler runs.
+enum class handler_execution {
+  /// A thread of the server's handler pool (the default): the handler may
+  /// block -- sleep, wait for a database -- without holding up anything else.
+  blocking_pool,
+  /// A one-shot actor on CAF's scheduler: one thread hop less per call, for
+  /// handlers that only compute. Such a handler must never block: it would
+  /// hold a scheduler thread that every actor of the process shares.
+  actor,
+};
 
 /// A service actor: answers each call with the reply's bytes or an error.
 using service_actor = caf::typed_actor<

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -106,9 +107,12 @@ public:
   void stop_accepting();
 
   /// Closes every connection (peers see app_error::shutdown), tells each
-  /// owner with connection_closed, and joins the thread. Idempotent; never
-  /// call it from the transport thread.
-  void shutdown();
+  /// owner with connection_closed, and joins the thread. Commands already
+  /// submitted are carried out first; for up to `linger` the thread keeps
+  /// running until every stream's data has been acknowledged, so replies
+  /// handed in before the call are delivered. Idempotent; never call it
+  /// from the transport thread.
+  void shutdown(std::chrono::milliseconds linger = std::chrono::milliseconds{0});
 
 private:
   explicit endpoint(std::unique_ptr<impl> ptr);

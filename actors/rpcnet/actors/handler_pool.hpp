@@ -1,0 +1,44 @@
+// The threads that run blocking function handlers. CAF's scheduler has one
+// worker per core: a handler that blocks there (a sleep, a database call)
+// holds a worker, and as many such handlers as workers stall every actor of
+// the process. Handlers therefore run here by default: the pool grows on
+// demand up to a limit and idle threads retire.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+namespace rpcnet {
+
+class handler_pool {
+public:
+  struct limits {
+    /// Threads at most; further tasks queue until one is free.
+    size_t max_threads = 256;
+    /// A thread idle this long exits.
+    std::chrono::milliseconds idle_timeout{10'000};
+  };
+
+  explicit handler_pool(limits lim);
+
+  /// Does not wait: threads finish the tasks already posted, then exit.
+  ~handler_pool();
+
+  handler_pool(const handler_pool&) = delete;
+  handler_pool& operator=(const handler_pool&) = delete;
+
+  /// Runs `task` on a pool thread, starting one if none is idle.
+  void post(std::function<void()> task);
+
+  /// Threads alive now.
+  size_t threads() const;
+
+  struct core;
+
+private:
+  std::shared_ptr<core> core_;
+};
+
+} // namespace rpcnet
