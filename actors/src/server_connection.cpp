@@ -51,6 +51,12 @@ void run_function_handler(const unary_handler& handler, byte_buffer body,
   shared.call_finished();
 }
 
+/// The body of a one-shot handler actor (handler_execution::actor).
+void run_handler_actor(caf::event_based_actor*, const unary_handler& handler, byte_buffer body,
+                       const reply_target& target, const std::shared_ptr<server_state>& shared) {
+  run_function_handler(handler, std::move(body), target, *shared);
+}
+
 /// Service actors report their own failures as rpcnet errors; anything CAF
 /// says instead (the actor is gone, the request timed out) is the handler's
 /// failure, not the connection's.
@@ -148,10 +154,9 @@ private:
     if (auto* fn = std::get_if<handler_registry::function_entry>(&it->second)) {
       auto shared = st_.shared;
       if (fn->execution == handler_execution::actor) {
-        self_->spawn([handler = fn->fn, body = std::move(body), to = std::move(to),
-                      shared](caf::event_based_actor*) mutable {
-          run_function_handler(handler, std::move(body), to, *shared);
-        });
+        // Arguments rather than captures: CAF 0.17 binds a reference to a
+        // null pointer (UBSan) when a function actor gets no arguments.
+        self_->spawn(run_handler_actor, fn->fn, std::move(body), std::move(to), shared);
       } else {
         shared->pool.post([handler = fn->fn, body = std::move(body), to = std::move(to),
                            shared]() mutable {

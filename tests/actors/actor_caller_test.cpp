@@ -37,7 +37,10 @@ caf::expected<byte_buffer> add_handler(byte_buffer request) {
 void spawn_forwarding_caller(caf::actor_system& sys, rpc_client_actor connection,
                              std::string method, byte_buffer request, caf::actor reply_to,
                              std::optional<caf::timespan> timeout = std::nullopt) {
-  sys.spawn([=](caf::event_based_actor* self) mutable {
+  // The call's inputs are spawn arguments: CAF 0.17 binds a reference to a
+  // null pointer (UBSan) when a function actor gets none.
+  sys.spawn([](caf::event_based_actor* self, rpc_client_actor connection, std::string method,
+               byte_buffer request, caf::actor reply_to, std::optional<caf::timespan> timeout) {
     auto on_reply = [self, reply_to](byte_buffer& reply) { self->send(reply_to, reply); };
     auto on_error = [self, reply_to](caf::error& err) { self->send(reply_to, err); };
     // The request's own CAF timeout is generous: the call's deadline is
@@ -49,7 +52,7 @@ void spawn_forwarding_caller(caf::actor_system& sys, rpc_client_actor connection
     else
       self->request(connection, std::chrono::seconds{10}, call_atom::value, method, request)
         .then(on_reply, on_error);
-  });
+  }, std::move(connection), std::move(method), std::move(request), std::move(reply_to), timeout);
 }
 
 /// Waits (bounded) for what a forwarding caller sends back.

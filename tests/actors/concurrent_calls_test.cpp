@@ -58,7 +58,10 @@ std::future<batch_outcome> call_all_at_once(caf::actor_system& sys,
                                             const std::string& method, size_t n) {
   auto done = std::make_shared<std::promise<batch_outcome>>();
   auto result = done->get_future();
-  sys.spawn([connection, method, n, done](caf::event_based_actor* self) {
+  // Inputs as spawn arguments: CAF 0.17 binds a reference to a null
+  // pointer (UBSan) when a function actor gets none.
+  sys.spawn([](caf::event_based_actor* self, rpc_client_actor connection, std::string method,
+               size_t n, std::shared_ptr<std::promise<batch_outcome>> done) {
     auto outcome = std::make_shared<batch_outcome>();
     outcome->replies.resize(n);
     auto remaining = std::make_shared<size_t>(n);
@@ -81,7 +84,7 @@ std::future<batch_outcome> call_all_at_once(caf::actor_system& sys,
             finish_one();
           });
     }
-  });
+  }, connection, method, n, done);
   return result;
 }
 

@@ -20,11 +20,14 @@ using namespace rpcnet::test;
 
 namespace {
 
+// Every service takes an argument: CAF 0.17 binds a reference to a null
+// pointer (UBSan) when a function actor is spawned without arguments.
+
 /// "upper" and "lower" change the case of the request's text; any other
-/// method the service is called for fails with unknown_method.
-service_actor::behavior_type case_service() {
+/// method the service is called for fails with unknown_method naming `name`.
+service_actor::behavior_type case_service(const std::string& name) {
   return {
-    [](call_atom, std::string& method, byte_buffer& request) -> caf::result<byte_buffer> {
+    [name](call_atom, std::string& method, byte_buffer& request) -> caf::result<byte_buffer> {
       if (method == "upper") {
         std::transform(request.begin(), request.end(), request.begin(),
                        [](uint8_t c) { return static_cast<uint8_t>(std::toupper(c)); });
@@ -35,19 +38,20 @@ service_actor::behavior_type case_service() {
                        [](uint8_t c) { return static_cast<uint8_t>(std::tolower(c)); });
         return request;
       }
-      return make_error(error::unknown_method, "case_service has no " + method);
+      return make_error(error::unknown_method, name + " has no " + method);
     },
   };
 }
 
-/// Fails every call with the rpcnet error named by the request's text.
-service_actor::behavior_type failing_service() {
+/// Fails every call with the rpcnet error named by the request's text,
+/// with `message` for remote errors.
+service_actor::behavior_type failing_service(const std::string& message) {
   return {
-    [](call_atom, std::string&, byte_buffer& request) -> caf::result<byte_buffer> {
+    [message](call_atom, std::string&, byte_buffer& request) -> caf::result<byte_buffer> {
       auto what = std::string{as_string_view(request)};
       if (what == "overloaded")
         return make_error(error::overloaded, "busy");
-      return make_error(error::remote, "nope");
+      return make_error(error::remote, message);
     },
   };
 }
@@ -56,9 +60,11 @@ struct counter_state {
   uint64_t calls = 0;
 };
 
-/// Answers the n-th call with "n": proves one actor serves every call.
+/// Answers the n-th call with "first + n - 1": proves one actor serves
+/// every call.
 service_actor::behavior_type counting_service(
-  service_actor::stateful_pointer<counter_state> self) {
+  service_actor::stateful_pointer<counter_state> self, uint64_t first) {
+  self->state.calls = first - 1;
   return {
     [self](call_atom, std::string&, byte_buffer&) -> caf::result<byte_buffer> {
       return to_bytes(std::to_string(++self->state.calls));
@@ -70,8 +76,10 @@ struct silent_state {
   std::vector<caf::typed_response_promise<byte_buffer>> unanswered;
 };
 
-/// Takes every call and never answers it.
-service_actor::behavior_type silent_service(service_actor::stateful_pointer<silent_state> self) {
+/// Takes every call and never answers it; room for `expected` calls.
+service_actor::behavior_type silent_service(service_actor::stateful_pointer<silent_state> self,
+                                            size_t expected) {
+  self->state.unanswered.reserve(expected);
   return {
     [self](call_atom, std::string&, byte_buffer&) -> caf::result<byte_buffer> {
       auto promise = self->make_response_promise<byte_buffer>();
@@ -96,7 +104,7 @@ bool stop_actor(caf::actor_system& sys, const service_actor& service) {
 TEST_CASE("a service actor answers the calls routed to it and sees the method called",
           "[service_actor]") {
   loopback net;
-  auto service = net.server_system().spawn(case_service);
+  auto service = net.server_system().spawn(case_service, std::string{"case_service"});
   net.server().register_actor("upper", service);
   net.server().register_actor("lower", service);
   auto client = net.connect();
@@ -112,7 +120,7 @@ TEST_CASE("a service actor answers the calls routed to it and sees the method ca
 TEST_CASE("one service actor serves every call, keeping its state between them",
           "[service_actor]") {
   loopback net;
-  auto service = net.server_system().spawn(counting_service);
+  auto service = net.server_system().spawn(counting_service, uint64_t{1});
   net.server().register_actor("count", service);
   auto client = net.connect();
   for (int n = 1; n <= 5; ++n) {
@@ -126,7 +134,7 @@ TEST_CASE("one service actor serves every call, keeping its state between them",
 TEST_CASE("a service actor's remote error reaches the client as remote with its message",
           "[service_actor]") {
   loopback net;
-  auto service = net.server_system().spawn(failing_service);
+  auto service = net.server_system().spawn(failing_service, std::string{"nope"});
   net.server().register_actor("fail", service);
   auto client = net.connect();
   auto reply = client.call("fail", to_bytes("remote"));
@@ -139,7 +147,7 @@ TEST_CASE("a service actor's remote error reaches the client as remote with its 
 TEST_CASE("a service actor's other rpcnet error reaches the client with its own code",
           "[service_actor]") {
   loopback net;
-  auto service = net.server_system().spawn(failing_service);
+  auto service = net.server_system().spawn(failing_service, std::string{"nope"});
   net.server().register_actor("fail", service);
   auto client = net.connect();
   auto reply = client.call("fail", to_bytes("overloaded"));
@@ -151,7 +159,7 @@ TEST_CASE("a service actor's other rpcnet error reaches the client with its own 
 
 TEST_CASE("a function handler can replace a service actor for a method", "[service_actor]") {
   loopback net;
-  auto service = net.server_system().spawn(case_service);
+  auto service = net.server_system().spawn(case_service, std::string{"case_service"});
   net.server().register_actor("upper", service);
   auto client = net.connect();
   auto before = client.call("upper", to_bytes("x"));
@@ -170,7 +178,7 @@ TEST_CASE("a service actor that never answers fails the call with timeout and th
           "forgets the call",
           "[service_actor]") {
   loopback net;
-  auto service = net.server_system().spawn(silent_service);
+  auto service = net.server_system().spawn(silent_service, size_t{4});
   net.server().register_actor("silent", service);
   net.server().register_unary("echo", echo_handler());
   auto client = net.connect();
@@ -191,7 +199,7 @@ TEST_CASE("a call to a service actor that has exited fails with remote and the c
   // error::connection means "the connection failed, closed or could not be
   // made"; here the connection is fine, the server's handler is not.
   loopback net;
-  auto service = net.server_system().spawn(case_service);
+  auto service = net.server_system().spawn(case_service, std::string{"case_service"});
   net.server().register_actor("upper", service);
   net.server().register_unary("echo", echo_handler());
   REQUIRE(stop_actor(net.server_system(), service));

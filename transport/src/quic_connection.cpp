@@ -222,12 +222,15 @@ std::string quic_connection::init_tls(bool server, const std::string& server_nam
                        static_cast<unsigned>(alpn.size())};
   gnutls_alpn_set_protocols(session_, &proto, 1, GNUTLS_ALPN_MANDATORY);
   if (!server) {
+    // GnuTLS keeps the pointer it is given for verification, not a copy:
+    // the name must live as long as the session.
+    server_name_ = server_name;
     // SNI carries names only; an IP address is verified against the
     // certificate's IP SANs without being sent.
-    if (!is_ip_literal(server_name))
-      gnutls_server_name_set(session_, GNUTLS_NAME_DNS, server_name.data(),
-                             server_name.size());
-    gnutls_session_set_verify_cert(session_, server_name.c_str(), 0);
+    if (!is_ip_literal(server_name_))
+      gnutls_server_name_set(session_, GNUTLS_NAME_DNS, server_name_.data(),
+                             server_name_.size());
+    gnutls_session_set_verify_cert(session_, server_name_.c_str(), 0);
   }
   ngtcp2_conn_set_tls_native_handle(conn_, session_);
   return {};

@@ -204,6 +204,10 @@ private:
   gnutls_session_t session_ = nullptr;
   ngtcp2_crypto_conn_ref conn_ref_;
 
+  /// The name the server's certificate must carry (client side); GnuTLS
+  /// holds a pointer into it.
+  std::string server_name_;
+
   /// The addresses of the connection's path; ngtcp2_path points into them.
   socket_address local_;
   socket_address remote_;
