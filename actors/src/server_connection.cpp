@@ -94,11 +94,16 @@ private:
       case stream_event::kind::reset:
         st_.calls.erase(ev.stream_id);
         return;
-      case stream_event::kind::protocol_error:
+      case stream_event::kind::protocol_error: {
+        // Name the request when its CALL frame made it through.
+        uint64_t rid = 0;
+        if (auto it = st_.calls.find(ev.stream_id); it != st_.calls.end() && it->second.header)
+          rid = it->second.header->request_id;
         st_.shared->protocol_errors.fetch_add(1, std::memory_order_relaxed);
         st_.calls.erase(ev.stream_id);
-        target(ev.stream_id, 0).send_error(make_error(error::protocol, ev.detail));
+        target(ev.stream_id, rid).send_error(make_error(error::protocol, ev.detail));
         return;
+      }
       case stream_event::kind::frames:
         break;
     }
