@@ -51,6 +51,27 @@ struct unary_options {
   std::string handler = "actor";
 };
 
+/// When measuring starts (after the warm-up) and ends, counted from now.
+std::pair<bench_clock::time_point, bench_clock::time_point>
+measurement_window(const unary_options& opt) {
+  auto seconds = [](double s) {
+    return std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(s));
+  };
+  auto from = bench_clock::now() + seconds(opt.warmup);
+  return {from, from + seconds(opt.duration)};
+}
+
+/// A report of this run's shape, before its figures are filled in.
+latency_report make_report(const char* impl, const char* mode, const unary_options& opt) {
+  latency_report report;
+  report.impl = impl;
+  report.mode = mode;
+  report.concurrency = opt.concurrency;
+  report.payload = opt.payload;
+  report.duration_s = opt.duration;
+  return report;
+}
+
 // -- the rpcnet server (child process) -----------------------------------------
 
 int serve_unary(const std::string& certs, std::optional<int> cpu, const std::string& handler) {
@@ -139,11 +160,7 @@ latency_report run_rpcnet_unary(const unary_options& opt) {
     throw bench_error("cannot connect: " + describe(client.error()));
   auto done = std::make_shared<std::promise<load_result>>();
   auto fut = done->get_future();
-  auto start = bench_clock::now();
-  auto measure_from = start + std::chrono::duration_cast<bench_clock::duration>(
-                                std::chrono::duration<double>(opt.warmup));
-  auto until = measure_from + std::chrono::duration_cast<bench_clock::duration>(
-                                std::chrono::duration<double>(opt.duration));
+  auto [measure_from, until] = measurement_window(opt);
   rt.system().spawn(load_generator, client->actor(), byte_buffer(opt.payload, uint8_t{0x5a}),
                     opt.concurrency, measure_from, until, done);
   if (fut.wait_until(until + std::chrono::seconds{30}) != std::future_status::ready)
@@ -152,11 +169,7 @@ latency_report run_rpcnet_unary(const unary_options& opt) {
   if (result.errors > 0)
     std::cerr << "rpcnet-bench: " << result.errors << " calls failed, first: "
               << result.first_error << '\n';
-  latency_report report;
-  report.impl = "rpcnet";
-  report.mode = "unary";
-  report.concurrency = opt.concurrency;
-  report.payload = opt.payload;
+  auto report = make_report("rpcnet", "unary", opt);
   report.errors = result.errors;
   report.summarize(result.latencies_ns, opt.duration);
   client->close();
@@ -207,12 +220,8 @@ latency_report run_udp_pingpong(const unary_options& opt) {
   std::vector<char> buf(std::max<size_t>(opt.payload, 1));
   std::vector<uint64_t> latencies;
   uint64_t lost = 0;
-  auto start = bench_clock::now();
-  auto measure_from = start + std::chrono::duration_cast<bench_clock::duration>(
-                                std::chrono::duration<double>(opt.warmup));
-  auto until = measure_from + std::chrono::duration_cast<bench_clock::duration>(
-                                std::chrono::duration<double>(opt.duration));
-  for (auto now = start; now < until; now = bench_clock::now()) {
+  auto [measure_from, until] = measurement_window(opt);
+  for (auto now = bench_clock::now(); now < until; now = bench_clock::now()) {
     auto t0 = bench_clock::now();
     if (send(fd, buf.data(), buf.size(), 0) < 0 || recv(fd, buf.data(), buf.size(), 0) < 0) {
       ++lost;
@@ -223,11 +232,8 @@ latency_report run_udp_pingpong(const unary_options& opt) {
       latencies.push_back(static_cast<uint64_t>((t1 - t0).count()));
   }
   close(fd);
-  latency_report report;
-  report.impl = "udp";
-  report.mode = "pingpong";
+  auto report = make_report("udp", "pingpong", opt);
   report.concurrency = 1;
-  report.payload = opt.payload;
   report.errors = lost;
   report.summarize(latencies, opt.duration);
   return report;
@@ -264,12 +270,7 @@ std::optional<latency_report> run_grpc_unary(const unary_options& opt) {
       throw bench_error(std::string{"the gRPC baseline printed no "} + key);
     return std::stod(m[1]);
   };
-  latency_report report;
-  report.impl = "grpc";
-  report.mode = "unary";
-  report.concurrency = opt.concurrency;
-  report.payload = opt.payload;
-  report.duration_s = opt.duration;
+  auto report = make_report("grpc", "unary", opt);
   report.calls = static_cast<uint64_t>(field("calls"));
   report.rps = field("rps");
   report.p50_us = field("p50_us");

@@ -388,39 +388,33 @@ void quic_connection::fail(std::string_view context, int rv) {
     cause.code = static_cast<uint8_t>(error::connection);
     cause.reason = std::string{context} + " error: " + ngtcp2_strerror(rv);
   }
-  if (!ngtcp2_conn_is_in_closing_period(conn_) && !ngtcp2_conn_is_in_draining_period(conn_)) {
-    ngtcp2_path_storage ps;
-    ngtcp2_path_storage_zero(&ps);
-    ngtcp2_pkt_info pi{};
-    auto size = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
-    auto* buf = host_.packet_buffer(size);
-    auto n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buf, size,
-                                                &ccerr, monotonic_now());
-    if (n > 0)
-      host_.commit_packet(ps.path.remote, static_cast<size_t>(n));
-  }
+  send_connection_close(ccerr);
   finish(std::move(cause));
+}
+
+void quic_connection::send_connection_close(const ngtcp2_connection_close_error& ccerr) {
+  if (ngtcp2_conn_is_in_closing_period(conn_) || ngtcp2_conn_is_in_draining_period(conn_))
+    return;
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info pi{};
+  auto size = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
+  auto* buf = host_.packet_buffer(size);
+  auto n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buf, size, &ccerr,
+                                              monotonic_now());
+  if (n > 0)
+    host_.commit_packet(ps.path.remote, static_cast<size_t>(n));
 }
 
 void quic_connection::close(app_error code, const std::string& reason,
                             close_cause cause) {
   if (closed_)
     return;
-  if (!ngtcp2_conn_is_in_closing_period(conn_) && !ngtcp2_conn_is_in_draining_period(conn_)) {
-    ngtcp2_connection_close_error ccerr;
-    ngtcp2_connection_close_error_set_application_error(
-      &ccerr, static_cast<uint64_t>(code), reinterpret_cast<const uint8_t*>(reason.data()),
-      reason.size());
-    ngtcp2_path_storage ps;
-    ngtcp2_path_storage_zero(&ps);
-    ngtcp2_pkt_info pi{};
-    auto size = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
-    auto* buf = host_.packet_buffer(size);
-    auto n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buf, size,
-                                                &ccerr, monotonic_now());
-    if (n > 0)
-      host_.commit_packet(ps.path.remote, static_cast<size_t>(n));
-  }
+  ngtcp2_connection_close_error ccerr;
+  ngtcp2_connection_close_error_set_application_error(
+    &ccerr, static_cast<uint64_t>(code), reinterpret_cast<const uint8_t*>(reason.data()),
+    reason.size());
+  send_connection_close(ccerr);
   finish(std::move(cause));
 }
 

@@ -186,6 +186,8 @@ private:
   void open_pending_streams();
   void handle_error(int rv);
   void fail(std::string_view context, int rv);
+  /// Writes the CONNECTION_CLOSE packet, unless already closing.
+  void send_connection_close(const ngtcp2_connection_close_error& ccerr);
   void finish(close_cause cause);
 
   // -- member variables -------------------------------------------------------
