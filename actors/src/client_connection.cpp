@@ -232,9 +232,9 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
         p.deliver(st.closed);
       st.ready_waiters.clear();
       // The endpoint is the only strong reference back to us; dropping ours
-      // to it lets both go once the owner lets go.
+      // to it lets both go once the owner lets go. The actor stays, so that
+      // later calls learn why the connection is gone; rpc_client ends it.
       st.ep.reset();
-      self->quit();
     },
   };
 }

@@ -1,5 +1,6 @@
 #include <rpcnet/actors/rpc_client.hpp>
 
+#include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -32,6 +33,7 @@ public:
 
   ~impl() {
     close();
+    caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
   }
 
   void close() {

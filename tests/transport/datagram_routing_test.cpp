@@ -10,21 +10,20 @@
 #include <atomic>
 #include <chrono>
 #include <random>
-#include <thread>
-
-#include <poll.h>
 
 #include <rpcnet/actors/rpc_client.hpp>
 #include <rpcnet/actors/runtime.hpp>
 
 #include "echo_server.hpp"
 #include "eventually.hpp"
+#include "udp_relay.hpp"
 #include "udp_socket.hpp"
 
 using namespace std::chrono_literals;
 using rpcnet::byte_buffer;
 using rpcnet::test::echo_server;
 using rpcnet::test::eventually;
+using rpcnet::test::udp_relay;
 using rpcnet::test::udp_socket;
 
 namespace {
@@ -34,69 +33,6 @@ namespace {
 bool is_greased_short_header(const byte_buffer& packet) {
   return !packet.empty() && (packet[0] & 0xC0) == 0;
 }
-
-/// A UDP relay between one client at a time and a server. It forwards every
-/// datagram unchanged and counts the greased packets in each direction, so
-/// a test can tell that greasing really happened on the connections it
-/// checks.
-class greasing_relay {
-public:
-  explicit greasing_relay(const rpcnet::socket_address& server) : server_(server) {
-    thread_ = std::thread{[this] { run(); }};
-  }
-
-  ~greasing_relay() {
-    stop_ = true;
-    thread_.join();
-  }
-
-  greasing_relay(const greasing_relay&) = delete;
-  greasing_relay& operator=(const greasing_relay&) = delete;
-
-  /// Where clients connect instead of the server.
-  std::string address() const {
-    return front_.local_address().to_string();
-  }
-
-  size_t greased_to_server() const {
-    return greased_to_server_;
-  }
-  size_t greased_to_client() const {
-    return greased_to_client_;
-  }
-
-private:
-  void run() {
-    std::optional<rpcnet::socket_address> client;
-    while (!stop_) {
-      pollfd fds[2] = {{front_.native(), POLLIN, 0}, {back_.native(), POLLIN, 0}};
-      // The timeout only bounds how long the destructor waits for the loop.
-      if (::poll(fds, 2, 20) <= 0)
-        continue;
-      if (fds[0].revents & POLLIN) {
-        if (auto in = front_.receive(0ms)) {
-          client = in->from;
-          greased_to_server_ += is_greased_short_header(in->data);
-          back_.send_to(server_, in->data);
-        }
-      }
-      if (fds[1].revents & POLLIN) {
-        if (auto in = back_.receive(0ms); in && client) {
-          greased_to_client_ += is_greased_short_header(in->data);
-          front_.send_to(*client, in->data);
-        }
-      }
-    }
-  }
-
-  rpcnet::socket_address server_;
-  udp_socket front_;
-  udp_socket back_;
-  std::atomic<bool> stop_{false};
-  std::atomic<size_t> greased_to_server_{0};
-  std::atomic<size_t> greased_to_client_{0};
-  std::thread thread_;
-};
 
 /// A long header: flags, version, DCID and SCID, padded to the 1200 bytes a
 /// client's first datagram must have.
@@ -118,7 +54,16 @@ byte_buffer long_header(uint8_t flags, uint32_t version, const byte_buffer& dcid
 TEST_CASE("connections carry calls although their peers grease the QUIC bit", "[routing]") {
   rpcnet::runtime rt;
   echo_server srv{rt.system()};
-  greasing_relay relay{srv.address()};
+  // A relay in the middle counts the greased packets in each direction, so
+  // the test knows that greasing really happened.
+  std::atomic<size_t> greased_to_server{0};
+  std::atomic<size_t> greased_to_client{0};
+  udp_relay relay{srv.address(), [&](udp_relay::direction dir, const byte_buffer& packet) {
+                    if (is_greased_short_header(packet))
+                      ++(dir == udp_relay::direction::to_server ? greased_to_server
+                                                                : greased_to_client);
+                    return true;
+                  }};
   // Each side of a connection clears the fixed bit with probability 1/2,
   // so 24 connections grease with near certainty (1 - 4^-24).
   constexpr int n = 24;
@@ -132,10 +77,10 @@ TEST_CASE("connections carry calls although their peers grease the QUIC bit", "[
     REQUIRE(reply);
     CHECK(rpcnet::as_string_view(*reply) == "greased");
   }
-  INFO("greased packets: " << relay.greased_to_server() << " to the server, "
-                           << relay.greased_to_client() << " to the clients");
-  CHECK(relay.greased_to_server() > 0);
-  CHECK(relay.greased_to_client() > 0);
+  INFO("greased packets: " << greased_to_server << " to the server, " << greased_to_client
+                           << " to the clients");
+  CHECK(greased_to_server > 0);
+  CHECK(greased_to_client > 0);
 }
 
 TEST_CASE("a datagram with the top two bits clear that names no connection is counted as "

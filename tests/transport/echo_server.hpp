@@ -4,6 +4,7 @@
 // still serves.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -53,6 +54,29 @@ private:
   rpc_server server_;
   socket_address addr_;
 };
+
+/// "ok, N bytes" or the error, for INFO messages about a reply.
+inline std::string describe_reply(const caf::expected<byte_buffer>& reply) {
+  return reply ? "ok, " + std::to_string(reply->size()) + " bytes" : describe(reply.error());
+}
+
+/// Connects to `address` with `cfg`, failing the test with the reason if
+/// it cannot.
+inline rpc_client require_connect(caf::actor_system& sys, const std::string& address,
+                                  rpc_config cfg = client_config()) {
+  auto client = rpc_client::connect(sys, address, std::move(cfg));
+  INFO("connect to " << address << ": " << (client ? "ok" : describe(client.error())));
+  REQUIRE(client);
+  return std::move(*client);
+}
+
+/// Calls "echo" with `text` and requires it back.
+inline void require_echo(const rpc_client& client, const std::string& text) {
+  auto reply = client.call("echo", to_bytes(text), std::chrono::seconds{5});
+  INFO("echo '" << text << "': " << describe_reply(reply));
+  REQUIRE(reply);
+  REQUIRE(as_string_view(*reply) == text);
+}
 
 /// Connects a client that trusts the development CA and calls "echo" once;
 /// true if the reply equals the request. Proves that `srv` still serves.

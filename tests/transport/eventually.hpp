@@ -1,6 +1,7 @@
 // Waiting for a condition that another thread makes true (a counter of the
 // transport thread, a subprocess, a peer's datagrams) without sleeping for a
-// guessed time: poll it, give up at a deadline.
+// guessed time: poll it, give up at a deadline. And measuring how long
+// something took.
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,12 @@ bool eventually(Predicate condition,
       return condition();
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
   }
+}
+
+/// Milliseconds passed since `start`, for timing assertions and reports.
+inline double elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+    .count();
 }
 
 } // namespace rpcnet::test

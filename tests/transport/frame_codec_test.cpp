@@ -300,8 +300,7 @@ TEST_CASE("bytes after the end frame fail as after_end", "[frame_codec]") {
   CHECK(out.consumed == input.size() - trailing.size());
 }
 
-TEST_CASE("an empty payload cannot be sent as a data frame: it is the end frame",
-          "[frame_codec]") {
+TEST_CASE("appending an empty payload writes the end frame", "[frame_codec]") {
   // append() with no payload writes the same bytes as append_end(); the
   // call layer never frames an empty payload without a type byte.
   byte_buffer via_append;

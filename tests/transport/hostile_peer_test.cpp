@@ -12,6 +12,7 @@
 #include <atomic>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -134,8 +135,11 @@ void require_counted_once(echo_server& srv, broken_layer layer) {
 /// The story every test below tells: one QUIC connection carries a hostile
 /// stream and a well-formed call side by side while another client calls
 /// normally; the hostile stream alone is refused, and counted, and its
-/// method's handler never runs.
-void require_refused_while_serving(const byte_buffer& hostile, bool fin, broken_layer layer) {
+/// method's handler never runs. When the hostile stream's CALL frame arrived
+/// whole before the breakage, `request_id` is its id, and a STATUS answer
+/// must name it (PROTOCOL.md 3: a reply's STATUS echoes the CALL).
+void require_refused_while_serving(const byte_buffer& hostile, bool fin, broken_layer layer,
+                                   std::optional<uint64_t> request_id = std::nullopt) {
   rpcnet::runtime rt;
   echo_server srv{rt.system()};
   auto spy_calls = std::make_shared<std::atomic<int>>(0);
@@ -152,6 +156,9 @@ void require_refused_while_serving(const byte_buffer& hostile, bool fin, broken_
   auto& bad_out = raw.await(bad);
   INFO("hostile stream: " << describe(bad_out));
   CHECK(answered_with_protocol_error(bad_out));
+  if (request_id)
+    for (auto& st : bad_out.statuses())
+      CHECK(st.request_id == *request_id);
   require_echo_reply(raw.await(good), 77, "well-formed");
   require_counted_once(srv, layer);
   // The connection survived, and still takes calls after the refusal.
@@ -189,12 +196,12 @@ TEST_CASE("a DATA frame before any CALL frame gets a protocol error", "[hostile]
 
 TEST_CASE("a request that ends after its CALL frame gets a protocol error", "[hostile]") {
   auto hostile = concat({call_frame(1), end_frame()});
-  require_refused_while_serving(hostile, true, broken_layer::call);
+  require_refused_while_serving(hostile, true, broken_layer::call, 1);
 }
 
 TEST_CASE("a request with two DATA frames gets a protocol error", "[hostile]") {
   auto hostile = concat({call_frame(1), data_frame("a"), data_frame("b"), end_frame()});
-  require_refused_while_serving(hostile, true, broken_layer::call);
+  require_refused_while_serving(hostile, true, broken_layer::call, 1);
 }
 
 // -- the framing ------------------------------------------------------------------
@@ -218,9 +225,18 @@ TEST_CASE("a length prefix of 4 GiB gets a protocol error without the server wai
   require_refused_while_serving(length_prefix(0xFFFFFFFFu), false, broken_layer::framing);
 }
 
-TEST_CASE("a stream that ends without an end frame gets a protocol error", "[hostile]") {
+TEST_CASE("a stream that ends without an end frame gets a protocol error naming its "
+          "request",
+          "[hostile]") {
   auto hostile = concat({call_frame(1), data_frame("x")});
-  require_refused_while_serving(hostile, true, broken_layer::framing);
+  require_refused_while_serving(hostile, true, broken_layer::framing, 1);
+}
+
+TEST_CASE("an oversized frame after a valid CALL frame gets a protocol error naming its "
+          "request",
+          "[hostile]") {
+  auto hostile = concat({call_frame(1), length_prefix(max_frame + 1), byte_buffer(1000, 0)});
+  require_refused_while_serving(hostile, false, broken_layer::framing, 1);
 }
 
 TEST_CASE("bytes after the end frame get a protocol error and the handler never runs",
@@ -229,7 +245,7 @@ TEST_CASE("bytes after the end frame get a protocol error and the handler never 
   // arrives in the same packet, so the server knows the stream is malformed
   // before it answers.
   auto hostile = concat({call_frame(1), data_frame("x"), end_frame(), byte_buffer{0x42}});
-  require_refused_while_serving(hostile, true, broken_layer::framing);
+  require_refused_while_serving(hostile, true, broken_layer::framing, 1);
 }
 
 TEST_CASE("many hostile streams on one connection are each refused and counted",

@@ -63,7 +63,7 @@ public:
 
   // -- properties -------------------------------------------------------------
 
-  /// True after the end-of-direction frame was taken.
+  /// True once the end-of-direction frame was decoded.
   bool ended() const noexcept {
     return ended_;
   }
