@@ -105,14 +105,22 @@ struct load_result {
 struct load_state {
   load_result result;
   size_t active = 0;
+  /// Issues one call and, on its reply, the next; kept in the state so
+  /// the closure does not own itself.
+  std::function<void()> issue;
 };
 
 caf::behavior load_generator(caf::stateful_actor<load_state>* self, rpc_client_actor client,
                              byte_buffer payload, size_t concurrency,
                              bench_clock::time_point measure_from, bench_clock::time_point until,
                              std::shared_ptr<std::promise<load_result>> done) {
-  auto issue = std::make_shared<std::function<void()>>();
-  *issue = [self, client, payload, measure_from, until, done, issue] {
+  auto finish_one = [self, done] {
+    if (--self->state.active == 0) {
+      done->set_value(std::move(self->state.result));
+      self->quit();
+    }
+  };
+  self->state.issue = [self, client, payload, measure_from, until, finish_one] {
     auto start = bench_clock::now();
     self->request(client, caf::infinite, call_atom::value, std::string{"echo"}, payload)
       .then(
@@ -121,26 +129,20 @@ caf::behavior load_generator(caf::stateful_actor<load_state>* self, rpc_client_a
           if (start >= measure_from && now <= until)
             self->state.result.latencies_ns.push_back(
               static_cast<uint64_t>((now - start).count()));
-          if (now < until) {
-            (*issue)();
-          } else if (--self->state.active == 0) {
-            done->set_value(std::move(self->state.result));
-            self->quit();
-          }
+          if (now < until)
+            self->state.issue();
+          else
+            finish_one();
         },
         [=](caf::error& err) {
-          auto& st = self->state;
-          if (st.result.errors++ == 0)
-            st.result.first_error = describe(err);
-          if (--st.active == 0) {
-            done->set_value(std::move(st.result));
-            self->quit();
-          }
+          if (self->state.result.errors++ == 0)
+            self->state.result.first_error = describe(err);
+          finish_one();
         });
   };
   self->state.active = concurrency;
   for (size_t i = 0; i < concurrency; ++i)
-    (*issue)();
+    self->state.issue();
   return {[](caf::unit_t) {}};
 }
 
