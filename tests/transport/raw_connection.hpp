@@ -117,6 +117,14 @@ public:
     return closed_;
   }
 
+  /// Waits until the connection is gone or `limit` passed; true if gone.
+  bool await_close(std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!closed_ && std::chrono::steady_clock::now() < deadline)
+      pump(deadline);
+    return closed_;
+  }
+
   const std::string& close_reason() const noexcept {
     return close_reason_;
   }

@@ -314,8 +314,15 @@ void quic_connection::read(const ngtcp2_path& path, const uint8_t* data, size_t 
   for (auto [sid, code] : stop_reading_later_)
     ngtcp2_conn_shutdown_stream_read(conn_, sid, static_cast<uint64_t>(code));
   stop_reading_later_.clear();
-  if (rv != 0)
+  if (rv != 0) {
     handle_error(rv);
+  } else if (over_buffer_limit_) {
+    ++host_.stats().connections_over_buffer_limit;
+    auto reason = "more than " + std::to_string(host_.config().max_unfinished_bytes)
+                  + " bytes in unfinished frames";
+    close(app_error::protocol, reason,
+          {static_cast<uint8_t>(error::protocol), "peer held " + reason});
+  }
 }
 
 void quic_connection::handle_expiry(ngtcp2_tstamp now) {
@@ -620,7 +627,13 @@ void quic_connection::enqueue_write(stream& s) {
   }
 }
 
+void quic_connection::release_decoder(stream& s) {
+  unfinished_bytes_ -= s.decoder.buffered();
+  s.decoder = frame_decoder{host_.config().max_frame_size};
+}
+
 void quic_connection::protocol_error(stream& s, std::string detail) {
+  release_decoder(s);
   ++host_.stats().stream_protocol_errors;
   s.read_stopped = true;
   s.end_reported = true;
@@ -658,6 +671,7 @@ int quic_connection::on_recv_stream_data(uint32_t flags, int64_t stream_id,
   ngtcp2_conn_extend_max_offset(conn_, size);
   if (s.read_stopped)
     return 0;
+  auto held_before = s.decoder.buffered();
   std::span<const uint8_t> input{data, size};
   // The end is reported only after the whole chunk decoded cleanly: bytes
   // behind the end frame make the stream malformed, not finished.
@@ -672,10 +686,15 @@ int quic_connection::on_recv_stream_data(uint32_t flags, int64_t stream_id,
         event_for(s, stream_event::kind::frames).frames.push_back(std::move(*frame));
     }
     if (s.decoder.failed()) {
+      // Account what the decoder holds now; protocol_error releases it.
+      unfinished_bytes_ = unfinished_bytes_ - held_before + s.decoder.buffered();
       protocol_error(s, s.decoder.error_message());
       return 0;
     }
   }
+  unfinished_bytes_ = unfinished_bytes_ - held_before + s.decoder.buffered();
+  if (unfinished_bytes_ > host_.config().max_unfinished_bytes)
+    over_buffer_limit_ = true;
   if ((flags & NGTCP2_STREAM_DATA_FLAG_FIN) && !s.decoder.ended()) {
     protocol_error(s, s.decoder.mid_frame() ? "stream ended inside a frame"
                                             : "stream ended without an end frame");
@@ -715,6 +734,7 @@ int quic_connection::on_stream_close(int64_t stream_id, uint64_t app_code) {
       ev.app_code = app_code;
       ev.detail = "stream closed before it ended";
     }
+    release_decoder(s);
     if (s.token != 0)
       stream_by_token_.erase(s.token);
     std::erase(write_queue_, stream_id);

@@ -182,6 +182,8 @@ private:
   stream* find_stream(int64_t stream_id);
   stream_event& event_for(stream& s, stream_event::kind what);
   void protocol_error(stream& s, std::string detail);
+  /// Forgets what a stream's decoder holds (the stream closed or broke).
+  void release_decoder(stream& s);
   void enqueue_write(stream& s);
   void open_pending_streams();
   void handle_error(int rv);
@@ -246,6 +248,10 @@ private:
   bool alpn_mismatch_ = false;
   /// write() stopped at its packet budget with more to send.
   bool write_pending_ = false;
+  /// Bytes held in the frame decoders of all streams.
+  uint64_t unfinished_bytes_ = 0;
+  /// The peer went over max_unfinished_bytes; closed after read_pkt.
+  bool over_buffer_limit_ = false;
   bool closed_ = false;
   close_cause cause_;
 };

@@ -40,6 +40,8 @@ struct transport_stats {
   /// Streams whose framing broke (oversized, garbage after end, truncated).
   uint64_t stream_protocol_errors = 0;
   uint64_t connections_open = 0;
+  /// Connections closed because the peer held too many unfinished frames.
+  uint64_t connections_over_buffer_limit = 0;
 };
 
 class endpoint {

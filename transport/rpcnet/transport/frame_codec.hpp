@@ -90,6 +90,11 @@ public:
     return max_frame_size_;
   }
 
+  /// Bytes held for the frame being read (its prefix and payload so far).
+  size_t buffered() const noexcept {
+    return header_fill_ + payload_.size();
+  }
+
 private:
   // -- member variables -------------------------------------------------------
 

@@ -35,6 +35,12 @@ struct transport_config {
   uint64_t stream_window = 1024 * 1024;
   uint64_t connection_window = 16 * 1024 * 1024;
 
+  /// Bytes of unfinished frames a peer may make one connection hold, summed
+  /// over its streams; a peer that goes over is disconnected. Each stream
+  /// alone is bounded by max_frame_size, but many streams with large
+  /// half-sent frames would otherwise pin memory without limit.
+  uint64_t max_unfinished_bytes = 64u * 1024 * 1024;
+
   /// Connections accepted at once; further handshakes are refused.
   size_t max_connections = 4096;
 
