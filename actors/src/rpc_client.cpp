@@ -26,9 +26,13 @@ constexpr auto wait_slack = std::chrono::seconds{5};
 
 class rpc_client::impl {
 public:
-  impl(caf::actor_system& sys, std::shared_ptr<endpoint> ep, rpc_client_actor actor,
-       rpc_config cfg)
-    : sys_(sys), ep_(std::move(ep)), actor_(std::move(actor)), cfg_(std::move(cfg)) {
+  impl(caf::actor_system& sys, std::shared_ptr<endpoint> ep, bool owns_endpoint,
+       rpc_client_actor actor, rpc_config cfg)
+    : sys_(sys),
+      ep_(std::move(ep)),
+      owns_endpoint_(owns_endpoint),
+      actor_(std::move(actor)),
+      cfg_(std::move(cfg)) {
   }
 
   ~impl() {
@@ -40,13 +44,17 @@ public:
     if (!ep_)
       return;
     caf::anon_send(actor_, close_atom::value);
-    // Joins the transport thread; the actor gets connection_closed and quits.
-    ep_->shutdown();
+    // A private endpoint goes with the connection (joining its thread; the
+    // actor gets connection_closed). A shared one stays for its other users:
+    // the close_atom alone closes our connection on it.
+    if (owns_endpoint_)
+      ep_->shutdown();
     ep_.reset();
   }
 
   caf::actor_system& sys_;
   std::shared_ptr<endpoint> ep_;
+  bool owns_endpoint_;
   rpc_client_actor actor_;
   rpc_config cfg_;
   socket_address local_;
@@ -55,20 +63,38 @@ public:
 caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
                                               const std::string& server_address,
                                               rpc_config cfg) {
-  auto remote = socket_address::parse(server_address);
-  if (!remote)
-    return make_error(error::config,
-                      "invalid server address '" + server_address + "' (expected host:port)");
   auto ep = endpoint::start(sys, cfg.to_transport(false));
   if (!ep)
     return normalize(std::move(ep.error()));
-  auto actor = spawn_client_connection(sys, *ep, *remote, cfg);
-  auto ptr = std::make_shared<impl>(sys, *ep, actor, cfg);
-  ptr->local_ = (*ep)->local_address();
+  return connect(sys, server_address, std::move(cfg), std::move(*ep), true);
+}
+
+caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
+                                              const std::string& server_address,
+                                              rpc_config cfg, std::shared_ptr<endpoint> ep) {
+  if (!ep)
+    return make_error(error::config, "no endpoint to connect from");
+  return connect(sys, server_address, std::move(cfg), std::move(ep), false);
+}
+
+caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
+                                              const std::string& server_address,
+                                              rpc_config cfg, std::shared_ptr<endpoint> ep,
+                                              bool owns_endpoint) {
+  auto remote = socket_address::parse(server_address);
+  if (!remote) {
+    if (owns_endpoint)
+      ep->shutdown();
+    return make_error(error::config,
+                      "invalid server address '" + server_address + "' (expected host:port)");
+  }
+  auto actor = spawn_client_connection(sys, ep, *remote, cfg);
+  auto ptr = std::make_shared<impl>(sys, ep, owns_endpoint, actor, cfg);
+  ptr->local_ = ep->local_address();
   caf::error failure;
   {
     caf::scoped_actor self{sys};
-    auto wait = cfg.to_transport(false).handshake_timeout + wait_slack;
+    auto wait = ep->config().handshake_timeout + wait_slack;
     self->request(actor, wait, connect_atom::value)
       .receive([](bool) {}, [&](caf::error& err) { failure = normalize(std::move(err)); });
   }

@@ -8,6 +8,8 @@ transport_config rpc_config::to_transport(bool accepting) const {
   if (accepting) {
     cfg.cert_path = cert_path_;
     cfg.key_path = key_path_;
+    // A server given a CA can also call out from its own endpoint.
+    cfg.ca_path = ca_path_;
   } else {
     cfg.ca_path = ca_path();
   }

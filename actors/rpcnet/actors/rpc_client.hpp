@@ -29,6 +29,15 @@ public:
                                            const std::string& server_address,
                                            rpc_config cfg);
 
+  /// Connects from an endpoint the node already runs -- typically its
+  /// server's (rpc_server::endpoint_handle()), so that one UDP port and one
+  /// transport thread serve the node's calls in both directions. The
+  /// endpoint must have been configured with a CA (rpc_config::with_ca_path).
+  /// close() then closes only this connection.
+  static caf::expected<rpc_client> connect(caf::actor_system& sys,
+                                           const std::string& server_address,
+                                           rpc_config cfg, std::shared_ptr<endpoint> ep);
+
   /// Calls `method` with the configured timeout (default 30 s).
   caf::expected<byte_buffer> call(const std::string& method, byte_buffer request) const;
 
@@ -50,6 +59,11 @@ public:
 private:
   explicit rpc_client(std::shared_ptr<impl> ptr) : impl_(std::move(ptr)) {
   }
+
+  static caf::expected<rpc_client> connect(caf::actor_system& sys,
+                                           const std::string& server_address,
+                                           rpc_config cfg, std::shared_ptr<endpoint> ep,
+                                           bool owns_endpoint);
 
   std::shared_ptr<impl> impl_;
 };

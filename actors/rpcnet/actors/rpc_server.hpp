@@ -76,6 +76,12 @@ public:
   /// The transport's counters (datagrams, handshakes, framing errors).
   transport_stats transport() const;
 
+  /// The server's endpoint, once bound: clients of the same node connect
+  /// from it (rpc_client::connect with an endpoint) to share its port.
+  std::shared_ptr<endpoint> endpoint_handle() const {
+    return ep_;
+  }
+
   const rpc_config& config() const noexcept {
     return cfg_;
   }
