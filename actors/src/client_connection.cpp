@@ -92,6 +92,8 @@ void on_event(self_ptr self, stream_event& ev) {
     case stream_event::kind::protocol_error:
       fail_call(self, id, make_error(error::protocol, ev.detail), true);
       return;
+    case stream_event::kind::progress:
+      return; // unary calls are not paced
     case stream_event::kind::frames:
       break;
   }

@@ -104,6 +104,8 @@ private:
         target(ev.stream_id, rid).send_error(make_error(error::protocol, ev.detail));
         return;
       }
+      case stream_event::kind::progress:
+        return; // unary calls are not paced
       case stream_event::kind::frames:
         break;
     }

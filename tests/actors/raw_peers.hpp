@@ -114,6 +114,8 @@ protected:
                 out.detail = ev.detail;
                 done = true;
                 break;
+              case stream_event::kind::progress:
+                break;
             }
           }
         },

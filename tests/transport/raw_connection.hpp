@@ -37,6 +37,8 @@ struct stream_outcome {
   /// The server's reply broke the framing (our decoder says how).
   bool framing_error = false;
   std::string detail;
+  /// Bytes the server acknowledged (manual credit streams only).
+  uint64_t acked = 0;
 
   /// The STATUS frames among `frames`, decoded.
   std::vector<wire::status> statuses() const {
@@ -85,11 +87,22 @@ public:
   raw_connection& operator=(const raw_connection&) = delete;
 
   /// Opens a stream and writes `bytes` to it; returns the stream's token.
-  uint64_t open_stream(byte_buffer bytes, bool fin) {
+  uint64_t open_stream(byte_buffer bytes, bool fin, bool manual_credit = false) {
     auto token = next_token_++;
     outcomes_[token];
-    ep_->submit(open_stream_command{conn_, token, std::move(bytes), fin});
+    ep_->submit(open_stream_command{conn_, token, std::move(bytes), fin, manual_credit});
     return token;
+  }
+
+  /// Waits until `done(outcome)` holds for stream `token` or `limit` passed.
+  template <class Predicate>
+  const stream_outcome& await_until(uint64_t token, Predicate done,
+                                    std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    auto& out = outcomes_[token];
+    while (!done(out) && !closed_ && std::chrono::steady_clock::now() < deadline)
+      pump(deadline);
+    return out;
   }
 
   /// Waits until the server ended or reset the stream `token`, or `limit`
@@ -177,6 +190,9 @@ private:
       case stream_event::kind::protocol_error:
         out.framing_error = true;
         out.detail = ev.detail;
+        break;
+      case stream_event::kind::progress:
+        out.acked += ev.acked;
         break;
     }
   }

@@ -348,7 +348,17 @@ private:
 
   void apply(open_stream_command& cmd) {
     if (auto* c = find(cmd.conn))
-      c->open_stream(cmd.token, std::move(cmd.data), cmd.fin);
+      c->open_stream(cmd.token, std::move(cmd.data), cmd.fin, cmd.manual_credit);
+  }
+
+  void apply(manual_credit_command& cmd) {
+    if (auto* c = find(cmd.conn))
+      c->set_manual_credit(cmd.stream_id, cmd.token);
+  }
+
+  void apply(consume_command& cmd) {
+    if (auto* c = find(cmd.conn))
+      c->consume(cmd.stream_id, cmd.token, cmd.bytes);
   }
 
   void apply(write_stream_command& cmd) {

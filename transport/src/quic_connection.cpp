@@ -524,8 +524,9 @@ bool quic_connection::quiescent() const noexcept {
 
 // -- commands -----------------------------------------------------------------
 
-void quic_connection::open_stream(uint64_t token, byte_buffer data, bool fin) {
-  pending_opens_.push_back({token, std::move(data), fin});
+void quic_connection::open_stream(uint64_t token, byte_buffer data, bool fin,
+                                  bool manual_credit) {
+  pending_opens_.push_back({token, std::move(data), fin, manual_credit});
 }
 
 void quic_connection::open_pending_streams() {
@@ -550,6 +551,7 @@ void quic_connection::open_pending_streams() {
                                                         host_.config().max_frame_size))
                  .first->second;
     stream_by_token_[req.token] = sid;
+    s.manual_credit = req.manual_credit;
     s.tx.push(std::move(req.data));
     s.fin_pending = req.fin;
     enqueue_write(s);
@@ -583,6 +585,28 @@ void quic_connection::reset_stream(int64_t stream_id, uint64_t token, app_error 
     s->end_reported = true;
     ngtcp2_conn_shutdown_stream(conn_, stream_id, static_cast<uint64_t>(code));
   }
+}
+
+void quic_connection::set_manual_credit(int64_t stream_id, uint64_t token) {
+  if (auto* s = find_stream(resolve(stream_id, token))) {
+    s->manual_credit = true;
+    // Frames delivered before the switch count as taken.
+    s->consumed = s->delivered;
+  }
+}
+
+void quic_connection::consume(int64_t stream_id, uint64_t token, uint64_t bytes) {
+  if (auto* s = find_stream(resolve(stream_id, token)); s && s->manual_credit) {
+    s->consumed = std::min(s->delivered, s->consumed + bytes);
+    update_credit(*s);
+  }
+}
+
+int64_t quic_connection::resolve(int64_t stream_id, uint64_t token) const {
+  if (stream_id >= 0)
+    return stream_id;
+  auto it = stream_by_token_.find(token);
+  return it == stream_by_token_.end() ? -1 : it->second;
 }
 
 void quic_connection::stop_reading(int64_t stream_id, app_error code) {
@@ -665,12 +689,11 @@ int quic_connection::on_handshake_completed() {
 int quic_connection::on_recv_stream_data(uint32_t flags, int64_t stream_id,
                                          const uint8_t* data, size_t size) {
   auto& s = stream_for(stream_id);
-  // Credit is returned as bytes are taken off the wire: the decoder keeps at
-  // most one partial frame (bounded by max_frame_size) per stream.
-  ngtcp2_conn_extend_max_stream_offset(conn_, stream_id, size);
-  ngtcp2_conn_extend_max_offset(conn_, size);
-  if (s.read_stopped)
+  if (s.read_stopped) {
+    // Discarded input costs nothing to hold: return its credit at once.
+    grant_credit(s, size);
     return 0;
+  }
   auto held_before = s.decoder.buffered();
   std::span<const uint8_t> input{data, size};
   // The end is reported only after the whole chunk decoded cleanly: bytes
@@ -680,21 +703,28 @@ int quic_connection::on_recv_stream_data(uint32_t flags, int64_t stream_id,
     auto used = s.decoder.feed(input);
     input = input.subspan(used);
     if (auto frame = s.decoder.next_frame()) {
-      if (frame->empty())
+      auto wire_size = frame->size() + frame_encoder::header_size;
+      s.delivered += wire_size;
+      if (frame->empty()) {
         ended_here = true;
-      else
+        // The end frame holds nothing for the consumer to take.
+        s.consumed += wire_size;
+      } else {
         event_for(s, stream_event::kind::frames).frames.push_back(std::move(*frame));
+      }
     }
     if (s.decoder.failed()) {
       // Account what the decoder holds now; protocol_error releases it.
       unfinished_bytes_ = unfinished_bytes_ - held_before + s.decoder.buffered();
       protocol_error(s, s.decoder.error_message());
+      grant_credit(s, size);
       return 0;
     }
   }
   unfinished_bytes_ = unfinished_bytes_ - held_before + s.decoder.buffered();
   if (unfinished_bytes_ > host_.config().max_unfinished_bytes)
     over_buffer_limit_ = true;
+  update_credit(s);
   if ((flags & NGTCP2_STREAM_DATA_FLAG_FIN) && !s.decoder.ended()) {
     protocol_error(s, s.decoder.mid_frame() ? "stream ended inside a frame"
                                             : "stream ended without an end frame");
@@ -707,10 +737,32 @@ int quic_connection::on_recv_stream_data(uint32_t flags, int64_t stream_id,
   return 0;
 }
 
+// Credit model: the peer may send `stream_window` bytes beyond what the
+// consumer took plus what the decoder holds of an unfinished frame. Partial
+// frames always get credit, so a frame larger than the window completes;
+// complete frames wait for the consumer in manual mode, which is where
+// backpressure lives. In automatic mode frames count as taken on delivery.
+void quic_connection::update_credit(stream& s) {
+  auto taken = s.manual_credit ? s.consumed : s.delivered;
+  auto target = taken + s.decoder.buffered();
+  if (target > s.granted)
+    grant_credit(s, target - s.granted);
+}
+
+void quic_connection::grant_credit(stream& s, uint64_t bytes) {
+  s.granted += bytes;
+  ngtcp2_conn_extend_max_stream_offset(conn_, s.id, bytes);
+  ngtcp2_conn_extend_max_offset(conn_, bytes);
+}
+
 int quic_connection::on_acked_stream_data(int64_t stream_id, uint64_t offset,
                                           uint64_t size) {
-  if (auto* s = find_stream(stream_id))
+  if (auto* s = find_stream(stream_id)) {
     s->tx.acknowledge_until(offset + size);
+    // Producers of streaming calls pace themselves by what the peer has.
+    if (s->manual_credit && size > 0)
+      event_for(*s, stream_event::kind::progress).acked += size;
+  }
   return 0;
 }
 

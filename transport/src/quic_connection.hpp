@@ -65,6 +65,11 @@ public:
     bool queued = false;         // listed in write_queue_
     bool read_stopped = false;   // input is discarded (protocol error)
     bool end_reported = false;   // the owner saw finished/reset/error
+    // -- receive credit (see update_credit) --
+    bool manual_credit = false;  // frames wait for the consumer's consume()
+    uint64_t delivered = 0;      // bytes of complete frames, prefixes included
+    uint64_t consumed = 0;       // of those, bytes the consumer took
+    uint64_t granted = 0;        // credit extended beyond the initial window
   };
 
   /// Why the connection ended, for connection_closed.
@@ -108,7 +113,12 @@ public:
 
   // -- commands ---------------------------------------------------------------
 
-  void open_stream(uint64_t token, byte_buffer data, bool fin);
+  void open_stream(uint64_t token, byte_buffer data, bool fin, bool manual_credit);
+  /// From now on frames of the stream wait for consume() before their
+  /// credit returns to the peer.
+  void set_manual_credit(int64_t stream_id, uint64_t token);
+  /// The consumer took `bytes` (frame sizes plus their 4-byte prefixes).
+  void consume(int64_t stream_id, uint64_t token, uint64_t bytes);
   void write_stream(int64_t stream_id, byte_buffer data, bool fin);
   void reset_stream(int64_t stream_id, uint64_t token, app_error code);
   void stop_reading(int64_t stream_id, app_error code);
@@ -184,6 +194,11 @@ private:
   void protocol_error(stream& s, std::string detail);
   /// Forgets what a stream's decoder holds (the stream closed or broke).
   void release_decoder(stream& s);
+  /// Extends the peer's credit to what the credit model allows now.
+  void update_credit(stream& s);
+  void grant_credit(stream& s, uint64_t bytes);
+  /// A stream id, or the id of the locally opened stream tagged `token`.
+  int64_t resolve(int64_t stream_id, uint64_t token) const;
   void enqueue_write(stream& s);
   void open_pending_streams();
   void handle_error(int rv);
@@ -233,6 +248,7 @@ private:
     uint64_t token;
     byte_buffer data;
     bool fin;
+    bool manual_credit;
   };
   std::deque<pending_open> pending_opens_;
 

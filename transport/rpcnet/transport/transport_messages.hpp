@@ -38,6 +38,8 @@ struct stream_event {
                     ///< peer ended its direction
     reset,          ///< the peer reset the stream or stopped reading
     protocol_error, ///< the peer broke the framing; `detail` says how
+    progress,       ///< the peer acknowledged `acked` more bytes written to a
+                    ///< stream in manual credit mode (producers pace on it)
   };
 
   int64_t stream_id = -1;
@@ -48,6 +50,7 @@ struct stream_event {
   bool finished = false;
   std::vector<byte_buffer> frames;
   uint64_t app_code = 0;
+  uint64_t acked = 0;
   std::string detail;
 };
 
@@ -82,12 +85,34 @@ struct connect_command {
   caf::actor owner;
 };
 
-/// Open a bidirectional stream tagged `token` and write `data` to it.
+/// Open a bidirectional stream tagged `token` and write `data` to it. With
+/// `manual_credit`, received frames wait for consume_command before their
+/// flow-control credit returns to the peer (streaming calls), and the owner
+/// hears of acknowledged writes through progress events.
 struct open_stream_command {
   connection_id conn = 0;
   uint64_t token = 0;
   byte_buffer data;
   bool fin = false;
+  bool manual_credit = false;
+};
+
+/// Put a stream the peer opened into manual credit mode (see
+/// open_stream_command); frames delivered so far count as consumed.
+struct manual_credit_command {
+  connection_id conn = 0;
+  int64_t stream_id = -1;
+  uint64_t token = 0;
+};
+
+/// The consumer of a manual-credit stream took `bytes` (frame payloads plus
+/// their 4-byte prefixes): the peer may send that much more. This is the
+/// backpressure of streaming calls.
+struct consume_command {
+  connection_id conn = 0;
+  int64_t stream_id = -1;
+  uint64_t token = 0;
+  uint64_t bytes = 0;
 };
 
 /// Write `data` to an existing stream; `fin` ends the local direction.
@@ -124,7 +149,8 @@ struct close_command {
 
 using transport_command
   = std::variant<connect_command, open_stream_command, write_stream_command,
-                 reset_stream_command, stop_reading_command, close_command>;
+                 reset_stream_command, stop_reading_command, close_command,
+                 manual_credit_command, consume_command>;
 
 } // namespace rpcnet
 
