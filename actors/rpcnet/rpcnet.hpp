@@ -3,9 +3,11 @@
 
 #include <rpcnet/actors/atoms.hpp>
 #include <rpcnet/actors/client_connection.hpp>
+#include <rpcnet/actors/client_stream.hpp>
 #include <rpcnet/actors/rpc_client.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
+#include <rpcnet/actors/streaming_handler.hpp>
 #include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/actors/unary_handler.hpp>
 #include <rpcnet/transport/byte_buffer.hpp>

@@ -10,6 +10,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <rpcnet/actors/call_protocol.hpp>
+#include <rpcnet/actors/stream_inbound.hpp>
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 
@@ -26,6 +27,12 @@ struct pending_call {
   std::optional<wire::status> status;
 };
 
+/// A streaming call in progress: its channel and how events reach it.
+struct client_stream_call {
+  std::shared_ptr<stream_channel> channel;
+  stream_inbound inbound{true};
+};
+
 struct client_state {
   std::shared_ptr<endpoint> ep;
   rpc_config cfg{"", ""};
@@ -35,6 +42,7 @@ struct client_state {
   caf::error closed;
   uint64_t next_request_id = 1;
   std::unordered_map<uint64_t, pending_call> calls;
+  std::unordered_map<uint64_t, client_stream_call> streams;
   /// Deadlines of the calls in flight, earliest first. One timer message
   /// serves them all: a delayed message per call would keep every call's
   /// timer alive in CAF's clock for the whole timeout, millions of entries
@@ -76,8 +84,36 @@ void fail_call(self_ptr self, uint64_t id, caf::error err, bool reset_stream) {
       reset_stream_command{self->state.conn, -1, id, app_error::cancelled});
 }
 
+/// Hands a streaming call's event to its channel; forgets the call once
+/// both directions are done.
+void route_stream(self_ptr self, std::unordered_map<uint64_t, client_stream_call>::iterator it,
+                  stream_event& ev) {
+  auto& call = it->second;
+  if (auto bad = call.inbound.apply(*call.channel, ev); !bad.empty())
+    self->state.ep->submit(
+      reset_stream_command{self->state.conn, -1, it->first, app_error::protocol});
+  if (call.channel->input_closed() && call.channel->output_closed())
+    self->state.streams.erase(it);
+}
+
+/// Fails every call and stream with `err`.
+void fail_everything(self_ptr self, const caf::error& err) {
+  auto& st = self->state;
+  for (auto& [id, call] : st.calls)
+    call.promise.deliver(err);
+  st.calls.clear();
+  st.deadlines.clear();
+  for (auto& [id, call] : st.streams)
+    call.channel->fail(err);
+  st.streams.clear();
+}
+
 /// Applies one stream event to its call; finishes the call when complete.
 void on_event(self_ptr self, stream_event& ev) {
+  if (auto s = self->state.streams.find(ev.token); s != self->state.streams.end()) {
+    route_stream(self, s, ev);
+    return;
+  }
   auto it = self->state.calls.find(ev.token);
   if (it == self->state.calls.end())
     return; // timed out or cancelled already
@@ -175,6 +211,32 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
     [self](call_atom, std::string& method, byte_buffer& payload, caf::timespan timeout) {
       return start_call(self, method, payload, timeout);
     },
+    [self](stream_atom, std::string& method,
+           uint8_t kind) -> caf::result<std::shared_ptr<stream_channel>> {
+      auto& st = self->state;
+      if (st.closed)
+        return st.closed;
+      if (method.empty() || method.size() > wire::max_method_size)
+        return make_error(error::config, "method names are 1 to "
+                                           + std::to_string(wire::max_method_size) + " bytes");
+      if (kind < static_cast<uint8_t>(wire::call_kind::bidi_streaming)
+          || kind > static_cast<uint8_t>(wire::call_kind::client_streaming))
+        return make_error(error::config, "not a streaming call kind");
+      auto id = st.next_request_id++;
+      wire::call_header hdr;
+      hdr.kind = static_cast<wire::call_kind>(kind);
+      hdr.request_id = id;
+      hdr.method = std::move(method);
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(st.cfg.call_timeout());
+      hdr.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(ms.count(), 1, UINT32_MAX));
+      byte_buffer out;
+      wire::append_call(out, hdr);
+      st.ep->submit(open_stream_command{st.conn, id, std::move(out), false, true});
+      auto ch = std::make_shared<stream_channel>(stream_channel::address{st.ep, st.conn, -1, id},
+                                                 st.ep->config().stream_window);
+      st.streams.emplace(id, client_stream_call{ch});
+      return ch;
+    },
     [self](connect_atom) -> caf::result<bool> {
       auto& st = self->state;
       if (st.closed)
@@ -189,11 +251,7 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
       auto& st = self->state;
       if (st.closed)
         return;
-      auto cancelled = make_error(error::cancelled, "the client closed the connection");
-      for (auto& [id, call] : st.calls)
-        call.promise.deliver(cancelled);
-      st.calls.clear();
-      st.deadlines.clear();
+      fail_everything(self, make_error(error::cancelled, "the client closed the connection"));
       st.closed = make_error(error::connection, "the client closed the connection");
       st.ep->submit(close_command{st.conn, app_error::no_error, "client closed"});
     },
@@ -226,10 +284,7 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
       if (!from_wire(msg.code, code))
         code = error::connection;
       st.closed = make_error(code, msg.reason);
-      for (auto& [id, call] : st.calls)
-        call.promise.deliver(st.closed);
-      st.calls.clear();
-      st.deadlines.clear();
+      fail_everything(self, st.closed);
       for (auto& p : st.ready_waiters)
         p.deliver(st.closed);
       st.ready_waiters.clear();

@@ -4,6 +4,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <rpcnet/actors/call_protocol.hpp>
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
@@ -118,6 +119,58 @@ caf::expected<byte_buffer> rpc_client::call(const std::string& method, byte_buff
     .receive([&](byte_buffer& reply) { result = std::move(reply); },
              [&](caf::error& err) { result = normalize(std::move(err)); });
   return result;
+}
+
+caf::expected<client_stream> rpc_client::open_stream(const std::string& method,
+                                                     uint8_t kind) const {
+  caf::expected<client_stream> result{make_error(error::connection, "no reply")};
+  caf::scoped_actor self{impl_->sys_};
+  auto wait = stream_channel::clock::duration{impl_->cfg_.call_timeout()};
+  self->request(impl_->actor_, impl_->cfg_.call_timeout() + wait_slack, stream_atom::value,
+                method, kind)
+    .receive([&](std::shared_ptr<stream_channel>& ch) { result = client_stream{ch, wait}; },
+             [&](caf::error& err) { result = normalize(std::move(err)); });
+  return result;
+}
+
+caf::expected<client_stream> rpc_client::call_streaming(const std::string& method) const {
+  return open_stream(method, static_cast<uint8_t>(wire::call_kind::bidi_streaming));
+}
+
+caf::expected<client_stream> rpc_client::call_server_streaming(const std::string& method,
+                                                               const byte_buffer& request) const {
+  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::server_streaming));
+  if (!stream)
+    return stream;
+  if (auto err = stream->send(request))
+    return err;
+  if (auto err = stream->finish())
+    return err;
+  return stream;
+}
+
+caf::expected<byte_buffer>
+rpc_client::call_client_streaming(const std::string& method,
+                                  const std::vector<byte_buffer>& requests) const {
+  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::client_streaming));
+  if (!stream)
+    return std::move(stream.error());
+  for (auto& request : requests)
+    if (auto err = stream->send(request))
+      return err;
+  if (auto err = stream->finish())
+    return err;
+  auto response = stream->next();
+  if (!response)
+    return std::move(response.error());
+  if (!*response)
+    return make_error(error::protocol, "the server ended the call without a response");
+  auto end = stream->next();
+  if (!end)
+    return std::move(end.error());
+  if (*end)
+    return make_error(error::protocol, "the server sent more than one response");
+  return std::move(**response);
 }
 
 const rpc_client_actor& rpc_client::actor() const noexcept {

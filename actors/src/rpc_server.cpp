@@ -25,6 +25,10 @@ void rpc_server::register_actor(std::string method, service_actor service) {
   state_->handlers.set(std::move(method), std::move(service));
 }
 
+void rpc_server::register_streaming(std::string method, streaming_handler handler) {
+  state_->handlers.set(std::move(method), std::move(handler));
+}
+
 caf::expected<socket_address> rpc_server::bind() {
   if (ep_)
     return ep_->local_address();

@@ -10,6 +10,8 @@
 
 #include <rpcnet/actors/call_protocol.hpp>
 #include <rpcnet/actors/reply_writer.hpp>
+#include <rpcnet/actors/stream_inbound.hpp>
+#include <rpcnet/transport/frame_codec.hpp>
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
@@ -22,11 +24,18 @@ struct partial_call {
   std::optional<byte_buffer> body;
 };
 
+/// A streaming call being served: its channel and how events reach it.
+struct streaming_call {
+  std::shared_ptr<stream_channel> channel;
+  stream_inbound inbound{false};
+};
+
 struct server_connection_state {
   std::shared_ptr<server_state> shared;
   std::shared_ptr<endpoint> ep;
   connection_id conn = 0;
   std::unordered_map<int64_t, partial_call> calls;
+  std::unordered_map<int64_t, streaming_call> streams;
   bool draining = false;
   static inline const char* name = "rpcnet.server_connection";
 };
@@ -55,6 +64,33 @@ void run_function_handler(const unary_handler& handler, byte_buffer body,
 void run_handler_actor(caf::event_based_actor*, const unary_handler& handler, byte_buffer body,
                        const reply_target& target, const std::shared_ptr<server_state>& shared) {
   run_function_handler(handler, std::move(body), target, *shared);
+}
+
+/// Runs a streaming handler on a pool thread and ends the reply with its
+/// outcome -- unless the call failed first (the caller cancelled or went
+/// away), when there is nobody to tell.
+void run_streaming_handler(const streaming_handler& handler, stream_channel& ch,
+                           const wire::call_header& header, server_state& shared) {
+  auto wait = header.timeout_ms > 0 ? stream_wait{std::chrono::milliseconds{header.timeout_ms}}
+                                    : stream_wait::max();
+  stream_reader requests{ch, wait};
+  stream_writer responses{ch, wait};
+  caf::error outcome;
+  try {
+    outcome = handler(requests, responses);
+  } catch (const std::exception& ex) {
+    outcome = make_error(error::remote, ex.what());
+  } catch (...) {
+    outcome = make_error(error::remote, "handler threw a non-standard exception");
+  }
+  if (!ch.failure()) {
+    byte_buffer tail;
+    wire::append_status(tail, outcome ? wire::status_from_error(outcome, header.request_id)
+                                      : wire::status{0, header.request_id, {}});
+    frame_encoder::append_end(tail);
+    ch.finish(std::move(tail));
+  }
+  shared.call_finished();
 }
 
 /// Service actors report their own failures as rpcnet errors; anything CAF
@@ -90,6 +126,10 @@ private:
   }
 
   void on_event(stream_event& ev) {
+    if (auto it = st_.streams.find(ev.stream_id); it != st_.streams.end()) {
+      route(it, ev);
+      return;
+    }
     switch (ev.what) {
       case stream_event::kind::reset:
         st_.calls.erase(ev.stream_id);
@@ -110,14 +150,23 @@ private:
         break;
     }
     auto& call = st_.calls[ev.stream_id];
-    for (auto& payload : ev.frames) {
-      auto decoded = wire::decode(payload);
+    for (size_t i = 0; i < ev.frames.size(); ++i) {
+      auto decoded = wire::decode(ev.frames[i]);
       auto rid = call.header ? call.header->request_id : 0;
       if (!decoded.value) {
         reject(ev.stream_id, rid, decoded.error);
         return;
       }
       if (auto* hdr = std::get_if<wire::call_header>(&*decoded.value); hdr && !call.header) {
+        if (hdr->kind != wire::call_kind::unary) {
+          // A streaming call starts at its CALL frame; the rest of the
+          // event already belongs to it.
+          auto header = std::move(*hdr);
+          st_.calls.erase(ev.stream_id);
+          ev.frames.erase(ev.frames.begin(), ev.frames.begin() + static_cast<ptrdiff_t>(i) + 1);
+          start_streaming(ev.stream_id, std::move(header), ev);
+          return;
+        }
         call.header = std::move(*hdr);
       } else if (auto* body = std::get_if<byte_buffer>(&*decoded.value);
                  body && call.header && !call.body) {
@@ -140,21 +189,66 @@ private:
     dispatch(ev.stream_id, std::move(header), std::move(body));
   }
 
+  /// Hands a streaming call's event to its channel and forgets the call
+  /// once both directions are done.
+  void route(std::unordered_map<int64_t, streaming_call>::iterator it, stream_event& ev) {
+    auto& call = it->second;
+    if (auto bad = call.inbound.apply(*call.channel, ev); !bad.empty()) {
+      st_.shared->protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      st_.ep->submit(reset_stream_command{st_.conn, ev.stream_id, 0, app_error::protocol});
+    }
+    if (call.channel->input_closed() && call.channel->output_closed())
+      st_.streams.erase(it);
+  }
+
+  void start_streaming(int64_t sid, wire::call_header header, stream_event& rest) {
+    auto to = target(sid, header.request_id);
+    auto refuse = [&](caf::error err) {
+      // The caller may still be sending: stop reading, then answer.
+      st_.ep->submit(stop_reading_command{st_.conn, sid, app_error::no_error});
+      to.send_error(err);
+    };
+    if (st_.draining || st_.shared->draining.load(std::memory_order_relaxed)) {
+      refuse(make_error(error::cancelled, "server is shutting down"));
+      return;
+    }
+    auto table = st_.shared->handlers.snapshot();
+    auto it = table->find(header.method);
+    if (it == table->end()) {
+      refuse(make_error(error::unknown_method, "unknown method '" + header.method + "'"));
+      return;
+    }
+    auto* handler = std::get_if<streaming_handler>(&it->second);
+    if (!handler) {
+      refuse(make_error(error::unknown_method, "'" + header.method + "' is not a streaming method"));
+      return;
+    }
+    st_.ep->submit(manual_credit_command{st_.conn, sid, 0});
+    auto ch = std::make_shared<stream_channel>(stream_channel::address{st_.ep, st_.conn, sid, 0},
+                                               st_.ep->config().stream_window);
+    auto [pos, added] = st_.streams.emplace(sid, streaming_call{ch});
+    st_.shared->call_started();
+    st_.shared->pool.post([fn = *handler, ch, header = std::move(header), shared = st_.shared] {
+      run_streaming_handler(fn, *ch, header, *shared);
+    });
+    route(pos, rest);
+  }
+
   void dispatch(int64_t sid, wire::call_header header, byte_buffer body) {
     auto to = target(sid, header.request_id);
     if (st_.draining || st_.shared->draining.load(std::memory_order_relaxed)) {
       to.send_error(make_error(error::cancelled, "server is shutting down"));
       return;
     }
-    if (header.kind != wire::call_kind::unary) {
-      to.send_error(make_error(error::unknown_method,
-                               "no streaming handler for '" + header.method + "'"));
-      return;
-    }
     auto table = st_.shared->handlers.snapshot();
     auto it = table->find(header.method);
     if (it == table->end()) {
       to.send_error(make_error(error::unknown_method, "unknown method '" + header.method + "'"));
+      return;
+    }
+    if (std::holds_alternative<streaming_handler>(it->second)) {
+      to.send_error(make_error(error::unknown_method,
+                               "'" + header.method + "' is a streaming method"));
       return;
     }
     st_.shared->call_started();
@@ -201,8 +295,11 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
   return {
     [self](connection_ready&) {},
     [self](connection_batch& batch) { connection_logic{self}.on_batch(batch); },
-    [self](connection_closed&) {
+    [self](connection_closed& msg) {
       self->state.calls.clear();
+      for (auto& [sid, call] : self->state.streams)
+        call.channel->fail(make_error(error::connection, msg.reason));
+      self->state.streams.clear();
       self->quit();
     },
     [self](drain_atom) { self->state.draining = true; },

@@ -363,7 +363,7 @@ private:
 
   void apply(write_stream_command& cmd) {
     if (auto* c = find(cmd.conn))
-      c->write_stream(cmd.stream_id, std::move(cmd.data), cmd.fin);
+      c->write_stream(cmd.stream_id, cmd.token, std::move(cmd.data), cmd.fin);
   }
 
   void apply(reset_stream_command& cmd) {

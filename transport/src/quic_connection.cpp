@@ -559,8 +559,21 @@ void quic_connection::open_pending_streams() {
   }
 }
 
-void quic_connection::write_stream(int64_t stream_id, byte_buffer data, bool fin) {
-  auto* s = find_stream(stream_id);
+void quic_connection::write_stream(int64_t stream_id, uint64_t token, byte_buffer data,
+                                   bool fin) {
+  if (stream_id < 0 && !stream_by_token_.count(token)) {
+    // Opened locally but still waiting for stream credit: the bytes join
+    // the open request, in order.
+    for (auto& p : pending_opens_) {
+      if (p.token == token && !p.fin) {
+        p.data.insert(p.data.end(), data.begin(), data.end());
+        p.fin = fin;
+        return;
+      }
+    }
+    return;
+  }
+  auto* s = find_stream(resolve(stream_id, token));
   if (!s || s->fin_pending)
     return; // the stream is gone (reset by the peer) or already finished
   s->tx.push(std::move(data));

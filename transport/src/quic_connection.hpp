@@ -119,7 +119,8 @@ public:
   void set_manual_credit(int64_t stream_id, uint64_t token);
   /// The consumer took `bytes` (frame sizes plus their 4-byte prefixes).
   void consume(int64_t stream_id, uint64_t token, uint64_t bytes);
-  void write_stream(int64_t stream_id, byte_buffer data, bool fin);
+  /// Writes to a stream named by id, or by the token it was opened with.
+  void write_stream(int64_t stream_id, uint64_t token, byte_buffer data, bool fin);
   void reset_stream(int64_t stream_id, uint64_t token, app_error code);
   void stop_reading(int64_t stream_id, app_error code);
 

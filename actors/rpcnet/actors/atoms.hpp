@@ -8,6 +8,9 @@ namespace rpcnet {
 /// A unary call: (call_atom, method, payload[, timeout]) -> payload.
 using call_atom = caf::atom_constant<caf::atom("call")>;
 
+/// Open a streaming call: (stream_atom, method, kind) -> stream channel.
+using stream_atom = caf::atom_constant<caf::atom("stream")>;
+
 /// Wait until a client's connection is ready: (connect_atom) -> bool.
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 

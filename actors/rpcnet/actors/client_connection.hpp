@@ -14,7 +14,10 @@
 
 #include <rpcnet/actors/atoms.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
+#include <rpcnet/actors/stream_channel.hpp>
 #include <rpcnet/transport/endpoint.hpp>
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<rpcnet::stream_channel>)
 
 namespace rpcnet {
 
@@ -25,6 +28,9 @@ using rpc_client_actor = caf::typed_actor<
   caf::replies_to<call_atom, std::string, byte_buffer>::with<byte_buffer>,
   /// A call with its own timeout.
   caf::replies_to<call_atom, std::string, byte_buffer, caf::timespan>::with<byte_buffer>,
+  /// Opens a streaming call of the given wire::call_kind; the channel
+  /// carries its messages both ways (client_stream wraps it).
+  caf::replies_to<stream_atom, std::string, uint8_t>::with<std::shared_ptr<stream_channel>>,
   /// Answers true once the handshake completed, or the connection's error.
   caf::replies_to<connect_atom>::with<bool>,
   /// Closes the connection; calls in flight fail with `cancelled`.

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include <rpcnet/actors/streaming_handler.hpp>
 #include <rpcnet/actors/unary_handler.hpp>
 
 namespace rpcnet {
@@ -19,7 +20,7 @@ public:
     unary_handler fn;
     handler_execution execution = handler_execution::blocking_pool;
   };
-  using entry = std::variant<function_entry, service_actor>;
+  using entry = std::variant<function_entry, service_actor, streaming_handler>;
   using table = std::unordered_map<std::string, entry>;
 
   /// Registers or replaces the handler of `method`.

@@ -15,7 +15,10 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include <vector>
+
 #include <rpcnet/actors/client_connection.hpp>
+#include <rpcnet/actors/client_stream.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 
 namespace rpcnet {
@@ -45,6 +48,19 @@ public:
   caf::expected<byte_buffer> call(const std::string& method, byte_buffer request,
                                   std::chrono::milliseconds timeout) const;
 
+  /// Opens a bidirectional streaming call of `method`.
+  caf::expected<client_stream> call_streaming(const std::string& method) const;
+
+  /// Sends `request` as the one message of a server-streaming call and
+  /// returns the stream of responses.
+  caf::expected<client_stream> call_server_streaming(const std::string& method,
+                                                     const byte_buffer& request) const;
+
+  /// Uploads `requests` as a client-streaming call and returns the single
+  /// response.
+  caf::expected<byte_buffer> call_client_streaming(const std::string& method,
+                                                   const std::vector<byte_buffer>& requests) const;
+
   /// The connection's actor, for callers that are actors themselves.
   const rpc_client_actor& actor() const noexcept;
 
@@ -53,6 +69,11 @@ public:
 
   /// Closes the connection; later calls fail with `connection`.
   void close();
+
+private:
+  caf::expected<client_stream> open_stream(const std::string& method, uint8_t kind) const;
+
+public:
 
   class impl;
 

@@ -18,6 +18,7 @@
 #include <caf/expected.hpp>
 
 #include <rpcnet/actors/rpc_config.hpp>
+#include <rpcnet/actors/streaming_handler.hpp>
 #include <rpcnet/actors/unary_handler.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/socket_address.hpp>
@@ -48,6 +49,10 @@ public:
 
   /// Routes `method` to a service actor.
   void register_actor(std::string method, service_actor service);
+
+  /// Registers a streaming handler for `method` (bidirectional, server- or
+  /// client-streaming: the caller decides). It runs on the handler pool.
+  void register_streaming(std::string method, streaming_handler handler);
 
   // -- lifecycle --------------------------------------------------------------
 

@@ -115,12 +115,15 @@ struct consume_command {
   uint64_t bytes = 0;
 };
 
-/// Write `data` to an existing stream; `fin` ends the local direction.
+/// Write `data` to an existing stream; `fin` ends the local direction. A
+/// stream opened locally may be named by its token (stream_id -1), also
+/// before the peer's stream limit let it open.
 struct write_stream_command {
   connection_id conn = 0;
   int64_t stream_id = -1;
   byte_buffer data;
   bool fin = false;
+  uint64_t token = 0;
 };
 
 /// Abandon a stream in both directions (RESET_STREAM + STOP_SENDING). A

@@ -1,0 +1,44 @@
+// A streaming call as plain C++ code sees it: send messages, finish the
+// upload, take the responses, or cancel -- each direction on its own, so a
+// client keeps sending while responses arrive. Reads block until a message
+// arrives; sends block while the server has not yet taken a window of
+// earlier messages (backpressure). Each wait is bounded by the client's
+// call timeout.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <rpcnet/actors/stream_channel.hpp>
+#include <rpcnet/transport/byte_buffer.hpp>
+
+namespace rpcnet {
+
+class client_stream {
+public:
+  client_stream(std::shared_ptr<stream_channel> ch, stream_channel::clock::duration wait)
+    : ch_(std::move(ch)), wait_(wait) {
+  }
+
+  /// Sends one message.
+  caf::error send(const byte_buffer& message);
+
+  /// Ends the upload; the server sees the end of its input.
+  caf::error finish();
+
+  /// The next response; nullopt when the server ended the call cleanly; the
+  /// server's error, `cancelled`, `connection` or `timeout` otherwise.
+  caf::expected<std::optional<byte_buffer>> next();
+
+  /// Abandons the call; the server sees `cancelled`.
+  void cancel();
+
+private:
+  std::shared_ptr<stream_channel> ch_;
+  stream_channel::clock::duration wait_;
+};
+
+} // namespace rpcnet

@@ -1,0 +1,71 @@
+// What a server runs for a streaming method -- one registration serves the
+// bidirectional, server-streaming and client-streaming patterns, as in the
+// reference: the handler reads the caller's messages from a stream_reader
+// and writes its own to a stream_writer, on a thread of the handler pool.
+// Both block for backpressure: next() until a message arrives, write()
+// while the caller has not yet taken a window of earlier messages.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <rpcnet/actors/stream_channel.hpp>
+#include <rpcnet/transport/byte_buffer.hpp>
+
+namespace rpcnet {
+
+/// How long one read or write may wait; max() waits for ever.
+using stream_wait = stream_channel::clock::duration;
+
+/// The deadline of an operation starting now.
+inline stream_channel::clock::time_point deadline_after(stream_wait wait) {
+  auto now = stream_channel::clock::now();
+  if (wait >= stream_channel::clock::time_point::max() - now)
+    return stream_channel::clock::time_point::max();
+  return now + wait;
+}
+
+/// The caller's messages, in order.
+class stream_reader {
+public:
+  stream_reader(stream_channel& ch, stream_wait wait) : ch_(ch), wait_(wait) {
+  }
+
+  /// The next message; nullopt when the caller finished sending; an error
+  /// when the call failed (`cancelled` when the caller gave up) or nothing
+  /// came within the call's timeout.
+  caf::expected<std::optional<byte_buffer>> next() {
+    return ch_.next(deadline_after(wait_));
+  }
+
+private:
+  stream_channel& ch_;
+  stream_wait wait_;
+};
+
+/// Messages back to the caller.
+class stream_writer {
+public:
+  stream_writer(stream_channel& ch, stream_wait wait) : ch_(ch), wait_(wait) {
+  }
+
+  /// Sends one message; an error once the call failed (the caller
+  /// cancelled or went away): the handler should then return.
+  caf::error write(const byte_buffer& message);
+
+private:
+  stream_channel& ch_;
+  stream_wait wait_;
+};
+
+/// A streaming handler. Return no error and the caller's stream ends
+/// cleanly; return an error and the caller receives it after the messages
+/// already written.
+using streaming_handler = std::function<caf::error(stream_reader& requests,
+                                                   stream_writer& responses)>;
+
+} // namespace rpcnet

@@ -1,0 +1,31 @@
+#include <rpcnet/actors/client_stream.hpp>
+
+#include <rpcnet/actors/call_protocol.hpp>
+#include <rpcnet/actors/streaming_handler.hpp>
+#include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/frame_codec.hpp>
+
+namespace rpcnet {
+
+caf::error client_stream::send(const byte_buffer& message) {
+  byte_buffer frame;
+  frame.reserve(message.size() + 5);
+  wire::append_data(frame, message);
+  return ch_->write(std::move(frame), deadline_after(wait_));
+}
+
+caf::error client_stream::finish() {
+  byte_buffer end;
+  frame_encoder::append_end(end);
+  return ch_->write(std::move(end), deadline_after(wait_), true);
+}
+
+caf::expected<std::optional<byte_buffer>> client_stream::next() {
+  return ch_->next(deadline_after(wait_));
+}
+
+void client_stream::cancel() {
+  ch_->cancel(make_error(error::cancelled, "the call was cancelled"));
+}
+
+} // namespace rpcnet

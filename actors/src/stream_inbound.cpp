@@ -1,0 +1,55 @@
+#include <rpcnet/actors/stream_inbound.hpp>
+
+#include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/frame_codec.hpp>
+
+namespace rpcnet {
+
+std::string stream_inbound::apply(stream_channel& ch, stream_event& ev) {
+  switch (ev.what) {
+    case stream_event::kind::progress:
+      ch.acked(ev.acked);
+      return {};
+    case stream_event::kind::reset:
+      ch.fail(ev.app_code == static_cast<uint64_t>(app_error::cancelled)
+                ? make_error(error::cancelled, "the peer cancelled the call")
+                : make_error(error::stream, ev.detail + " (code " + std::to_string(ev.app_code)
+                                              + ")"));
+      return {};
+    case stream_event::kind::protocol_error:
+      ch.fail(make_error(error::protocol, ev.detail));
+      return ev.detail;
+    case stream_event::kind::frames:
+      break;
+  }
+  for (auto& payload : ev.frames) {
+    auto wire_size = payload.size() + frame_encoder::header_size;
+    auto decoded = wire::decode(payload);
+    std::string bad;
+    if (!decoded.value)
+      bad = decoded.error;
+    else if (auto* msg = std::get_if<byte_buffer>(&*decoded.value); msg && !status_)
+      ch.push(std::move(*msg), wire_size);
+    else if (auto* st = std::get_if<wire::status>(&*decoded.value); st && replies_ && !status_)
+      status_ = std::move(*st);
+    else
+      bad = "unexpected frame in a stream";
+    if (!bad.empty()) {
+      ch.fail(make_error(error::protocol, bad));
+      return bad;
+    }
+  }
+  if (!ev.finished)
+    return {};
+  if (!replies_) {
+    ch.end_input();
+  } else if (!status_) {
+    ch.fail(make_error(error::protocol, "reply stream ended without a STATUS frame"));
+    return "reply stream ended without a STATUS frame";
+  } else {
+    ch.end_input(status_->ok() ? caf::error{} : wire::error_from_status(*status_));
+  }
+  return {};
+}
+
+} // namespace rpcnet

@@ -1,0 +1,110 @@
+// The settings of SWIM gossip, mirroring the reference's ClusterConfig and
+// HealthCheckConfig, with DESIGN.md's defaults, plus the switches and
+// constants of the three Lifeguard refinements (after memberlist's
+// DefaultLANConfig). Every default says why it is what it is.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include <caf/error.hpp>
+
+#include <rpcnet/membership/membership_time.hpp>
+
+namespace rpcnet {
+
+/// The Phi Accrual part (the reference's HealthCheckConfig).
+struct health_check_config {
+  /// Phi above this raises suspicion: a 1e-8 chance that the peer is merely
+  /// late, given the ack intervals seen so far.
+  double phi_threshold = 8.0;
+  /// Ack intervals per peer the estimate uses.
+  size_t history_size = 100;
+  /// Floor of the standard deviation: regular acks must not make a few
+  /// milliseconds of lateness look like death.
+  duration min_std_deviation = std::chrono::milliseconds{50};
+  /// Extra silence tolerated beyond the mean interval. One gossip interval:
+  /// acks of a peer come when the round-robin reaches it, whose place in the
+  /// shuffled order moves from round to round.
+  duration acceptable_pause = std::chrono::seconds{1};
+  /// Intervals a peer's detector needs before its phi may raise suspicion;
+  /// an estimate from fewer is noise.
+  size_t min_samples = 10;
+};
+
+/// Lifeguard (Dadgar et al., 2018): three refinements that keep a slow or
+/// overloaded node from declaring healthy ones dead. Each can be switched
+/// off so the simulator can show what it buys.
+struct lifeguard_config {
+  /// Local Health Awareness: a node that misses acks and nacks it should
+  /// have received doubts itself first, stretching its probe interval and
+  /// timeout by (score + 1).
+  bool local_health_awareness = true;
+  /// Local Health Aware Suspicion: a suspicion starts at the long timeout
+  /// and shrinks toward suspicion_timeout as independent members confirm it.
+  bool dynamic_suspicion = true;
+  /// Buddy system: whoever suspects a member tells it directly, so it can
+  /// refute before the rumour has spread.
+  bool buddy_system = true;
+  /// Awareness scores run from 0 to max_awareness - 1 (memberlist: 8).
+  unsigned max_awareness = 8;
+  /// A fresh suspicion lasts suspicion_timeout times this (memberlist: 6).
+  unsigned suspicion_max_multiplier = 6;
+  /// Independent confirmations that shrink a suspicion to its minimum
+  /// (memberlist: suspicion multiplier 4 - 2).
+  unsigned suspicion_confirmations = 2;
+
+  /// Everything off: plain SWIM.
+  static lifeguard_config disabled() {
+    lifeguard_config cfg;
+    cfg.local_health_awareness = false;
+    cfg.dynamic_suspicion = false;
+    cfg.buddy_system = false;
+    return cfg;
+  }
+};
+
+/// The SWIM protocol (the reference's ClusterConfig, without the bind address
+/// and key, which belong to the membership actor).
+struct swim_config {
+  /// One member is probed and updates are gossiped once per interval.
+  duration gossip_interval = std::chrono::seconds{1};
+  /// How long a direct ping waits for its ack before indirect probes start;
+  /// the indirect probes then have the rest of the interval.
+  duration probe_timeout = std::chrono::milliseconds{500};
+  /// Members asked to ping a silent member on our behalf (ping-req).
+  unsigned indirect_probes = 3;
+  /// How long a suspected member has to refute before it is declared dead
+  /// (with dynamic suspicion: the shortest a suspicion can last).
+  duration suspicion_timeout = std::chrono::seconds{5};
+  /// Random members pending updates are gossiped to in each broadcast round.
+  unsigned gossip_fanout = 3;
+  /// While updates are pending, a broadcast round runs this often
+  /// (memberlist's GossipInterval; Serf's LAN default). An update then
+  /// crosses a hop in at most this long rather than a whole gossip
+  /// interval, so a refutation outruns the suspicion timeouts it must beat.
+  /// A quiet cluster sends nothing for it, and news after a quiet spell
+  /// goes out at once.
+  duration broadcast_interval = std::chrono::milliseconds{200};
+  /// Every this many intervals, a full state exchange (push-pull) with a
+  /// random member repairs what gossip lost.
+  unsigned push_pull_cycles = 10;
+  /// Above 32 members, stretch the push-pull period by
+  /// ceil(log2(n / 32)) + 1 (memberlist's pushPullScale): a full state
+  /// grows with n, and this keeps the bytes per member nearly flat.
+  bool scale_push_pull = true;
+  /// Each update is gossiped retransmit_multiplier * ceil(log10(n + 1))
+  /// times (memberlist: 4), enough to reach every member with high
+  /// probability while keeping the per-update cost O(log n).
+  unsigned retransmit_multiplier = 4;
+  /// How long a dead or departed member is remembered, so that old gossip
+  /// cannot bring it back and a healed partition can be rejoined.
+  duration tombstone_timeout = std::chrono::hours{1};
+  health_check_config health;
+  lifeguard_config lifeguard;
+
+  /// An error::config naming the first bad setting, or no error.
+  caf::error validate() const;
+};
+
+} // namespace rpcnet

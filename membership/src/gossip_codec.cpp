@@ -1,0 +1,540 @@
+#include <rpcnet/membership/gossip_codec.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet::gossip {
+
+namespace {
+
+// -- names --------------------------------------------------------------------
+
+const char* name_of(message_type type) {
+  switch (type) {
+    case message_type::ping: return "ping";
+    case message_type::ping_req: return "ping_req";
+    case message_type::ack: return "ack";
+    case message_type::nack: return "nack";
+    case message_type::alive: return "alive";
+    case message_type::suspect: return "suspect";
+    case message_type::dead: return "dead";
+    case message_type::leave: return "leave";
+    case message_type::push_pull: return "push_pull";
+  }
+  return "unknown";
+}
+
+std::string hex_byte(uint8_t value) {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "0x%02x", value);
+  return buf;
+}
+
+// -- sizes --------------------------------------------------------------------
+
+constexpr size_t id_size = 16;
+constexpr size_t entry_fixed_size = id_size + 4 + 1 + 1; // id, incarnation, state, address length
+
+size_t body_size(const message& msg) {
+  return std::visit(
+    [](const auto& m) -> size_t {
+      using type = std::decay_t<decltype(m)>;
+      if constexpr (std::is_same_v<type, ping>)
+        return 4 + id_size;
+      else if constexpr (std::is_same_v<type, ping_req>)
+        return 4 + id_size + 1 + m.target_address.size();
+      else if constexpr (std::is_same_v<type, ack> || std::is_same_v<type, nack>)
+        return 4;
+      else if constexpr (std::is_same_v<type, alive>)
+        return id_size + 4 + 1 + m.address.size() + encoded_size(m.tags);
+      else if constexpr (std::is_same_v<type, suspect> || std::is_same_v<type, dead>)
+        return id_size + 4 + id_size;
+      else if constexpr (std::is_same_v<type, leave>)
+        return id_size + 4;
+      else {
+        size_t total = push_pull_overhead - message_header_size;
+        for (const auto& entry : m.members)
+          total += encoded_entry_size(entry);
+        return total;
+      }
+    },
+    msg);
+}
+
+// -- writing ------------------------------------------------------------------
+
+class writer {
+public:
+  explicit writer(byte_buffer& out) : out_(out) {
+  }
+
+  void u8(uint8_t v) {
+    out_.push_back(v);
+  }
+
+  void u16(uint16_t v) {
+    out_.push_back(static_cast<uint8_t>(v));
+    out_.push_back(static_cast<uint8_t>(v >> 8));
+  }
+
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i)
+      out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+
+  /// Big-endian, so that byte order is id order.
+  void id(const node_id& v) {
+    for (int i = 7; i >= 0; --i)
+      out_.push_back(static_cast<uint8_t>(v.hi >> (8 * i)));
+    for (int i = 7; i >= 0; --i)
+      out_.push_back(static_cast<uint8_t>(v.lo >> (8 * i)));
+  }
+
+  void str8(const std::string& s) {
+    u8(static_cast<uint8_t>(s.size()));
+    out_.insert(out_.end(), s.begin(), s.end());
+  }
+
+  void tags(const tag_map& tags) {
+    u8(static_cast<uint8_t>(tags.size()));
+    for (const auto& [key, value] : tags) {
+      str8(key);
+      str8(value);
+    }
+  }
+
+  void entry(const member& m) {
+    id(m.id);
+    u32(m.incarnation);
+    u8(static_cast<uint8_t>(m.state));
+    str8(m.address);
+    tags(m.tags);
+  }
+
+  void body(const ping& m) {
+    u32(m.seq);
+    id(m.target);
+  }
+  void body(const ping_req& m) {
+    u32(m.seq);
+    id(m.target);
+    str8(m.target_address);
+  }
+  void body(const ack& m) {
+    u32(m.seq);
+  }
+  void body(const nack& m) {
+    u32(m.seq);
+  }
+  void body(const alive& m) {
+    id(m.id);
+    u32(m.incarnation);
+    str8(m.address);
+    tags(m.tags);
+  }
+  void body(const suspect& m) {
+    id(m.id);
+    u32(m.incarnation);
+    id(m.from);
+  }
+  void body(const dead& m) {
+    id(m.id);
+    u32(m.incarnation);
+    id(m.from);
+  }
+  void body(const leave& m) {
+    id(m.id);
+    u32(m.incarnation);
+  }
+  void body(const push_pull& m) {
+    u8(m.reply_requested ? 1 : 0);
+    id(m.first);
+    id(m.last);
+    for (const auto& entry_value : m.members)
+      entry(entry_value);
+  }
+
+private:
+  byte_buffer& out_;
+};
+
+void require_address(const std::string& address) {
+  if (address.size() > max_address_size)
+    throw std::length_error("gossip: address of " + std::to_string(address.size())
+                            + " bytes exceeds " + std::to_string(max_address_size));
+}
+
+void require_tags(const tag_map& tags) {
+  if (!valid_tags(tags))
+    throw std::length_error("gossip: tags exceed the wire's limits");
+}
+
+void check_limits(const message& msg) {
+  std::visit(
+    [](const auto& m) {
+      using type = std::decay_t<decltype(m)>;
+      if constexpr (std::is_same_v<type, ping_req>) {
+        require_address(m.target_address);
+      } else if constexpr (std::is_same_v<type, alive>) {
+        require_address(m.address);
+        require_tags(m.tags);
+      } else if constexpr (std::is_same_v<type, push_pull>) {
+        for (const auto& entry : m.members) {
+          require_address(entry.address);
+          require_tags(entry.tags);
+        }
+      }
+    },
+    msg);
+}
+
+// -- reading ------------------------------------------------------------------
+
+/// Reads from a bounded span. The first failure is sticky: later reads
+/// return zeros and leave the description of the first one in place, so
+/// decoders read linearly and check ok() where a value steers a loop.
+class reader {
+public:
+  reader(std::span<const uint8_t> bytes, size_t base_offset)
+    : bytes_(bytes), base_(base_offset) {
+  }
+
+  bool ok() const noexcept {
+    return error_.empty();
+  }
+
+  const std::string& error() const noexcept {
+    return error_;
+  }
+
+  size_t remaining() const noexcept {
+    return ok() ? bytes_.size() - pos_ : 0;
+  }
+
+  /// Offset of the next byte within the datagram.
+  size_t offset() const noexcept {
+    return base_ + pos_;
+  }
+
+  void fail(std::string what) {
+    if (ok())
+      error_ = std::move(what) + " at offset " + std::to_string(offset());
+  }
+
+  uint8_t u8(const char* what) {
+    if (!need(1, what))
+      return 0;
+    return bytes_[pos_++];
+  }
+
+  uint16_t u16(const char* what) {
+    if (!need(2, what))
+      return 0;
+    auto v = static_cast<uint16_t>(bytes_[pos_] | (bytes_[pos_ + 1] << 8));
+    pos_ += 2;
+    return v;
+  }
+
+  uint32_t u32(const char* what) {
+    if (!need(4, what))
+      return 0;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i)
+      v |= uint32_t{bytes_[pos_ + i]} << (8 * i);
+    pos_ += 4;
+    return v;
+  }
+
+  node_id id(const char* what) {
+    if (!need(id_size, what))
+      return {};
+    node_id v;
+    for (int i = 0; i < 8; ++i)
+      v.hi = (v.hi << 8) | bytes_[pos_ + i];
+    for (int i = 8; i < 16; ++i)
+      v.lo = (v.lo << 8) | bytes_[pos_ + i];
+    pos_ += id_size;
+    return v;
+  }
+
+  std::string str8(const char* what) {
+    auto len = u8(what);
+    if (!need(len, what))
+      return {};
+    std::string s(reinterpret_cast<const char*>(bytes_.data() + pos_), len);
+    pos_ += len;
+    return s;
+  }
+
+  tag_map tags() {
+    auto start = pos_;
+    tag_map result;
+    auto count = u8("tag count");
+    for (unsigned i = 0; i < count && ok(); ++i) {
+      auto key = str8("tag key");
+      auto value = str8("tag value");
+      if (!ok())
+        break;
+      if (key.empty())
+        fail("empty tag key");
+      else if (!result.emplace(std::move(key), std::move(value)).second)
+        fail("duplicate tag key");
+    }
+    if (ok() && pos_ - start > max_tags_size)
+      fail("tags of " + std::to_string(pos_ - start) + " bytes exceed "
+           + std::to_string(max_tags_size));
+    return result;
+  }
+
+  member_state state() {
+    auto raw = u8("member state");
+    if (raw > static_cast<uint8_t>(member_state::left)) {
+      fail("unknown member state " + std::to_string(raw));
+      return member_state::alive;
+    }
+    return static_cast<member_state>(raw);
+  }
+
+private:
+  bool need(size_t n, const char* what) {
+    if (!ok())
+      return false;
+    if (bytes_.size() - pos_ < n) {
+      fail(std::string{"truncated "} + what + ": needs " + std::to_string(n)
+           + " bytes, " + std::to_string(bytes_.size() - pos_) + " remain");
+      return false;
+    }
+    return true;
+  }
+
+  std::span<const uint8_t> bytes_;
+  size_t base_;
+  size_t pos_ = 0;
+  std::string error_;
+};
+
+message read_body(message_type type, reader& r) {
+  switch (type) {
+    case message_type::ping: {
+      ping m;
+      m.seq = r.u32("seq");
+      m.target = r.id("target id");
+      return m;
+    }
+    case message_type::ping_req: {
+      ping_req m;
+      m.seq = r.u32("seq");
+      m.target = r.id("target id");
+      m.target_address = r.str8("target address");
+      return m;
+    }
+    case message_type::ack: return ack{r.u32("seq")};
+    case message_type::nack: return nack{r.u32("seq")};
+    case message_type::alive: {
+      alive m;
+      m.id = r.id("member id");
+      m.incarnation = r.u32("incarnation");
+      m.address = r.str8("address");
+      m.tags = r.tags();
+      return m;
+    }
+    case message_type::suspect: {
+      suspect m;
+      m.id = r.id("member id");
+      m.incarnation = r.u32("incarnation");
+      m.from = r.id("from id");
+      return m;
+    }
+    case message_type::dead: {
+      dead m;
+      m.id = r.id("member id");
+      m.incarnation = r.u32("incarnation");
+      m.from = r.id("from id");
+      return m;
+    }
+    case message_type::leave: {
+      leave m;
+      m.id = r.id("member id");
+      m.incarnation = r.u32("incarnation");
+      return m;
+    }
+    case message_type::push_pull: {
+      push_pull m;
+      auto flags = r.u8("flags");
+      if (flags > 1)
+        r.fail("unknown push_pull flags " + hex_byte(flags));
+      m.reply_requested = (flags & 1) != 0;
+      m.first = r.id("range first");
+      m.last = r.id("range last");
+      if (r.ok() && m.last < m.first)
+        r.fail("push_pull range ends before it starts");
+      // Each entry takes at least entry_fixed_size + 1 bytes, so the vector
+      // never grows beyond what the datagram could hold.
+      m.members.reserve(r.remaining() / (entry_fixed_size + 1));
+      while (r.remaining() > 0) {
+        member e;
+        e.id = r.id("entry id");
+        e.incarnation = r.u32("entry incarnation");
+        e.state = r.state();
+        e.address = r.str8("entry address");
+        e.tags = r.tags();
+        if (!r.ok())
+          break;
+        if (e.id < m.first || e.id > m.last)
+          r.fail("push_pull entry outside its range");
+        else if (!m.members.empty() && !(m.members.back().id < e.id))
+          r.fail("push_pull entries not in ascending id order");
+        else
+          m.members.push_back(std::move(e));
+      }
+      return m;
+    }
+  }
+  return ack{};
+}
+
+caf::error protocol_error(std::string what) {
+  return make_error(error::protocol, "gossip: " + std::move(what));
+}
+
+} // namespace
+
+// -- sizes --------------------------------------------------------------------
+
+size_t encoded_size(const tag_map& tags) {
+  size_t total = 1;
+  for (const auto& [key, value] : tags)
+    total += 2 + key.size() + value.size();
+  return total;
+}
+
+size_t encoded_entry_size(const member& m) {
+  return entry_fixed_size + m.address.size() + encoded_size(m.tags);
+}
+
+size_t encoded_size(const message& msg) {
+  return message_header_size + body_size(msg);
+}
+
+size_t encoded_size(const datagram& dg) {
+  size_t total = datagram_header_size;
+  for (const auto& msg : dg.messages)
+    total += encoded_size(msg);
+  return total;
+}
+
+bool valid_tags(const tag_map& tags) {
+  if (tags.size() > 255 || encoded_size(tags) > max_tags_size)
+    return false;
+  return std::all_of(tags.begin(), tags.end(), [](const auto& kv) {
+    return !kv.first.empty() && kv.first.size() <= 255 && kv.second.size() <= 255;
+  });
+}
+
+// -- encoding -----------------------------------------------------------------
+
+byte_buffer encode(const datagram& dg) {
+  if (dg.messages.empty())
+    throw std::length_error("gossip: a datagram carries at least one message");
+  auto size = encoded_size(dg);
+  if (size > max_datagram_size)
+    throw std::length_error("gossip: datagram of " + std::to_string(size)
+                            + " bytes exceeds " + std::to_string(max_datagram_size));
+  byte_buffer out;
+  out.reserve(size);
+  writer w{out};
+  w.u8(magic);
+  w.u8(version);
+  w.id(dg.sender);
+  for (const auto& msg : dg.messages) {
+    check_limits(msg);
+    w.u8(static_cast<uint8_t>(type_of(msg)));
+    w.u16(static_cast<uint16_t>(body_size(msg)));
+    std::visit([&w](const auto& m) { w.body(m); }, msg);
+  }
+  return out;
+}
+
+std::vector<push_pull> split_state(std::span<const member> members, node_id first,
+                                   node_id last, bool reply_requested) {
+  constexpr size_t budget = max_datagram_size - datagram_header_size - push_pull_overhead;
+  std::vector<push_pull> parts;
+  push_pull current;
+  current.reply_requested = reply_requested;
+  current.first = first;
+  current.last = last;
+  size_t used = 0;
+  for (const auto& m : members) {
+    auto size = encoded_entry_size(m);
+    if (used + size > budget && !current.members.empty()) {
+      // The finished part ends just below the first id of the next one.
+      current.last = m.id.predecessor();
+      parts.push_back(std::move(current));
+      current = push_pull{};
+      current.reply_requested = reply_requested;
+      current.first = m.id;
+      current.last = last;
+      used = 0;
+    }
+    current.members.push_back(m);
+    used += size;
+  }
+  parts.push_back(std::move(current));
+  return parts;
+}
+
+// -- decoding -----------------------------------------------------------------
+
+caf::expected<datagram> decode(std::span<const uint8_t> bytes) {
+  if (bytes.size() > max_datagram_size)
+    return protocol_error("datagram of " + std::to_string(bytes.size())
+                          + " bytes exceeds " + std::to_string(max_datagram_size));
+  if (bytes.size() < datagram_header_size)
+    return protocol_error("datagram of " + std::to_string(bytes.size())
+                          + " bytes is shorter than the 18-byte header");
+  if (bytes[0] != magic)
+    return protocol_error("first byte " + hex_byte(bytes[0]) + " is not the gossip magic "
+                          + hex_byte(magic));
+  if (bytes[1] != version)
+    return protocol_error("unsupported version " + std::to_string(bytes[1]));
+  datagram dg;
+  reader header{bytes.subspan(2, 16), 2};
+  dg.sender = header.id("sender id");
+  size_t pos = datagram_header_size;
+  if (pos == bytes.size())
+    return protocol_error("datagram carries no message");
+  while (pos < bytes.size()) {
+    reader head{bytes.subspan(pos), pos};
+    auto raw_type = head.u8("message type");
+    auto length = head.u16("message length");
+    if (!head.ok())
+      return protocol_error(head.error());
+    if (raw_type < static_cast<uint8_t>(message_type::ping)
+        || raw_type > static_cast<uint8_t>(message_type::push_pull))
+      return protocol_error("unknown message type " + hex_byte(raw_type) + " at offset "
+                            + std::to_string(pos));
+    auto type = static_cast<message_type>(raw_type);
+    pos += message_header_size;
+    if (length > bytes.size() - pos)
+      return protocol_error(std::string{name_of(type)} + " message at offset "
+                            + std::to_string(pos - message_header_size) + " claims "
+                            + std::to_string(length) + " bytes, "
+                            + std::to_string(bytes.size() - pos) + " remain");
+    reader body{bytes.subspan(pos, length), pos};
+    auto msg = read_body(type, body);
+    if (body.ok() && body.remaining() > 0)
+      body.fail(std::to_string(body.remaining()) + " unexpected trailing bytes");
+    if (!body.ok())
+      return protocol_error(std::string{name_of(type)} + " message: " + body.error());
+    dg.messages.push_back(std::move(msg));
+    pos += length;
+  }
+  return dg;
+}
+
+} // namespace rpcnet::gossip

@@ -1,0 +1,18 @@
+#include <rpcnet/membership/membership_event.hpp>
+
+namespace rpcnet {
+
+std::string_view to_string_view(membership_event::kind what) {
+  using kind = membership_event::kind;
+  switch (what) {
+    case kind::joined: return "joined";
+    case kind::left: return "left";
+    case kind::failed: return "failed";
+    case kind::suspect: return "suspect";
+    case kind::recovered: return "recovered";
+    case kind::updated: return "updated";
+  }
+  return "unknown";
+}
+
+} // namespace rpcnet

@@ -1,0 +1,44 @@
+#include <rpcnet/membership/node_id.hpp>
+
+namespace rpcnet {
+
+namespace {
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+} // namespace
+
+std::string node_id::to_string() const {
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[15 - i] = hex_digits[(hi >> (4 * i)) & 0xf];
+    out[31 - i] = hex_digits[(lo >> (4 * i)) & 0xf];
+  }
+  return out;
+}
+
+std::optional<node_id> node_id::parse(std::string_view text) {
+  if (text.size() != 32)
+    return std::nullopt;
+  node_id id;
+  for (size_t i = 0; i < 32; ++i) {
+    auto v = hex_value(text[i]);
+    if (v < 0)
+      return std::nullopt;
+    auto& half = i < 16 ? id.hi : id.lo;
+    half = (half << 4) | static_cast<uint64_t>(v);
+  }
+  return id;
+}
+
+} // namespace rpcnet

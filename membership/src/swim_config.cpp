@@ -1,0 +1,34 @@
+#include <rpcnet/membership/swim_config.hpp>
+
+#include <string>
+
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet {
+
+caf::error swim_config::validate() const {
+  auto bad = [](std::string what) { return make_error(error::config, std::move(what)); };
+  if (gossip_interval <= duration::zero())
+    return bad("gossip_interval must be positive");
+  if (probe_timeout <= duration::zero() || probe_timeout >= gossip_interval)
+    return bad("probe_timeout must be positive and shorter than gossip_interval");
+  if (suspicion_timeout <= duration::zero())
+    return bad("suspicion_timeout must be positive");
+  if (broadcast_interval <= duration::zero())
+    return bad("broadcast_interval must be positive");
+  if (push_pull_cycles == 0)
+    return bad("push_pull_cycles must be at least 1");
+  if (retransmit_multiplier == 0)
+    return bad("retransmit_multiplier must be at least 1");
+  if (health.phi_threshold <= 0)
+    return bad("phi_threshold must be positive");
+  if (health.history_size == 0)
+    return bad("history_size must be at least 1");
+  if (health.min_std_deviation < duration::zero() || health.acceptable_pause < duration::zero())
+    return bad("min_std_deviation and acceptable_pause must not be negative");
+  if (lifeguard.max_awareness == 0 || lifeguard.suspicion_max_multiplier == 0)
+    return bad("max_awareness and suspicion_max_multiplier must be at least 1");
+  return {};
+}
+
+} // namespace rpcnet

@@ -1,0 +1,640 @@
+#include <rpcnet/membership/swim_core.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <type_traits>
+
+#include <rpcnet/membership/gossip_codec.hpp>
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet {
+
+namespace {
+
+/// A relay waits this share of its probe timeout before it answers nack.
+/// The requester's indirect phase lasts the rest of its interval (by default
+/// as long as the probe timeout), and the nack must arrive before it ends or
+/// it counts against the requester's own health.
+constexpr double relay_nack_share = 0.8;
+
+/// Pings relayed at once for other members; ping-reqs beyond this are
+/// dropped, so a flood of them cannot make us hold unbounded state.
+constexpr size_t max_pending_relays = 256;
+
+/// Cluster size above which the push-pull period grows (memberlist's
+/// pushPullScaleThreshold).
+constexpr double push_pull_scale_threshold = 32;
+
+} // namespace
+
+// -- constructors -------------------------------------------------------------
+
+swim_core::swim_core(swim_config cfg, member self, uint64_t seed, time_point now)
+  : cfg_(std::move(cfg)),
+    self_(std::move(self)),
+    rng_(seed),
+    awareness_(cfg_.lifeguard.local_health_awareness ? cfg_.lifeguard.max_awareness : 1) {
+  if (auto err = cfg_.validate())
+    throw std::invalid_argument(message_of(err));
+  if (self_.address.size() > gossip::max_address_size)
+    throw std::invalid_argument("the local address is longer than 255 bytes");
+  if (!gossip::valid_tags(self_.tags))
+    throw std::invalid_argument("the local tags break the gossip wire's limits");
+  self_.state = member_state::alive;
+  self_.incarnation = 0;
+  // Random phases: nodes started together must not probe or exchange
+  // state in lockstep.
+  next_probe_at_ = now + random_share(cfg_.gossip_interval);
+  next_push_pull_at_ = now + random_share(cfg_.gossip_interval * cfg_.push_pull_cycles);
+  next_broadcast_at_ = now;
+}
+
+duration swim_core::random_share(duration d) {
+  return duration{static_cast<duration::rep>(rng_() % static_cast<uint64_t>(d.count()))};
+}
+
+// -- input --------------------------------------------------------------------
+
+swim_output swim_core::join(std::span<const std::string> seeds, time_point) {
+  broadcast(self_.id, gossip::alive{self_.id, self_.incarnation, self_.address, self_.tags});
+  for (const auto& seed : seeds)
+    if (seed != self_.address)
+      send_state(seed, node_id::min(), node_id::max(), true);
+  return std::exchange(out_, {});
+}
+
+swim_output swim_core::handle(const gossip::datagram& dg, const std::string& from,
+                              time_point now) {
+  // Our own id on a datagram from elsewhere is a forgery or an echo.
+  if (dg.sender != self_.id)
+    for (const auto& msg : dg.messages)
+      on_message(msg, dg.sender, from, now);
+  return std::exchange(out_, {});
+}
+
+swim_output swim_core::tick(time_point now) {
+  expire_relays(now);
+  if (!leaving_) {
+    if (probe_ && !probe_->acked && !probe_->indirect_sent && now >= probe_->indirect_at)
+      send_indirect_probes();
+    expire_suspicions(now);
+    check_phi(now);
+    if (now >= next_probe_at_) {
+      finish_probe(now);
+      start_probe(now);
+      // An unhealthy node probes less often (Lifeguard).
+      next_probe_at_ = advance(next_probe_at_, awareness_.scale(cfg_.gossip_interval), now);
+    }
+    if (now >= next_push_pull_at_) {
+      members_.reap(now - cfg_.tombstone_timeout);
+      push_pull_round();
+      next_push_pull_at_
+        = advance(next_push_pull_at_, cfg_.gossip_interval * push_pull_period(), now);
+    }
+  }
+  if (now >= next_broadcast_at_ && !broadcasts_.empty()) {
+    gossip_round();
+    next_broadcast_at_ = now + cfg_.broadcast_interval;
+  }
+  return std::exchange(out_, {});
+}
+
+time_point swim_core::advance(time_point due, duration period, time_point now) {
+  due += period;
+  // Late ticks do not make up for missed rounds.
+  return due <= now ? now + period : due;
+}
+
+swim_output swim_core::leave(time_point now) {
+  if (leaving_)
+    return {};
+  leaving_ = true;
+  self_.state = member_state::left;
+  probe_.reset();
+  relays_.clear();
+  broadcast(self_.id, gossip::leave{self_.id, self_.incarnation});
+  // The freshest update goes first, so each of these carries the leave.
+  gossip_round();
+  next_broadcast_at_ = now + cfg_.broadcast_interval;
+  return std::exchange(out_, {});
+}
+
+caf::error swim_core::set_tags(tag_map tags, time_point) {
+  if (!gossip::valid_tags(tags))
+    return make_error(error::config, "tags break the gossip wire's limits: at most 255 "
+                                     "pairs, keys of 1 to 255 bytes, values of at most "
+                                     "255 bytes, 512 bytes in all");
+  self_.tags = std::move(tags);
+  ++self_.incarnation;
+  broadcast(self_.id, gossip::alive{self_.id, self_.incarnation, self_.address, self_.tags});
+  return {};
+}
+
+void swim_core::adopt(std::span<const member> members, time_point now) {
+  for (const auto& m : members)
+    if (m.id != self_.id && !members_.find(m.id))
+      members_.insert(m, now, rng_);
+}
+
+// -- timers -------------------------------------------------------------------
+
+time_point swim_core::next_deadline() const {
+  auto t = time_point::max();
+  if (!leaving_)
+    t = std::min(next_probe_at_, next_push_pull_at_);
+  if (!broadcasts_.empty())
+    t = std::min(t, next_broadcast_at_);
+  if (probe_ && !probe_->acked && !probe_->indirect_sent)
+    t = std::min(t, probe_->indirect_at);
+  for (const auto& r : relays_)
+    t = std::min(t, r.nack_at);
+  if (!suspicion_deadlines_.empty())
+    t = std::min(t, suspicion_deadlines_.begin()->first);
+  if (!phi_checks_.empty())
+    t = std::min(t, phi_checks_.begin()->first);
+  return t;
+}
+
+// -- queries ------------------------------------------------------------------
+
+const member* swim_core::find(const node_id& id) const {
+  auto* rec = members_.find(id);
+  return rec ? &rec->info : nullptr;
+}
+
+std::vector<member> swim_core::members() const {
+  std::vector<member> out;
+  out.reserve(members_.size());
+  for (const auto& [id, rec] : members_.records())
+    out.push_back(rec.info);
+  return out;
+}
+
+double swim_core::phi(const node_id& id, time_point now) const {
+  auto* rec = members_.find(id);
+  return rec && rec->detector ? rec->detector->phi(now) : 0.0;
+}
+
+std::vector<duration> swim_core::heartbeat_history(const node_id& id) const {
+  auto* rec = members_.find(id);
+  return rec && rec->detector ? rec->detector->heartbeat_history() : std::vector<duration>{};
+}
+
+// -- receiving ----------------------------------------------------------------
+
+void swim_core::on_message(const gossip::message& msg, const node_id& sender,
+                           const std::string& from, time_point now) {
+  std::visit(
+    [&](const auto& m) {
+      using type = std::decay_t<decltype(m)>;
+      if constexpr (std::is_same_v<type, gossip::ping>)
+        on_ping(m, from);
+      else if constexpr (std::is_same_v<type, gossip::ping_req>)
+        on_ping_req(m, from, now);
+      else if constexpr (std::is_same_v<type, gossip::ack>)
+        on_ack(m, now);
+      else if constexpr (std::is_same_v<type, gossip::nack>)
+        on_nack(m);
+      else if constexpr (std::is_same_v<type, gossip::push_pull>)
+        on_push_pull(m, sender, from, now);
+      else
+        apply(m, now);
+    },
+    msg);
+}
+
+void swim_core::on_ping(const gossip::ping& m, const std::string& from) {
+  // A ping for another id reached an address we took over: not ours to ack.
+  if (m.target == self_.id)
+    send(from, {gossip::ack{m.seq}});
+}
+
+void swim_core::on_ping_req(const gossip::ping_req& m, const std::string& from,
+                            time_point now) {
+  if (leaving_ || m.target == self_.id || relays_.size() >= max_pending_relays)
+    return;
+  auto seq = next_seq_++;
+  auto wait = std::chrono::duration_cast<duration>(cfg_.probe_timeout * relay_nack_share);
+  relays_.push_back(relay{seq, from, m.seq, now + wait});
+  send(m.target_address, {gossip::ping{seq, m.target}});
+}
+
+void swim_core::on_ack(const gossip::ack& m, time_point now) {
+  if (probe_ && m.seq == probe_->seq) {
+    if (!probe_->acked) {
+      probe_->acked = true;
+      awareness_.apply_delta(-1);
+      if (auto* rec = members_.find(probe_->target))
+        heartbeat(*rec, now);
+    }
+    return;
+  }
+  auto it = std::find_if(relays_.begin(), relays_.end(),
+                         [&](const relay& r) { return r.seq == m.seq; });
+  if (it != relays_.end()) {
+    auto requester = std::move(it->requester);
+    auto seq = it->requester_seq;
+    relays_.erase(it);
+    send(requester, {gossip::ack{seq}});
+  }
+}
+
+void swim_core::on_nack(const gossip::nack& m) {
+  if (probe_ && m.seq == probe_->seq && !probe_->acked)
+    ++probe_->nacks;
+}
+
+void swim_core::on_push_pull(const gossip::push_pull& m, const node_id& sender,
+                             const std::string& from, time_point now) {
+  for (const auto& entry : m.members) {
+    switch (entry.state) {
+      case member_state::alive: {
+        // The common case in a converged cluster: nothing new.
+        auto* rec = members_.find(entry.id);
+        if (!rec || entry.incarnation > rec->info.incarnation || entry.id == self_.id)
+          apply(gossip::alive{entry.id, entry.incarnation, entry.address, entry.tags}, now);
+        break;
+      }
+      case member_state::suspect:
+      case member_state::dead:
+        // A death reported by another member is only a suspicion here: if
+        // the member lives, it gets the chance to refute (as memberlist).
+        apply(gossip::suspect{entry.id, entry.incarnation, sender}, now);
+        break;
+      case member_state::left:
+        apply(gossip::leave{entry.id, entry.incarnation}, now);
+        break;
+    }
+  }
+  if (m.reply_requested)
+    send_state(from, m.first, m.last, false, &m);
+}
+
+// -- membership updates -------------------------------------------------------
+
+void swim_core::apply(const gossip::alive& m, time_point now) {
+  if (m.id == self_.id) {
+    // Someone holds a newer or different picture of us, say from a previous
+    // life under the same id: override it.
+    auto differs = m.address != self_.address || m.tags != self_.tags;
+    if (!leaving_
+        && (m.incarnation > self_.incarnation
+            || (m.incarnation == self_.incarnation && differs)))
+      refute(m.incarnation, now);
+    return;
+  }
+  auto* rec = members_.find(m.id);
+  if (!rec) {
+    auto& added = members_.insert(
+      member{m.id, m.address, m.incarnation, member_state::alive, m.tags}, now, rng_);
+    emit(membership_event::kind::joined, added, now);
+    broadcast(m.id, m);
+    return;
+  }
+  // Tombstones included: only a higher incarnation brings a member back.
+  if (m.incarnation <= rec->info.incarnation)
+    return;
+  auto before = rec->info.state;
+  auto changed = rec->info.address != m.address || rec->info.tags != m.tags;
+  rec->info.incarnation = m.incarnation;
+  rec->info.address = m.address;
+  rec->info.tags = m.tags;
+  if (before != member_state::alive) {
+    clear_suspicion(*rec);
+    members_.set_state(*rec, member_state::alive, now);
+  }
+  if (before == member_state::suspect)
+    emit(membership_event::kind::recovered, *rec, now);
+  if (!is_live(before))
+    emit(membership_event::kind::joined, *rec, now);
+  else if (changed)
+    emit(membership_event::kind::updated, *rec, now);
+  broadcast(m.id, m);
+}
+
+void swim_core::apply(const gossip::suspect& m, time_point now) {
+  if (m.id == self_.id) {
+    if (!leaving_ && m.incarnation >= self_.incarnation)
+      refute(m.incarnation, now);
+    return;
+  }
+  auto* rec = members_.find(m.id);
+  if (!rec || m.incarnation < rec->info.incarnation || !is_live(rec->info.state))
+    return;
+  suspect_member(*rec, m.incarnation, m.from, now);
+}
+
+void swim_core::apply(const gossip::dead& m, time_point now) {
+  if (m.id == self_.id) {
+    if (!leaving_ && m.incarnation >= self_.incarnation)
+      refute(m.incarnation, now);
+    return;
+  }
+  auto* rec = members_.find(m.id);
+  if (!rec || m.incarnation < rec->info.incarnation || !is_live(rec->info.state))
+    return;
+  bury(*rec, m.incarnation, member_state::dead, m.from, now);
+}
+
+void swim_core::apply(const gossip::leave& m, time_point now) {
+  if (m.id == self_.id) {
+    // Not ours: a forgery, or a leave from a previous life under our id.
+    if (!leaving_ && m.incarnation >= self_.incarnation)
+      refute(m.incarnation, now);
+    return;
+  }
+  auto* rec = members_.find(m.id);
+  // A leave also turns a dead tombstone of the same incarnation into a
+  // departed one: nobody needs to try reconnecting to it.
+  if (!rec
+      || !supersedes(m.incarnation, member_state::left, rec->info.incarnation,
+                     rec->info.state))
+    return;
+  bury(*rec, m.incarnation, member_state::left, m.id, now);
+}
+
+void swim_core::suspect_member(member_record& rec, uint32_t incarnation,
+                               const node_id& from, time_point now) {
+  const auto& id = rec.info.id;
+  if (rec.info.state == member_state::suspect) {
+    // Another member suspects it independently: with dynamic suspicion
+    // that shortens the timer, and the others should count it too.
+    auto before = rec.timer ? rec.timer->deadline() : time_point::max();
+    if (cfg_.lifeguard.dynamic_suspicion && rec.timer && rec.timer->confirm(from)) {
+      suspicion_deadlines_.erase({before, id});
+      suspicion_deadlines_.emplace(rec.timer->deadline(), id);
+      broadcast(id, gossip::suspect{id, rec.info.incarnation, from});
+    }
+    return;
+  }
+  rec.info.incarnation = incarnation;
+  members_.set_state(rec, member_state::suspect, now);
+  const auto& lg = cfg_.lifeguard;
+  auto k = lg.dynamic_suspicion ? lg.suspicion_confirmations : 0u;
+  // Too few members to confirm: expect nobody (ourselves and the suspect
+  // cannot confirm).
+  if (members_.live_count() + 1 < k + 2)
+    k = 0;
+  auto min = cfg_.suspicion_timeout;
+  auto max = lg.dynamic_suspicion ? min * lg.suspicion_max_multiplier : min;
+  rec.timer.emplace(from, k, min, max, now);
+  suspicion_deadlines_.emplace(rec.timer->deadline(), id);
+  emit(membership_event::kind::suspect, rec, now);
+  broadcast(id, gossip::suspect{id, incarnation, from});
+  // Buddy system: the accuser tells the suspect itself.
+  if (lg.buddy_system && from == self_.id)
+    send(rec.info.address, {});
+}
+
+void swim_core::bury(member_record& rec, uint32_t incarnation, member_state state,
+                     const node_id& from, time_point now) {
+  const auto& id = rec.info.id;
+  clear_suspicion(rec);
+  rec.info.incarnation = incarnation;
+  members_.set_state(rec, state, now);
+  if (state == member_state::left) {
+    emit(membership_event::kind::left, rec, now);
+    broadcast(id, gossip::leave{id, incarnation});
+    return;
+  }
+  emit(membership_event::kind::failed, rec, now);
+  broadcast(id, gossip::dead{id, incarnation, from});
+  // Told directly, a member declared dead by mistake refutes at once.
+  if (cfg_.lifeguard.buddy_system && from == self_.id)
+    send(rec.info.address, {});
+}
+
+void swim_core::refute(uint32_t heard, time_point) {
+  self_.incarnation = std::max(self_.incarnation, heard) + 1;
+  // Being suspected hints that we are the slow one (Lifeguard).
+  awareness_.apply_delta(1);
+  broadcast(self_.id, gossip::alive{self_.id, self_.incarnation, self_.address, self_.tags});
+}
+
+// -- timers -------------------------------------------------------------------
+
+void swim_core::start_probe(time_point now) {
+  auto* rec = members_.next_probe_target(rng_);
+  if (!rec)
+    return;
+  probe p;
+  p.target = rec->info.id;
+  p.address = rec->info.address;
+  p.seq = next_seq_++;
+  p.indirect_at = now + awareness_.scale(cfg_.probe_timeout);
+  std::vector<gossip::message> msgs{gossip::ping{p.seq, p.target}};
+  // Buddy system: a suspect we probe learns of the suspicion with the ping.
+  if (cfg_.lifeguard.buddy_system && rec->info.state == member_state::suspect)
+    msgs.push_back(gossip::suspect{p.target, rec->info.incarnation, self_.id});
+  probe_ = std::move(p);
+  send(rec->info.address, std::move(msgs));
+}
+
+void swim_core::send_indirect_probes() {
+  probe_->indirect_sent = true;
+  auto relays = members_.random_live(cfg_.indirect_probes, probe_->target, rng_);
+  probe_->expected_nacks = static_cast<unsigned>(relays.size());
+  for (auto* r : relays)
+    send(r->info.address, {gossip::ping_req{probe_->seq, probe_->target, probe_->address}});
+}
+
+void swim_core::finish_probe(time_point now) {
+  if (!probe_)
+    return;
+  auto p = std::move(*probe_);
+  probe_.reset();
+  if (p.acked)
+    return;
+  // A failed probe says as much about us as about the target, unless the
+  // relays' nacks show that our own links work (Lifeguard).
+  awareness_.apply_delta(p.expected_nacks > 0
+                           ? static_cast<int>(p.expected_nacks - std::min(p.nacks, p.expected_nacks))
+                           : 1);
+  auto* rec = members_.find(p.target);
+  if (rec && is_live(rec->info.state))
+    suspect_member(*rec, rec->info.incarnation, self_.id, now);
+}
+
+void swim_core::gossip_round() {
+  if (broadcasts_.empty())
+    return;
+  for (auto* target : members_.random_live(cfg_.gossip_fanout, self_.id, rng_)) {
+    if (broadcasts_.empty())
+      break;
+    send(target->info.address, {});
+  }
+}
+
+void swim_core::push_pull_round() {
+  if (auto partner = members_.random_live(1, self_.id, rng_); !partner.empty())
+    send_state(partner.front()->info.address, node_id::min(), node_id::max(), true);
+  // Members declared dead may be alive behind a healed partition: try one,
+  // with probability dead/live, so that the cluster as a whole makes about
+  // as many attempts per period as there are dead members (Serf's rule).
+  auto failed = members_.failed_count();
+  if (failed == 0)
+    return;
+  auto live = members_.live_count();
+  std::uniform_real_distribution<double> coin{0.0, 1.0};
+  if (live == 0 || coin(rng_) < static_cast<double>(failed) / static_cast<double>(live))
+    if (auto* rec = members_.random_failed(rng_))
+      send_state(rec->info.address, node_id::min(), node_id::max(), true);
+}
+
+void swim_core::expire_relays(time_point now) {
+  for (auto it = relays_.begin(); it != relays_.end();) {
+    if (it->nack_at <= now) {
+      auto requester = std::move(it->requester);
+      auto seq = it->requester_seq;
+      it = relays_.erase(it);
+      send(requester, {gossip::nack{seq}});
+    } else {
+      ++it;
+    }
+  }
+}
+
+void swim_core::expire_suspicions(time_point now) {
+  while (!suspicion_deadlines_.empty() && suspicion_deadlines_.begin()->first <= now) {
+    auto [at, id] = *suspicion_deadlines_.begin();
+    suspicion_deadlines_.erase(suspicion_deadlines_.begin());
+    auto* rec = members_.find(id);
+    if (rec && rec->info.state == member_state::suspect && rec->timer
+        && rec->timer->deadline() == at)
+      bury(*rec, rec->info.incarnation, member_state::dead, self_.id, now);
+  }
+}
+
+void swim_core::check_phi(time_point now) {
+  while (!phi_checks_.empty() && phi_checks_.begin()->first <= now) {
+    auto [at, id] = *phi_checks_.begin();
+    phi_checks_.erase(phi_checks_.begin());
+    auto* rec = members_.find(id);
+    if (!rec || rec->phi_check != at)
+      continue;
+    rec->phi_check = time_point::max();
+    if (rec->info.state != member_state::alive || !rec->detector)
+      continue;
+    if (awareness_.score() == 0
+        && rec->detector->phi(now) >= cfg_.health.phi_threshold) {
+      suspect_member(*rec, rec->info.incarnation, self_.id, now);
+      continue;
+    }
+    // Not yet, or we doubt our own timing (Lifeguard): look again later.
+    schedule_phi_check(*rec);
+    if (rec->phi_check <= now) {
+      phi_checks_.erase({rec->phi_check, id});
+      rec->phi_check = now + awareness_.scale(cfg_.gossip_interval);
+      phi_checks_.emplace(rec->phi_check, id);
+    }
+  }
+}
+
+void swim_core::heartbeat(member_record& rec, time_point now) {
+  if (!rec.detector) {
+    phi_accrual_detector::settings s;
+    s.history = cfg_.health.history_size;
+    s.min_std_deviation = cfg_.health.min_std_deviation;
+    s.acceptable_pause = cfg_.health.acceptable_pause;
+    rec.detector = std::make_unique<phi_accrual_detector>(s);
+  }
+  rec.detector->heartbeat(now);
+  schedule_phi_check(rec);
+}
+
+void swim_core::schedule_phi_check(member_record& rec) {
+  if (rec.phi_check != time_point::max())
+    phi_checks_.erase({rec.phi_check, rec.info.id});
+  rec.phi_check = time_point::max();
+  if (!rec.detector || rec.detector->sample_count() < cfg_.health.min_samples)
+    return;
+  auto silence = rec.detector->silence_for_phi(cfg_.health.phi_threshold);
+  if (!silence)
+    return;
+  rec.phi_check = *rec.detector->last_heartbeat() + *silence;
+  phi_checks_.emplace(rec.phi_check, rec.info.id);
+}
+
+void swim_core::clear_suspicion(member_record& rec) {
+  if (rec.timer) {
+    suspicion_deadlines_.erase({rec.timer->deadline(), rec.info.id});
+    rec.timer.reset();
+  }
+}
+
+// -- sending ------------------------------------------------------------------
+
+void swim_core::send(const std::string& destination, std::vector<gossip::message> messages) {
+  gossip::datagram dg{self_.id, std::move(messages)};
+  auto size = gossip::encoded_size(dg);
+  if (size < gossip::max_datagram_size) {
+    auto updates = broadcasts_.take(gossip::max_datagram_size - size, retransmit_limit());
+    std::move(updates.begin(), updates.end(), std::back_inserter(dg.messages));
+  }
+  if (!dg.messages.empty())
+    out_.datagrams.push_back({destination, std::move(dg)});
+}
+
+void swim_core::broadcast(const node_id& subject, gossip::message msg) {
+  broadcasts_.enqueue(subject, std::move(msg));
+}
+
+std::vector<member> swim_core::state_in(node_id first, node_id last) const {
+  std::vector<member> out;
+  auto [begin, end] = members_.range(first, last);
+  auto self_pending = first <= self_.id && self_.id <= last;
+  for (auto it = begin; it != end; ++it) {
+    if (self_pending && self_.id < it->first) {
+      out.push_back(self_);
+      self_pending = false;
+    }
+    out.push_back(it->second.info);
+  }
+  if (self_pending)
+    out.push_back(self_);
+  return out;
+}
+
+void swim_core::send_state(const std::string& destination, node_id first, node_id last,
+                           bool reply_requested, const gossip::push_pull* except) {
+  auto ours = state_in(first, last);
+  if (except) {
+    // The requester listed all it has in the range: send only what it
+    // lacks or holds in an older version.
+    std::vector<member> newer;
+    auto theirs = except->members.begin();
+    for (auto& m : ours) {
+      while (theirs != except->members.end() && theirs->id < m.id)
+        ++theirs;
+      if (theirs == except->members.end() || theirs->id != m.id
+          || supersedes(m.incarnation, m.state, theirs->incarnation, theirs->state))
+        newer.push_back(std::move(m));
+    }
+    if (newer.empty())
+      return;
+    ours = std::move(newer);
+  }
+  for (auto& part : gossip::split_state(ours, first, last, reply_requested))
+    out_.datagrams.push_back({destination, gossip::datagram{self_.id, {std::move(part)}}});
+}
+
+void swim_core::emit(membership_event::kind what, const member_record& rec, time_point now) {
+  out_.events.push_back({what, rec.info, rec.detector ? rec.detector->phi(now) : 0.0});
+}
+
+unsigned swim_core::retransmit_limit() const {
+  return broadcast_queue::retransmit_limit(cfg_.retransmit_multiplier,
+                                           members_.live_count() + 1);
+}
+
+unsigned swim_core::push_pull_period() const {
+  auto n = static_cast<double>(members_.live_count() + 1);
+  if (!cfg_.scale_push_pull || n <= push_pull_scale_threshold)
+    return cfg_.push_pull_cycles;
+  // memberlist's pushPullScale: one more period per doubling beyond 32.
+  auto scale = std::ceil(std::log2(n) - std::log2(push_pull_scale_threshold)) + 1;
+  return cfg_.push_pull_cycles * static_cast<unsigned>(scale);
+}
+
+} // namespace rpcnet
