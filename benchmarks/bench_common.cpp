@@ -1,0 +1,123 @@
+#include "bench_common.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <regex>
+
+namespace rpcnet::bench {
+
+std::pair<bench_clock::time_point, bench_clock::time_point>
+measurement_window(const bench_options& opt) {
+  auto seconds = [](double s) {
+    return std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(s));
+  };
+  auto from = bench_clock::now() + seconds(opt.warmup);
+  return {from, from + seconds(opt.duration)};
+}
+
+latency_report make_report(const char* impl, const char* mode, const bench_options& opt) {
+  latency_report report;
+  report.impl = impl;
+  report.mode = mode;
+  report.concurrency = opt.concurrency;
+  report.payload = opt.payload;
+  report.duration_s = opt.duration;
+  return report;
+}
+
+server_process start_rpcnet_server(const bench_options& opt) {
+  std::vector<std::string> args{"rpcnet-bench", "serve", "--certs", opt.certs, "--handler",
+                                opt.handler};
+  if (opt.cpu)
+    args.insert(args.end(), {"--cpu", std::to_string(*opt.cpu)});
+  return server_process{args};
+}
+
+rpc_client connect_to(caf::actor_system& sys, const bench_options& opt, int port) {
+  auto cfg = rpc_config{opt.certs + "/test_cert.pem", "127.0.0.1:0"}
+               .with_ca_path(opt.certs + "/ca.pem")
+               .with_server_name("localhost");
+  auto client = rpc_client::connect(sys, "127.0.0.1:" + std::to_string(port), cfg);
+  if (!client)
+    throw bench_error("cannot connect: " + describe(client.error()));
+  return std::move(*client);
+}
+
+std::optional<std::string> run_grpc_baseline(const std::string& args, const bench_options& opt) {
+  auto exe = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "rpcnet-grpc-bench";
+  if (!std::filesystem::exists(exe)) {
+    std::cerr << "rpcnet-bench: " << exe.string()
+              << " not built (install libgrpc++-dev); skipping the gRPC baseline\n";
+    return std::nullopt;
+  }
+  std::string cmd = exe.string() + " " + args + " --json --payload " + std::to_string(opt.payload)
+                    + " --duration " + std::to_string(opt.duration) + " --warmup "
+                    + std::to_string(opt.warmup) + " --cert " + opt.certs + "/test_cert.pem --key "
+                    + opt.certs + "/test_key.pem --ca " + opt.certs + "/ca.pem";
+  if (opt.cpu)
+    cmd += " --cpu " + std::to_string(*opt.cpu);
+  std::string out;
+  auto* pipe = popen(cmd.c_str(), "r");
+  if (!pipe)
+    throw bench_error(errno_text("cannot run the gRPC baseline"));
+  char buf[512];
+  while (fgets(buf, sizeof(buf), pipe))
+    out += buf;
+  if (pclose(pipe) != 0)
+    throw bench_error("the gRPC baseline failed: " + cmd);
+  return out;
+}
+
+double json_number(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex{"\"" + key + "\":([0-9.eE+-]+)"}))
+    throw bench_error("the baseline printed no " + key);
+  return std::stod(m[1]);
+}
+
+int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler) {
+  if (cpu)
+    pin_to_cpu(*cpu);
+  runtime rt;
+  rpc_server server{rt.system(), rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}
+                                   .with_key_path(certs + "/test_key.pem")};
+  server.register_unary(
+    "echo", [](byte_buffer request) -> caf::expected<byte_buffer> { return request; },
+    handler == "pool" ? handler_execution::blocking_pool : handler_execution::actor);
+  // Streams messages of the requested size until the caller cancels.
+  server.register_streaming("subscribe", [](stream_reader& in, stream_writer& out) -> caf::error {
+    auto req = in.next();
+    if (!req || !*req || (*req)->size() != 4)
+      return make_error(error::protocol, "subscribe wants a 4-byte message size");
+    auto& r = **req;
+    auto size = uint32_t{r[0]} | uint32_t{r[1]} << 8 | uint32_t{r[2]} << 16 | uint32_t{r[3]} << 24;
+    byte_buffer message(size, uint8_t{0x5a});
+    for (;;)
+      if (auto err = out.write(message))
+        return {};
+  });
+  // Echoes every message back.
+  server.register_streaming("chat", [](stream_reader& in, stream_writer& out) -> caf::error {
+    for (;;) {
+      auto msg = in.next();
+      if (!msg || !*msg)
+        return {};
+      if (auto err = out.write(**msg))
+        return {};
+    }
+  });
+  if (auto err = server.start()) {
+    std::cerr << "rpcnet-bench: " << describe(err) << '\n';
+    return 1;
+  }
+  std::printf("%d\n", server.socket_addr()->port());
+  std::fflush(stdout);
+  // Runs until the parent's SIGTERM ends the process.
+  for (;;)
+    pause();
+}
+
+} // namespace rpcnet::bench

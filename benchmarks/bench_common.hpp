@@ -1,0 +1,62 @@
+// What rpcnet-bench's workloads share: their options, the measurement
+// window, the report skeleton, starting the rpcnet server process and
+// connecting to it, and running a baseline program next to this one.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <rpcnet/rpcnet.hpp>
+
+#include "support/latency_report.hpp"
+#include "support/server_process.hpp"
+
+namespace rpcnet::bench {
+
+using bench_clock = std::chrono::steady_clock;
+
+struct bench_options {
+  size_t concurrency = 1;
+  size_t payload = 64;
+  double duration = 5;
+  double warmup = 1;
+  bool json = false;
+  bool compare = false;
+  std::string certs = "certs";
+  std::optional<int> cpu;
+  /// Where the server runs unary handlers: "pool" or "actor".
+  std::string handler = "actor";
+};
+
+/// When measuring starts (after the warm-up) and ends, counted from now.
+std::pair<bench_clock::time_point, bench_clock::time_point>
+measurement_window(const bench_options& opt);
+
+/// A report of this run's shape, before its figures are filled in.
+latency_report make_report(const char* impl, const char* mode, const bench_options& opt);
+
+/// Starts `rpcnet-bench serve` in a process of its own.
+server_process start_rpcnet_server(const bench_options& opt);
+
+/// Connects a client to the server process on `port`.
+rpc_client connect_to(caf::actor_system& sys, const bench_options& opt, int port);
+
+/// Runs rpcnet-grpc-bench (next to this program) with `args` plus the
+/// common options and returns what it printed; nullopt when not built.
+std::optional<std::string> run_grpc_baseline(const std::string& args, const bench_options& opt);
+
+/// A number from a one-line JSON object printed by a baseline.
+double json_number(const std::string& json, const std::string& key);
+
+/// The rpcnet server process: echo (unary), subscribe and chat (streaming).
+int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler);
+
+int run_unary(const bench_options& opt);
+int run_stream(const bench_options& opt);
+int serve_udp_echo(std::optional<int> cpu);
+
+} // namespace rpcnet::bench

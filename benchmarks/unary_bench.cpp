@@ -1,0 +1,210 @@
+// rpcnet-bench unary: closed-loop echo calls on one connection with C in
+// flight, next to the gRPC baseline and a bare UDP ping-pong (the floor for
+// one call in flight) when asked to compare.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <iostream>
+
+#include <caf/all.hpp>
+
+#include "bench_common.hpp"
+
+namespace rpcnet::bench {
+
+namespace {
+
+// -- the rpcnet client: an actor keeping C calls in flight ---------------------
+
+struct load_result {
+  std::vector<uint64_t> latencies_ns;
+  uint64_t errors = 0;
+  std::string first_error;
+};
+
+struct load_state {
+  load_result result;
+  size_t active = 0;
+  /// Issues one call and, on its reply, the next; kept in the state so
+  /// the closure does not own itself.
+  std::function<void()> issue;
+};
+
+caf::behavior load_generator(caf::stateful_actor<load_state>* self, rpc_client_actor client,
+                             byte_buffer payload, size_t concurrency,
+                             bench_clock::time_point measure_from, bench_clock::time_point until,
+                             std::shared_ptr<std::promise<load_result>> done) {
+  auto finish_one = [self, done] {
+    if (--self->state.active == 0) {
+      done->set_value(std::move(self->state.result));
+      self->quit();
+    }
+  };
+  self->state.issue = [self, client, payload, measure_from, until, finish_one] {
+    auto start = bench_clock::now();
+    self->request(client, caf::infinite, call_atom::value, std::string{"echo"}, payload)
+      .then(
+        [=](byte_buffer&) {
+          auto now = bench_clock::now();
+          if (start >= measure_from && now <= until)
+            self->state.result.latencies_ns.push_back(
+              static_cast<uint64_t>((now - start).count()));
+          if (now < until)
+            self->state.issue();
+          else
+            finish_one();
+        },
+        [=](caf::error& err) {
+          if (self->state.result.errors++ == 0)
+            self->state.result.first_error = describe(err);
+          finish_one();
+        });
+  };
+  self->state.active = concurrency;
+  for (size_t i = 0; i < concurrency; ++i)
+    self->state.issue();
+  return {[](caf::unit_t) {}};
+}
+
+latency_report run_rpcnet_unary(const bench_options& opt) {
+  auto server = start_rpcnet_server(opt);
+  runtime rt;
+  auto client = connect_to(rt.system(), opt, server.port());
+  auto done = std::make_shared<std::promise<load_result>>();
+  auto fut = done->get_future();
+  auto [measure_from, until] = measurement_window(opt);
+  rt.system().spawn(load_generator, client.actor(), byte_buffer(opt.payload, uint8_t{0x5a}),
+                    opt.concurrency, measure_from, until, done);
+  if (fut.wait_until(until + std::chrono::seconds{30}) != std::future_status::ready)
+    throw bench_error("the load generator did not finish");
+  auto result = fut.get();
+  if (result.errors > 0)
+    std::cerr << "rpcnet-bench: " << result.errors << " calls failed, first: "
+              << result.first_error << '\n';
+  auto report = make_report("rpcnet", "unary", opt);
+  report.errors = result.errors;
+  report.summarize(result.latencies_ns, opt.duration);
+  client.close();
+  if (!server.stop())
+    throw bench_error("the server process died during the measurement");
+  return report;
+}
+
+// -- the UDP ping-pong floor ------------------------------------------------------
+
+latency_report run_udp_pingpong(const bench_options& opt) {
+  std::vector<std::string> args{"rpcnet-bench", "serve-udp-echo"};
+  if (opt.cpu)
+    args.insert(args.end(), {"--cpu", std::to_string(*opt.cpu)});
+  server_process server{args};
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  timeval tv{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    throw bench_error(errno_text("udp socket"));
+  std::vector<char> buf(std::max<size_t>(opt.payload, 1));
+  std::vector<uint64_t> latencies;
+  uint64_t lost = 0;
+  auto [measure_from, until] = measurement_window(opt);
+  for (auto now = bench_clock::now(); now < until; now = bench_clock::now()) {
+    auto t0 = bench_clock::now();
+    if (send(fd, buf.data(), buf.size(), 0) < 0 || recv(fd, buf.data(), buf.size(), 0) < 0) {
+      ++lost;
+      continue;
+    }
+    auto t1 = bench_clock::now();
+    if (t0 >= measure_from)
+      latencies.push_back(static_cast<uint64_t>((t1 - t0).count()));
+  }
+  close(fd);
+  auto report = make_report("udp", "pingpong", opt);
+  report.concurrency = 1;
+  report.errors = lost;
+  report.summarize(latencies, opt.duration);
+  return report;
+}
+
+// -- the gRPC baseline, run as a separate program ----------------------------
+
+std::optional<latency_report> run_grpc_unary(const bench_options& opt) {
+  auto out = run_grpc_baseline("unary --concurrency " + std::to_string(opt.concurrency), opt);
+  if (!out)
+    return std::nullopt;
+  auto report = make_report("grpc", "unary", opt);
+  report.calls = static_cast<uint64_t>(json_number(*out, "calls"));
+  report.rps = json_number(*out, "rps");
+  report.p50_us = json_number(*out, "p50_us");
+  report.p99_us = json_number(*out, "p99_us");
+  report.p999_us = json_number(*out, "p999_us");
+  return report;
+}
+
+} // namespace
+
+int serve_udp_echo(std::optional<int> cpu) {
+  if (cpu)
+    pin_to_cpu(*cpu);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0
+      || getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return 1;
+  std::printf("%d\n", ntohs(addr.sin_port));
+  std::fflush(stdout);
+  char buf[65536];
+  for (;;) {
+    sockaddr_in from{};
+    socklen_t flen = sizeof(from);
+    auto n = recvfrom(fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &flen);
+    if (n > 0)
+      sendto(fd, buf, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), flen);
+  }
+}
+
+int run_unary(const bench_options& opt) {
+  if (opt.cpu)
+    pin_to_cpu(*opt.cpu);
+  auto ours = run_rpcnet_unary(opt);
+  std::optional<latency_report> grpc;
+  std::optional<latency_report> udp;
+  if (opt.compare) {
+    grpc = run_grpc_unary(opt);
+    udp = run_udp_pingpong(opt);
+  }
+  if (opt.json) {
+    std::string out = ours.json();
+    if (opt.compare) {
+      out.pop_back();
+      out += ",\"baselines\":{";
+      if (grpc)
+        out += "\"grpc\":" + grpc->json() + ",";
+      out += "\"udp_pingpong\":" + udp->json() + "}";
+      if (grpc)
+        out += ",\"rps_vs_grpc\":" + std::to_string(ours.rps / grpc->rps)
+               + ",\"p50_vs_grpc\":" + std::to_string(ours.p50_us / grpc->p50_us);
+      out += ",\"p50_vs_udp\":" + std::to_string(ours.p50_us / udp->p50_us) + "}";
+    }
+    std::cout << out << '\n';
+  } else {
+    std::cout << ours.text() << '\n';
+    if (grpc)
+      std::cout << grpc->text() << '\n'
+                << "rpcnet/grpc: " << ours.rps / grpc->rps << "x calls/s, "
+                << ours.p50_us / grpc->p50_us << "x p50\n";
+    if (udp)
+      std::cout << udp->text() << '\n'
+                << "rpcnet p50 / udp p50: " << ours.p50_us / udp->p50_us << "x\n";
+  }
+  return ours.errors == 0 ? 0 : 1;
+}
+
+} // namespace rpcnet::bench
