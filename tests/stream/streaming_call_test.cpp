@@ -244,3 +244,52 @@ TEST_CASE("a server streaming to a client that does not read stalls at about one
   stop = true;
   stream->cancel();
 }
+
+TEST_CASE("a handler that gives up with cancelled makes the client see cancelled", "[stream]") {
+  streaming_pair p;
+  p.server.register_streaming("quitter", [](stream_reader&, stream_writer& out) -> caf::error {
+    if (auto err = out.write(to_bytes("partial")))
+      return err;
+    return make_error(error::cancelled, "the sensor was unplugged");
+  });
+  auto stream = p.client->call_server_streaming("quitter", to_bytes("go"));
+  REQUIRE(stream);
+  auto first = stream->next();
+  REQUIRE(first);
+  REQUIRE(*first);
+  auto end = stream->next();
+  REQUIRE_FALSE(end);
+  CHECK(code_of(end.error()) == error::cancelled);
+  CHECK(message_of(end.error()) == "the sensor was unplugged");
+}
+
+TEST_CASE("a server that goes away mid-stream fails the client's stream with connection "
+          "promptly",
+          "[stream]") {
+  streaming_pair p;
+  std::atomic<bool> started{false};
+  p.server.register_streaming("hang", [&](stream_reader& in, stream_writer&) -> caf::error {
+    for (;;) { // takes "hello", then waits until the connection goes
+      auto msg = in.next();
+      started = true;
+      if (!msg)
+        return std::move(msg.error());
+      if (!*msg)
+        return {};
+    }
+  });
+  auto stream = p.client->call_streaming("hang");
+  REQUIRE(stream);
+  REQUIRE_FALSE(stream->send(to_bytes("hello")));
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (!started && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(1ms);
+  REQUIRE(started);
+  auto t0 = std::chrono::steady_clock::now();
+  p.server.stop(0ms);
+  auto next = stream->next();
+  auto waited = std::chrono::steady_clock::now() - t0;
+  REQUIRE_FALSE(next);
+  CHECK(code_of(next.error()) == error::connection);
+  CHECK(waited < 2s);
+}
