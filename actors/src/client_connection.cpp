@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <rpcnet/actors/actor_stream.hpp>
 #include <rpcnet/actors/call_protocol.hpp>
 #include <rpcnet/actors/stream_inbound.hpp>
 #include <rpcnet/transport/error.hpp>
@@ -27,10 +28,13 @@ struct pending_call {
   std::optional<wire::status> status;
 };
 
-/// A streaming call in progress: its channel and how events reach it.
+/// A streaming call in progress: where its events go and how. The sink is
+/// a stream_channel (plain threads) or an actor_stream (actors).
 struct client_stream_call {
-  std::shared_ptr<stream_channel> channel;
+  std::shared_ptr<stream_sink> sink;
   stream_inbound inbound{true};
+  /// Set when actors drive the call.
+  actor_stream* by_actor = nullptr;
 };
 
 struct client_state {
@@ -89,10 +93,10 @@ void fail_call(self_ptr self, uint64_t id, caf::error err, bool reset_stream) {
 void route_stream(self_ptr self, std::unordered_map<uint64_t, client_stream_call>::iterator it,
                   stream_event& ev) {
   auto& call = it->second;
-  if (auto bad = call.inbound.apply(*call.channel, ev); !bad.empty())
+  if (auto bad = call.inbound.apply(*call.sink, ev); !bad.empty())
     self->state.ep->submit(
       reset_stream_command{self->state.conn, -1, it->first, app_error::protocol});
-  if (call.channel->input_closed() && call.channel->output_closed())
+  if (call.sink->input_closed() && call.sink->output_closed())
     self->state.streams.erase(it);
 }
 
@@ -104,7 +108,7 @@ void fail_everything(self_ptr self, const caf::error& err) {
   st.calls.clear();
   st.deadlines.clear();
   for (auto& [id, call] : st.streams)
-    call.channel->fail(err);
+    call.sink->fail(err);
   st.streams.clear();
 }
 
@@ -166,6 +170,43 @@ void on_event(self_ptr self, stream_event& ev) {
   }
 }
 
+/// Sends the CALL frame of a streaming call; returns its id.
+caf::expected<uint64_t> open_streaming_call(self_ptr self, std::string& method, uint8_t kind) {
+  auto& st = self->state;
+  if (st.closed)
+    return st.closed;
+  if (method.empty() || method.size() > wire::max_method_size)
+    return make_error(error::config, "method names are 1 to "
+                                       + std::to_string(wire::max_method_size) + " bytes");
+  if (kind < static_cast<uint8_t>(wire::call_kind::bidi_streaming)
+      || kind > static_cast<uint8_t>(wire::call_kind::client_streaming))
+    return make_error(error::config, "not a streaming call kind");
+  auto id = st.next_request_id++;
+  wire::call_header hdr;
+  hdr.kind = static_cast<wire::call_kind>(kind);
+  hdr.request_id = id;
+  hdr.method = std::move(method);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(st.cfg.call_timeout());
+  hdr.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(ms.count(), 1, UINT32_MAX));
+  byte_buffer out;
+  wire::append_call(out, hdr);
+  st.ep->submit(open_stream_command{st.conn, id, std::move(out), false, true});
+  return id;
+}
+
+/// The actor-driven streaming call `id`, or null.
+actor_stream* actor_stream_of(self_ptr self, uint64_t id) {
+  auto it = self->state.streams.find(id);
+  if (it == self->state.streams.end())
+    return nullptr;
+  auto* s = it->second.by_actor;
+  if (s && s->input_closed() && s->output_closed()) {
+    self->state.streams.erase(it);
+    return nullptr;
+  }
+  return s;
+}
+
 caf::result<byte_buffer> start_call(self_ptr self, std::string& method, byte_buffer& payload,
                                     caf::timespan timeout) {
   auto& st = self->state;
@@ -213,29 +254,47 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
     },
     [self](stream_atom, std::string& method,
            uint8_t kind) -> caf::result<std::shared_ptr<stream_channel>> {
+      auto id = open_streaming_call(self, method, kind);
+      if (!id)
+        return std::move(id.error());
       auto& st = self->state;
-      if (st.closed)
-        return st.closed;
-      if (method.empty() || method.size() > wire::max_method_size)
-        return make_error(error::config, "method names are 1 to "
-                                           + std::to_string(wire::max_method_size) + " bytes");
-      if (kind < static_cast<uint8_t>(wire::call_kind::bidi_streaming)
-          || kind > static_cast<uint8_t>(wire::call_kind::client_streaming))
-        return make_error(error::config, "not a streaming call kind");
-      auto id = st.next_request_id++;
-      wire::call_header hdr;
-      hdr.kind = static_cast<wire::call_kind>(kind);
-      hdr.request_id = id;
-      hdr.method = std::move(method);
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(st.cfg.call_timeout());
-      hdr.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(ms.count(), 1, UINT32_MAX));
-      byte_buffer out;
-      wire::append_call(out, hdr);
-      st.ep->submit(open_stream_command{st.conn, id, std::move(out), false, true});
-      auto ch = std::make_shared<stream_channel>(stream_channel::address{st.ep, st.conn, -1, id},
+      auto ch = std::make_shared<stream_channel>(stream_channel::address{st.ep, st.conn, -1, *id},
                                                  st.ep->config().stream_window);
-      st.streams.emplace(id, client_stream_call{ch});
+      st.streams.emplace(*id, client_stream_call{ch});
       return ch;
+    },
+    [self](stream_atom, std::string& method, uint8_t kind,
+           caf::actor& consumer) -> caf::result<uint64_t> {
+      auto id = open_streaming_call(self, method, kind);
+      if (!id)
+        return std::move(id.error());
+      auto& st = self->state;
+      auto sink = std::make_shared<actor_stream>(
+        self, stream_channel::address{st.ep, st.conn, -1, *id}, st.ep->config().stream_window,
+        std::move(consumer), *id);
+      auto* raw = sink.get();
+      st.streams.emplace(*id, client_stream_call{std::move(sink), stream_inbound{true}, raw});
+      return *id;
+    },
+    [self](demand_atom, uint64_t id, uint32_t n) {
+      if (auto* s = actor_stream_of(self, id))
+        s->demand(n);
+    },
+    [self](send_atom, uint64_t id, byte_buffer& message) -> caf::result<bool> {
+      if (auto* s = actor_stream_of(self, id))
+        return s->send(message);
+      return make_error(error::stream, "no streaming call " + std::to_string(id));
+    },
+    [self](finish_atom, uint64_t id) {
+      if (auto* s = actor_stream_of(self, id)) {
+        byte_buffer end;
+        frame_encoder::append_end(end);
+        s->finish(std::move(end));
+      }
+    },
+    [self](cancel_atom, uint64_t id) {
+      if (auto* s = actor_stream_of(self, id))
+        s->cancel();
     },
     [self](connect_atom) -> caf::result<bool> {
       auto& st = self->state;

@@ -29,6 +29,10 @@ void rpc_server::register_streaming(std::string method, streaming_handler handle
   state_->handlers.set(std::move(method), std::move(handler));
 }
 
+void rpc_server::register_streaming_actor(std::string method, streaming_actor_factory factory) {
+  state_->handlers.set(std::move(method), std::move(factory));
+}
+
 caf::expected<socket_address> rpc_server::bind() {
   if (ep_)
     return ep_->local_address();

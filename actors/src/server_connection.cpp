@@ -8,6 +8,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <rpcnet/actors/actor_stream.hpp>
 #include <rpcnet/actors/call_protocol.hpp>
 #include <rpcnet/actors/reply_writer.hpp>
 #include <rpcnet/actors/stream_inbound.hpp>
@@ -24,10 +25,14 @@ struct partial_call {
   std::optional<byte_buffer> body;
 };
 
-/// A streaming call being served: its channel and how events reach it.
+/// A streaming call being served: where its events go and how. The sink is
+/// a stream_channel (a handler on the pool) or an actor_stream (a user's
+/// actor).
 struct streaming_call {
-  std::shared_ptr<stream_channel> channel;
+  std::shared_ptr<stream_sink> sink;
   stream_inbound inbound{false};
+  actor_stream* by_actor = nullptr;
+  uint64_t request_id = 0;
 };
 
 struct server_connection_state {
@@ -101,6 +106,24 @@ caf::error service_failure(caf::error err) {
     return err;
   auto code = code_of(err) == error::timeout ? error::timeout : error::remote;
   return make_error(code, "service actor failed: " + describe(err));
+}
+
+/// Forgets a streaming call once both directions are done. Calls served by
+/// a pool handler are accounted by the handler; actor-served ones here.
+void forget_if_done(server_connection_state& st,
+                    std::unordered_map<int64_t, streaming_call>::iterator it) {
+  auto& call = it->second;
+  if (!call.sink->input_closed() || !call.sink->output_closed())
+    return;
+  if (call.by_actor)
+    st.shared->call_finished();
+  st.streams.erase(it);
+}
+
+/// The actor-served streaming call `id`, if it is still going.
+streaming_call* actor_call(server_connection_state& st, uint64_t id) {
+  auto it = st.streams.find(static_cast<int64_t>(id));
+  return it == st.streams.end() || !it->second.by_actor ? nullptr : &it->second;
 }
 
 class connection_logic {
@@ -193,12 +216,11 @@ private:
   /// once both directions are done.
   void route(std::unordered_map<int64_t, streaming_call>::iterator it, stream_event& ev) {
     auto& call = it->second;
-    if (auto bad = call.inbound.apply(*call.channel, ev); !bad.empty()) {
+    if (auto bad = call.inbound.apply(*call.sink, ev); !bad.empty()) {
       st_.shared->protocol_errors.fetch_add(1, std::memory_order_relaxed);
       st_.ep->submit(reset_stream_command{st_.conn, ev.stream_id, 0, app_error::protocol});
     }
-    if (call.channel->input_closed() && call.channel->output_closed())
-      st_.streams.erase(it);
+    forget_if_done(st_, it);
   }
 
   void start_streaming(int64_t sid, wire::call_header header, stream_event& rest) {
@@ -219,15 +241,28 @@ private:
       return;
     }
     auto* handler = std::get_if<streaming_handler>(&it->second);
-    if (!handler) {
+    auto* factory = std::get_if<streaming_actor_factory>(&it->second);
+    if (!handler && !factory) {
       refuse(make_error(error::unknown_method, "'" + header.method + "' is not a streaming method"));
       return;
     }
     st_.ep->submit(manual_credit_command{st_.conn, sid, 0});
-    auto ch = std::make_shared<stream_channel>(stream_channel::address{st_.ep, st_.conn, sid, 0},
-                                               st_.ep->config().stream_window);
-    auto [pos, added] = st_.streams.emplace(sid, streaming_call{ch});
+    stream_channel::address addr{st_.ep, st_.conn, sid, 0};
+    auto window = st_.ep->config().stream_window;
     st_.shared->call_started();
+    if (factory) {
+      auto id = static_cast<uint64_t>(sid);
+      auto consumer = (*factory)(self_->system(), caf::actor_cast<caf::actor>(self_), id);
+      auto sink = std::make_shared<actor_stream>(self_, addr, window, std::move(consumer), id);
+      auto* raw = sink.get();
+      auto [pos, added] = st_.streams.emplace(
+        sid, streaming_call{std::move(sink), stream_inbound{false}, raw, header.request_id});
+      route(pos, rest);
+      return;
+    }
+    auto ch = std::make_shared<stream_channel>(addr, window);
+    auto [pos, added] = st_.streams.emplace(
+      sid, streaming_call{ch, stream_inbound{false}, nullptr, header.request_id});
     st_.shared->pool.post([fn = *handler, ch, header = std::move(header), shared = st_.shared] {
       run_streaming_handler(fn, *ch, header, *shared);
     });
@@ -297,12 +332,43 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
     [self](connection_batch& batch) { connection_logic{self}.on_batch(batch); },
     [self](connection_closed& msg) {
       self->state.calls.clear();
-      for (auto& [sid, call] : self->state.streams)
-        call.channel->fail(make_error(error::connection, msg.reason));
+      for (auto& [sid, call] : self->state.streams) {
+        call.sink->fail(make_error(error::connection, msg.reason));
+        if (call.by_actor)
+          self->state.shared->call_finished();
+      }
       self->state.streams.clear();
       self->quit();
     },
     [self](drain_atom) { self->state.draining = true; },
+    [self](demand_atom, uint64_t id, uint32_t n) {
+      if (auto* call = actor_call(self->state, id))
+        call->by_actor->demand(n);
+    },
+    [self](send_atom, uint64_t id, byte_buffer& message) -> caf::result<bool> {
+      if (auto* call = actor_call(self->state, id))
+        return call->by_actor->send(message);
+      return make_error(error::stream, "no streaming call " + std::to_string(id));
+    },
+    [self](finish_atom, uint64_t id, caf::error& status) {
+      auto it = self->state.streams.find(static_cast<int64_t>(id));
+      if (it == self->state.streams.end() || !it->second.by_actor)
+        return;
+      byte_buffer tail;
+      auto rid = it->second.request_id;
+      wire::append_status(tail, status ? wire::status_from_error(status, rid)
+                                       : wire::status{0, rid, {}});
+      frame_encoder::append_end(tail);
+      it->second.by_actor->finish(std::move(tail));
+      forget_if_done(self->state, it);
+    },
+    [self](cancel_atom, uint64_t id) {
+      auto it = self->state.streams.find(static_cast<int64_t>(id));
+      if (it == self->state.streams.end() || !it->second.by_actor)
+        return;
+      it->second.by_actor->cancel();
+      forget_if_done(self->state, it);
+    },
   };
 }
 

@@ -5,7 +5,7 @@
 
 namespace rpcnet {
 
-std::string stream_inbound::apply(stream_channel& ch, stream_event& ev) {
+std::string stream_inbound::apply(stream_sink& ch, stream_event& ev) {
   switch (ev.what) {
     case stream_event::kind::progress:
       ch.acked(ev.acked);
@@ -42,7 +42,7 @@ std::string stream_inbound::apply(stream_channel& ch, stream_event& ev) {
   if (!ev.finished)
     return {};
   if (!replies_) {
-    ch.end_input();
+    ch.end_input({});
   } else if (!status_) {
     ch.fail(make_error(error::protocol, "reply stream ended without a STATUS frame"));
     return "reply stream ended without a STATUS frame";

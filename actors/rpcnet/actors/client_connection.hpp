@@ -31,6 +31,18 @@ using rpc_client_actor = caf::typed_actor<
   /// Opens a streaming call of the given wire::call_kind; the channel
   /// carries its messages both ways (client_stream wraps it).
   caf::replies_to<stream_atom, std::string, uint8_t>::with<std::shared_ptr<stream_channel>>,
+  /// Opens a streaming call whose messages go to a consumer actor as
+  /// (message_atom, id, bytes) on demand and (end_atom, id, error) at the
+  /// end; answers the call's id (actor_stream.hpp).
+  caf::replies_to<stream_atom, std::string, uint8_t, caf::actor>::with<uint64_t>,
+  /// The consumer of call `id` takes n more messages.
+  caf::reacts_to<demand_atom, uint64_t, uint32_t>,
+  /// Sends a message on call `id`; answered when it is under way.
+  caf::replies_to<send_atom, uint64_t, byte_buffer>::with<bool>,
+  /// Ends the upload of call `id`.
+  caf::reacts_to<finish_atom, uint64_t>,
+  /// Abandons call `id`.
+  caf::reacts_to<cancel_atom, uint64_t>,
   /// Answers true once the handshake completed, or the connection's error.
   caf::replies_to<connect_atom>::with<bool>,
   /// Closes the connection; calls in flight fail with `cancelled`.

@@ -20,7 +20,8 @@ public:
     unary_handler fn;
     handler_execution execution = handler_execution::blocking_pool;
   };
-  using entry = std::variant<function_entry, service_actor, streaming_handler>;
+  using entry
+    = std::variant<function_entry, service_actor, streaming_handler, streaming_actor_factory>;
   using table = std::unordered_map<std::string, entry>;
 
   /// Registers or replaces the handler of `method`.

@@ -54,6 +54,10 @@ public:
   /// client-streaming: the caller decides). It runs on the handler pool.
   void register_streaming(std::string method, streaming_handler handler);
 
+  /// Serves each streaming call of `method` with an actor made by `factory`
+  /// (see streaming_actor_factory).
+  void register_streaming_actor(std::string method, streaming_actor_factory factory);
+
   // -- lifecycle --------------------------------------------------------------
 
   /// Binds the UDP socket and loads the certificate; returns the bound

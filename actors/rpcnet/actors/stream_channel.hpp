@@ -17,11 +17,12 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/stream_sink.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 
 namespace rpcnet {
 
-class stream_channel {
+class stream_channel : public stream_sink {
 public:
   // -- member types -----------------------------------------------------------
 
@@ -45,17 +46,17 @@ public:
   // -- the connection actor's side --------------------------------------------
 
   /// A DATA message arrived; `wire_size` is what it occupied on the stream.
-  void push(byte_buffer message, uint64_t wire_size);
+  void push(byte_buffer message, uint64_t wire_size) override;
 
   /// The peer ended its direction; `status` is the call's outcome (none: ok).
-  void end_input(caf::error status = {});
+  void end_input(caf::error status) override;
 
   /// The peer acknowledged `bytes` written by us.
-  void acked(uint64_t bytes);
+  void acked(uint64_t bytes) override;
 
   /// The call failed (reset, malformed frames, lost connection): both
   /// directions end with `err`.
-  void fail(caf::error err);
+  void fail(caf::error err) override;
 
   // -- the reading side -------------------------------------------------------
 
@@ -84,10 +85,10 @@ public:
   caf::error failure() const;
 
   /// True once the local direction was finished or the call failed.
-  bool output_closed() const;
+  bool output_closed() const override;
 
   /// True once the peer ended its direction or the call failed.
-  bool input_closed() const;
+  bool input_closed() const override;
 
 private:
   /// Sends the credit of taken messages back when enough gathered or the

@@ -1,5 +1,5 @@
 // How a connection actor hands a streaming call's transport events to its
-// stream_channel: DATA messages in, the peer's end (and, for replies, the
+// stream_sink: DATA messages in, the peer's end (and, for replies, the
 // STATUS before it), resets, malformed input and write acknowledgements.
 // Server and client share it; only replies carry a STATUS.
 #pragma once
@@ -8,7 +8,7 @@
 #include <string>
 
 #include <rpcnet/actors/call_protocol.hpp>
-#include <rpcnet/actors/stream_channel.hpp>
+#include <rpcnet/actors/stream_sink.hpp>
 #include <rpcnet/transport/transport_messages.hpp>
 
 namespace rpcnet {
@@ -23,7 +23,7 @@ public:
   /// Applies `ev` to `ch`. Returns a description when the peer broke the
   /// protocol (the channel has then failed with `protocol` and the caller
   /// resets the stream), else an empty string.
-  std::string apply(stream_channel& ch, stream_event& ev);
+  std::string apply(stream_sink& ch, stream_event& ev);
 
 private:
   bool replies_;

@@ -10,6 +10,9 @@
 #include <functional>
 #include <optional>
 
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
@@ -67,5 +70,15 @@ private:
 /// already written.
 using streaming_handler = std::function<caf::error(stream_reader& requests,
                                                    stream_writer& responses)>;
+
+/// Spawns the actor that serves one streaming call `id` (the actor form of
+/// a streaming handler). The actor asks `connection` for messages with
+/// (demand_atom, id, n) and receives (message_atom, id, bytes), then
+/// (end_atom, id, error) when the caller finished (no error) or the call
+/// failed. It answers with (send_atom, id, bytes) -> bool -- waiting for
+/// each answer -- and ends the call with (finish_atom, id, error), no
+/// error meaning success, or abandons it with (cancel_atom, id).
+using streaming_actor_factory
+  = std::function<caf::actor(caf::actor_system& sys, caf::actor connection, uint64_t id)>;
 
 } // namespace rpcnet
