@@ -7,6 +7,20 @@
 
 namespace rpcnet {
 
+client_stream& client_stream::operator=(client_stream&& other) noexcept {
+  if (this != &other) {
+    this->~client_stream();
+    ch_ = std::move(other.ch_);
+    wait_ = other.wait_;
+  }
+  return *this;
+}
+
+client_stream::~client_stream() {
+  if (ch_ && !ch_->input_closed())
+    cancel();
+}
+
 caf::error client_stream::send(const byte_buffer& message) {
   byte_buffer frame;
   frame.reserve(message.size() + 5);

@@ -293,3 +293,33 @@ TEST_CASE("a server that goes away mid-stream fails the client's stream with con
   CHECK(code_of(next.error()) == error::connection);
   CHECK(waited < 2s);
 }
+
+TEST_CASE("a client that drops its stream early never leaves the server's handler stuck",
+          "[stream]") {
+  // The client's stream is cancelled when dropped. The handler must learn
+  // that its writes go nowhere: at the latest when its wait for room times
+  // out (the call timeout, 5 s here), never later.
+  streaming_pair p;
+  std::atomic<int> outcome{0}; // the error code that ended the handler's writes
+  p.server.register_streaming("ticker", [&](stream_reader&, stream_writer& out) -> caf::error {
+    for (;;) {
+      if (auto err = out.write(byte_buffer(1024, uint8_t{1}))) {
+        outcome = static_cast<int>(code_of(err));
+        return err;
+      }
+    }
+  });
+  {
+    auto stream = p.client->call_server_streaming("ticker", to_bytes("go"));
+    REQUIRE(stream);
+    auto first = stream->next();
+    REQUIRE(first);
+    REQUIRE(*first);
+  } // dropped after one message
+  auto deadline = std::chrono::steady_clock::now() + 8s;
+  while (outcome == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  CHECK((outcome == static_cast<int>(error::cancelled)
+         || outcome == static_cast<int>(error::timeout)));
+  CHECK(p.server.in_flight() == 0);
+}

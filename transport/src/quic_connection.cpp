@@ -76,7 +76,7 @@ int stream_reset_cb(ngtcp2_conn*, int64_t stream_id, uint64_t, uint64_t app_code
 
 int stream_stop_sending_cb(ngtcp2_conn*, int64_t stream_id, uint64_t app_code,
                            void* user_data, void*) {
-  return self(user_data)->on_stream_reset(stream_id, app_code);
+  return self(user_data)->on_stream_stop_sending(stream_id, app_code);
 }
 
 int extend_max_stream_data_cb(ngtcp2_conn*, int64_t stream_id, uint64_t,
@@ -781,12 +781,32 @@ int quic_connection::on_acked_stream_data(int64_t stream_id, uint64_t offset,
 
 int quic_connection::on_stream_reset(int64_t stream_id, uint64_t app_code) {
   auto* s = find_stream(stream_id);
-  if (!s || s->end_reported)
+  // A reset after the peer's FIN says nothing about our input -- unless it
+  // cancels the call: a peer abandoning a call resets its side even when it
+  // had finished sending, and the STOP_SENDING meant for our writes is not
+  // always sent then.
+  bool cancels = app_code == static_cast<uint64_t>(app_error::cancelled);
+  if (!s || s->stop_reported || (s->end_reported && !cancels))
     return 0;
   s->end_reported = true;
+  s->stop_reported = cancels;
   auto& ev = event_for(*s, stream_event::kind::reset);
   ev.app_code = app_code;
   ev.detail = "stream reset by peer";
+  return 0;
+}
+
+int quic_connection::on_stream_stop_sending(int64_t stream_id, uint64_t app_code) {
+  // The peer will read no more of what we write: whoever writes must hear it
+  // even when the peer's own direction already ended.
+  auto* s = find_stream(stream_id);
+  if (!s || s->stop_reported)
+    return 0;
+  s->stop_reported = true;
+  s->end_reported = true;
+  auto& ev = event_for(*s, stream_event::kind::reset);
+  ev.app_code = app_code;
+  ev.detail = "peer stopped reading the stream";
   return 0;
 }
 

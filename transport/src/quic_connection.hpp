@@ -65,6 +65,7 @@ public:
     bool queued = false;         // listed in write_queue_
     bool read_stopped = false;   // input is discarded (protocol error)
     bool end_reported = false;   // the owner saw finished/reset/error
+    bool stop_reported = false;  // the owner heard the peer stopped reading
     // -- receive credit (see update_credit) --
     bool manual_credit = false;  // frames wait for the consumer's consume()
     uint64_t delivered = 0;      // bytes of complete frames, prefixes included
@@ -173,6 +174,7 @@ public:
   int on_acked_stream_data(int64_t stream_id, uint64_t offset, uint64_t size);
   int on_stream_close(int64_t stream_id, uint64_t app_code);
   int on_stream_reset(int64_t stream_id, uint64_t app_code);
+  int on_stream_stop_sending(int64_t stream_id, uint64_t app_code);
   int on_extend_max_stream_data(int64_t stream_id);
   int on_extend_max_local_streams();
   int on_get_new_connection_id(ngtcp2_cid* cid, uint8_t* token, size_t cidlen);

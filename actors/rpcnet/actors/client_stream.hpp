@@ -23,6 +23,15 @@ public:
     : ch_(std::move(ch)), wait_(wait) {
   }
 
+  client_stream(client_stream&&) noexcept = default;
+  client_stream& operator=(client_stream&& other) noexcept;
+  client_stream(const client_stream&) = delete;
+  client_stream& operator=(const client_stream&) = delete;
+
+  /// A call dropped before its end is cancelled, so the server's handler
+  /// sees the end and cleans up instead of writing into a full window.
+  ~client_stream();
+
   /// Sends one message.
   caf::error send(const byte_buffer& message);
 
