@@ -1,3 +1,4 @@
+// The retransmit-limited queue of membership updates (see broadcast_queue.hpp).
 #include <rpcnet/membership/broadcast_queue.hpp>
 
 #include <cmath>

@@ -1,3 +1,5 @@
+// Encoding and hostile-input-safe decoding of gossip datagrams (see
+// gossip_codec.hpp and docs/PROTOCOL.md, section 7).
 #include <rpcnet/membership/gossip_codec.hpp>
 
 #include <algorithm>
@@ -137,12 +139,11 @@ public:
     str8(m.address);
     tags(m.tags);
   }
-  void body(const suspect& m) {
-    id(m.id);
-    u32(m.incarnation);
-    id(m.from);
-  }
-  void body(const dead& m) {
+  /// suspect and dead: who accuses whom at which incarnation.
+  template <class Accusation>
+  void body(const Accusation& m)
+    requires std::is_same_v<Accusation, suspect> || std::is_same_v<Accusation, dead>
+  {
     id(m.id);
     u32(m.incarnation);
     id(m.from);
@@ -318,6 +319,16 @@ private:
   std::string error_;
 };
 
+/// suspect and dead share their layout.
+template <class Accusation>
+Accusation read_accusation(reader& r) {
+  Accusation m;
+  m.id = r.id("member id");
+  m.incarnation = r.u32("incarnation");
+  m.from = r.id("from id");
+  return m;
+}
+
 message read_body(message_type type, reader& r) {
   switch (type) {
     case message_type::ping: {
@@ -343,20 +354,8 @@ message read_body(message_type type, reader& r) {
       m.tags = r.tags();
       return m;
     }
-    case message_type::suspect: {
-      suspect m;
-      m.id = r.id("member id");
-      m.incarnation = r.u32("incarnation");
-      m.from = r.id("from id");
-      return m;
-    }
-    case message_type::dead: {
-      dead m;
-      m.id = r.id("member id");
-      m.incarnation = r.u32("incarnation");
-      m.from = r.id("from id");
-      return m;
-    }
+    case message_type::suspect: return read_accusation<suspect>(r);
+    case message_type::dead: return read_accusation<dead>(r);
     case message_type::leave: {
       leave m;
       m.id = r.id("member id");

@@ -1,3 +1,4 @@
+// Names of member states, for logs and tests.
 #include <rpcnet/membership/member.hpp>
 
 namespace rpcnet {

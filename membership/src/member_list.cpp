@@ -1,3 +1,5 @@
+// The member table with its probe order and random choices (see
+// member_list.hpp).
 #include <rpcnet/membership/member_list.hpp>
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Names of membership event kinds, for logs and tests.
 #include <rpcnet/membership/membership_event.hpp>
 
 namespace rpcnet {

@@ -1,3 +1,4 @@
+// Node ids as hex text and back.
 #include <rpcnet/membership/node_id.hpp>
 
 namespace rpcnet {

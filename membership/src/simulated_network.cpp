@@ -1,3 +1,5 @@
+// The simulator's network: loss, delay, partitions, slow nodes (see
+// simulated_network.hpp).
 #include <rpcnet/membership/simulated_network.hpp>
 
 namespace rpcnet {

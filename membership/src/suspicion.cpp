@@ -1,3 +1,4 @@
+// Lifeguard's shrinking suspicion timer (see suspicion.hpp).
 #include <rpcnet/membership/suspicion.hpp>
 
 #include <algorithm>

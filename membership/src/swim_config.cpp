@@ -1,3 +1,4 @@
+// Validation of SWIM settings.
 #include <rpcnet/membership/swim_config.hpp>
 
 #include <string>

@@ -1,3 +1,5 @@
+// The SWIM state machine with Lifeguard: probing, dissemination, the update
+// rules, push-pull and timers (see swim_core.hpp for the overview).
 #include <rpcnet/membership/swim_core.hpp>
 
 #include <algorithm>
@@ -140,15 +142,15 @@ void swim_core::adopt(std::span<const member> members, time_point now) {
 // -- timers -------------------------------------------------------------------
 
 time_point swim_core::next_deadline() const {
-  auto t = time_point::max();
-  if (!leaving_)
-    t = std::min(next_probe_at_, next_push_pull_at_);
-  if (!broadcasts_.empty())
-    t = std::min(t, next_broadcast_at_);
-  if (probe_ && !probe_->acked && !probe_->indirect_sent)
-    t = std::min(t, probe_->indirect_at);
+  auto t = broadcasts_.empty() ? time_point::max() : next_broadcast_at_;
   for (const auto& r : relays_)
     t = std::min(t, r.nack_at);
+  // A leaving node only spreads the news: its other timers stand still.
+  if (leaving_)
+    return t;
+  t = std::min({t, next_probe_at_, next_push_pull_at_});
+  if (probe_ && !probe_->acked && !probe_->indirect_sent)
+    t = std::min(t, probe_->indirect_at);
   if (!suspicion_deadlines_.empty())
     t = std::min(t, suspicion_deadlines_.begin()->first);
   if (!phi_checks_.empty())
@@ -252,7 +254,7 @@ void swim_core::on_push_pull(const gossip::push_pull& m, const node_id& sender,
       case member_state::alive: {
         // The common case in a converged cluster: nothing new.
         auto* rec = members_.find(entry.id);
-        if (!rec || entry.incarnation > rec->info.incarnation || entry.id == self_.id)
+        if (!rec || entry.incarnation > rec->info.incarnation)
           apply(gossip::alive{entry.id, entry.incarnation, entry.address, entry.tags}, now);
         break;
       }
@@ -314,36 +316,19 @@ void swim_core::apply(const gossip::alive& m, time_point now) {
 }
 
 void swim_core::apply(const gossip::suspect& m, time_point now) {
-  if (m.id == self_.id) {
-    if (!leaving_ && m.incarnation >= self_.incarnation)
-      refute(m.incarnation, now);
-    return;
-  }
-  auto* rec = members_.find(m.id);
-  if (!rec || m.incarnation < rec->info.incarnation || !is_live(rec->info.state))
-    return;
-  suspect_member(*rec, m.incarnation, m.from, now);
+  if (auto* rec = accused(m.id, m.incarnation, now))
+    suspect_member(*rec, m.incarnation, m.from, now);
 }
 
 void swim_core::apply(const gossip::dead& m, time_point now) {
-  if (m.id == self_.id) {
-    if (!leaving_ && m.incarnation >= self_.incarnation)
-      refute(m.incarnation, now);
-    return;
-  }
-  auto* rec = members_.find(m.id);
-  if (!rec || m.incarnation < rec->info.incarnation || !is_live(rec->info.state))
-    return;
-  bury(*rec, m.incarnation, member_state::dead, m.from, now);
+  if (auto* rec = accused(m.id, m.incarnation, now))
+    bury(*rec, m.incarnation, member_state::dead, m.from, now);
 }
 
 void swim_core::apply(const gossip::leave& m, time_point now) {
-  if (m.id == self_.id) {
-    // Not ours: a forgery, or a leave from a previous life under our id.
-    if (!leaving_ && m.incarnation >= self_.incarnation)
-      refute(m.incarnation, now);
+  // About us, it is a forgery or a leave from a previous life under our id.
+  if (about_self(m.id, m.incarnation, now))
     return;
-  }
   auto* rec = members_.find(m.id);
   // A leave also turns a dead tombstone of the same incarnation into a
   // departed one: nobody needs to try reconnecting to it.
@@ -352,6 +337,23 @@ void swim_core::apply(const gossip::leave& m, time_point now) {
                      rec->info.state))
     return;
   bury(*rec, m.incarnation, member_state::left, m.id, now);
+}
+
+bool swim_core::about_self(const node_id& id, uint32_t incarnation, time_point now) {
+  if (id != self_.id)
+    return false;
+  if (!leaving_ && incarnation >= self_.incarnation)
+    refute(incarnation, now);
+  return true;
+}
+
+member_record* swim_core::accused(const node_id& id, uint32_t incarnation, time_point now) {
+  if (about_self(id, incarnation, now))
+    return nullptr;
+  auto* rec = members_.find(id);
+  if (!rec || incarnation < rec->info.incarnation || !is_live(rec->info.state))
+    return nullptr;
+  return rec;
 }
 
 void swim_core::suspect_member(member_record& rec, uint32_t incarnation,

@@ -1,3 +1,4 @@
+// The event loop of the deterministic SWIM simulator (see swim_simulator.hpp).
 #include <rpcnet/membership/swim_simulator.hpp>
 
 #include <algorithm>

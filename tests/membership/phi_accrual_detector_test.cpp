@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <rpcnet/membership/phi_accrual_detector.hpp>
 
@@ -17,18 +18,26 @@ using rpcnet::time_point;
 
 namespace {
 
+/// A detector with `cfg` that saw a heartbeat at 1 h and then one after
+/// each of `intervals`.
+phi_accrual_detector fed(const std::vector<duration>& intervals,
+                         phi_accrual_detector::settings cfg = {}) {
+  phi_accrual_detector det{cfg};
+  auto t = time_point{} + 1h;
+  det.heartbeat(t);
+  for (auto d : intervals)
+    det.heartbeat(t += d);
+  return det;
+}
+
 /// A detector fed alternately with intervals of mean - sd and mean + sd:
 /// exactly that mean and (population) standard deviation.
 phi_accrual_detector fed_alternating(duration mean, duration sd, int intervals,
                                      phi_accrual_detector::settings cfg = {}) {
-  phi_accrual_detector det{cfg};
-  auto t = time_point{} + 1h;
-  det.heartbeat(t);
-  for (int i = 0; i < intervals; ++i) {
-    t += (i % 2 == 0) ? mean - sd : mean + sd;
-    det.heartbeat(t);
-  }
-  return det;
+  std::vector<duration> all;
+  for (int i = 0; i < intervals; ++i)
+    all.push_back((i % 2 == 0) ? mean - sd : mean + sd);
+  return fed(all, cfg);
 }
 
 time_point last_of(const phi_accrual_detector& det) {
@@ -71,19 +80,15 @@ TEST_CASE("phi grows monotonically with the silence", "[phi]") {
 TEST_CASE("the deviation never counts as smaller than the floor", "[phi]") {
   // Perfectly regular heartbeats: deviation 0, so the 50 ms floor applies
   // and one deviation past the mean is 1.05 s, where 1 - F(1) = 0.1587.
-  phi_accrual_detector det;
-  auto t = time_point{};
-  for (int i = 0; i <= 10; ++i, t += 1s)
-    det.heartbeat(t);
-  t -= 1s;
+  std::vector<duration> regular(10, 1s);
+  auto det = fed(regular);
+  auto t = last_of(det);
   CHECK(det.std_deviation_seconds() == Approx(0.0).margin(1e-12));
   CHECK(det.phi(t + 1050ms) == Approx(-std::log10(0.158655)).epsilon(1e-4));
   // A larger floor makes the same lateness less suspicious.
   phi_accrual_detector::settings wide;
   wide.min_std_deviation = 500ms;
-  phi_accrual_detector relaxed{wide};
-  for (auto u = time_point{}; u <= t; u += 1s)
-    relaxed.heartbeat(u);
+  auto relaxed = fed(regular, wide);
   CHECK(relaxed.phi(t + 1500ms) < det.phi(t + 1500ms));
   CHECK(relaxed.phi(t + 1500ms) == Approx(-std::log10(0.158655)).epsilon(1e-4));
 }
@@ -98,29 +103,18 @@ TEST_CASE("the acceptable pause is added to the mean", "[phi]") {
 TEST_CASE("only the latest history intervals count", "[phi]") {
   phi_accrual_detector::settings cfg;
   cfg.history = 5;
-  phi_accrual_detector det{cfg};
-  auto t = time_point{};
-  det.heartbeat(t);
-  for (int i = 0; i < 50; ++i)
-    det.heartbeat(t += 10s);
-  for (int i = 0; i < 5; ++i)
-    det.heartbeat(t += 1s);
+  std::vector<duration> intervals(50, 10s);
+  intervals.insert(intervals.end(), 5, 1s);
+  auto det = fed(intervals, cfg);
   CHECK(det.sample_count() == 5);
   CHECK(det.mean_seconds() == Approx(1.0));
-  auto history = det.heartbeat_history();
-  REQUIRE(history.size() == 5);
-  for (auto d : history)
-    CHECK(d == 1s);
+  CHECK(det.heartbeat_history() == std::vector<duration>(5, 1s));
 }
 
 TEST_CASE("the heartbeat history lists intervals oldest first", "[phi]") {
   phi_accrual_detector::settings cfg;
   cfg.history = 3;
-  phi_accrual_detector det{cfg};
-  auto t = time_point{};
-  det.heartbeat(t);
-  for (auto d : {1s, 2s, 3s, 4s, 5s})
-    det.heartbeat(t += d);
+  auto det = fed({1s, 2s, 3s, 4s, 5s}, cfg);
   CHECK(det.heartbeat_history() == std::vector<duration>{3s, 4s, 5s});
 }
 

@@ -2,8 +2,7 @@
 // I/O: it takes a received datagram or a timer tick together with the
 // current time and returns the datagrams to send and the membership events
 // to publish. The membership actor runs it on real time and UDP; the
-// simulator runs thousands of them on virtual time. What it does each
-// gossip interval:
+// simulator runs thousands of them on virtual time. What it does:
 //
 //  * each gossip interval, probe the next member of a shuffled round-robin
 //    with a ping; if no ack came within the probe timeout, ask k others to
@@ -180,6 +179,13 @@ private:
   void apply(const gossip::suspect& m, time_point now);
   void apply(const gossip::dead& m, time_point now);
   void apply(const gossip::leave& m, time_point now);
+  /// True if `id` is this node; refutes an accusation at `incarnation` or
+  /// above unless we are leaving.
+  bool about_self(const node_id& id, uint32_t incarnation, time_point now);
+  /// The live member an accusation (suspect, dead) at `incarnation` applies
+  /// to, or nullptr: ourselves (refuted instead), unknown, already buried,
+  /// or a stale incarnation.
+  member_record* accused(const node_id& id, uint32_t incarnation, time_point now);
   /// Suspect `rec` on behalf of `from`, or count `from` as a confirmation.
   void suspect_member(member_record& rec, uint32_t incarnation, const node_id& from,
                       time_point now);
