@@ -18,7 +18,7 @@
 #include <rpcnet/actors/call_protocol.hpp>
 #include <rpcnet/rpcnet.hpp>
 
-#include "test_certs.hpp"
+#include "stream_fixture.hpp"
 
 using namespace rpcnet;
 using namespace std::chrono_literals;
@@ -93,34 +93,28 @@ caf::behavior upper_case_server(caf::event_based_actor* self, caf::actor connect
   };
 }
 
-struct server_fixture {
-  server_fixture() : server(rt.system(), test::server_config()) {
-    server.register_streaming("count", [](stream_reader& in, stream_writer& out) -> caf::error {
-      auto req = in.next();
-      if (!req || !*req)
-        return make_error(error::protocol, "count wants a number");
-      auto n = std::stoi(std::string{as_string_view(**req)});
-      for (int i = 1; i <= n; ++i)
-        if (auto err = out.write(to_bytes(std::to_string(i))))
-          return err;
-      return {};
-    });
-    server.register_streaming_actor("upper", [](caf::actor_system& sys, caf::actor connection,
-                                                uint64_t id) {
-      return sys.spawn(upper_case_server, std::move(connection), id);
-    });
-    auto bound = server.bind();
-    REQUIRE(bound);
-    REQUIRE_FALSE(server.start());
-    auto connected = rpc_client::connect(rt.system(), bound->to_string(),
-                                         test::client_config().with_call_timeout(5s));
-    REQUIRE(connected);
-    client.emplace(std::move(*connected));
-  }
+/// Registers "count" (a server stream of 1..n) and "upper" (an actor per
+/// call).
+void count_and_upper(rpc_server& server) {
+  server.register_streaming("count", [](stream_reader& in, stream_writer& out) -> caf::error {
+    auto req = in.next();
+    if (!req || !*req)
+      return make_error(error::protocol, "count wants a number");
+    auto n = std::stoi(std::string{as_string_view(**req)});
+    for (int i = 1; i <= n; ++i)
+      if (auto err = out.write(to_bytes(std::to_string(i))))
+        return err;
+    return {};
+  });
+  server.register_streaming_actor("upper", [](caf::actor_system& sys, caf::actor connection,
+                                              uint64_t id) {
+    return sys.spawn(upper_case_server, std::move(connection), id);
+  });
+}
 
-  runtime rt;
-  rpc_server server;
-  std::optional<rpc_client> client;
+struct server_fixture : test::stream_fixture {
+  server_fixture() : stream_fixture(count_and_upper) {
+  }
 };
 
 } // namespace

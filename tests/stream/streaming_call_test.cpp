@@ -13,39 +13,31 @@
 
 #include <rpcnet/rpcnet.hpp>
 
-#include "test_certs.hpp"
+#include "stream_fixture.hpp"
 
 using namespace rpcnet;
 using namespace std::chrono_literals;
 
 namespace {
 
-/// A started server and a connected client on one runtime.
-struct streaming_pair {
-  streaming_pair() : server(rt.system(), test::server_config()) {
-    server.register_streaming("chat", [](stream_reader& in, stream_writer& out) -> caf::error {
-      for (;;) {
-        auto msg = in.next();
-        if (!msg)
-          return std::move(msg.error());
-        if (!*msg)
-          return {};
-        if (auto err = out.write(to_bytes("ack: " + std::string{as_string_view(**msg)})))
-          return err;
-      }
-    });
-    auto bound = server.bind();
-    REQUIRE(bound);
-    REQUIRE_FALSE(server.start());
-    auto connected = rpc_client::connect(rt.system(), bound->to_string(),
-                                         test::client_config().with_call_timeout(5s));
-    REQUIRE(connected);
-    client.emplace(std::move(*connected));
+/// Answers each chat message with "ack: <message>".
+caf::error chat(stream_reader& in, stream_writer& out) {
+  for (;;) {
+    auto msg = in.next();
+    if (!msg)
+      return std::move(msg.error());
+    if (!*msg)
+      return {};
+    if (auto err = out.write(to_bytes("ack: " + std::string{as_string_view(**msg)})))
+      return err;
   }
+}
 
-  runtime rt;
-  rpc_server server;
-  std::optional<rpc_client> client;
+/// A server with "chat" and a client connected to it.
+struct streaming_pair : test::stream_fixture {
+  streaming_pair()
+    : stream_fixture([](rpc_server& server) { server.register_streaming("chat", chat); }) {
+  }
 };
 
 /// Reads every remaining message of `stream` (bounded by the call timeout).
