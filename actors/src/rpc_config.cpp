@@ -13,6 +13,10 @@ transport_config rpc_config::to_transport(bool accepting) const {
   } else {
     cfg.ca_path = ca_path();
   }
+  cfg.client_cert_path = client_cert_path_;
+  cfg.client_key_path = client_key_path_;
+  if (accepting)
+    cfg.client_ca_path = client_ca_path_;
   cfg.max_frame_size = max_frame_size_;
   cfg.max_concurrent_streams = max_concurrent_streams_;
   cfg.idle_timeout = idle_timeout_;

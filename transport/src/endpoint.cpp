@@ -96,13 +96,15 @@ public:
       if (cfg_.cert_path.empty() || cfg_.key_path.empty())
         return make_error(error::config, "accepting connections needs a certificate "
                                          "and a key");
-      auto cred = tls_credentials::make_server(cfg_.cert_path, cfg_.key_path);
+      auto cred = tls_credentials::make_server(cfg_.cert_path, cfg_.key_path,
+                                               cfg_.client_ca_path);
       if (!cred)
         return std::move(cred.error());
       server_cred_ = std::move(*cred);
     }
     if (!cfg_.ca_path.empty()) {
-      auto cred = tls_credentials::make_client(cfg_.ca_path);
+      auto cred = tls_credentials::make_client(cfg_.ca_path, cfg_.client_cert_path,
+                                               cfg_.client_key_path);
       if (!cred)
         return std::move(cred.error());
       client_cred_ = std::move(*cred);

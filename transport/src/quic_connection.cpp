@@ -221,6 +221,11 @@ std::string quic_connection::init_tls(bool server, const std::string& server_nam
   gnutls_datum_t proto{reinterpret_cast<unsigned char*>(const_cast<char*>(alpn.data())),
                        static_cast<unsigned>(alpn.size())};
   gnutls_alpn_set_protocols(session_, &proto, 1, GNUTLS_ALPN_MANDATORY);
+  if (server && !host_.config().client_ca_path.empty()) {
+    // Mutual TLS: no certificate signed by the client CA, no connection.
+    gnutls_certificate_server_set_request(session_, GNUTLS_CERT_REQUIRE);
+    gnutls_session_set_verify_cert(session_, nullptr, 0);
+  }
   if (!server) {
     // GnuTLS keeps the pointer it is given for verification, not a copy:
     // the name must live as long as the session.

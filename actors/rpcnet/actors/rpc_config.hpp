@@ -42,6 +42,18 @@ public:
     server_name_ = std::move(name);
     return *this;
   }
+  /// Mutual TLS, client side: the certificate and key this client presents.
+  rpc_config& with_client_certificate(std::string cert_path, std::string key_path) {
+    client_cert_path_ = std::move(cert_path);
+    client_key_path_ = std::move(key_path);
+    return *this;
+  }
+  /// Mutual TLS, server side: accept only clients whose certificate this
+  /// CA signed.
+  rpc_config& with_client_ca_path(std::string path) {
+    client_ca_path_ = std::move(path);
+    return *this;
+  }
   rpc_config& with_keep_alive_interval(std::chrono::milliseconds interval) {
     keep_alive_interval_ = interval;
     return *this;
@@ -111,6 +123,9 @@ private:
   std::string key_path_;
   std::string ca_path_;
   std::string server_name_ = "localhost";
+  std::string client_cert_path_;
+  std::string client_key_path_;
+  std::string client_ca_path_;
   std::chrono::milliseconds keep_alive_interval_{0};
   std::chrono::milliseconds call_timeout_ = default_call_timeout;
   uint32_t max_frame_size_ = transport_config{}.max_frame_size;

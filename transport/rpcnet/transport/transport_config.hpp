@@ -22,6 +22,13 @@ struct transport_config {
   /// Empty: the node cannot connect (there is no unverified mode).
   std::string ca_path;
 
+  /// Mutual TLS. A client presents client_cert_path/client_key_path when
+  /// set; a server with client_ca_path set accepts only clients whose
+  /// certificate that CA signed.
+  std::string client_cert_path;
+  std::string client_key_path;
+  std::string client_ca_path;
+
   /// ALPN both sides require.
   std::string alpn = "rpcnet/1";
 
