@@ -55,6 +55,16 @@ double json_number(const std::string& json, const std::string& key);
 /// The rpcnet server process: echo (unary), subscribe and chat (streaming).
 int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler);
 
+/// `rpcnet-bench gossip`: the SWIM simulator.
+struct gossip_options {
+  size_t nodes = 100;
+  double loss = 0;
+  double minutes = 10;
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+int run_gossip(const gossip_options& opt);
 int run_unary(const bench_options& opt);
 int run_stream(const bench_options& opt);
 int serve_udp_echo(std::optional<int> cpu);

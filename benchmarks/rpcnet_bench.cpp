@@ -3,6 +3,7 @@
 //
 //   rpcnet-bench unary  [--concurrency C] [--payload B] [--duration S] ...
 //   rpcnet-bench stream [--payload B] [--duration S] ...
+//   rpcnet-bench gossip [--nodes N] [--loss P] [--minutes M] [--json]
 //
 // Common options: --warmup S, --json, --certs DIR, --cpu N, and --compare,
 // which also runs the gRPC C++ baseline (rpcnet-grpc-bench, when built) in
@@ -45,6 +46,15 @@ int main(int argc, char** argv) {
     ->check(CLI::IsMember({"actor", "pool"}));
   auto* stream = app.add_subcommand("stream", "one streaming call: server streaming or ping-pong");
   add_common_options(*stream, opt);
+  gossip_options gossip_opt;
+  auto* gossip = app.add_subcommand("gossip", "SWIM membership in the deterministic simulator");
+  gossip->add_option("--nodes", gossip_opt.nodes, "cluster size")->check(CLI::Range(3, 20000));
+  gossip->add_option("--loss", gossip_opt.loss, "fraction of datagrams lost (0.05 = 5%)")
+    ->check(CLI::Range(0.0, 0.9));
+  gossip->add_option("--minutes", gossip_opt.minutes, "virtual minutes of steady state")
+    ->check(CLI::Range(0.01, 600.0));
+  gossip->add_option("--seed", gossip_opt.seed, "simulation seed");
+  gossip->add_flag("--json", gossip_opt.json, "print one JSON object");
   std::string certs = "certs";
   std::optional<int> cpu;
   std::string handler = "actor";
@@ -62,6 +72,8 @@ int main(int argc, char** argv) {
       return serve_udp_echo(cpu);
     if (*stream)
       return run_stream(opt);
+    if (*gossip)
+      return run_gossip(gossip_opt);
     return run_unary(opt);
   } catch (const std::exception& ex) {
     std::cerr << "rpcnet-bench: " << ex.what() << '\n';
