@@ -22,15 +22,6 @@ using namespace rpcnet::test;
 
 namespace {
 
-using operands = std::pair<int64_t, int64_t>;
-
-caf::expected<byte_buffer> add_handler(byte_buffer request) {
-  auto args = decode<operands>(request);
-  if (!args)
-    return std::move(args.error());
-  return encode(args->first + args->second);
-}
-
 /// Spawns an actor that calls `method` through `connection` -- with its own
 /// timeout if `timeout` is set -- and forwards the reply (byte_buffer) or
 /// the failure (caf::error) to `reply_to`.

@@ -14,6 +14,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/serialization/utility.hpp>
+
+#include <rpcnet/actors/serialization.hpp>
 #include <rpcnet/rpcnet.hpp>
 
 #include "catch_printers.hpp"
@@ -162,5 +165,16 @@ private:
   std::string address_;
   std::vector<std::shared_ptr<gate>> gates_;
 };
+
+/// Two integers, the calculator's "add" request.
+using operands = std::pair<int64_t, int64_t>;
+
+/// The calculator's "add": decodes two integers and returns their sum.
+inline caf::expected<byte_buffer> add_handler(byte_buffer request) {
+  auto args = decode<operands>(request);
+  if (!args)
+    return std::move(args.error());
+  return encode(args->first + args->second);
+}
 
 } // namespace rpcnet::test

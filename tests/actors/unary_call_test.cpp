@@ -21,16 +21,6 @@ using namespace rpcnet::test;
 
 namespace {
 
-using operands = std::pair<int64_t, int64_t>;
-
-/// The calculator's "add": decodes two integers and returns their sum.
-caf::expected<byte_buffer> add_handler(byte_buffer request) {
-  auto args = decode<operands>(request);
-  if (!args)
-    return std::move(args.error());
-  return encode(args->first + args->second);
-}
-
 /// A payload whose every byte depends on its position and on `seed`.
 byte_buffer patterned_payload(size_t size, uint32_t seed) {
   byte_buffer out(size);
