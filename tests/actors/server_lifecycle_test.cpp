@@ -25,6 +25,21 @@ bool failed_for_shutdown(const caf::expected<byte_buffer>& result) {
   return code == error::connection || code == error::cancelled;
 }
 
+/// A call held inside its handler (until `release` opens) on `net`'s server.
+struct stuck_call {
+  explicit stuck_call(loopback& net)
+    : release(net.make_gate()), client(net.connect()) {
+    auto started = std::make_shared<arrivals>();
+    net.server().register_unary("stuck", gated_echo_handler(started, release));
+    pending = call_in_background(client, "stuck", to_bytes("x"), 10'000ms);
+    REQUIRE(started->wait_for(1, patience));
+  }
+
+  std::shared_ptr<gate> release;
+  rpc_client client;
+  std::future<caf::expected<byte_buffer>> pending;
+};
+
 /// Sends small non-QUIC datagrams (first byte 0x01: gossip on a shared
 /// port) to `target` as fast as it can until destroyed, keeping the
 /// server's transport thread busy the way a cluster's gossip would.
@@ -166,12 +181,9 @@ TEST_CASE("stopping without a grace period fails a call in flight with connectio
           "promptly",
           "[lifecycle]") {
   loopback net;
-  auto started = std::make_shared<arrivals>();
-  auto release = net.make_gate();
-  net.server().register_unary("stuck", gated_echo_handler(started, release));
-  auto client = net.connect();
-  auto pending = call_in_background(client, "stuck", to_bytes("x"), 10'000ms);
-  REQUIRE(started->wait_for(1, patience));
+  stuck_call call{net};
+  auto& release = call.release;
+  auto& pending = call.pending;
 
   auto start = clock_type::now();
   net.server().stop(0ms);
@@ -190,12 +202,9 @@ TEST_CASE("a stop whose grace runs out returns after the grace and fails the cal
           "flight",
           "[lifecycle]") {
   loopback net;
-  auto started = std::make_shared<arrivals>();
-  auto release = net.make_gate();
-  net.server().register_unary("stuck", gated_echo_handler(started, release));
-  auto client = net.connect();
-  auto pending = call_in_background(client, "stuck", to_bytes("x"), 10'000ms);
-  REQUIRE(started->wait_for(1, patience));
+  stuck_call call{net};
+  auto& release = call.release;
+  auto& pending = call.pending;
 
   auto start = clock_type::now();
   net.server().stop(200ms);
