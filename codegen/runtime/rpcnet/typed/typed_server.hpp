@@ -1,0 +1,129 @@
+// The handlers a generated server registers: each decodes the caller's
+// messages, calls the user's typed method and encodes what it returns --
+// or forwards the call to a typed service actor.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <rpcnet/actors/streaming_handler.hpp>
+#include <rpcnet/actors/unary_handler.hpp>
+#include <rpcnet/transport/error.hpp>
+#include <rpcnet/typed/typed_messages.hpp>
+
+namespace rpcnet::typed {
+
+// -- typed streams of a handler -----------------------------------------------
+
+/// The caller's messages as Ts.
+template <class T>
+class reader {
+public:
+  explicit reader(stream_reader& in) : in_(in) {
+  }
+
+  /// The next message; nullopt when the caller finished sending.
+  caf::expected<std::optional<T>> next() {
+    return next_as<T>(in_);
+  }
+
+private:
+  stream_reader& in_;
+};
+
+/// Messages back to the caller.
+template <class T>
+class writer {
+public:
+  explicit writer(stream_writer& out) : out_(out) {
+  }
+
+  /// Sends one message; an error once the call failed (the handler should
+  /// then return).
+  caf::error write(const T& message) {
+    return out_.write(encode(message));
+  }
+
+private:
+  stream_writer& out_;
+};
+
+// -- adapters from typed functions to rpcnet handlers --------------------------
+
+/// `fn(Request) -> Reply` as a unary handler.
+template <class Request, class F>
+unary_handler unary(F fn) {
+  return [fn = std::move(fn)](byte_buffer bytes) -> caf::expected<byte_buffer> {
+    auto request = decode<Request>(bytes);
+    if (!request)
+      return std::move(request.error());
+    return encode(fn(std::move(*request)));
+  };
+}
+
+/// `fn(Request, writer<Response>&) -> caf::error` as a streaming handler
+/// that takes the call's one request first.
+template <class Request, class Response, class F>
+streaming_handler server_streaming(F fn) {
+  return [fn = std::move(fn)](stream_reader& in, stream_writer& out) -> caf::error {
+    auto request = next_as<Request>(in);
+    if (!request)
+      return std::move(request.error());
+    if (!*request)
+      return make_error(error::protocol, "server-streaming call without its request");
+    writer<Response> responses{out};
+    return fn(std::move(**request), responses);
+  };
+}
+
+/// `fn(reader<Request>&) -> caf::expected<Reply>` as a streaming handler
+/// that answers with one message.
+template <class Request, class F>
+streaming_handler client_streaming(F fn) {
+  return [fn = std::move(fn)](stream_reader& in, stream_writer& out) -> caf::error {
+    reader<Request> requests{in};
+    auto reply = fn(requests);
+    if (!reply)
+      return std::move(reply.error());
+    return out.write(encode(*reply));
+  };
+}
+
+/// `fn(reader<Request>&, writer<Response>&) -> caf::error` as a streaming
+/// handler.
+template <class Request, class Response, class F>
+streaming_handler bidirectional(F fn) {
+  return [fn = std::move(fn)](stream_reader& in, stream_writer& out) -> caf::error {
+    reader<Request> requests{in};
+    writer<Response> responses{out};
+    return fn(requests, responses);
+  };
+}
+
+// -- typed service actors -----------------------------------------------------
+
+/// A service actor for one unary method of a typed `target`: decodes the
+/// request, asks `target` with (Tag, Request) and encodes its Reply.
+template <class Tag, class Request, class Reply, class Target>
+service_actor::behavior_type forward_unary(service_actor::pointer self, Target target) {
+  return {
+    [self, target](call_atom, const std::string&,
+                   const byte_buffer& bytes) -> caf::result<byte_buffer> {
+      auto request = decode<Request>(bytes);
+      if (!request)
+        return std::move(request.error());
+      auto promise = self->make_response_promise<byte_buffer>();
+      self->request(target, caf::infinite, Tag{}, std::move(*request))
+        .then([promise](Reply& reply) mutable { promise.deliver(encode(reply)); },
+              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      return promise;
+    },
+  };
+}
+
+} // namespace rpcnet::typed

@@ -1,0 +1,124 @@
+#include <rpcnet/codegen/client_emitter.hpp>
+
+#include <rpcnet/codegen/code_writer.hpp>
+#include <rpcnet/codegen/cpp_spelling.hpp>
+
+namespace rpcnet::codegen {
+
+namespace {
+
+void method(code_writer& out, const method_def& m) {
+  auto request = cpp_type(m.request);
+  auto response = cpp_type(m.response);
+  out.section(m.name);
+  switch (m.kind) {
+    case method_kind::unary: {
+      auto reply = result_type(m);
+      out.line("/// Calls " + m.name + " and waits for its result or the call's failure.")
+        .open("caf::expected<" + reply + "> " + m.name + "(const " + request
+              + "& request) const {")
+        .line("return rpcnet::typed::call<" + reply + ">(client_, " + quoted(m.name)
+              + ", request);")
+        .close()
+        .line()
+        .line("/// Calls " + m.name + " without blocking; the future receives what "
+              + m.name + "() returns.")
+        .open("std::future<caf::expected<" + reply + ">> " + m.name + "_async(const " + request
+              + "& request) const {")
+        .line("return rpcnet::typed::call_async<" + reply + ">(client_, " + quoted(m.name)
+              + ", request);")
+        .close();
+      break;
+    }
+    case method_kind::client_streaming: {
+      auto reply = result_type(m);
+      out.line("/// Uploads `requests` as one " + m.name + " call and waits for its result.")
+        .open("caf::expected<" + reply + "> " + m.name + "(const std::vector<" + request
+              + ">& requests) const {")
+        .line("return rpcnet::typed::call_client_streaming<" + reply + ">(client_, "
+              + quoted(m.name) + ", requests);")
+        .close();
+      break;
+    }
+    case method_kind::server_streaming:
+      out.line("/// Starts " + m.name + " with its request; next() yields the responses.")
+        .open("caf::expected<rpcnet::typed::call_stream<" + request + ", " + response + ">> "
+              + m.name + "(const " + request + "& request) const {")
+        .line("return rpcnet::typed::open_server_streaming<" + request + ", " + response
+              + ">(client_, " + quoted(m.name) + ", request);")
+        .close();
+      break;
+    case method_kind::bidirectional:
+      out.line("/// Opens " + m.name + ": send() requests, finish(), and next() responses.")
+        .open("caf::expected<rpcnet::typed::call_stream<" + request + ", " + response + ">> "
+              + m.name + "() const {")
+        .line("return rpcnet::typed::open_bidirectional<" + request + ", " + response
+              + ">(client_, " + quoted(m.name) + ");")
+        .close();
+      break;
+  }
+}
+
+} // namespace
+
+std::string emit_client(const definition& def, const service_def& svc) {
+  auto scope = scope_name(def);
+  auto cls = svc.name + "Client";
+  code_writer out;
+  out.line("#pragma once")
+    .line()
+    .line("#include <future>")
+    .line("#include <string>")
+    .line("#include <utility>")
+    .line("#include <vector>")
+    .line()
+    .line("#include <caf/actor_system.hpp>")
+    .line("#include <caf/expected.hpp>")
+    .line()
+    .line("#include <rpcnet/actors/rpc_client.hpp>")
+    .line("#include <rpcnet/actors/rpc_config.hpp>")
+    .line("#include <rpcnet/typed/typed_client.hpp>")
+    .line()
+    .line("#include \"types.hpp\"")
+    .line()
+    .line("namespace " + scope + " {")
+    .line()
+    .line("/// Calls the " + svc.name + " service. Copies share one connection; calls from")
+    .line("/// many threads run in parallel on it. Failures of a call (timeout, lost")
+    .line("/// connection, unknown method) are rpcnet errors in the caf::expected; the")
+    .line("/// service's own errors are the E of its rpcnet::result<T, E>.")
+    .open("class " + cls + " {")
+    .access("public:")
+    .open("explicit " + cls + "(rpcnet::rpc_client client) : client_(std::move(client)) {")
+    .close()
+    .line()
+    .line("/// Connects to `server_address` (\"host:port\") and waits for the handshake.")
+    .line("static caf::expected<" + cls + "> connect(caf::actor_system& sys,")
+    .open("    const std::string& server_address, rpcnet::rpc_config cfg) {")
+    .line("auto client = rpcnet::rpc_client::connect(sys, server_address, std::move(cfg));")
+    .line("if (!client)")
+    .line("  return std::move(client.error());")
+    .line("return " + cls + "{std::move(*client)};")
+    .close();
+  for (const auto& m : svc.methods)
+    method(out, m);
+  out.section("connection");
+  out.line("/// The untyped client underneath, for calls by method name.")
+    .open("const rpcnet::rpc_client& raw() const noexcept {")
+    .line("return client_;")
+    .close()
+    .line()
+    .line("/// Closes the connection; later calls fail with `connection`.")
+    .open("void close() {")
+    .line("client_.close();")
+    .close()
+    .line()
+    .access("private:")
+    .line("rpcnet::rpc_client client_;")
+    .close("};")
+    .line()
+    .line("} // namespace " + scope);
+  return banner(def, cls + ": typed calls of the " + svc.name + " service.") + out.str();
+}
+
+} // namespace rpcnet::codegen

@@ -1,0 +1,156 @@
+#include <rpcnet/codegen/tokenizer.hpp>
+
+namespace rpcnet::codegen {
+
+namespace {
+
+bool is_ident_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool is_ident_char(char c) {
+  return is_ident_start(c) || is_digit(c);
+}
+
+class scanner {
+public:
+  explicit scanner(std::string_view text) : text_(text) {
+  }
+
+  tokenize_result run() {
+    tokenize_result out;
+    if (text_.size() > max_definition_bytes)
+      return fail(out, "definition is larger than 1 MiB");
+    bool line_start = true;
+    while (i_ < text_.size()) {
+      char c = text_[i_];
+      if (c == '\n') {
+        advance();
+        line_start = true;
+        continue;
+      }
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+        advance();
+        continue;
+      }
+      if (c == '/' && peek(1) == '/') {
+        while (i_ < text_.size() && text_[i_] != '\n')
+          advance();
+        continue;
+      }
+      auto start = pos_;
+      if (c == '/' && peek(1) == '*') {
+        if (!skip_block_comment()) {
+          pos_ = start;
+          return fail(out, "unterminated comment");
+        }
+        continue;
+      }
+      if (c == '#') {
+        if (!line_start)
+          return fail(out, "'#' must start a line");
+        auto begin = i_;
+        while (i_ < text_.size() && text_[i_] != '\n')
+          advance();
+        auto line = text_.substr(begin, i_ - begin);
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+          line.remove_suffix(1);
+        out.tokens.push_back({token_kind::directive, std::string{line}, start});
+        continue;
+      }
+      line_start = false;
+      if (is_ident_start(c)) {
+        auto begin = i_;
+        while (i_ < text_.size() && is_ident_char(text_[i_]))
+          advance();
+        out.tokens.push_back(
+          {token_kind::identifier, std::string{text_.substr(begin, i_ - begin)}, start});
+        continue;
+      }
+      if (is_digit(c)) {
+        auto begin = i_;
+        while (i_ < text_.size() && is_ident_char(text_[i_]))
+          advance();
+        out.tokens.push_back(
+          {token_kind::number, std::string{text_.substr(begin, i_ - begin)}, start});
+        continue;
+      }
+      if (c == ':' && peek(1) == ':') {
+        advance();
+        advance();
+        out.tokens.push_back({token_kind::punctuation, "::", start});
+        continue;
+      }
+      if (std::string_view{"{}()<>,;:=&"}.find(c) != std::string_view::npos) {
+        advance();
+        out.tokens.push_back({token_kind::punctuation, std::string(1, c), start});
+        continue;
+      }
+      return fail(out, describe_unexpected(c));
+    }
+    out.tokens.push_back({token_kind::end, "", pos_});
+    return out;
+  }
+
+private:
+  static std::string describe_unexpected(char c) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      return std::string{"unexpected byte 0x"} + hex[byte >> 4] + hex[byte & 0xf];
+    }
+    return std::string{"unexpected character '"} + c + "'";
+  }
+
+  char peek(size_t ahead) const {
+    return i_ + ahead < text_.size() ? text_[i_ + ahead] : '\0';
+  }
+
+  void advance() {
+    if (text_[i_] == '\n') {
+      ++pos_.line;
+      pos_.column = 1;
+    } else {
+      ++pos_.column;
+    }
+    ++i_;
+  }
+
+  bool skip_block_comment() {
+    advance();
+    advance();
+    while (i_ < text_.size()) {
+      if (text_[i_] == '*' && peek(1) == '/') {
+        advance();
+        advance();
+        return true;
+      }
+      advance();
+    }
+    return false;
+  }
+
+  tokenize_result& fail(tokenize_result& out, std::string what) {
+    out.ok = false;
+    out.error_pos = pos_;
+    out.error = std::move(what);
+    out.tokens.clear();
+    return out;
+  }
+
+  std::string_view text_;
+  size_t i_ = 0;
+  source_position pos_;
+};
+
+} // namespace
+
+tokenize_result tokenize(std::string_view text) {
+  return scanner{text}.run();
+}
+
+} // namespace rpcnet::codegen
