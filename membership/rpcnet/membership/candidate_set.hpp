@@ -1,0 +1,108 @@
+// The workers that match one tag filter, with what each strategy keeps
+// about them (turns, running sums of capacities, the hash ring). The worker
+// registry keeps one per filter it was asked for and refreshes it lazily when
+// the pool's generation moves, so a selection costs only the strategy's own
+// work, not a pass over every worker's tags.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include <rpcnet/membership/hash_ring.hpp>
+#include <rpcnet/membership/least_connections.hpp>
+#include <rpcnet/membership/load_balancing_strategy.hpp>
+#include <rpcnet/membership/locality.hpp>
+#include <rpcnet/membership/node_id.hpp>
+#include <rpcnet/membership/round_robin.hpp>
+#include <rpcnet/membership/selection_rng.hpp>
+#include <rpcnet/membership/tag_filter.hpp>
+#include <rpcnet/membership/weighted_choice.hpp>
+#include <rpcnet/membership/worker_pool.hpp>
+
+namespace rpcnet {
+
+/// What a selection may say beyond the filter and the strategy.
+struct selection_context {
+  /// The consistent_hash strategy's key (a session, a user, a shard).
+  /// Empty: consistent_hash falls back to least connections.
+  std::string_view affinity_key;
+  /// The caller's zone for the locality strategy. Empty: locality is
+  /// least connections over all candidates.
+  std::string_view zone;
+  /// Workers not to choose, e.g. those a failing call already tried.
+  /// If every candidate is excluded there is no choice.
+  std::span<const node_id> exclude;
+};
+
+class candidate_set {
+public:
+  // -- constructors -----------------------------------------------------------
+
+  explicit candidate_set(tag_filter filter,
+                         size_t virtual_nodes = hash_ring::default_virtual_nodes);
+
+  // -- refreshing -------------------------------------------------------------
+
+  /// Collects the matching workers again if `pool` changed since the last
+  /// call. Suspect workers are candidates only when no alive worker
+  /// matches: suspicion is often false, so they stay in reserve instead of
+  /// making the caller fail, but they get no work while others can take it.
+  void refresh(const worker_pool& pool);
+
+  // -- selecting --------------------------------------------------------------
+
+  /// A candidate chosen by `strategy`, as a slot of `pool` (the pool this
+  /// set was last refreshed from); nullopt when there is no candidate.
+  std::optional<uint32_t> select(const worker_pool& pool, load_balancing_strategy strategy,
+                                 const selection_context& context, selection_rng& rng);
+
+  // -- properties -------------------------------------------------------------
+
+  const tag_filter& filter() const noexcept {
+    return filter_;
+  }
+
+  /// The candidates as slots of the pool.
+  std::span<const uint32_t> slots() const noexcept {
+    return slots_;
+  }
+
+  /// True if the candidates are suspect workers (no alive one matched).
+  bool only_suspects() const noexcept {
+    return only_suspects_;
+  }
+
+private:
+  /// Selection by the strategies that keep no structure over the set:
+  /// round robin, random, least connections, power of two, locality.
+  uint32_t select_among(std::span<const uint32_t> candidates, const worker_pool& pool,
+                        load_balancing_strategy strategy, const selection_context& context,
+                        selection_rng& rng);
+
+  /// The running sums and the ring over slots_, built on first use.
+  const weighted_choice& weights(const worker_pool& pool);
+  const hash_ring& ring(const worker_pool& pool);
+
+  // -- member variables -------------------------------------------------------
+
+  tag_filter filter_;
+  /// The pool generation slots_ was collected at.
+  std::optional<uint64_t> generation_;
+  std::vector<uint32_t> slots_;
+  bool only_suspects_ = false;
+
+  // Strategy state. The weights and the ring are built on first use after
+  // a refresh: most sets never use them.
+  round_robin round_robin_;
+  least_connections least_connections_;
+  locality locality_;
+  weighted_choice weights_;
+  bool weights_ready_ = false;
+  hash_ring ring_;
+  bool ring_ready_ = false;
+};
+
+} // namespace rpcnet

@@ -1,0 +1,164 @@
+// The worker registry's core, without I/O: membership events in, a pool of
+// workers out (the live members that pass the registry's tag filter), and
+// worker selection by tag filter and load-balancing strategy. It also counts
+// the calls and streams in flight per worker, which the cluster client
+// reports, and prepares and checks the questions to a user's routing actor.
+// The worker registry actor owns one and feeds it events and requests.
+//
+// Membership, decided here: a worker that fails or leaves is out of the
+// pool at the event; one that joins, rejoins or recovers is in at the
+// event. A suspect worker stays in the pool but is chosen only when no
+// alive worker matches the filter (see candidate_set::refresh).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include <rpcnet/membership/candidate_set.hpp>
+#include <rpcnet/membership/hash_ring.hpp>
+#include <rpcnet/membership/load_balancing_strategy.hpp>
+#include <rpcnet/membership/membership_event.hpp>
+#include <rpcnet/membership/routing_request.hpp>
+#include <rpcnet/membership/selection_rng.hpp>
+#include <rpcnet/membership/tag_filter.hpp>
+#include <rpcnet/membership/worker.hpp>
+#include <rpcnet/membership/worker_pool.hpp>
+
+namespace rpcnet {
+
+class worker_registry {
+public:
+  // -- member types -----------------------------------------------------------
+
+  struct settings {
+    /// Which members are workers at all, e.g. "role=worker" parsed. The
+    /// default admits every live member.
+    tag_filter pool_filter;
+    /// The strategy of select_worker() without one.
+    load_balancing_strategy strategy = default_load_balancing_strategy;
+    /// Seeds the random strategies; fixed for reproducible tests.
+    uint64_t seed = 0x5eed5eed5eed5eedULL;
+    /// Points per worker on the consistent-hash ring.
+    size_t virtual_nodes = hash_ring::default_virtual_nodes;
+    /// Distinct filter texts whose candidate sets are kept; when one more
+    /// comes, all are dropped (and rebuilt on use), which bounds memory
+    /// against callers sending ever new filters.
+    size_t max_cached_filters = 64;
+  };
+
+  // -- constructors -----------------------------------------------------------
+
+  worker_registry() : worker_registry(settings{}) {
+  }
+
+  explicit worker_registry(settings cfg);
+
+  // -- membership -------------------------------------------------------------
+
+  /// Applies one membership event: a live member passing the pool filter
+  /// is added or updated, any other member removed; partition events are
+  /// skipped (see member_change.hpp). Returns whether the pool changed.
+  bool apply(const membership_event& event);
+
+  // -- workers ----------------------------------------------------------------
+
+  /// The workers in the pool (in no particular order).
+  const std::vector<worker>& workers() const noexcept {
+    return pool_.workers();
+  }
+
+  size_t worker_count() const noexcept {
+    return pool_.size();
+  }
+
+  /// The worker with `id`, or nullptr; valid until the next apply().
+  const worker* find(const node_id& id) const;
+
+  /// The pool itself, for callers that need slots or counts in bulk.
+  const worker_pool& pool() const noexcept {
+    return pool_;
+  }
+
+  // -- strategy ---------------------------------------------------------------
+
+  load_balancing_strategy strategy() const noexcept {
+    return cfg_.strategy;
+  }
+
+  void set_strategy(load_balancing_strategy strategy) noexcept {
+    cfg_.strategy = strategy;
+  }
+
+  const settings& config() const noexcept {
+    return cfg_;
+  }
+
+  // -- selecting --------------------------------------------------------------
+
+  /// A worker matching `filter` ("k=v[,k=v...]", "" for any), chosen by
+  /// the configured strategy. Errors: config for a malformed filter,
+  /// no_workers when no worker matches (or all that match are excluded).
+  /// The pointer is valid until the next apply().
+  caf::expected<const worker*> select_worker(std::string_view filter,
+                                             const selection_context& context = {});
+
+  /// The same with an explicit strategy.
+  caf::expected<const worker*> select_worker(std::string_view filter,
+                                             load_balancing_strategy strategy,
+                                             const selection_context& context = {});
+
+  // -- routing actors ---------------------------------------------------------
+
+  /// The question for a user's routing actor: the workers matching
+  /// `filter` minus the excluded ones. Errors as for select_worker, so the
+  /// actor is never asked to choose from nothing.
+  caf::expected<routing_request> make_routing_request(std::string_view filter,
+                                                      const selection_context& context = {});
+
+  /// The worker for `request`: the answer's choice if the answer names
+  /// one of the request's candidates that is still in the pool; otherwise
+  /// -- no answer in time (nullopt), an unknown id, or a worker gone since
+  /// -- the configured strategy's choice for the same request.
+  caf::expected<const worker*> resolve(const routing_request& request,
+                                       const std::optional<routing_answer>& answer);
+
+  // -- load -------------------------------------------------------------------
+
+  /// Counts a call or stream started on worker `id`; false if unknown.
+  bool begin_call(const node_id& id) {
+    return pool_.begin_call(id);
+  }
+
+  /// Counts a call or stream on worker `id` as ended.
+  void end_call(const node_id& id) {
+    pool_.end_call(id);
+  }
+
+  /// Calls and streams in flight on worker `id`.
+  uint32_t in_flight(const node_id& id) const {
+    return pool_.in_flight(id);
+  }
+
+private:
+  /// The refreshed candidate set for `filter`, parsing and caching it on
+  /// first use.
+  caf::expected<candidate_set*> candidates_for(std::string_view filter);
+
+  // -- member variables -------------------------------------------------------
+
+  settings cfg_;
+  worker_pool pool_;
+  selection_rng rng_;
+  /// Candidate sets by filter text as the callers write it.
+  std::map<std::string, candidate_set, std::less<>> sets_;
+};
+
+} // namespace rpcnet

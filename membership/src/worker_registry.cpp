@@ -1,0 +1,106 @@
+// The worker registry core: pool upkeep from membership events, selection
+// through per-filter candidate sets, and routing-actor questions.
+#include <rpcnet/membership/worker_registry.hpp>
+
+#include <algorithm>
+
+#include <rpcnet/membership/member_change.hpp>
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet {
+
+namespace {
+
+caf::error no_workers(std::string_view filter, const selection_context& context) {
+  std::string msg = filter.empty() ? "no workers in the pool"
+                                   : "no worker matches \"" + std::string{filter} + '"';
+  if (!context.exclude.empty())
+    msg += " apart from the " + std::to_string(context.exclude.size()) + " excluded";
+  return make_error(error::no_workers, std::move(msg));
+}
+
+} // namespace
+
+worker_registry::worker_registry(settings cfg) : cfg_(std::move(cfg)), rng_(cfg_.seed) {
+}
+
+bool worker_registry::apply(const membership_event& event) {
+  if (!is_member_change(event))
+    return false;
+  const auto& m = event.subject;
+  if (is_live(m.state) && cfg_.pool_filter.matches(m.tags))
+    return pool_.upsert(make_worker(m));
+  return pool_.erase(m.id);
+}
+
+const worker* worker_registry::find(const node_id& id) const {
+  auto s = pool_.find(id);
+  return s ? &pool_.at(*s) : nullptr;
+}
+
+caf::expected<candidate_set*> worker_registry::candidates_for(std::string_view filter) {
+  auto i = sets_.find(filter);
+  if (i == sets_.end()) {
+    auto parsed = tag_filter::parse(filter);
+    if (!parsed)
+      return std::move(parsed.error());
+    if (sets_.size() >= cfg_.max_cached_filters)
+      sets_.clear();
+    i = sets_.emplace(std::string{filter}, candidate_set{std::move(*parsed), cfg_.virtual_nodes})
+          .first;
+  }
+  i->second.refresh(pool_);
+  return &i->second;
+}
+
+caf::expected<const worker*> worker_registry::select_worker(std::string_view filter,
+                                                            const selection_context& context) {
+  return select_worker(filter, cfg_.strategy, context);
+}
+
+caf::expected<const worker*> worker_registry::select_worker(std::string_view filter,
+                                                            load_balancing_strategy strategy,
+                                                            const selection_context& context) {
+  auto set = candidates_for(filter);
+  if (!set)
+    return std::move(set.error());
+  auto slot = (*set)->select(pool_, strategy, context, rng_);
+  if (!slot)
+    return no_workers(filter, context);
+  return &pool_.at(*slot);
+}
+
+caf::expected<routing_request> worker_registry::make_routing_request(
+  std::string_view filter, const selection_context& context) {
+  auto set = candidates_for(filter);
+  if (!set)
+    return std::move(set.error());
+  routing_request request;
+  request.filter = filter;
+  request.affinity_key = context.affinity_key;
+  request.zone = context.zone;
+  request.exclude.assign(context.exclude.begin(), context.exclude.end());
+  const auto& ex = request.exclude;
+  for (auto s : (*set)->slots()) {
+    const auto& w = pool_.at(s);
+    if (std::find(ex.begin(), ex.end(), w.id) == ex.end())
+      request.candidates.push_back({w.id, w.address, w.tags, pool_.in_flight()[s]});
+  }
+  if (request.candidates.empty())
+    return no_workers(filter, context);
+  return request;
+}
+
+caf::expected<const worker*> worker_registry::resolve(const routing_request& request,
+                                                      const std::optional<routing_answer>& answer) {
+  if (answer && find_choice(request, *answer))
+    if (auto* chosen = find(answer->chosen))
+      return chosen;
+  selection_context context;
+  context.affinity_key = request.affinity_key;
+  context.zone = request.zone;
+  context.exclude = request.exclude;
+  return select_worker(request.filter, context);
+}
+
+} // namespace rpcnet
