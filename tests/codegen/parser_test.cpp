@@ -1,0 +1,230 @@
+// The definition parser: what the subset accepts (every type, the four
+// method kinds, variants, several services) and, for each kind of mistake,
+// the error and the line:column it points at.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include <rpcnet/codegen/parser.hpp>
+
+#include "definitions.hpp"
+
+using namespace rpcnet::codegen;
+
+namespace {
+
+definition parse_ok(const std::string& text) {
+  auto parsed = parse_definition(text, "test.rpc.hpp");
+  INFO((parsed.error ? parsed.error->to_string() : ""));
+  REQUIRE(parsed.value);
+  return std::move(*parsed.value);
+}
+
+/// The error for `text`, as rpcnet-gen prints it.
+std::string parse_error(const std::string& text) {
+  auto parsed = parse_definition(text, "bad.rpc.hpp");
+  REQUIRE_FALSE(parsed.value);
+  REQUIRE(parsed.error);
+  return parsed.error->to_string();
+}
+
+/// A definition whose one service is `methods` after the types `types`.
+std::string with_service(const std::string& types, const std::string& methods) {
+  return "namespace n {\n" + types + "struct S : rpcnet::service {\n" + methods + "};\n}\n";
+}
+
+} // namespace
+
+TEST_CASE("the greeting definition parses into its types and one unary method", "[parser]") {
+  auto def = parse_ok(test::greeting_definition());
+  REQUIRE(def.scope == std::vector<std::string>{"greeting"});
+  REQUIRE(def.types.size() == 3);
+  auto& error = std::get<variants_def>(def.types[2]);
+  REQUIRE(error.name == "GreetingError");
+  REQUIRE(error.alternatives.size() == 2);
+  CHECK(error.alternatives[0].name == "EmptyName");
+  CHECK(error.alternatives[0].fields.empty());
+  CHECK(error.alternatives[1].fields[0].name == "text");
+  CHECK(error.alternatives[1].fields[0].type.kind == type_kind::string);
+  REQUIRE(def.services.size() == 1);
+  auto& greet = def.services[0].methods.at(0);
+  CHECK(greet.name == "greet");
+  CHECK(greet.kind == method_kind::unary);
+  CHECK(greet.request.name == "GreetRequest");
+  CHECK(greet.response.name == "GreetResponse");
+  CHECK(greet.error->name == "GreetingError");
+}
+
+TEST_CASE("the four method kinds follow from where rpcnet::stream appears", "[parser]") {
+  auto def = parse_ok(with_service("struct A { std::int32_t v; };\n",
+                                   "rpcnet::result<A, A> unary(A a);\n"
+                                   "rpcnet::stream<A> down(const A& a);\n"
+                                   "virtual rpcnet::result<A, A> up(rpcnet::stream<A> in) = 0;\n"
+                                   "rpcnet::stream<A> both(rpcnet::stream<A>);\n"));
+  auto& m = def.services[0].methods;
+  REQUIRE(m.size() == 4);
+  CHECK(m[0].kind == method_kind::unary);
+  CHECK(m[1].kind == method_kind::server_streaming);
+  CHECK(m[2].kind == method_kind::client_streaming);
+  CHECK(m[3].kind == method_kind::bidirectional);
+  CHECK_FALSE(m[1].error);
+  CHECK(m[2].error);
+}
+
+TEST_CASE("every supported type parses, nested", "[parser]") {
+  auto def = parse_ok(test::everything_definition());
+  REQUIRE(def.scope == std::vector<std::string>{"codegen_test", "everything"});
+  REQUIRE(def.services.size() == 2);
+  const auto& everything = std::get<struct_def>(def.types[4]);
+  REQUIRE(everything.name == "Everything");
+  std::vector<type_kind> kinds;
+  for (const auto& f : everything.fields)
+    kinds.push_back(f.type.kind);
+  CHECK(kinds
+        == std::vector<type_kind>{
+          type_kind::boolean, type_kind::int8,    type_kind::int16,   type_kind::int32,
+          type_kind::int64,   type_kind::uint8,   type_kind::uint16,  type_kind::uint32,
+          type_kind::uint64,  type_kind::float32, type_kind::float64, type_kind::string,
+          type_kind::vector,  type_kind::vector,  type_kind::optional, type_kind::optional,
+          type_kind::map,     type_kind::map,     type_kind::named,   type_kind::named,
+          type_kind::named,   type_kind::vector,  type_kind::optional});
+  const auto& grid = everything.fields[21].type;
+  CHECK(grid.args.at(0).kind == type_kind::vector);
+  CHECK(grid.args.at(0).args.at(0).kind == type_kind::string);
+  const auto& color = std::get<enum_def>(def.types[0]);
+  CHECK(color.values == std::vector<std::string>{"red", "green", "blue"});
+  CHECK(color.underlying == type_kind::uint8);
+}
+
+TEST_CASE("comments, #pragma once and #include lines are ignored", "[parser]") {
+  auto def = parse_ok("// a comment\n#pragma once\n#include <string>\n/* block\n comment */\n"
+                      + with_service("", "rpcnet::result<bool, bool> m(bool b); // trailing\n"));
+  CHECK(def.services[0].methods[0].name == "m");
+}
+
+TEST_CASE("errors point at the offending line and column", "[parser]") {
+  SECTION("a method returning neither result nor stream") {
+    CHECK(parse_error(with_service("struct A {};\n", "  A get(A a);\n"))
+          == "bad.rpc.hpp:4:3: error: method 'get' must return rpcnet::result<T, E> or "
+             "rpcnet::stream<T>");
+  }
+  SECTION("a method returning void") {
+    CHECK(parse_error(with_service("", "void run(bool b);\n"))
+          == "bad.rpc.hpp:3:1: error: method 'run' must return rpcnet::result<T, E> or "
+             "rpcnet::stream<T>");
+  }
+  SECTION("an unknown type in a field") {
+    CHECK(parse_error("namespace n {\nstruct A {\n  Missing m;\n};\n}\n")
+          == "bad.rpc.hpp:3:3: error: unknown type 'Missing'");
+  }
+  SECTION("an unknown type in a method") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, Oops> m(bool b);\n"))
+          == "bad.rpc.hpp:3:22: error: unknown type 'Oops'");
+  }
+  SECTION("a type used before its declaration, as C++ would refuse it") {
+    CHECK(parse_error("namespace n {\nstruct A { B b; };\nstruct B {};\n}\n")
+          == "bad.rpc.hpp:2:12: error: unknown type 'B'");
+  }
+  SECTION("a missing semicolon") {
+    CHECK(parse_error("namespace n {\nstruct A {\n  bool b\n};\n}\n")
+          == "bad.rpc.hpp:4:1: error: expected ';', found '}'");
+  }
+  SECTION("a character outside the subset") {
+    CHECK(parse_error("namespace n {\n  struct A { bool b; } @\n}\n")
+          == "bad.rpc.hpp:2:24: error: unexpected character '@'");
+  }
+  SECTION("an unterminated comment points at its start") {
+    CHECK(parse_error("namespace n {\n /* never closed\n}\n")
+          == "bad.rpc.hpp:2:2: error: unterminated comment");
+  }
+  SECTION("no service") {
+    CHECK(parse_error("namespace n {\nstruct A {};\n}\n")
+          == "bad.rpc.hpp:4:1: error: no service in the definition: mark one with 'struct "
+             "Name : rpcnet::service'");
+  }
+  SECTION("a type without a fixed width") {
+    CHECK(parse_error("namespace n {\nstruct A { int x; };\n}\n")
+          == "bad.rpc.hpp:2:12: error: 'int' has no fixed width: use std::int32_t, "
+             "std::uint64_t, ...");
+  }
+  SECTION("an unsupported standard type") {
+    CHECK(parse_error("namespace n {\nstruct A { std::set<bool> x; };\n}\n")
+          == "bad.rpc.hpp:2:12: error: unsupported type 'std::set'");
+  }
+  SECTION("a struct as a map key") {
+    CHECK(parse_error("namespace n {\nstruct K {};\nstruct A { std::map<K, bool> x; };\n}\n")
+          == "bad.rpc.hpp:3:21: error: a map's key must be an integer, bool, std::string or "
+             "enum");
+  }
+  SECTION("a stream inside a struct") {
+    CHECK(parse_error("namespace n {\nstruct A { rpcnet::stream<bool> s; };\n}\n")
+          == "bad.rpc.hpp:2:12: error: rpcnet::stream may only be a method's parameter or "
+             "return type");
+  }
+  SECTION("a method with two parameters") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a, bool b);\n"))
+          == "bad.rpc.hpp:3:36: error: method 'm' must take exactly one parameter");
+  }
+  SECTION("a method without a parameter") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m();\n"))
+          == "bad.rpc.hpp:3:30: error: method 'm' must take one parameter: its request");
+  }
+  SECTION("a name declared twice") {
+    CHECK(parse_error("namespace n {\nstruct A {};\nstruct A {};\n}\n")
+          == "bad.rpc.hpp:3:8: error: 'A' is declared twice");
+  }
+  SECTION("a field declared twice") {
+    CHECK(parse_error("namespace n {\nstruct A { bool x; bool x; };\n}\n")
+          == "bad.rpc.hpp:2:25: error: field 'x' is declared twice");
+  }
+  SECTION("a method declared twice") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a);\n"
+                                       "rpcnet::result<bool, bool> m(bool a);\n"))
+          == "bad.rpc.hpp:4:1: error: method 'm' is declared twice");
+  }
+  SECTION("a keyword as a name") {
+    CHECK(parse_error("namespace n {\nstruct A { bool class; };\n}\n")
+          == "bad.rpc.hpp:2:17: error: 'class' is a C++ keyword and cannot be a field name");
+  }
+  SECTION("a foreign base class") {
+    CHECK(parse_error("namespace n {\nstruct A : Base {};\n}\n")
+          == "bad.rpc.hpp:2:12: error: a struct may derive only from rpcnet::service or "
+             "rpcnet::variants");
+  }
+  SECTION("an unscoped enum") {
+    CHECK(parse_error("namespace n {\nenum E { a };\n}\n")
+          == "bad.rpc.hpp:2:6: error: expected 'class' (only scoped enums are supported), "
+             "found 'E'");
+  }
+  SECTION("a field initializer") {
+    CHECK(parse_error("namespace n {\nstruct A { bool b = true; };\n}\n")
+          == "bad.rpc.hpp:2:19: error: fields take no initializer in a definition");
+  }
+  SECTION("a service as a type") {
+    CHECK(parse_error("namespace n {\nstruct S : rpcnet::service {\n"
+                      "  rpcnet::result<bool, bool> m(bool a);\n};\nstruct B { S s; };\n}\n")
+          == "bad.rpc.hpp:5:12: error: 'S' is a service, not a type");
+  }
+  SECTION("a preprocessor line other than #pragma once and #include") {
+    CHECK(parse_error("#define X 1\nnamespace n {}\n")
+          == "bad.rpc.hpp:1:1: error: unsupported preprocessor line (only '#pragma once' and "
+             "'#include')");
+  }
+  SECTION("an empty file") {
+    CHECK(parse_error("") == "bad.rpc.hpp:1:1: error: expected 'namespace', found the end of "
+                             "the file");
+  }
+}
+
+TEST_CASE("types nested beyond the limit are refused, not recursed into", "[parser]") {
+  std::string deep;
+  for (int i = 0; i < 10'000; ++i)
+    deep += "std::vector<";
+  auto error = parse_error("namespace n {\nstruct A { " + deep + "bool> x; };\n}\n");
+  CHECK(error.find("error: types nest deeper than 32 levels") != std::string::npos);
+}
+
+TEST_CASE("a definition larger than 1 MiB is refused", "[parser]") {
+  std::string huge(2 << 20, ' ');
+  CHECK(parse_error(huge) == "bad.rpc.hpp:1:1: error: definition is larger than 1 MiB");
+}
