@@ -24,7 +24,9 @@ int main(int argc, char** argv) {
   app.add_flag("--server-only", server_only, "Generate only server code");
   app.add_flag("--client-only", client_only, "Generate only client code");
   app.add_flag("--types-only", types_only, "Generate only type definitions");
-  app.set_version_flag("-V,--version", "rpcnet-gen " RPCNET_VERSION);
+  // Help and version come last, as in the reference's usage text.
+  app.set_help_flag("-h,--help", "Print help");
+  app.set_version_flag("-V,--version", "rpcnet-gen " RPCNET_VERSION, "Print version");
   CLI11_PARSE(app, argc, argv);
 
   rpcnet::codegen::generator gen;

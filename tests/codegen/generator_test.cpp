@@ -93,25 +93,25 @@ TEST_CASE("without flags a service gets types, client, server and an umbrella of
         == "#include \"types.hpp\"\n#include \"client.hpp\"\n#include \"server.hpp\"\n");
 }
 
-TEST_CASE("--server-only writes the server alone and skips types.hpp", "[generator]") {
+TEST_CASE("server-only writes the server alone and skips types.hpp", "[generator]") {
   auto [files, includes] = generate_greeting({true, false, false});
   CHECK(files == std::set<std::string>{"greeting/greeting.hpp", "greeting/server.hpp"});
   CHECK(includes == "#include \"server.hpp\"\n");
 }
 
-TEST_CASE("--client-only writes the client alone and skips types.hpp", "[generator]") {
+TEST_CASE("client-only writes the client alone and skips types.hpp", "[generator]") {
   auto [files, includes] = generate_greeting({false, true, false});
   CHECK(files == std::set<std::string>{"greeting/client.hpp", "greeting/greeting.hpp"});
   CHECK(includes == "#include \"client.hpp\"\n");
 }
 
-TEST_CASE("--types-only writes the types alone", "[generator]") {
+TEST_CASE("types-only writes the types alone", "[generator]") {
   auto [files, includes] = generate_greeting({false, false, true});
   CHECK(files == std::set<std::string>{"greeting/greeting.hpp", "greeting/types.hpp"});
   CHECK(includes == "#include \"types.hpp\"\n");
 }
 
-TEST_CASE("--server-only with --client-only writes both and still skips types.hpp",
+TEST_CASE("server-only with client-only writes both and still skips types.hpp",
           "[generator]") {
   auto [files, includes] = generate_greeting({true, true, false});
   CHECK(files
@@ -120,7 +120,7 @@ TEST_CASE("--server-only with --client-only writes both and still skips types.hp
   CHECK(includes == "#include \"client.hpp\"\n#include \"server.hpp\"\n");
 }
 
-TEST_CASE("--types-only with --server-only: types are skipped, as in the reference",
+TEST_CASE("types-only with server-only: types are skipped, as in the reference",
           "[generator]") {
   auto [files, includes] = generate_greeting({true, false, true});
   CHECK(files == std::set<std::string>{"greeting/greeting.hpp", "greeting/server.hpp"});
