@@ -32,8 +32,9 @@ rpcnet::worker_registry loaded_registry(uint64_t workers) {
   return registry;
 }
 
-void select_worker(benchmark::State& state, rpcnet::load_balancing_strategy strategy) {
-  auto registry = loaded_registry(static_cast<uint64_t>(state.range(0)));
+void select_worker(benchmark::State& state, rpcnet::load_balancing_strategy strategy,
+                   uint64_t workers) {
+  auto registry = loaded_registry(workers);
   std::vector<std::string> keys;
   for (int i = 0; i < 1'024; ++i)
     keys.push_back("session-" + std::to_string(i));
@@ -54,8 +55,7 @@ void select_worker(benchmark::State& state, rpcnet::load_balancing_strategy stra
     for (auto workers : worker_counts) {
       auto name = "select/" + std::string{rpcnet::to_string_view(strategy)} + "/"
                   + std::to_string(workers);
-      benchmark::RegisterBenchmark(name.c_str(), select_worker, strategy)
-        ->Arg(static_cast<int64_t>(workers));
+      benchmark::RegisterBenchmark(name.c_str(), select_worker, strategy, workers);
     }
   return true;
 }();

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 
-#include <rpcnet/membership/power_of_two_choices.hpp>
-#include <rpcnet/membership/random_choice.hpp>
 #include <rpcnet/membership/stable_hash.hpp>
 
 namespace rpcnet {
@@ -14,9 +12,7 @@ candidate_set::candidate_set(tag_filter filter, size_t virtual_nodes)
   : filter_(std::move(filter)), ring_(virtual_nodes) {
 }
 
-void candidate_set::refresh(const worker_pool& pool) {
-  if (generation_ == pool.generation())
-    return;
+void candidate_set::collect(const worker_pool& pool) {
   generation_ = pool.generation();
   weights_ready_ = false;
   ring_ready_ = false;
@@ -48,28 +44,25 @@ const hash_ring& candidate_set::ring(const worker_pool& pool) {
   return ring_;
 }
 
-std::optional<uint32_t> candidate_set::select(const worker_pool& pool,
-                                              load_balancing_strategy strategy,
-                                              const selection_context& context,
-                                              selection_rng& rng) {
+std::optional<uint32_t> candidate_set::select_structured(const worker_pool& pool,
+                                                         load_balancing_strategy strategy,
+                                                         const selection_context& context,
+                                                         selection_rng& rng) {
+  if (strategy == load_balancing_strategy::weighted)
+    return weights(pool).select(rng);
+  return ring(pool).select(stable_hash(context.affinity_key));
+}
+
+std::optional<uint32_t> candidate_set::select_excluding(const worker_pool& pool,
+                                                        load_balancing_strategy strategy,
+                                                        const selection_context& context,
+                                                        selection_rng& rng) {
   using lbs = load_balancing_strategy;
-  if (slots_.empty())
-    return std::nullopt;
-  if (strategy == lbs::consistent_hash && context.affinity_key.empty())
-    strategy = lbs::least_connections;
-  if (context.exclude.empty()) {
-    if (strategy == lbs::consistent_hash)
-      return ring(pool).select(stable_hash(context.affinity_key));
-    if (strategy == lbs::weighted)
-      return weights(pool).select(rng);
-    return select_among(slots_, pool, strategy, context, rng);
-  }
-  // Excluding workers is the rare path of a retry: it may allocate.
   auto excluded = [&](uint32_t s) {
     const auto& ex = context.exclude;
     return std::find(ex.begin(), ex.end(), pool.at(s).id) != ex.end();
   };
-  if (strategy == lbs::consistent_hash)
+  if (strategy == lbs::consistent_hash && !context.affinity_key.empty())
     return ring(pool).select_if_not(stable_hash(context.affinity_key), excluded);
   std::vector<uint32_t> rest;
   rest.reserve(slots_.size());
@@ -84,27 +77,12 @@ std::optional<uint32_t> candidate_set::select(const worker_pool& pool,
   return select_among(rest, pool, strategy, context, rng);
 }
 
-uint32_t candidate_set::select_among(std::span<const uint32_t> candidates,
-                                     const worker_pool& pool, load_balancing_strategy strategy,
-                                     const selection_context& context, selection_rng& rng) {
-  using lbs = load_balancing_strategy;
-  auto in_flight = pool.in_flight();
-  switch (strategy) {
-    case lbs::round_robin: return round_robin_.select(candidates);
-    case lbs::random: return random_choice(candidates, rng);
-    case lbs::power_of_two_choices: return power_of_two_choices(candidates, in_flight, rng);
-    case lbs::locality: {
-      std::optional<uint32_t> zone;
-      if (!context.zone.empty())
-        zone = pool.zone_number(context.zone);
-      return locality_.select(candidates, in_flight, pool.zones(), zone);
-    }
-    case lbs::least_connections:
-    case lbs::weighted:        // handled by select()
-    case lbs::consistent_hash: // handled by select()
-      break;
-  }
-  return least_connections_.select(candidates, in_flight);
+uint32_t candidate_set::select_local(std::span<const uint32_t> candidates,
+                                     const worker_pool& pool, const selection_context& context) {
+  std::optional<uint32_t> zone;
+  if (!context.zone.empty())
+    zone = pool.zone_number(context.zone);
+  return locality_.select(candidates, pool.in_flight(), pool.zones(), zone);
 }
 
 } // namespace rpcnet

@@ -38,7 +38,8 @@ const worker* worker_registry::find(const node_id& id) const {
   return s ? &pool_.at(*s) : nullptr;
 }
 
-caf::expected<candidate_set*> worker_registry::candidates_for(std::string_view filter) {
+caf::expected<candidate_set*>
+worker_registry::find_or_add_candidates(std::string_view filter) {
   auto i = sets_.find(filter);
   if (i == sets_.end()) {
     auto parsed = tag_filter::parse(filter);
@@ -49,8 +50,11 @@ caf::expected<candidate_set*> worker_registry::candidates_for(std::string_view f
     i = sets_.emplace(std::string{filter}, candidate_set{std::move(*parsed), cfg_.virtual_nodes})
           .first;
   }
-  i->second.refresh(pool_);
-  return &i->second;
+  // Map keys stay where they are until erased, and erasing clears all.
+  last_filter_ = i->first;
+  last_set_ = &i->second;
+  last_set_->refresh(pool_);
+  return last_set_;
 }
 
 caf::expected<const worker*> worker_registry::select_worker(std::string_view filter,

@@ -20,6 +20,18 @@ using rpcnet::make_error;
 using rpcnet::request_progress;
 using rpcnet::retry_policy;
 
+namespace {
+
+retry_policy policy_with(backoff_jitter jitter, duration base, duration max) {
+  retry_policy policy;
+  policy.base_delay = base;
+  policy.max_delay = max;
+  policy.jitter = jitter;
+  return policy;
+}
+
+} // namespace
+
 TEST_CASE("connection failures and overload are retried whether or not the request was sent",
           "[retry_policy]") {
   for (auto progress : {request_progress::not_sent, request_progress::sent}) {
@@ -56,10 +68,7 @@ TEST_CASE("retries stop at the attempt limit", "[retry_policy]") {
 }
 
 TEST_CASE("without jitter the backoff doubles up to the cap", "[retry_policy]") {
-  retry_policy policy;
-  policy.base_delay = 10ms;
-  policy.max_delay = 100ms;
-  policy.jitter = backoff_jitter::none;
+  auto policy = policy_with(backoff_jitter::none, 10ms, 100ms);
   rpcnet::selection_rng rng{1};
   CHECK(policy.backoff(1, {}, rng) == 10ms);
   CHECK(policy.backoff(2, {}, rng) == 20ms);
@@ -71,10 +80,7 @@ TEST_CASE("without jitter the backoff doubles up to the cap", "[retry_policy]") 
 
 TEST_CASE("full jitter spreads each backoff over zero to the exponential bound",
           "[retry_policy]") {
-  retry_policy policy;
-  policy.base_delay = 10ms;
-  policy.max_delay = 1s;
-  policy.jitter = backoff_jitter::full;
+  auto policy = policy_with(backoff_jitter::full, 10ms, 1s);
   rpcnet::selection_rng rng{7};
   for (uint32_t retry = 1; retry <= 10; ++retry) {
     auto bound = std::min<duration>(1s, 10ms * (1 << (retry - 1)));
@@ -98,10 +104,7 @@ TEST_CASE("full jitter spreads each backoff over zero to the exponential bound",
 
 TEST_CASE("decorrelated jitter stays between the base and three times the previous delay",
           "[retry_policy]") {
-  retry_policy policy;
-  policy.base_delay = 10ms;
-  policy.max_delay = 500ms;
-  policy.jitter = backoff_jitter::decorrelated;
+  auto policy = policy_with(backoff_jitter::decorrelated, 10ms, 500ms);
   rpcnet::selection_rng rng{11};
   for (int run = 0; run < 200; ++run) {
     duration previous{};

@@ -32,24 +32,28 @@ counts count_selections(worker_registry& registry, load_balancing_strategy strat
 
 /// A discrete-event run: three workers, worker 1 ten times slower than the
 /// others; three calls arrive per tick, each on the worker the strategy
-/// picks and counted in flight until it ends. Returns calls per worker.
-counts calls_with_a_slow_worker(load_balancing_strategy strategy) {
+/// picks and counted in flight until it ends. Returns the slow worker's
+/// share of the calls (round robin would give it a third).
+double slow_worker_share(load_balancing_strategy strategy) {
   auto registry = registry_with(3);
   std::multimap<int, node_id> ends;
-  counts result;
+  int calls = 0;
+  int slow_calls = 0;
   for (int tick = 0; tick < 10'000; ++tick) {
     while (!ends.empty() && ends.begin()->first <= tick) {
       registry.end_call(ends.begin()->second);
       ends.erase(ends.begin());
     }
-    for (int call = 0; call < 3; ++call) {
+    for (int arrival = 0; arrival < 3; ++arrival) {
       auto id = selected(registry, strategy);
       registry.begin_call(id);
-      ++result[id];
-      ends.emplace(tick + (id == id_of(1) ? 20 : 2), id);
+      ++calls;
+      bool slow = id == id_of(1);
+      slow_calls += slow ? 1 : 0;
+      ends.emplace(tick + (slow ? 20 : 2), id);
     }
   }
-  return result;
+  return static_cast<double>(slow_calls) / calls;
 }
 
 std::string key(int i) {
@@ -102,23 +106,22 @@ TEST_CASE("random choices are uniform by a chi-square test", "[strategies][rando
   CHECK(chi_square < 27.88);
 }
 
-TEST_CASE("least connections sends few calls to a slow worker",
-          "[strategies][least_connections]") {
-  auto result = calls_with_a_slow_worker(load_balancing_strategy::least_connections);
-  int total = result[id_of(1)] + result[id_of(2)] + result[id_of(3)];
-  INFO("slow " << result[id_of(1)] << " of " << total);
-  // Round robin would give it a third; by load it deserves about 1/21.
-  CHECK(result[id_of(1)] < total / 10);
-  CHECK(result[id_of(1)] > 0);
-}
-
-TEST_CASE("power of two choices sends fewer calls to a slow worker",
-          "[strategies][power_of_two_choices]") {
-  auto result = calls_with_a_slow_worker(load_balancing_strategy::power_of_two_choices);
-  int total = result[id_of(1)] + result[id_of(2)] + result[id_of(3)];
-  INFO("slow " << result[id_of(1)] << " of " << total);
-  CHECK(result[id_of(1)] < total / 8);
-  CHECK(result[id_of(1)] > 0);
+TEST_CASE("least connections and power of two choices send few calls to a slow worker",
+          "[strategies][least_connections][power_of_two_choices]") {
+  struct expectation {
+    load_balancing_strategy strategy;
+    double most;
+  };
+  // By its speed the slow worker deserves 1/21 of the calls; least
+  // connections comes close, two random choices somewhat less so.
+  auto [strategy, most] = GENERATE(values<expectation>({
+    {load_balancing_strategy::least_connections, 0.10},
+    {load_balancing_strategy::power_of_two_choices, 0.125},
+  }));
+  auto share = slow_worker_share(strategy);
+  INFO(rpcnet::to_string_view(strategy) << ": slow worker's share " << share);
+  CHECK(share < most);
+  CHECK(share > 0.0);
 }
 
 TEST_CASE("least connections shares equally loaded workers in turn",

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -16,6 +17,8 @@
 #include <rpcnet/membership/load_balancing_strategy.hpp>
 #include <rpcnet/membership/locality.hpp>
 #include <rpcnet/membership/node_id.hpp>
+#include <rpcnet/membership/power_of_two_choices.hpp>
+#include <rpcnet/membership/random_choice.hpp>
 #include <rpcnet/membership/round_robin.hpp>
 #include <rpcnet/membership/selection_rng.hpp>
 #include <rpcnet/membership/tag_filter.hpp>
@@ -50,14 +53,28 @@ public:
   /// call. Suspect workers are candidates only when no alive worker
   /// matches: suspicion is often false, so they stay in reserve instead of
   /// making the caller fail, but they get no work while others can take it.
-  void refresh(const worker_pool& pool);
+  void refresh(const worker_pool& pool) {
+    if (generation_ != pool.generation())
+      collect(pool);
+  }
 
   // -- selecting --------------------------------------------------------------
 
   /// A candidate chosen by `strategy`, as a slot of `pool` (the pool this
   /// set was last refreshed from); nullopt when there is no candidate.
+  /// Inline: it is the hot path of every call, a few nanoseconds long.
   std::optional<uint32_t> select(const worker_pool& pool, load_balancing_strategy strategy,
-                                 const selection_context& context, selection_rng& rng);
+                                 const selection_context& context, selection_rng& rng) {
+    if (slots_.empty())
+      return std::nullopt;
+    if (!context.exclude.empty()) [[unlikely]]
+      return select_excluding(pool, strategy, context, rng);
+    if (strategy == load_balancing_strategy::weighted
+        || (strategy == load_balancing_strategy::consistent_hash
+            && !context.affinity_key.empty()))
+      return select_structured(pool, strategy, context, rng);
+    return select_among(slots_, pool, strategy, context, rng);
+  }
 
   // -- properties -------------------------------------------------------------
 
@@ -76,11 +93,45 @@ public:
   }
 
 private:
+  /// Collects the candidates from `pool` and forgets the strategies'
+  /// structures built over the previous ones.
+  void collect(const worker_pool& pool);
+
   /// Selection by the strategies that keep no structure over the set:
   /// round robin, random, least connections, power of two, locality.
   uint32_t select_among(std::span<const uint32_t> candidates, const worker_pool& pool,
                         load_balancing_strategy strategy, const selection_context& context,
-                        selection_rng& rng);
+                        selection_rng& rng) {
+    using lbs = load_balancing_strategy;
+    switch (strategy) {
+      case lbs::round_robin: return round_robin_.select(candidates);
+      case lbs::random: return random_choice(candidates, rng);
+      case lbs::power_of_two_choices:
+        return power_of_two_choices(candidates, pool.in_flight(), rng);
+      case lbs::locality: return select_local(candidates, pool, context);
+      case lbs::least_connections:
+      case lbs::weighted:        // by select_structured() and select_excluding()
+      case lbs::consistent_hash: // without an affinity key: by load
+        break;
+    }
+    return least_connections_.select(candidates, pool.in_flight());
+  }
+
+  /// The locality strategy: the caller's zone looked up, then locality_.
+  uint32_t select_local(std::span<const uint32_t> candidates, const worker_pool& pool,
+                        const selection_context& context);
+
+  /// Selection by weight or by affinity key, over the cached structures.
+  std::optional<uint32_t> select_structured(const worker_pool& pool,
+                                            load_balancing_strategy strategy,
+                                            const selection_context& context,
+                                            selection_rng& rng);
+
+  /// The rare path of a retry that excludes workers; may allocate.
+  [[gnu::cold]] std::optional<uint32_t> select_excluding(const worker_pool& pool,
+                                                         load_balancing_strategy strategy,
+                                                         const selection_context& context,
+                                                         selection_rng& rng);
 
   /// The running sums and the ring over slots_, built on first use.
   const weighted_choice& weights(const worker_pool& pool);
@@ -89,8 +140,9 @@ private:
   // -- member variables -------------------------------------------------------
 
   tag_filter filter_;
-  /// The pool generation slots_ was collected at.
-  std::optional<uint64_t> generation_;
+  /// The pool generation slots_ was collected at (none yet: a pool's
+  /// generation never reaches this value).
+  uint64_t generation_ = std::numeric_limits<uint64_t>::max();
   std::vector<uint32_t> slots_;
   bool only_suspects_ = false;
 
