@@ -93,8 +93,8 @@ std::string emit_client(const definition& def, const service_def& svc) {
     .close()
     .line()
     .line("/// Connects to `server_address` (\"host:port\") and waits for the handshake.")
-    .line("static caf::expected<" + cls + "> connect(caf::actor_system& sys,")
-    .open("    const std::string& server_address, rpcnet::rpc_config cfg) {")
+    .open("static caf::expected<" + cls + "> connect(caf::actor_system& sys, "
+          "const std::string& server_address, rpcnet::rpc_config cfg) {")
     .line("auto client = rpcnet::rpc_client::connect(sys, server_address, std::move(cfg));")
     .line("if (!client)")
     .line("  return std::move(client.error());")

@@ -63,20 +63,14 @@ public:
         continue;
       }
       line_start = false;
-      if (is_ident_start(c)) {
+      if (is_ident_start(c) || is_digit(c)) {
+        // A number runs on like a name ("0x1f", "10u"); the parser only
+        // accepts the literal 0, so nothing is lost by not decoding it.
+        auto kind = is_digit(c) ? token_kind::number : token_kind::identifier;
         auto begin = i_;
         while (i_ < text_.size() && is_ident_char(text_[i_]))
           advance();
-        out.tokens.push_back(
-          {token_kind::identifier, std::string{text_.substr(begin, i_ - begin)}, start});
-        continue;
-      }
-      if (is_digit(c)) {
-        auto begin = i_;
-        while (i_ < text_.size() && is_ident_char(text_[i_]))
-          advance();
-        out.tokens.push_back(
-          {token_kind::number, std::string{text_.substr(begin, i_ - begin)}, start});
+        out.tokens.push_back({kind, std::string{text_.substr(begin, i_ - begin)}, start});
         continue;
       }
       if (c == ':' && peek(1) == ':') {

@@ -140,9 +140,8 @@ private:
       out_.open("void serialize(Archive& ar, unsigned) {").line("ar" + archived + ";").close();
     out_.line()
       .line("template <class Inspector>")
-      .open("friend typename Inspector::result_type inspect(Inspector& f, " + name + "& x) {");
-    if (inspected.empty())
-      out_.line("static_cast<void>(x);");
+      .open("friend typename Inspector::result_type inspect(Inspector& f, " + name
+            + (inspected.empty() ? "&) {" : "& x) {"));
     out_.line("return f(caf::meta::type_name(\"" + scope_ + "::" + path + "\")" + inspected + ");")
       .close();
   }

@@ -103,19 +103,24 @@ KitchenActor::behavior_type kitchen_actor(std::string prefix) {
   };
 }
 
+/// Starts `server` and connects a client to it.
+KitchenClient start_and_connect(rpcnet::runtime& rt, KitchenServer& server) {
+  auto addr = server.bind();
+  REQUIRE(addr);
+  REQUIRE_FALSE(server.start());
+  auto connected = KitchenClient::connect(rt.system(), addr->to_string(),
+                                          rpcnet::test::client_config().with_call_timeout(10s));
+  REQUIRE(connected);
+  return std::move(*connected);
+}
+
 /// A Kitchen server with Ping on the same rpc_server, and clients of both
 /// sharing one connection.
 struct kitchen_fixture {
   kitchen_fixture()
     : server(rt.system(), std::make_shared<kitchen_service>(), rpcnet::test::server_config()) {
     PingServer::register_handler(server.raw(), std::make_shared<ping_service>());
-    auto addr = server.bind();
-    REQUIRE(addr);
-    REQUIRE_FALSE(server.start());
-    auto connected = KitchenClient::connect(rt.system(), addr->to_string(),
-                                            rpcnet::test::client_config().with_call_timeout(10s));
-    REQUIRE(connected);
-    client.emplace(std::move(*connected));
+    client.emplace(start_and_connect(rt, server));
   }
 
   rpcnet::runtime rt;
@@ -320,12 +325,7 @@ TEST_CASE("a spawned typed actor serves the unary methods", "[end_to_end]") {
   rpcnet::runtime rt;
   auto service = rt.system().spawn(kitchen_actor, std::string{"actor: "});
   KitchenServer server{rt.system(), service, rpcnet::test::server_config()};
-  auto addr = server.bind();
-  REQUIRE(addr);
-  REQUIRE_FALSE(server.start());
-  auto client = KitchenClient::connect(rt.system(), addr->to_string(),
-                                       rpcnet::test::client_config().with_call_timeout(10s));
-  REQUIRE(client);
+  std::optional<KitchenClient> client{start_and_connect(rt, server)};
   auto request = rich_value();
   request.text = "ünïcode";
   auto reply = client->echo(request);

@@ -21,8 +21,17 @@ void check_against_golden(const std::string& definition_path) {
   auto result = generator{}.input(fs::path{RPCNET_SOURCE_DIR} / definition_path).output("").plan();
   REQUIRE(result.ok());
   bool update = std::getenv("RPCNET_UPDATE_GOLDEN") != nullptr;
+  // Every service of a definition carries the same types.hpp: the first
+  // one's is kept as a golden copy, the others must equal it.
+  const std::string* types = nullptr;
   for (const auto& svc : result.services) {
     for (const auto& file : svc.files) {
+      if (file.role == "types" && types) {
+        CHECK(file.content == *types);
+        continue;
+      }
+      if (file.role == "types")
+        types = &file.content;
       auto golden = golden_dir / file.path;
       if (update) {
         fs::create_directories(golden.parent_path());

@@ -28,8 +28,7 @@ public:
   }
 
   /// Connects to `server_address` ("host:port") and waits for the handshake.
-  static caf::expected<GreetingClient> connect(caf::actor_system& sys,
-      const std::string& server_address, rpcnet::rpc_config cfg) {
+  static caf::expected<GreetingClient> connect(caf::actor_system& sys, const std::string& server_address, rpcnet::rpc_config cfg) {
     auto client = rpcnet::rpc_client::connect(sys, server_address, std::move(cfg));
     if (!client)
       return std::move(client.error());

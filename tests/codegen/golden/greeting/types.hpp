@@ -67,8 +67,7 @@ struct GreetingError {
     }
 
     template <class Inspector>
-    friend typename Inspector::result_type inspect(Inspector& f, EmptyName& x) {
-      static_cast<void>(x);
+    friend typename Inspector::result_type inspect(Inspector& f, EmptyName&) {
       return f(caf::meta::type_name("greeting::GreetingError::EmptyName"));
     }
   };

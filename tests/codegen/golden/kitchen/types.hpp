@@ -118,8 +118,7 @@ struct EchoError {
     }
 
     template <class Inspector>
-    friend typename Inspector::result_type inspect(Inspector& f, Rejected& x) {
-      static_cast<void>(x);
+    friend typename Inspector::result_type inspect(Inspector& f, Rejected&) {
       return f(caf::meta::type_name("codegen_test::everything::EchoError::Rejected"));
     }
   };
