@@ -37,6 +37,14 @@ void method(code_writer& out, const method_def& m) {
               + ">& requests) const {")
         .line("return rpcnet::typed::call_client_streaming<" + reply + ">(client_, "
               + quoted(m.name) + ", requests);")
+        .close()
+        .line()
+        .line("/// Uploads without blocking; the future receives what " + m.name
+              + "() returns.")
+        .open("std::future<caf::expected<" + reply + ">> " + m.name + "_async(std::vector<"
+              + request + "> requests) const {")
+        .line("return rpcnet::typed::call_client_streaming_async<" + reply + ">(client_, "
+              + quoted(m.name) + ", std::move(requests));")
         .close();
       break;
     }

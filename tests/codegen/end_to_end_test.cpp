@@ -274,6 +274,12 @@ TEST_CASE("upload streams typed chunks to the server and gets its typed result",
   REQUIRE(none);
   REQUIRE(*none);
   CHECK((*none)->chunks == 0);
+  auto pending = f.client->upload_async(chunks);
+  REQUIRE(pending.wait_for(10s) == std::future_status::ready);
+  auto later = pending.get();
+  REQUIRE(later);
+  REQUIRE(*later);
+  CHECK(later->value() == reply->value());
   auto disordered = f.client->upload({{1, {}}});
   REQUIRE(disordered);
   REQUIRE_FALSE(*disordered);

@@ -62,6 +62,19 @@ caf::expected<Reply> call_client_streaming(const rpc_client& client, const std::
   return decode_reply<Reply>(client.call_client_streaming(method, frames));
 }
 
+/// Uploads without blocking: the upload runs on a thread of its own, since
+/// sending blocks for backpressure; the future receives what
+/// call_client_streaming() returns.
+template <class Reply, class Request>
+std::future<caf::expected<Reply>> call_client_streaming_async(const rpc_client& client,
+                                                              std::string method,
+                                                              std::vector<Request> requests) {
+  return std::async(std::launch::async, [client, method = std::move(method),
+                                         requests = std::move(requests)] {
+    return call_client_streaming<Reply>(client, method, requests);
+  });
+}
+
 /// A streaming call with typed messages: send Requests (bidirectional
 /// calls), take Responses. Dropping it before the end cancels the call.
 template <class Request, class Response>

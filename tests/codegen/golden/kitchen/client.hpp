@@ -61,6 +61,11 @@ public:
     return rpcnet::typed::call_client_streaming<rpcnet::result<Summary, EchoError>>(client_, "upload", requests);
   }
 
+  /// Uploads without blocking; the future receives what upload() returns.
+  std::future<caf::expected<rpcnet::result<Summary, EchoError>>> upload_async(std::vector<Chunk> requests) const {
+    return rpcnet::typed::call_client_streaming_async<rpcnet::result<Summary, EchoError>>(client_, "upload", std::move(requests));
+  }
+
   // -- mirror -----------------------------------------------------------------
 
   /// Opens mirror: send() requests, finish(), and next() responses.
