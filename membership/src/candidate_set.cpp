@@ -14,18 +14,29 @@ candidate_set::candidate_set(tag_filter filter, size_t virtual_nodes)
 
 void candidate_set::collect(const worker_pool& pool) {
   generation_ = pool.generation();
-  weights_ready_ = false;
-  ring_ready_ = false;
-  auto collect = [&](bool suspect) {
+  auto previous = std::move(shape_);
+  auto gather = [&](bool suspect) {
     slots_.clear();
-    for (uint32_t s = 0; s < pool.size(); ++s)
-      if (pool.at(s).suspect == suspect && filter_.matches(pool.at(s).tags))
+    shape_.clear();
+    for (uint32_t s = 0; s < pool.size(); ++s) {
+      const auto& w = pool.at(s);
+      if (w.suspect == suspect && filter_.matches(w.tags)) {
         slots_.push_back(s);
+        shape_.push_back({s, w.id, w.capacity});
+      }
+    }
   };
-  collect(false);
+  gather(false);
   only_suspects_ = slots_.empty();
   if (only_suspects_)
-    collect(true);
+    gather(true);
+  // A change elsewhere in the pool (a worker of another filter suspected,
+  // a tag this filter ignores) keeps the ring and the sums: rebuilding a
+  // ring of a thousand workers takes milliseconds.
+  if (shape_ != previous) {
+    weights_ready_ = false;
+    ring_ready_ = false;
+  }
 }
 
 const weighted_choice& candidate_set::weights(const worker_pool& pool) {

@@ -171,6 +171,18 @@ TEST_CASE("weighted treats missing or mistyped capacities as 1 and all-zero as e
   CHECK(count_selections(idle, load_balancing_strategy::weighted, 1'000).size() == 2);
 }
 
+TEST_CASE("a worker's new capacity takes effect at once", "[strategies][weighted]") {
+  worker_registry registry;
+  registry.apply(joined(worker_member(1, {{"capacity", "1"}})));
+  registry.apply(joined(worker_member(2, {{"capacity", "1"}})));
+  CHECK(count_selections(registry, load_balancing_strategy::weighted, 20'000)[id_of(2)]
+        == Approx(10'000).epsilon(0.05));
+  registry.apply(event(rpcnet::membership_event::kind::updated,
+                       worker_member(2, {{"capacity", "3"}})));
+  CHECK(count_selections(registry, load_balancing_strategy::weighted, 20'000)[id_of(2)]
+        == Approx(15'000).epsilon(0.05));
+}
+
 TEST_CASE("consistent hashing sends the same key to the same worker, in every process",
           "[strategies][consistent_hash]") {
   auto registry = registry_with(10);
@@ -208,6 +220,28 @@ TEST_CASE("when one of n workers leaves, consistent hashing moves only its keys,
   INFO(n << " workers: " << moved << " of " << keys << " keys moved");
   CHECK(moved <= keys / n * 13 / 10);
   CHECK(moved > 0);
+}
+
+TEST_CASE("consistent hashing keeps every key in place when the pool changes outside the filter",
+          "[strategies][consistent_hash]") {
+  worker_registry registry;
+  for (uint64_t i = 1; i <= 10; ++i)
+    registry.apply(joined(worker_member(i, {{"role", i <= 8 ? "worker" : "director"}})));
+  auto owners_for_workers = [&] {
+    std::map<std::string, node_id> result;
+    for (int i = 0; i < 500; ++i) {
+      selection_context context;
+      auto k = key(i);
+      context.affinity_key = k;
+      result[k] = selected(registry, load_balancing_strategy::consistent_hash, context,
+                           "role=worker");
+    }
+    return result;
+  };
+  auto before = owners_for_workers();
+  registry.apply(became(worker_member(9, {{"role", "director"}}), rpcnet::member_state::suspect));
+  registry.apply(became(worker_member(10, {{"role", "director"}}), rpcnet::member_state::left));
+  CHECK(owners_for_workers() == before);
 }
 
 TEST_CASE("consistent hashing excluding a worker picks where its keys go when it leaves",

@@ -146,6 +146,16 @@ private:
   std::vector<uint32_t> slots_;
   bool only_suspects_ = false;
 
+  /// What the weights and the ring were built from: each candidate's slot,
+  /// id and capacity. They are rebuilt only when this changes.
+  struct candidate_shape {
+    uint32_t slot;
+    node_id id;
+    uint32_t capacity;
+    friend bool operator==(const candidate_shape&, const candidate_shape&) = default;
+  };
+  std::vector<candidate_shape> shape_;
+
   // Strategy state. The weights and the ring are built on first use after
   // a refresh: most sets never use them.
   round_robin round_robin_;
