@@ -14,7 +14,8 @@ void method(code_writer& out, const method_def& m) {
   switch (m.kind) {
     case method_kind::unary: {
       auto reply = result_type(m);
-      out.line("/// Calls " + m.name + " and waits for its result or the call's failure.")
+      out.doc(m.doc, true)
+        .line("/// Calls " + m.name + " and waits for its result or the call's failure.")
         .open("caf::expected<" + reply + "> " + m.name + "(const " + request
               + "& request) const {")
         .line("return rpcnet::typed::call<" + reply + ">(client_, " + quoted(m.name)
@@ -32,7 +33,8 @@ void method(code_writer& out, const method_def& m) {
     }
     case method_kind::client_streaming: {
       auto reply = result_type(m);
-      out.line("/// Uploads `requests` as one " + m.name + " call and waits for its result.")
+      out.doc(m.doc, true)
+        .line("/// Uploads `requests` as one " + m.name + " call and waits for its result.")
         .open("caf::expected<" + reply + "> " + m.name + "(const std::vector<" + request
               + ">& requests) const {")
         .line("return rpcnet::typed::call_client_streaming<" + reply + ">(client_, "
@@ -49,7 +51,8 @@ void method(code_writer& out, const method_def& m) {
       break;
     }
     case method_kind::server_streaming:
-      out.line("/// Starts " + m.name + " with its request; next() yields the responses.")
+      out.doc(m.doc, true)
+        .line("/// Starts " + m.name + " with its request; next() yields the responses.")
         .open("caf::expected<rpcnet::typed::call_stream<" + request + ", " + response + ">> "
               + m.name + "(const " + request + "& request) const {")
         .line("return rpcnet::typed::open_server_streaming<" + request + ", " + response
@@ -57,7 +60,8 @@ void method(code_writer& out, const method_def& m) {
         .close();
       break;
     case method_kind::bidirectional:
-      out.line("/// Opens " + m.name + ": send() requests, finish(), and next() responses.")
+      out.doc(m.doc, true)
+        .line("/// Opens " + m.name + ": send() requests, finish(), and next() responses.")
         .open("caf::expected<rpcnet::typed::call_stream<" + request + ", " + response + ">> "
               + m.name + "() const {")
         .line("return rpcnet::typed::open_bidirectional<" + request + ", " + response
@@ -91,6 +95,7 @@ std::string emit_client(const definition& def, const service_def& svc) {
     .line()
     .line("namespace " + scope + " {")
     .line()
+    .doc(svc.doc, true)
     .line("/// Calls the " + svc.name + " service. Copies share one connection; calls from")
     .line("/// many threads run in parallel on it. Failures of a call (timeout, lost")
     .line("/// connection, unknown method) are rpcnet errors in the caf::expected; the")

@@ -100,6 +100,8 @@ public:
       fail(at().pos, "expected the end of the file after the namespace, found " + shown(at()));
     if (def.services.empty())
       fail(at().pos, "no service in the definition: mark one with 'struct Name : rpcnet::service'");
+    for (const auto& svc : def.services)
+      check_generated_names(svc);
     return def;
   }
 
@@ -174,6 +176,30 @@ private:
     return take().text;
   }
 
+  /// Names the generated code gives a service must not clash with the
+  /// definition's own: the classes next to the types, the client's members.
+  void check_generated_names(const service_def& svc) const {
+    for (const char* suffix : {"Client", "Handler", "Actor", "Server"})
+      if (declared_.count(svc.name + suffix))
+        fail(svc.pos, "'" + svc.name + suffix + "' is a name the generated code of service '"
+                        + svc.name + "' needs: rename the type");
+    std::set<std::string> methods;
+    for (const auto& m : svc.methods)
+      methods.insert(m.name);
+    for (const auto& m : svc.methods) {
+      if (m.name == "raw" || m.name == "close" || m.name == "connect")
+        fail(m.pos, "method '" + m.name + "' would hide the generated client's own " + m.name
+                      + "()");
+      static constexpr std::string_view async_suffix = "_async";
+      if (m.name.size() > async_suffix.size() && m.name.ends_with(async_suffix)
+          && methods.count(m.name.substr(0, m.name.size() - async_suffix.size())))
+        fail(m.pos, "method '" + m.name + "' clashes with the asynchronous form of method '"
+                      + m.name.substr(0, m.name.size() - async_suffix.size()) + "'");
+      if (declared_.count(m.name))
+        fail(m.pos, "method '" + m.name + "' has the name of a declaration");
+    }
+  }
+
   // -- declarations -----------------------------------------------------------
 
   static void directive(const token& t) {
@@ -189,7 +215,7 @@ private:
   }
 
   void struct_declaration(definition& def) {
-    take(); // struct
+    auto doc = take().doc; // struct
     auto pos = at().pos;
     auto struct_name = name("a struct name");
     accept_word("final");
@@ -204,7 +230,7 @@ private:
     }
     expect("{");
     if (base == "service") {
-      service_def svc{struct_name, {}};
+      service_def svc{struct_name, {}, doc, pos};
       std::set<std::string> seen;
       while (!is("}"))
         svc.methods.push_back(method(seen));
@@ -214,17 +240,20 @@ private:
       declare(struct_name, pos, decl_kind::service);
       def.services.push_back(std::move(svc));
     } else if (base == "variants") {
-      variants_def var{struct_name, {}};
+      variants_def var{struct_name, {}, doc};
       std::set<std::string> seen;
       while (!is("}")) {
+        auto alt_doc = at().doc;
         expect_word("struct", "expected a nested struct (one per alternative), found "
                                 + shown(at()));
         auto alt_pos = at().pos;
         auto alt_name = name("an alternative's name");
         if (!seen.insert(alt_name).second || alt_name == struct_name)
           fail(alt_pos, "alternative '" + alt_name + "' is declared twice");
+        if (alt_name == "value" || alt_name == "is" || alt_name == "get_if")
+          fail(alt_pos, "'" + alt_name + "' is a member of the generated variants struct");
         expect("{");
-        var.alternatives.push_back(fields_until_close(alt_name));
+        var.alternatives.push_back(fields_until_close(alt_name, alt_doc));
       }
       if (var.alternatives.empty())
         fail(pos, "variants '" + struct_name + "' declares no alternatives");
@@ -232,26 +261,29 @@ private:
       declare(struct_name, pos, decl_kind::variants_type);
       def.types.emplace_back(std::move(var));
     } else {
-      auto plain = fields_until_close(struct_name);
+      auto plain = fields_until_close(struct_name, doc);
       declare(struct_name, pos, decl_kind::struct_type);
       def.types.emplace_back(std::move(plain));
     }
   }
 
   /// Fields up to and including "};".
-  struct_def fields_until_close(const std::string& struct_name) {
-    struct_def out{struct_name, {}};
+  struct_def fields_until_close(const std::string& struct_name, const std::string& doc) {
+    struct_def out{struct_name, {}, doc};
     std::set<std::string> seen;
     while (!is("}")) {
+      auto field_doc = at().doc;
       auto type = value_type(0);
       auto pos = at().pos;
       auto field_name = name("a field name");
       if (!seen.insert(field_name).second)
         fail(pos, "field '" + field_name + "' is declared twice");
+      if (field_name == "serialize")
+        fail(pos, "'serialize' is a member function of every generated struct");
       if (is("=") || is("{"))
         fail(at().pos, "fields take no initializer in a definition");
       expect(";");
-      out.fields.push_back({std::move(type), std::move(field_name)});
+      out.fields.push_back({std::move(type), std::move(field_name), std::move(field_doc)});
     }
     close_declaration();
     return out;
@@ -263,10 +295,10 @@ private:
   }
 
   enum_def enum_declaration() {
-    take(); // enum
+    auto doc = take().doc; // enum
     expect_word("class", "expected 'class' (only scoped enums are supported)");
     auto pos = at().pos;
-    enum_def out{name("an enum name"), std::nullopt, {}};
+    enum_def out{name("an enum name"), std::nullopt, {}, doc};
     if (accept(":")) {
       auto type_pos = at().pos;
       auto t = value_type(0);
@@ -327,8 +359,10 @@ private:
 
   /// One method; `seen` holds the names of the service's earlier methods.
   method_def method(std::set<std::string>& seen) {
-    accept_word("virtual");
     method_def m;
+    m.doc = at().doc;
+    m.pos = at().pos;
+    accept_word("virtual");
     auto ret_pos = at().pos;
     if (is_rpcnet("result")) {
       take();

@@ -99,14 +99,16 @@ public:
 
 private:
   void handler_interface() {
-    out_.line("/// What a " + svc_.name + " service implements. Methods run on the server's")
+    out_.doc(svc_.doc, true)
+      .line("/// What a " + svc_.name + " service implements. Methods run on the server's")
       .line("/// handler pool, several at once, and may block.")
       .open("class " + handler_ + " {")
       .access("public:")
       .line("virtual ~" + handler_ + "() = default;");
     for (const auto& m : svc_.methods) {
       auto sig = signature_of(m);
-      out_.line().line("virtual " + sig.returns + " " + m.name + "(" + sig.params + ") = 0;");
+      out_.line().doc(m.doc).line("virtual " + sig.returns + " " + m.name + "(" + sig.params
+                                  + ") = 0;");
     }
     out_.close("};").line();
   }

@@ -38,8 +38,10 @@ public:
         continue;
       }
       if (c == '/' && peek(1) == '/') {
+        auto begin = i_;
         while (i_ < text_.size() && text_[i_] != '\n')
           advance();
+        doc_line(text_.substr(begin, i_ - begin));
         continue;
       }
       auto start = pos_;
@@ -59,7 +61,7 @@ public:
         auto line = text_.substr(begin, i_ - begin);
         while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
           line.remove_suffix(1);
-        out.tokens.push_back({token_kind::directive, std::string{line}, start});
+        emit(out, token_kind::directive, std::string{line}, start);
         continue;
       }
       line_start = false;
@@ -70,23 +72,23 @@ public:
         auto begin = i_;
         while (i_ < text_.size() && is_ident_char(text_[i_]))
           advance();
-        out.tokens.push_back({kind, std::string{text_.substr(begin, i_ - begin)}, start});
+        emit(out, kind, std::string{text_.substr(begin, i_ - begin)}, start);
         continue;
       }
       if (c == ':' && peek(1) == ':') {
         advance();
         advance();
-        out.tokens.push_back({token_kind::punctuation, "::", start});
+        emit(out, token_kind::punctuation, "::", start);
         continue;
       }
       if (std::string_view{"{}()<>,;:=&"}.find(c) != std::string_view::npos) {
         advance();
-        out.tokens.push_back({token_kind::punctuation, std::string(1, c), start});
+        emit(out, token_kind::punctuation, std::string(1, c), start);
         continue;
       }
       return fail(out, describe_unexpected(c));
     }
-    out.tokens.push_back({token_kind::end, "", pos_});
+    emit(out, token_kind::end, "", pos_);
     return out;
   }
 
@@ -98,6 +100,24 @@ private:
       return std::string{"unexpected byte 0x"} + hex[byte >> 4] + hex[byte & 0xf];
     }
     return std::string{"unexpected character '"} + c + "'";
+  }
+
+  /// Keeps a `///` line (not `////...`) for the next token.
+  void doc_line(std::string_view comment) {
+    if (comment.size() < 3 || comment.substr(0, 3) != "///"
+        || (comment.size() > 3 && comment[3] == '/'))
+      return;
+    comment.remove_prefix(comment.size() > 3 && comment[3] == ' ' ? 4 : 3);
+    while (!comment.empty() && (comment.back() == '\r' || comment.back() == ' '))
+      comment.remove_suffix(1);
+    if (!doc_.empty())
+      doc_ += '\n';
+    doc_ += comment;
+  }
+
+  void emit(tokenize_result& out, token_kind kind, std::string text, source_position start) {
+    out.tokens.push_back({kind, std::move(text), start, std::move(doc_)});
+    doc_.clear();
   }
 
   char peek(size_t ahead) const {
@@ -138,6 +158,7 @@ private:
 
   std::string_view text_;
   size_t i_ = 0;
+  std::string doc_; ///< doc comment lines waiting for their token
   source_position pos_;
 };
 

@@ -71,9 +71,10 @@ private:
   /// A struct of fields; `path` is its name inside the namespace
   /// ("GreetingError::EmptyName" for an alternative).
   void plain_struct(const struct_def& s, const std::string& path) {
-    out_.open("struct " + s.name + " {");
+    out_.doc(s.doc).open("struct " + s.name + " {");
     for (const auto& f : s.fields)
-      out_.line(cpp_type(f.type) + " " + f.name + (needs_value_init(f.type, def_) ? "{};" : ";"));
+      out_.doc(f.doc).line(cpp_type(f.type) + " " + f.name
+                           + (needs_value_init(f.type, def_) ? "{};" : ";"));
     if (!s.fields.empty())
       out_.line();
     std::string archived;
@@ -90,14 +91,14 @@ private:
     std::string underlying;
     if (e.underlying)
       underlying = " : " + cpp_type(type_ref{*e.underlying, {}, {}, {}});
-    out_.open("enum class " + e.name + underlying + " {");
+    out_.doc(e.doc).open("enum class " + e.name + underlying + " {");
     for (const auto& value : e.values)
       out_.line(value + ",");
     out_.close("};");
   }
 
   void declaration(const variants_def& v) {
-    out_.open("struct " + v.name + " {");
+    out_.doc(v.doc).open("struct " + v.name + " {");
     std::string alternatives;
     for (const auto& alt : v.alternatives) {
       plain_struct(alt, v.name + "::" + alt.name);

@@ -26,7 +26,8 @@ const std::vector<std::string> fragments{
   "<", ">", "{", "}", "(", ")", ";", ",", "::", ":", "=", "&", "0", "#", "/*", "*/", "//", "\n",
   " struct ", " enum class ", " namespace ", " virtual ", " const ", "rpcnet::service",
   "rpcnet::variants", "rpcnet::stream<", "rpcnet::result<", "std::vector<", "std::optional<",
-  "std::map<", "std::string", "std::int32_t", "bool", "double", "#include <x>\n", "\xff", "\0"};
+  "std::map<", "std::string", "std::int32_t", "bool", "double", "#include <x>\n", "/// doc\n",
+  "\xff", std::string(1, '\0')};
 
 class mutator {
 public:

@@ -210,6 +210,27 @@ TEST_CASE("errors point at the offending line and column", "[parser]") {
           == "bad.rpc.hpp:1:1: error: unsupported preprocessor line (only '#pragma once' and "
              "'#include')");
   }
+  SECTION("a type with the name of a generated class") {
+    CHECK(parse_error("namespace n {\nstruct SClient {};\n"
+                      "struct S : rpcnet::service {\n  rpcnet::result<bool, bool> m(bool a);\n};\n}\n")
+          == "bad.rpc.hpp:3:8: error: 'SClient' is a name the generated code of service 'S' "
+             "needs: rename the type");
+  }
+  SECTION("a method hiding a member of the generated client") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> close(bool a);\n"))
+          == "bad.rpc.hpp:3:1: error: method 'close' would hide the generated client's own "
+             "close()");
+  }
+  SECTION("a method named like another's asynchronous form") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a);\n"
+                                       "  rpcnet::result<bool, bool> m_async(bool a);\n"))
+          == "bad.rpc.hpp:4:3: error: method 'm_async' clashes with the asynchronous form of "
+             "method 'm'");
+  }
+  SECTION("an alternative named like a member of the variants struct") {
+    CHECK(parse_error("namespace n {\nstruct E : rpcnet::variants { struct value {}; };\n}\n")
+          == "bad.rpc.hpp:2:38: error: 'value' is a member of the generated variants struct");
+  }
   SECTION("an empty file") {
     CHECK(parse_error("") == "bad.rpc.hpp:1:1: error: expected 'namespace', found the end of "
                              "the file");
@@ -227,4 +248,17 @@ TEST_CASE("types nested beyond the limit are refused, not recursed into", "[pars
 TEST_CASE("a definition larger than 1 MiB is refused", "[parser]") {
   std::string huge(2 << 20, ' ');
   CHECK(parse_error(huge) == "bad.rpc.hpp:1:1: error: definition is larger than 1 MiB");
+}
+
+TEST_CASE("/// comments document the declaration that follows them", "[parser]") {
+  auto def = parse_ok("namespace n {\n/// A point.\n///\n/// In the plane.\nstruct P {\n"
+                      "  /// Across.\n  double x; // not a doc comment\n  //// nor this\n"
+                      "  double y;\n};\n/// The service.\nstruct S : rpcnet::service {\n"
+                      "  /// Moves p.\n  rpcnet::result<P, bool> move(P p);\n};\n}\n");
+  const auto& p = std::get<struct_def>(def.types.at(0));
+  CHECK(p.doc == "A point.\n\nIn the plane.");
+  CHECK(p.fields.at(0).doc == "Across.");
+  CHECK(p.fields.at(1).doc.empty());
+  CHECK(def.services.at(0).doc == "The service.");
+  CHECK(def.services.at(0).methods.at(0).doc == "Moves p.");
 }

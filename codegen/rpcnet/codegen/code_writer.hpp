@@ -17,6 +17,24 @@ public:
     return *this;
   }
 
+  /// `text` (lines split at '\n') as a `///` comment; nothing when empty.
+  /// `more_follows` adds an empty `///` line to separate what comes next.
+  code_writer& doc(std::string_view text, bool more_follows = false) {
+    if (text.empty())
+      return *this;
+    for (;;) {
+      auto end = text.find('\n');
+      auto part = text.substr(0, end);
+      line(part.empty() ? std::string{"///"} : "/// " + std::string{part});
+      if (end == std::string_view::npos)
+        break;
+      text.remove_prefix(end + 1);
+    }
+    if (more_follows)
+      line("///");
+    return *this;
+  }
+
   /// A line that opens a block: what follows is indented.
   code_writer& open(std::string_view text) {
     line(text);

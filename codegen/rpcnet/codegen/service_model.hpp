@@ -45,12 +45,14 @@ struct type_ref {
 struct field_def {
   type_ref type;
   std::string name;
+  std::string doc; ///< its `///` comment, "" when none (likewise below)
 };
 
 /// A plain struct: fields in declaration order (the wire order).
 struct struct_def {
   std::string name;
   std::vector<field_def> fields;
+  std::string doc;
 };
 
 /// An enum class without data.
@@ -58,6 +60,7 @@ struct enum_def {
   std::string name;
   std::optional<type_kind> underlying; ///< an integer kind, when given
   std::vector<std::string> values;
+  std::string doc;
 };
 
 /// An enum whose alternatives may carry data (the reference's
@@ -66,6 +69,7 @@ struct enum_def {
 struct variants_def {
   std::string name;
   std::vector<struct_def> alternatives;
+  std::string doc;
 };
 
 using type_def = std::variant<struct_def, enum_def, variants_def>;
@@ -88,11 +92,15 @@ struct method_def {
   type_ref request;              ///< the message type (the stream's item for streams)
   type_ref response;             ///< likewise
   std::optional<type_ref> error; ///< E of result<T, E>; streams have none
+  std::string doc;
+  source_position pos;
 };
 
 struct service_def {
   std::string name;
   std::vector<method_def> methods;
+  std::string doc;
+  source_position pos;
 };
 
 /// Does the client send a stream / does the server answer with one?

@@ -1,6 +1,8 @@
 // Splits a definition file into tokens: identifiers, integer literals,
-// punctuation and preprocessor lines. Comments and whitespace vanish. Each
-// token keeps its position so that every later error can point at it.
+// punctuation and preprocessor lines. Whitespace and comments vanish, except
+// that `///` doc comments ride on the token after them, so generated code
+// keeps the definition's documentation. Each token keeps its position so
+// that every later error can point at it.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +26,7 @@ struct token {
   token_kind kind = token_kind::end;
   std::string text;
   source_position pos;
+  std::string doc; ///< the `///` lines just before, without "/// ", joined by '\n'
 };
 
 /// Tokenizing fails at the first character outside the subset.

@@ -58,6 +58,7 @@ struct GreetResponse {
   }
 };
 
+/// EmptyName, or InvalidInput with the offending text.
 struct GreetingError {
   struct EmptyName {
     friend bool operator==(const EmptyName&, const EmptyName&) = default;

@@ -37,6 +37,8 @@ public:
 
   // -- echo -------------------------------------------------------------------
 
+  /// Unary: answers the request, or an EchoError.
+  ///
   /// Calls echo and waits for its result or the call's failure.
   caf::expected<rpcnet::result<Everything, EchoError>> echo(const Everything& request) const {
     return rpcnet::typed::call<rpcnet::result<Everything, EchoError>>(client_, "echo", request);
@@ -49,6 +51,8 @@ public:
 
   // -- download ---------------------------------------------------------------
 
+  /// Server streaming: `chunks` chunks of `bytes` bytes each.
+  ///
   /// Starts download with its request; next() yields the responses.
   caf::expected<rpcnet::typed::call_stream<Summary, Chunk>> download(const Summary& request) const {
     return rpcnet::typed::open_server_streaming<Summary, Chunk>(client_, "download", request);
@@ -56,6 +60,8 @@ public:
 
   // -- upload -----------------------------------------------------------------
 
+  /// Client streaming: counts what was uploaded.
+  ///
   /// Uploads `requests` as one upload call and waits for its result.
   caf::expected<rpcnet::result<Summary, EchoError>> upload(const std::vector<Chunk>& requests) const {
     return rpcnet::typed::call_client_streaming<rpcnet::result<Summary, EchoError>>(client_, "upload", requests);
@@ -68,6 +74,8 @@ public:
 
   // -- mirror -----------------------------------------------------------------
 
+  /// Bidirectional: each point mirrored at the origin.
+  ///
   /// Opens mirror: send() requests, finish(), and next() responses.
   caf::expected<rpcnet::typed::call_stream<Point, Point>> mirror() const {
     return rpcnet::typed::open_bidirectional<Point, Point>(client_, "mirror");

@@ -27,12 +27,16 @@ class KitchenHandler {
 public:
   virtual ~KitchenHandler() = default;
 
+  /// Unary: answers the request, or an EchoError.
   virtual rpcnet::result<Everything, EchoError> echo(Everything request) = 0;
 
+  /// Server streaming: `chunks` chunks of `bytes` bytes each.
   virtual caf::error download(Summary request, rpcnet::typed::writer<Chunk>& responses) = 0;
 
+  /// Client streaming: counts what was uploaded.
   virtual caf::expected<rpcnet::result<Summary, EchoError>> upload(rpcnet::typed::reader<Chunk>& requests) = 0;
 
+  /// Bidirectional: each point mirrored at the origin.
   virtual caf::error mirror(rpcnet::typed::reader<Point>& requests, rpcnet::typed::writer<Point>& responses) = 0;
 };
 

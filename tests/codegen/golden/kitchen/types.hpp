@@ -109,6 +109,7 @@ struct Everything {
   }
 };
 
+/// The service's own errors; TooLarge and Invalid carry data.
 struct EchoError {
   struct Rejected {
     friend bool operator==(const Rejected&, const Rejected&) = default;
