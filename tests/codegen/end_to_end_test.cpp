@@ -356,3 +356,39 @@ TEST_CASE("a spawned typed actor serves the unary methods", "[end_to_end]") {
   server.stop();
   caf::anon_send_exit(service, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("results, variants and optionals have the documented wire form", "[wire]") {
+  using reply = rpcnet::result<Point, Color>;
+  auto ok = rpcnet::encode(reply{Point{1, 2}});
+  REQUIRE(ok.size() == 1 + 2 * sizeof(double)); // tag, then the fields, nothing else
+  CHECK(ok[0] == 0);
+  auto failed = rpcnet::encode(reply{Color::blue});
+  REQUIRE(failed.size() >= 2);
+  CHECK(failed[0] == 1);
+  auto too_large = rpcnet::encode(EchoError{EchoError::TooLarge{1, 2}});
+  REQUIRE(too_large.size() == 1 + 2 * sizeof(uint64_t)); // the alternative's index first
+  CHECK(too_large[0] == 1);
+  CHECK(rpcnet::encode(std::optional<Point>{}) == rpcnet::byte_buffer{0});
+  auto present = rpcnet::encode(std::optional<Point>{Point{}});
+  REQUIRE(present.size() == 1 + 2 * sizeof(double));
+  CHECK(present[0] == 1);
+  auto back = rpcnet::decode<reply>(failed);
+  REQUIRE(back);
+  CHECK(back->error() == Color::blue);
+}
+
+TEST_CASE("a result or variant with a bad tag, or cut short, fails to decode", "[wire]") {
+  auto bytes = rpcnet::encode(rpcnet::result<Point, Color>{Point{1, 2}});
+  bytes[0] = 2;
+  auto bad_tag = rpcnet::decode<rpcnet::result<Point, Color>>(bytes);
+  REQUIRE_FALSE(bad_tag);
+  CHECK(rpcnet::code_of(bad_tag.error()) == rpcnet::error::serialization);
+  auto variant = rpcnet::encode(EchoError{EchoError::Rejected{}});
+  variant[0] = 3;
+  CHECK_FALSE(rpcnet::decode<EchoError>(variant));
+  auto whole = rpcnet::encode(EchoError{EchoError::Invalid{"field", "reason"}});
+  for (size_t cut = 0; cut < whole.size(); ++cut) {
+    rpcnet::byte_buffer prefix(whole.begin(), whole.begin() + static_cast<ptrdiff_t>(cut));
+    CHECK_FALSE(rpcnet::decode<EchoError>(prefix));
+  }
+}
