@@ -173,6 +173,10 @@ private:
       fail(t.pos, "expected " + what + ", found " + shown(t));
     if (is_cpp_keyword(t.text))
       fail(t.pos, "'" + t.text + "' is a C++ keyword and cannot be " + what);
+    // Generated code names these namespaces from inside the definition's.
+    if (t.text == "std" || t.text == "rpcnet" || t.text == "caf" || t.text == "boost")
+      fail(t.pos, "'" + t.text + "' is a namespace the generated code uses and cannot be "
+                    + what);
     return take().text;
   }
 

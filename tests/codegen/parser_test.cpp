@@ -231,6 +231,11 @@ TEST_CASE("errors point at the offending line and column", "[parser]") {
     CHECK(parse_error("namespace n {\nstruct E : rpcnet::variants { struct value {}; };\n}\n")
           == "bad.rpc.hpp:2:38: error: 'value' is a member of the generated variants struct");
   }
+  SECTION("a name the generated code needs for a namespace") {
+    CHECK(parse_error("namespace n {\nstruct rpcnet {};\n}\n")
+          == "bad.rpc.hpp:2:8: error: 'rpcnet' is a namespace the generated code uses and "
+             "cannot be a struct name");
+  }
   SECTION("an empty file") {
     CHECK(parse_error("") == "bad.rpc.hpp:1:1: error: expected 'namespace', found the end of "
                              "the file");
