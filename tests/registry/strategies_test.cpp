@@ -11,6 +11,7 @@
 
 #include "registry_fixture.hpp"
 
+#include <rpcnet/membership/weighted_choice.hpp>
 #include <rpcnet/membership/worker_registry.hpp>
 
 using namespace registry_test;
@@ -169,6 +170,25 @@ TEST_CASE("weighted treats missing or mistyped capacities as 1 and all-zero as e
   idle.apply(joined(worker_member(1, {{"capacity", "0"}})));
   idle.apply(joined(worker_member(2, {{"capacity", "0"}})));
   CHECK(count_selections(idle, load_balancing_strategy::weighted, 1'000).size() == 2);
+}
+
+TEST_CASE("the weighted alias table gives each worker exactly its share of the capacity",
+          "[strategies][weighted]") {
+  worker_registry registry;
+  std::vector<uint32_t> capacities{5, 1, 0, 7, 3, 3, 1'000, 1};
+  double total = 0;
+  for (size_t i = 0; i < capacities.size(); ++i) {
+    registry.apply(joined(worker_member(i + 1, {{"capacity", std::to_string(capacities[i])}})));
+    total += capacities[i];
+  }
+  std::vector<uint32_t> slots;
+  for (uint32_t s = 0; s < registry.pool().size(); ++s)
+    slots.push_back(s);
+  rpcnet::weighted_choice weights;
+  weights.assign(slots, registry.pool());
+  auto p = weights.probabilities();
+  for (size_t i = 0; i < slots.size(); ++i)
+    CHECK(p[i] == Approx(registry.pool().at(slots[i]).capacity / total).margin(1e-9));
 }
 
 TEST_CASE("a worker's new capacity takes effect at once", "[strategies][weighted]") {
