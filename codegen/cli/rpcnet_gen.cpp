@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
   rpcnet::codegen::generator gen;
   for (const auto& input : inputs)
     gen.input(input);
-  auto result =
-    gen.output(output).server_only(server_only).client_only(client_only).types_only(types_only).build();
+  gen.output(output).server_only(server_only).client_only(client_only).types_only(types_only);
+  auto result = gen.build();
   if (!result.ok()) {
     std::cerr << result.error->to_string() << '\n';
     return EXIT_FAILURE;

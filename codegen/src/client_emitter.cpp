@@ -7,66 +7,67 @@ namespace rpcnet::codegen {
 
 namespace {
 
+/// One client method: its comment, its signature and the one call it makes.
+void forwarding_method(code_writer& out, const std::string& comment,
+                       const std::string& signature, const std::string& call) {
+  out.line("/// " + comment).open(signature + " const {").line("return " + call + ";").close();
+}
+
 void method(code_writer& out, const method_def& m) {
   auto request = cpp_type(m.request);
   auto response = cpp_type(m.response);
-  out.section(m.name);
+  auto method_name = quoted(m.name);
+  out.section(m.name).doc(m.doc, true);
   switch (m.kind) {
     case method_kind::unary: {
-      auto reply = result_type(m);
-      out.doc(m.doc, true)
-        .line("/// Calls " + m.name + " and waits for its result or the call's failure.")
-        .open("caf::expected<" + reply + "> " + m.name + "(const " + request
-              + "& request) const {")
-        .line("return rpcnet::typed::call<" + reply + ">(client_, " + quoted(m.name)
-              + ", request);")
-        .close()
-        .line()
-        .line("/// Calls " + m.name + " without blocking; the future receives what "
-              + m.name + "() returns.")
-        .open("std::future<caf::expected<" + reply + ">> " + m.name + "_async(const " + request
-              + "& request) const {")
-        .line("return rpcnet::typed::call_async<" + reply + ">(client_, " + quoted(m.name)
-              + ", request);")
-        .close();
+      auto reply = "caf::expected<" + result_type(m) + ">";
+      forwarding_method(out,
+                        "Calls " + m.name + " and waits for its result or the call's failure.",
+                        reply + " " + m.name + "(const " + request + "& request)",
+                        "rpcnet::typed::call<" + result_type(m) + ">(client_, " + method_name
+                          + ", request)");
+      out.line();
+      forwarding_method(out,
+                        "Calls " + m.name + " without blocking; the future receives what "
+                          + m.name + "() returns.",
+                        "std::future<" + reply + "> " + m.name + "_async(const " + request
+                          + "& request)",
+                        "rpcnet::typed::call_async<" + result_type(m) + ">(client_, "
+                          + method_name + ", request)");
       break;
     }
     case method_kind::client_streaming: {
-      auto reply = result_type(m);
-      out.doc(m.doc, true)
-        .line("/// Uploads `requests` as one " + m.name + " call and waits for its result.")
-        .open("caf::expected<" + reply + "> " + m.name + "(const std::vector<" + request
-              + ">& requests) const {")
-        .line("return rpcnet::typed::call_client_streaming<" + reply + ">(client_, "
-              + quoted(m.name) + ", requests);")
-        .close()
-        .line()
-        .line("/// Uploads without blocking; the future receives what " + m.name
-              + "() returns.")
-        .open("std::future<caf::expected<" + reply + ">> " + m.name + "_async(std::vector<"
-              + request + "> requests) const {")
-        .line("return rpcnet::typed::call_client_streaming_async<" + reply + ">(client_, "
-              + quoted(m.name) + ", std::move(requests));")
-        .close();
+      auto reply = "caf::expected<" + result_type(m) + ">";
+      forwarding_method(out,
+                        "Uploads `requests` as one " + m.name + " call and waits for its result.",
+                        reply + " " + m.name + "(const std::vector<" + request + ">& requests)",
+                        "rpcnet::typed::call_client_streaming<" + result_type(m) + ">(client_, "
+                          + method_name + ", requests)");
+      out.line();
+      forwarding_method(out,
+                        "Uploads without blocking; the future receives what " + m.name
+                          + "() returns.",
+                        "std::future<" + reply + "> " + m.name + "_async(std::vector<" + request
+                          + "> requests)",
+                        "rpcnet::typed::call_client_streaming_async<" + result_type(m)
+                          + ">(client_, " + method_name + ", std::move(requests))");
       break;
     }
     case method_kind::server_streaming:
-      out.doc(m.doc, true)
-        .line("/// Starts " + m.name + " with its request; next() yields the responses.")
-        .open("caf::expected<rpcnet::typed::call_stream<" + request + ", " + response + ">> "
-              + m.name + "(const " + request + "& request) const {")
-        .line("return rpcnet::typed::open_server_streaming<" + request + ", " + response
-              + ">(client_, " + quoted(m.name) + ", request);")
-        .close();
+      forwarding_method(out,
+                        "Starts " + m.name + " with its request; next() yields the responses.",
+                        "caf::expected<rpcnet::typed::call_stream<" + request + ", " + response
+                          + ">> " + m.name + "(const " + request + "& request)",
+                        "rpcnet::typed::open_server_streaming<" + request + ", " + response
+                          + ">(client_, " + method_name + ", request)");
       break;
     case method_kind::bidirectional:
-      out.doc(m.doc, true)
-        .line("/// Opens " + m.name + ": send() requests, finish(), and next() responses.")
-        .open("caf::expected<rpcnet::typed::call_stream<" + request + ", " + response + ">> "
-              + m.name + "() const {")
-        .line("return rpcnet::typed::open_bidirectional<" + request + ", " + response
-              + ">(client_, " + quoted(m.name) + ");")
-        .close();
+      forwarding_method(out,
+                        "Opens " + m.name + ": send() requests, finish(), and next() responses.",
+                        "caf::expected<rpcnet::typed::call_stream<" + request + ", " + response
+                          + ">> " + m.name + "()",
+                        "rpcnet::typed::open_bidirectional<" + request + ", " + response
+                          + ">(client_, " + method_name + ")");
       break;
   }
 }

@@ -172,7 +172,8 @@ private:
         .open("static void register_actor(rpcnet::rpc_server& server, caf::actor_system& sys, "
               + actor_ + " service) {");
       for (const auto& m : unary_)
-        out_.line("server.register_actor(" + quoted(m.name) + ", sys.spawn(rpcnet::typed::forward_unary<")
+        out_.line("server.register_actor(" + quoted(m.name)
+                  + ", sys.spawn(rpcnet::typed::forward_unary<")
           .line("  " + tags_ + "::" + m.name + ", " + cpp_type(m.request) + ", " + result_type(m)
                 + ", " + actor_ + ">, service));");
       out_.close();

@@ -55,7 +55,8 @@ public:
     out_.line().line("} // namespace " + scope_).line();
     out_.line("// Fields only on the wire, no class information.");
     for (const auto& name : wire_names_)
-      out_.line("BOOST_CLASS_IMPLEMENTATION(" + name + ", boost::serialization::object_serializable)");
+      out_.line("BOOST_CLASS_IMPLEMENTATION(" + name
+                + ", boost::serialization::object_serializable)");
     out_.line().line("#endif // " + guard);
     return banner(def_, "The service's types, with Boost.Serialization and CAF inspection.")
            + out_.str();

@@ -189,7 +189,9 @@ TEST_CASE("two services that would share a directory are refused", "[generator]"
 TEST_CASE("a second run leaves unchanged files alone and rewrites only what changed",
           "[generator]") {
   scratch_dir out;
-  auto run = [&] { return generator{}.input(source(test::greeting_path)).output(out.path).build(); };
+  auto run = [&] {
+    return generator{}.input(source(test::greeting_path)).output(out.path).build();
+  };
   auto first = run();
   REQUIRE(first.ok());
   for (const auto& file : first.services[0].files)

@@ -38,7 +38,8 @@ void check_against_golden(const std::string& definition_path) {
         std::ofstream{golden, std::ios::binary} << file.content;
       }
       INFO("golden file " << golden.string());
-      CHECK(file.content == test::read_source("tests/codegen/golden/" + file.path.generic_string()));
+      CHECK(file.content
+            == test::read_source("tests/codegen/golden/" + file.path.generic_string()));
     }
   }
 }

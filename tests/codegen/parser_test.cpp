@@ -211,8 +211,8 @@ TEST_CASE("errors point at the offending line and column", "[parser]") {
              "'#include')");
   }
   SECTION("a type with the name of a generated class") {
-    CHECK(parse_error("namespace n {\nstruct SClient {};\n"
-                      "struct S : rpcnet::service {\n  rpcnet::result<bool, bool> m(bool a);\n};\n}\n")
+    CHECK(parse_error("namespace n {\nstruct SClient {};\nstruct S : rpcnet::service {\n"
+                      "  rpcnet::result<bool, bool> m(bool a);\n};\n}\n")
           == "bad.rpc.hpp:3:8: error: 'SClient' is a name the generated code of service 'S' "
              "needs: rename the type");
   }
