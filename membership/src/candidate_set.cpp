@@ -37,6 +37,25 @@ void candidate_set::collect(const worker_pool& pool) {
     weights_ready_ = false;
     ring_ready_ = false;
   }
+  // Slots may have moved under the same workers: positions are rebuilt.
+  least_index_ready_ = false;
+}
+
+uint32_t candidate_set::select_least_loaded(const worker_pool& pool) {
+  auto in_flight = pool.in_flight();
+  auto catch_up = [&](uint32_t slot) {
+    if (auto p = positions_[slot]; p >= 0)
+      least_index_.update(static_cast<size_t>(p), in_flight[slot]);
+  };
+  if (!least_index_ready_ || !pool.replay_load_changes(least_index_changes_, catch_up)) {
+    positions_.assign(pool.size(), -1);
+    for (size_t p = 0; p < slots_.size(); ++p)
+      positions_[slots_[p]] = static_cast<int32_t>(p);
+    least_index_.assign(slots_, in_flight);
+    least_index_ready_ = true;
+  }
+  least_index_changes_ = pool.load_changes();
+  return slots_[least_index_.select()];
 }
 
 const weighted_choice& candidate_set::weights(const worker_pool& pool) {

@@ -19,12 +19,15 @@ bool worker_pool::begin_call(const node_id& id) {
   if (!s)
     return false;
   ++in_flight_[*s];
+  note_load_change(*s);
   return true;
 }
 
 void worker_pool::end_call(const node_id& id) {
-  if (auto s = find(id); s && in_flight_[*s] > 0)
+  if (auto s = find(id); s && in_flight_[*s] > 0) {
     --in_flight_[*s];
+    note_load_change(*s);
+  }
 }
 
 std::optional<uint32_t> worker_pool::zone_number(std::string_view zone) const {

@@ -14,6 +14,7 @@
 
 #include <rpcnet/membership/hash_ring.hpp>
 #include <rpcnet/membership/least_connections.hpp>
+#include <rpcnet/membership/least_loaded_index.hpp>
 #include <rpcnet/membership/load_balancing_strategy.hpp>
 #include <rpcnet/membership/locality.hpp>
 #include <rpcnet/membership/node_id.hpp>
@@ -69,12 +70,26 @@ public:
       return std::nullopt;
     if (!context.exclude.empty()) [[unlikely]]
       return select_excluding(pool, strategy, context, rng);
-    if (strategy == load_balancing_strategy::weighted
-        || (strategy == load_balancing_strategy::consistent_hash
-            && !context.affinity_key.empty()))
-      return select_structured(pool, strategy, context, rng);
+    using lbs = load_balancing_strategy;
+    switch (strategy) {
+      case lbs::weighted: return select_structured(pool, strategy, context, rng);
+      case lbs::consistent_hash:
+        if (!context.affinity_key.empty())
+          return select_structured(pool, strategy, context, rng);
+        [[fallthrough]]; // without a key: by load
+      case lbs::least_connections:
+        if (slots_.size() > scan_limit)
+          return select_least_loaded(pool);
+        break;
+      default: break;
+    }
     return select_among(slots_, pool, strategy, context, rng);
   }
+
+  /// Up to this many candidates, least connections scans their counts;
+  /// beyond, it keeps a least_loaded_index (a scan of 32 counts costs
+  /// about what catching the index up on a call's two changes does).
+  static constexpr size_t scan_limit = 32;
 
   // -- properties -------------------------------------------------------------
 
@@ -121,6 +136,9 @@ private:
   uint32_t select_local(std::span<const uint32_t> candidates, const worker_pool& pool,
                         const selection_context& context);
 
+  /// Least connections over many candidates, through least_index_.
+  uint32_t select_least_loaded(const worker_pool& pool);
+
   /// Selection by weight or by affinity key, over the cached structures.
   std::optional<uint32_t> select_structured(const worker_pool& pool,
                                             load_balancing_strategy strategy,
@@ -165,6 +183,13 @@ private:
   bool weights_ready_ = false;
   hash_ring ring_;
   bool ring_ready_ = false;
+  /// The min-tree of in-flight counts, current up to the pool's load
+  /// change number least_index_changes_; positions_[slot] is a slot's
+  /// position among the candidates (-1 if it is none).
+  least_loaded_index least_index_;
+  bool least_index_ready_ = false;
+  uint64_t least_index_changes_ = 0;
+  std::vector<int32_t> positions_;
 };
 
 } // namespace rpcnet

@@ -5,6 +5,7 @@
 // a thousand worker records. Removal swaps the last worker into the gap.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -77,6 +78,24 @@ public:
   /// below zero (a worker that left and rejoined starts again from zero).
   void end_call(const node_id& id);
 
+  /// How many in-flight counts changed since the pool was made.
+  uint64_t load_changes() const noexcept {
+    return load_changes_;
+  }
+
+  /// Calls `changed(slot)` for each in-flight change from change number
+  /// `since` on (slots may repeat; read the count from in_flight()).
+  /// Returns false, calling nothing, when the journal no longer reaches
+  /// back that far: the caller then rereads every count.
+  template <class Function>
+  bool replay_load_changes(uint64_t since, Function changed) const {
+    if (load_changes_ - since > load_journal_.size())
+      return false;
+    for (auto k = since; k < load_changes_; ++k)
+      changed(load_journal_[k % load_journal_.size()]);
+    return true;
+  }
+
   // -- zones ------------------------------------------------------------------
 
   /// Each worker's zone as a small number, indexed by slot; equal numbers
@@ -100,6 +119,11 @@ public:
 private:
   uint32_t intern_zone(const std::string& zone);
 
+  void note_load_change(slot s) noexcept {
+    load_journal_[load_changes_ % load_journal_.size()] = s;
+    ++load_changes_;
+  }
+
   // -- member variables -------------------------------------------------------
 
   std::vector<worker> workers_;
@@ -109,6 +133,10 @@ private:
   /// Zone names to numbers. Only grows: zones are few and stable.
   std::map<std::string, uint32_t, std::less<>> zone_numbers_;
   uint64_t generation_ = 0;
+  /// The slots of the latest in-flight changes, a ring indexed by change
+  /// number: enough for a few hundred calls between two selections.
+  std::array<slot, 1024> load_journal_{};
+  uint64_t load_changes_ = 0;
 };
 
 } // namespace rpcnet
