@@ -3,7 +3,8 @@
 // round trip (unicode, empty and large vectors, nested structs, absent and
 // present optionals, maps), all four method kinds work, a handler's typed
 // error reaches the client as its type, a second service shares the server
-// and the connection, and a typed actor can be the service.
+// and the connection (so does a service of another input), and a typed actor
+// can be the service.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -15,6 +16,7 @@
 
 #include <rpcnet/rpcnet.hpp>
 
+#include "greeting/greeting.hpp"
 #include "kitchen/kitchen.hpp"
 #include "ping/ping.hpp"
 #include "test_certs.hpp"
@@ -316,6 +318,30 @@ TEST_CASE("a second service of the definition shares the server and the connecti
   REQUIRE(refused);
   REQUIRE_FALSE(*refused);
   CHECK(refused->error() == Color::blue);
+}
+
+TEST_CASE("a service generated from another input serves beside them", "[end_to_end]") {
+  struct polite : greeting::GreetingHandler {
+    rpcnet::result<greeting::GreetResponse, greeting::GreetingError>
+    greet(greeting::GreetRequest request) override {
+      if (request.name.find('<') != std::string::npos)
+        return greeting::GreetingError{greeting::GreetingError::InvalidInput{request.name}};
+      return greeting::GreetResponse{"Hello, " + request.name + "!"};
+    }
+  };
+  kitchen_fixture f;
+  greeting::GreetingServer::register_handler(f.server.raw(), std::make_shared<polite>());
+  greeting::GreetingClient greeter{f.client->raw()};
+  auto hello = greeter.greet({"Wörld"});
+  REQUIRE(hello);
+  REQUIRE(*hello);
+  CHECK((*hello)->message == "Hello, Wörld!");
+  auto invalid = greeter.greet({"<script>"});
+  REQUIRE(invalid);
+  REQUIRE_FALSE(*invalid);
+  const auto* input = invalid->error().get_if<greeting::GreetingError::InvalidInput>();
+  REQUIRE(input);
+  CHECK(input->text == "<script>");
 }
 
 TEST_CASE("failures of the call stay rpcnet errors, apart from typed results",
