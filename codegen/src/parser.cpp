@@ -207,8 +207,18 @@ private:
   // -- declarations -----------------------------------------------------------
 
   static void directive(const token& t) {
-    auto starts = [&](std::string_view prefix) { return t.text.rfind(prefix, 0) == 0; };
-    if (t.text == "#pragma once" || starts("#include <") || starts("#include \""))
+    auto skip_blanks = [](std::string_view text) {
+      while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+      return text;
+    };
+    auto line = skip_blanks(std::string_view{t.text}.substr(1)); // after '#'
+    if (line.starts_with("include")) {
+      auto target = skip_blanks(line.substr(7));
+      if (target.starts_with("<") || target.starts_with("\""))
+        return;
+    }
+    if (line.starts_with("pragma") && skip_blanks(line.substr(6)) == "once")
       return;
     fail(t.pos, "unsupported preprocessor line (only '#pragma once' and '#include')");
   }

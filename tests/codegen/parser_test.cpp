@@ -97,7 +97,8 @@ TEST_CASE("every supported type parses, nested", "[parser]") {
 }
 
 TEST_CASE("comments, #pragma once and #include lines are ignored", "[parser]") {
-  auto def = parse_ok("// a comment\n#pragma once\n#include <string>\n/* block\n comment */\n"
+  auto def = parse_ok("// a comment\n#pragma once\n#include <string>\n  #  include\"x.hpp\"\n"
+                      "# pragma once\n/* block\n comment */\n"
                       + with_service("", "rpcnet::result<bool, bool> m(bool b); // trailing\n"));
   CHECK(def.services[0].methods[0].name == "m");
 }
