@@ -37,25 +37,9 @@ void candidate_set::collect(const worker_pool& pool) {
     weights_ready_ = false;
     ring_ready_ = false;
   }
-  // Slots may have moved under the same workers: positions are rebuilt.
-  least_index_ready_ = false;
-}
-
-uint32_t candidate_set::select_least_loaded(const worker_pool& pool) {
-  auto in_flight = pool.in_flight();
-  auto catch_up = [&](uint32_t slot) {
-    if (auto p = positions_[slot]; p >= 0)
-      least_index_.update(static_cast<size_t>(p), in_flight[slot]);
-  };
-  if (!least_index_ready_ || !pool.replay_load_changes(least_index_changes_, catch_up)) {
-    positions_.assign(pool.size(), -1);
-    for (size_t p = 0; p < slots_.size(); ++p)
-      positions_[slots_[p]] = static_cast<int32_t>(p);
-    least_index_.assign(slots_, in_flight);
-    least_index_ready_ = true;
-  }
-  least_index_changes_ = pool.load_changes();
-  return slots_[least_index_.select()];
+  // The indexes map slots to positions; slots change with the pool.
+  least_loaded_.reset();
+  zone_groups_.clear();
 }
 
 const weighted_choice& candidate_set::weights(const worker_pool& pool) {
@@ -107,12 +91,25 @@ std::optional<uint32_t> candidate_set::select_excluding(const worker_pool& pool,
   return select_among(rest, pool, strategy, context, rng);
 }
 
-uint32_t candidate_set::select_local(std::span<const uint32_t> candidates,
-                                     const worker_pool& pool, const selection_context& context) {
-  std::optional<uint32_t> zone;
-  if (!context.zone.empty())
-    zone = pool.zone_number(context.zone);
-  return locality_.select(candidates, pool.in_flight(), pool.zones(), zone);
+std::optional<uint32_t> candidate_set::zone_number(const worker_pool& pool,
+                                                   const selection_context& context) {
+  if (context.zone.empty())
+    return std::nullopt;
+  return pool.zone_number(context.zone);
+}
+
+uint32_t candidate_set::select_local(const worker_pool& pool, const selection_context& context) {
+  if (auto zone = zone_number(pool, context)) {
+    auto [i, added] = zone_groups_.try_emplace(*zone);
+    auto& group = i->second;
+    if (added)
+      for (auto s : slots_)
+        if (pool.zones()[s] == *zone)
+          group.slots.push_back(s);
+    if (!group.slots.empty())
+      return group.least_loaded.select(group.slots, pool);
+  }
+  return least_loaded_.select(slots_, pool);
 }
 
 } // namespace rpcnet

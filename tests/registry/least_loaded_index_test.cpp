@@ -92,3 +92,34 @@ TEST_CASE("least connections over many workers follows workers leaving and joini
   registry.apply(joined(worker_member(99)));
   CHECK(selected(registry, load_balancing_strategy::least_connections) == id_of(99));
 }
+
+TEST_CASE("locality over many workers takes turns in the caller's zone and avoids its loaded",
+          "[least_loaded_index][locality]") {
+  rpcnet::worker_registry registry;
+  auto zone_of = [](uint64_t w) { return "zone-" + std::to_string(w % 3); };
+  for (uint64_t w = 1; w <= 300; ++w)
+    registry.apply(joined(worker_member(w, {{"zone", zone_of(w)}})));
+  rpcnet::selection_context in_zone_1;
+  in_zone_1.zone = "zone-1";
+  std::map<rpcnet::node_id, int> counts;
+  for (int i = 0; i < 1'000; ++i)
+    ++counts[selected(registry, load_balancing_strategy::locality, in_zone_1)];
+  REQUIRE(counts.size() == 100);
+  for (const auto& [id, n] : counts) {
+    CHECK(zone_of(id.lo) == "zone-1");
+    CHECK(n == 10);
+  }
+  // Every zone-1 worker busy but 151: it is chosen over idle remote ones.
+  for (uint64_t w = 1; w <= 300; ++w)
+    if (w % 3 == 1 && w != 151)
+      registry.begin_call(id_of(w));
+  CHECK(selected(registry, load_balancing_strategy::locality, in_zone_1) == id_of(151));
+  // zone-1 leaves: its callers go to the least loaded anywhere.
+  for (uint64_t w = 1; w <= 300; ++w)
+    if (w % 3 == 1)
+      registry.apply(became(worker_member(w, {{"zone", zone_of(w)}}), rpcnet::member_state::left));
+  registry.begin_call(id_of(2));
+  auto chosen = selected(registry, load_balancing_strategy::locality, in_zone_1);
+  CHECK(chosen != id_of(2));
+  CHECK(zone_of(chosen.lo) != "zone-1");
+}

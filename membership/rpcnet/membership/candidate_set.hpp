@@ -10,11 +10,12 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <rpcnet/membership/hash_ring.hpp>
 #include <rpcnet/membership/least_connections.hpp>
-#include <rpcnet/membership/least_loaded_index.hpp>
+#include <rpcnet/membership/least_loaded_set.hpp>
 #include <rpcnet/membership/load_balancing_strategy.hpp>
 #include <rpcnet/membership/locality.hpp>
 #include <rpcnet/membership/node_id.hpp>
@@ -77,19 +78,12 @@ public:
         if (!context.affinity_key.empty())
           return select_structured(pool, strategy, context, rng);
         [[fallthrough]]; // without a key: by load
-      case lbs::least_connections:
-        if (slots_.size() > scan_limit)
-          return select_least_loaded(pool);
-        break;
+      case lbs::least_connections: return least_loaded_.select(slots_, pool);
+      case lbs::locality: return select_local(pool, context);
       default: break;
     }
     return select_among(slots_, pool, strategy, context, rng);
   }
-
-  /// Up to this many candidates, least connections scans their counts;
-  /// beyond, it keeps a least_loaded_index (a scan of 32 counts costs
-  /// about what catching the index up on a call's two changes does).
-  static constexpr size_t scan_limit = 32;
 
   // -- properties -------------------------------------------------------------
 
@@ -112,8 +106,10 @@ private:
   /// structures built over the previous ones.
   void collect(const worker_pool& pool);
 
-  /// Selection by the strategies that keep no structure over the set:
-  /// round robin, random, least connections, power of two, locality.
+  /// Selection among any `candidates` by the strategies that need no
+  /// structure built over them: round robin, random, power of two choices,
+  /// and, by scanning, least connections and locality. The path of retries
+  /// that exclude workers; round robin, random and power of two always.
   uint32_t select_among(std::span<const uint32_t> candidates, const worker_pool& pool,
                         load_balancing_strategy strategy, const selection_context& context,
                         selection_rng& rng) {
@@ -123,7 +119,8 @@ private:
       case lbs::random: return random_choice(candidates, rng);
       case lbs::power_of_two_choices:
         return power_of_two_choices(candidates, pool.in_flight(), rng);
-      case lbs::locality: return select_local(candidates, pool, context);
+      case lbs::locality: return locality_.select(candidates, pool.in_flight(), pool.zones(),
+                                                  zone_number(pool, context));
       case lbs::least_connections:
       case lbs::weighted:        // by select_structured() and select_excluding()
       case lbs::consistent_hash: // without an affinity key: by load
@@ -132,12 +129,14 @@ private:
     return least_connections_.select(candidates, pool.in_flight());
   }
 
-  /// The locality strategy: the caller's zone looked up, then locality_.
-  uint32_t select_local(std::span<const uint32_t> candidates, const worker_pool& pool,
-                        const selection_context& context);
+  /// The caller's zone as the pool numbers it; nullopt if no worker has
+  /// it (or the caller named none).
+  static std::optional<uint32_t> zone_number(const worker_pool& pool,
+                                             const selection_context& context);
 
-  /// Least connections over many candidates, through least_index_.
-  uint32_t select_least_loaded(const worker_pool& pool);
+  /// Locality over all candidates: least connections among the caller's
+  /// zone (zone_groups_), else among all.
+  uint32_t select_local(const worker_pool& pool, const selection_context& context);
 
   /// Selection by weight or by affinity key, over the cached structures.
   std::optional<uint32_t> select_structured(const worker_pool& pool,
@@ -183,13 +182,15 @@ private:
   bool weights_ready_ = false;
   hash_ring ring_;
   bool ring_ready_ = false;
-  /// The min-tree of in-flight counts, current up to the pool's load
-  /// change number least_index_changes_; positions_[slot] is a slot's
-  /// position among the candidates (-1 if it is none).
-  least_loaded_index least_index_;
-  bool least_index_ready_ = false;
-  uint64_t least_index_changes_ = 0;
-  std::vector<int32_t> positions_;
+  /// Least connections over all candidates.
+  least_loaded_set least_loaded_;
+  /// For locality: the candidates of each zone (by the pool's zone
+  /// numbers), gathered on first use after a refresh.
+  struct zone_group {
+    std::vector<uint32_t> slots;
+    least_loaded_set least_loaded;
+  };
+  std::unordered_map<uint32_t, zone_group> zone_groups_;
 };
 
 } // namespace rpcnet
