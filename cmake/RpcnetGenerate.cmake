@@ -54,6 +54,9 @@ function(rpcnet_generate name)
     list(APPEND input_args --input "${input}")
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${input}")
     file(READ "${input}" text)
+    # Services named in comments are not services.
+    string(REGEX REPLACE "//[^\n]*" "" text "${text}")
+    string(REGEX REPLACE "/\\*([^*]|\\*+[^*/])*\\*+/" "" text "${text}")
     string(REGEX MATCHALL "struct${ws}+${ident}${ws}*(final${ws}*)?:${ws}*(public${ws}+)?rpcnet${ws}*::${ws}*service"
            services "${text}")
     foreach(match IN LISTS services)

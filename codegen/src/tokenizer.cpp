@@ -25,6 +25,9 @@ public:
     tokenize_result out;
     if (text_.size() > max_definition_bytes)
       return fail(out, "definition is larger than 1 MiB");
+    // A UTF-8 byte order mark, as some editors write, is not content.
+    if (text_.starts_with("\xEF\xBB\xBF"))
+      i_ = 3;
     bool line_start = true;
     while (i_ < text_.size()) {
       char c = text_[i_];

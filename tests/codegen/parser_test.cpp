@@ -103,6 +103,14 @@ TEST_CASE("comments, #pragma once and #include lines are ignored", "[parser]") {
   CHECK(def.services[0].methods[0].name == "m");
 }
 
+TEST_CASE("a UTF-8 byte order mark and CRLF line ends are accepted", "[parser]") {
+  auto def = parse_ok("\xEF\xBB\xBF#pragma once\r\n"
+                      + with_service("", "/// Doc.\r\nrpcnet::result<bool, bool> m(bool b);\r\n"));
+  CHECK(def.services[0].methods[0].doc == "Doc.");
+  CHECK(parse_error("\xEF\xBB\xBFnamespace n {\r\n  @") == "bad.rpc.hpp:2:3: error: unexpected "
+                                                              "character '@'");
+}
+
 TEST_CASE("errors point at the offending line and column", "[parser]") {
   SECTION("a method returning neither result nor stream") {
     CHECK(parse_error(with_service("struct A {};\n", "  A get(A a);\n"))
