@@ -1,10 +1,15 @@
 # Runs rpcnet-gen and checks its exit status and output, for the CLI tests:
 #   cmake -DEXE=<rpcnet-gen> -DARGS=<a|b|...> -DEXPECT=<ok|fail>
 #         -DSTDOUT=<regex> -DSTDERR=<regex> [-DABSENT=<path that must not exist>]
-#         -P run_cli.cmake
+#         [-DRUNS=<n>: run n times, check the last] -P run_cli.cmake
 # '|' separates the arguments: add_test would split at ';'.
 string(REPLACE "|" ";" ARGS "${ARGS}")
-execute_process(COMMAND "${EXE}" ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT DEFINED RUNS)
+  set(RUNS 1)
+endif()
+foreach(run RANGE 1 ${RUNS})
+  execute_process(COMMAND "${EXE}" ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+endforeach()
 if(EXPECT STREQUAL "ok" AND NOT rc EQUAL 0)
   message(FATAL_ERROR "rpcnet-gen failed (${rc}): ${err}")
 endif()
