@@ -12,6 +12,8 @@ std::string_view to_string_view(membership_event::kind what) {
     case kind::suspect: return "suspect";
     case kind::recovered: return "recovered";
     case kind::updated: return "updated";
+    case kind::partition_detected: return "partition_detected";
+    case kind::partition_healed: return "partition_healed";
   }
   return "unknown";
 }

@@ -1,6 +1,9 @@
 // Validation of SWIM settings.
 #include <rpcnet/membership/swim_config.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include <string>
 
 #include <rpcnet/transport/error.hpp>
@@ -27,9 +30,19 @@ caf::error swim_config::validate() const {
     return bad("history_size must be at least 1");
   if (health.min_std_deviation < duration::zero() || health.acceptable_pause < duration::zero())
     return bad("min_std_deviation and acceptable_pause must not be negative");
-  if (lifeguard.max_awareness == 0 || lifeguard.suspicion_max_multiplier == 0)
-    return bad("max_awareness and suspicion_max_multiplier must be at least 1");
+  if (lifeguard.max_awareness == 0 || lifeguard.suspicion_min_divisor == 0)
+    return bad("max_awareness and suspicion_min_divisor must be at least 1");
   return {};
+}
+
+duration swim_config::longest_suspicion(size_t members) const noexcept {
+  auto scale = std::max(1.0, std::log10(static_cast<double>(members)));
+  return std::chrono::round<duration>(suspicion_timeout * scale);
+}
+
+duration swim_config::shortest_suspicion(size_t members) const noexcept {
+  auto longest = longest_suspicion(members);
+  return lifeguard.dynamic_suspicion ? longest / lifeguard.suspicion_min_divisor : longest;
 }
 
 } // namespace rpcnet

@@ -14,6 +14,9 @@ namespace rpcnet {
 
 namespace {
 
+/// Members besides the suspect asked for its entry before it is buried.
+constexpr size_t recheck_witnesses = 2;
+
 /// A relay waits this share of its probe timeout before it answers nack.
 /// The requester's indirect phase lasts the rest of its interval (by default
 /// as long as the probe timeout), and the nack must arrive before it ends or
@@ -36,7 +39,10 @@ swim_core::swim_core(swim_config cfg, member self, uint64_t seed, time_point now
   : cfg_(std::move(cfg)),
     self_(std::move(self)),
     rng_(seed),
-    awareness_(cfg_.lifeguard.local_health_awareness ? cfg_.lifeguard.max_awareness : 1) {
+    awareness_(cfg_.lifeguard.local_health_awareness ? cfg_.lifeguard.max_awareness : 1),
+    partitions_({cfg_.partition_window > duration::zero() ? cfg_.partition_window
+                                                          : 6 * cfg_.suspicion_timeout,
+                 cfg_.partition_min_members}) {
   if (auto err = cfg_.validate())
     throw std::invalid_argument(message_of(err));
   if (self_.address.size() > gossip::max_address_size)
@@ -378,8 +384,10 @@ void swim_core::suspect_member(member_record& rec, uint32_t incarnation,
   // cannot confirm).
   if (members_.live_count() + 1 < k + 2)
     k = 0;
-  auto min = cfg_.suspicion_timeout;
-  auto max = lg.dynamic_suspicion ? min * lg.suspicion_max_multiplier : min;
+  // Nobody to confirm it: the suspicion runs its full length.
+  auto members = members_.live_count() + 1;
+  auto max = cfg_.longest_suspicion(members);
+  auto min = k == 0 ? max : cfg_.shortest_suspicion(members);
   rec.timer.emplace(from, k, min, max, now);
   suspicion_deadlines_.emplace(rec.timer->deadline(), id);
   emit(membership_event::kind::suspect, rec, now);
@@ -502,9 +510,23 @@ void swim_core::expire_suspicions(time_point now) {
     auto [at, id] = *suspicion_deadlines_.begin();
     suspicion_deadlines_.erase(suspicion_deadlines_.begin());
     auto* rec = members_.find(id);
-    if (rec && rec->info.state == member_state::suspect && rec->timer
-        && rec->timer->deadline() == at)
-      bury(*rec, rec->info.incarnation, member_state::dead, self_.id, now);
+    if (!rec || rec->info.state != member_state::suspect || !rec->timer
+        || rec->timer->deadline() != at)
+      continue;
+    // The refutation may have reached everyone but this node: gossip
+    // reaches every member only with high probability, and a slow suspect's
+    // refutation may still be on its way. Before burying a member, ask it
+    // and two others for its entry (one-member push-pulls); any of them
+    // that knows a refuting incarnation answers within a probe timeout. A
+    // real crash is declared that much later.
+    if (rec->timer->extend_once(now + awareness_.scale(cfg_.gossip_interval))) {
+      suspicion_deadlines_.emplace(rec->timer->deadline(), id);
+      send_state(rec->info.address, id, id, true);
+      for (auto* other : members_.random_live(recheck_witnesses, id, rng_))
+        send_state(other->info.address, id, id, true);
+      continue;
+    }
+    bury(*rec, rec->info.incarnation, member_state::dead, self_.id, now);
   }
 }
 
@@ -622,7 +644,15 @@ void swim_core::send_state(const std::string& destination, node_id first, node_i
 }
 
 void swim_core::emit(membership_event::kind what, const member_record& rec, time_point now) {
-  out_.events.push_back({what, rec.info, rec.detector ? rec.detector->phi(now) : 0.0});
+  out_.events.push_back({what, rec.info, rec.detector ? rec.detector->phi(now) : 0.0, {}, {}});
+  auto partition = partitions_.observe(out_.events.back(), members_.live_count(), now);
+  if (!partition)
+    return;
+  partition->subject = self_;
+  for (const auto& [id, other] : members_.records())
+    if (is_live(other.info.state))
+      partition->reachable.push_back(id);
+  out_.events.push_back(std::move(*partition));
 }
 
 unsigned swim_core::retransmit_limit() const {

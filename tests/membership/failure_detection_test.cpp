@@ -54,13 +54,15 @@ TEST_CASE("a crash among 1,000 members is known failed by all within probe inter
   event_recorder events{sim};
   sim.run_for(10s);
   const auto& cfg = opts.config;
-  // One probe interval for the member's first failed probe, the suspicion
-  // timeout once two independent members confirmed it, and four intervals
-  // for the rest: the first probe of a given member can take a while to
-  // come (the cluster probes each member about once per interval, at
-  // random), confirmations take about an interval each, and the death
+  // One probe interval for the member's first failed probe, the shortest
+  // suspicion at 1,000 members (once two independent members confirmed
+  // it), one interval for the last check with the suspect, and four
+  // intervals for the rest: the first probe of a given member can take a
+  // while to come (the cluster probes each member about once per interval,
+  // at random), confirmations take about an interval each, and the death
   // itself spreads in well under one (see the join test).
-  auto bound = cfg.gossip_interval + cfg.suspicion_timeout + 4 * cfg.gossip_interval;
+  auto bound = cfg.gossip_interval + cfg.shortest_suspicion(1000) + cfg.gossip_interval
+               + 4 * cfg.gossip_interval;
   size_t alive = 1000;
   for (size_t victim : {17, 400, 999}) {
     sim.crash(victim);

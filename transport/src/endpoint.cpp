@@ -166,6 +166,11 @@ public:
     return next_id_.fetch_add(1, std::memory_order_relaxed);
   }
 
+  void set_datagram_handler(datagram_handler handler) {
+    std::lock_guard<std::mutex> guard{datagram_handler_mtx_};
+    opts_.on_datagram = std::move(handler);
+  }
+
   void set_accepting(bool value) {
     accepting_ = value && static_cast<bool>(opts_.on_accept);
   }
@@ -431,6 +436,7 @@ private:
       }
     }
     if (is_foreign_datagram(data[0])) {
+      std::lock_guard<std::mutex> guard{datagram_handler_mtx_};
       if (opts_.on_datagram)
         opts_.on_datagram(from, {data, size});
       else
@@ -559,6 +565,8 @@ private:
   caf::actor_system& sys_;
   transport_config cfg_;
   options opts_;
+  /// Guards opts_.on_datagram, which another thread may replace.
+  std::mutex datagram_handler_mtx_;
 
   /// TLS material: ours when accepting, the trusted CAs when connecting.
   std::unique_ptr<tls_credentials> server_cred_;
@@ -649,6 +657,10 @@ void endpoint::submit(transport_command cmd) {
 
 void endpoint::send_datagram(const socket_address& to, byte_buffer data) {
   impl_->submit_datagram(to, std::move(data));
+}
+
+void endpoint::set_datagram_handler(datagram_handler handler) {
+  impl_->set_datagram_handler(std::move(handler));
 }
 
 void endpoint::start_accepting() {

@@ -32,6 +32,16 @@ public:
     return static_cast<unsigned>(confirmed_by_.size()) - 1;
   }
 
+  /// Moves the deadline to `deadline` once, for a last check with the
+  /// suspect itself; false if that was done already.
+  bool extend_once(time_point deadline) {
+    if (extended_)
+      return false;
+    extended_ = true;
+    deadline_ = deadline;
+    return true;
+  }
+
   /// The timeout after `n` of `k` confirmations.
   static duration timeout_after(unsigned n, unsigned k, duration min, duration max);
 
@@ -43,6 +53,7 @@ private:
   time_point deadline_;
   /// The accuser first, then each confirming member.
   std::vector<node_id> confirmed_by_;
+  bool extended_ = false;
 };
 
 } // namespace rpcnet

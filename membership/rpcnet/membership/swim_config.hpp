@@ -40,16 +40,20 @@ struct lifeguard_config {
   /// have received doubts itself first, stretching its probe interval and
   /// timeout by (score + 1).
   bool local_health_awareness = true;
-  /// Local Health Aware Suspicion: a suspicion starts at the long timeout
-  /// and shrinks toward suspicion_timeout as independent members confirm it.
+  /// Local Health Aware Suspicion: a suspicion starts at its longest
+  /// (swim_config::longest_suspicion) and shrinks toward the longest divided
+  /// by suspicion_min_divisor as independent members confirm it.
   bool dynamic_suspicion = true;
   /// Buddy system: whoever suspects a member tells it directly, so it can
   /// refute before the rumour has spread.
   bool buddy_system = true;
   /// Awareness scores run from 0 to max_awareness - 1 (memberlist: 8).
   unsigned max_awareness = 8;
-  /// A fresh suspicion lasts suspicion_timeout times this (memberlist: 6).
-  unsigned suspicion_max_multiplier = 6;
+  /// A fully confirmed suspicion lasts suspicion_timeout divided by this.
+  /// Three keeps the shortest suspicion (1.7 s by default) several
+  /// broadcast rounds long, time for a refutation to cross a lossy network;
+  /// memberlist's ratio of longest to shortest is 6.
+  unsigned suspicion_min_divisor = 3;
   /// Independent confirmations that shrink a suspicion to its minimum
   /// (memberlist: suspicion multiplier 4 - 2).
   unsigned suspicion_confirmations = 2;
@@ -74,8 +78,12 @@ struct swim_config {
   duration probe_timeout = std::chrono::milliseconds{500};
   /// Members asked to ping a silent member on our behalf (ping-req).
   unsigned indirect_probes = 3;
-  /// How long a suspected member has to refute before it is declared dead
-  /// (with dynamic suspicion: the shortest a suspicion can last).
+  /// How long a suspected member has to refute before it is declared dead,
+  /// in a cluster of up to 10 members: the reference's 5 s, so a crash is
+  /// known within about 6 s. Larger clusters multiply it by log10(n), as
+  /// memberlist does, because news takes O(log n) rounds to reach a
+  /// suspect. With dynamic suspicion this is how long an unconfirmed
+  /// suspicion lasts; confirmations by other members shorten it.
   duration suspicion_timeout = std::chrono::seconds{5};
   /// Random members pending updates are gossiped to in each broadcast round.
   unsigned gossip_fanout = 3;
@@ -100,8 +108,23 @@ struct swim_config {
   /// How long a dead or departed member is remembered, so that old gossip
   /// cannot bring it back and a healed partition can be rejoined.
   duration tombstone_timeout = std::chrono::hours{1};
+  /// Failures counted together when telling a partition from crashes
+  /// (partition_detector.hpp); zero means six suspicion timeouts, time for
+  /// a large cluster to probe and bury every member across a cut.
+  duration partition_window = duration::zero();
+  /// Fewer failures than this within the window are never a partition.
+  size_t partition_min_members = 2;
   health_check_config health;
   lifeguard_config lifeguard;
+
+  /// The longest a suspicion lasts in a cluster of `members` (this node
+  /// included): suspicion_timeout * max(1, log10(members)).
+  duration longest_suspicion(size_t members) const noexcept;
+
+  /// The shortest a fully confirmed suspicion lasts in a cluster of
+  /// `members`: the longest, divided by suspicion_min_divisor with dynamic
+  /// suspicion.
+  duration shortest_suspicion(size_t members) const noexcept;
 
   /// An error::config naming the first bad setting, or no error.
   caf::error validate() const;

@@ -35,6 +35,7 @@
 #include <rpcnet/membership/gossip_messages.hpp>
 #include <rpcnet/membership/member_list.hpp>
 #include <rpcnet/membership/membership_event.hpp>
+#include <rpcnet/membership/partition_detector.hpp>
 #include <rpcnet/membership/swim_config.hpp>
 
 namespace rpcnet {
@@ -238,6 +239,7 @@ private:
   member_list members_;
   broadcast_queue broadcasts_;
   awareness awareness_;
+  partition_detector partitions_;
 
   /// The probe of the current interval, if a member was there to probe.
   std::optional<probe> probe_;

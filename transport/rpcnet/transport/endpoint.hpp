@@ -101,6 +101,11 @@ public:
   /// Sends one raw datagram (gossip) from this endpoint's socket.
   void send_datagram(const socket_address& to, byte_buffer data);
 
+  /// Replaces the handler of non-QUIC datagrams (none: count and drop them),
+  /// so a membership started after the server can share its port. The
+  /// handler runs on the transport thread and must not block.
+  void set_datagram_handler(datagram_handler handler);
+
   /// Accepts handshakes from now on (an endpoint with an accept handler
   /// starts paused, so its owner can finish setting up first).
   void start_accepting();

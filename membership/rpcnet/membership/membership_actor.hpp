@@ -1,0 +1,88 @@
+// The membership actor (the reference's ClusterMembership): it runs one
+// node's SWIM core on the steady clock, receives gossip from the transport
+// thread of a UDP endpoint -- its RPC server's (one port per node) or one of
+// its own -- sends what the core says to send, sealed with the cluster key
+// when one is set, and sends every membership event to its subscribers.
+// cluster_membership.hpp wraps it for code that is not an actor.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/expected.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <rpcnet/membership/cluster_config.hpp>
+#include <rpcnet/membership/gossip_stats.hpp>
+#include <rpcnet/membership/member.hpp>
+#include <rpcnet/membership/membership_event.hpp>
+#include <rpcnet/transport/byte_buffer.hpp>
+
+namespace rpcnet {
+
+class endpoint;
+
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using set_tag_atom = caf::atom_constant<caf::atom("settag")>;
+using members_atom = caf::atom_constant<caf::atom("members")>;
+using local_atom = caf::atom_constant<caf::atom("local")>;
+using phi_atom = caf::atom_constant<caf::atom("phi")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using gossip_atom = caf::atom_constant<caf::atom("gossip")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using join_retry_atom = caf::atom_constant<caf::atom("joinretry")>;
+using left_atom = caf::atom_constant<caf::atom("left")>;
+
+/// What the membership actor accepts. Subscribers are plain actors that
+/// receive `membership_event` messages.
+using membership_actor = caf::typed_actor<
+  /// Joins through `seeds` ("host:port"), asking again until one answers;
+  /// replies with how many other members this node knows, or error::timeout
+  /// after cluster_config::join_timeout.
+  caf::replies_to<join_atom, std::vector<std::string>>::with<uint64_t>,
+  /// Announces a graceful departure and replies once it had time to spread.
+  caf::replies_to<leave_atom>::with<caf::ok_atom>,
+  /// Sets (or, with an empty value and erase = true, removes) a tag of this
+  /// node; the change reaches every member as NodeUpdated.
+  caf::replies_to<set_tag_atom, std::string, std::string, bool>::with<caf::ok_atom>,
+  /// Every member this node knows, itself and tombstones included.
+  caf::replies_to<members_atom>::with<std::vector<member>>,
+  /// This node as it gossips itself.
+  caf::replies_to<local_atom>::with<member>,
+  /// This node's phi for a member (0 before two acks).
+  caf::replies_to<phi_atom, node_id>::with<double>,
+  /// The member's recent ack intervals, oldest first.
+  caf::replies_to<history_atom, node_id>::with<std::vector<duration>>,
+  caf::replies_to<stats_atom>::with<gossip_stats>,
+  caf::reacts_to<subscribe_atom, caf::actor>,
+  caf::reacts_to<unsubscribe_atom, caf::actor>,
+  /// Internal: a datagram from the transport thread (source, bytes).
+  caf::reacts_to<gossip_atom, std::string, byte_buffer>,
+  /// Internal: timers.
+  caf::reacts_to<tick_atom>,
+  caf::reacts_to<join_retry_atom>,
+  caf::reacts_to<left_atom>>;
+
+/// Spawns the membership actor of a node. With `shared` the node receives
+/// gossip on that endpoint's port (its RPC server's); without it, on an
+/// endpoint of its own bound to cfg.bind_address. Fails with error::config
+/// for a bad configuration and error::io when the port cannot be bound.
+caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
+                                                 std::shared_ptr<endpoint> shared = nullptr);
+
+} // namespace rpcnet
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::member)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::member>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::node_id)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::duration>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::gossip_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::membership_event)

@@ -1,0 +1,132 @@
+// Blocking requests to the membership actor.
+#include <rpcnet/membership/cluster_membership.hpp>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet {
+
+namespace {
+
+/// Room beyond the actor's own deadlines: answers never take long.
+constexpr auto request_slack = std::chrono::seconds{10};
+
+} // namespace
+
+caf::expected<cluster_membership>
+cluster_membership::start(caf::actor_system& sys, cluster_config cfg,
+                          std::shared_ptr<endpoint> shared) {
+  auto actor = spawn_membership(sys, cfg, std::move(shared));
+  if (!actor)
+    return std::move(actor.error());
+  return cluster_membership{sys, std::move(*actor), std::move(cfg)};
+}
+
+cluster_membership::cluster_membership(caf::actor_system& sys, membership_actor actor,
+                                       cluster_config cfg)
+  : sys_(&sys), actor_(std::move(actor)), cfg_(std::move(cfg)) {
+}
+
+cluster_membership::~cluster_membership() {
+  stop();
+}
+
+template <class Result, class... Ts>
+caf::expected<Result> cluster_membership::ask(Ts&&... xs) const {
+  if (!actor_)
+    return make_error(error::cancelled, "cluster membership was stopped");
+  caf::scoped_actor self{*sys_};
+  caf::expected<Result> result = make_error(error::timeout, "no answer");
+  auto limit = cfg_.join_timeout + cfg_.leave_propagation + request_slack;
+  self->request(actor_, caf::timespan{limit}, std::forward<Ts>(xs)...)
+    .receive([&](Result& value) { result = std::move(value); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+caf::error cluster_membership::join(std::vector<std::string> seeds) {
+  auto known = ask<uint64_t>(join_atom::value, std::move(seeds));
+  return known ? caf::error{} : std::move(known.error());
+}
+
+caf::error cluster_membership::leave() {
+  auto done = ask<caf::ok_atom>(leave_atom::value);
+  return done ? caf::error{} : std::move(done.error());
+}
+
+void cluster_membership::stop() {
+  if (!actor_)
+    return;
+  caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
+  actor_ = nullptr;
+}
+
+caf::error cluster_membership::set_tag(std::string key, std::string value) {
+  auto done = ask<caf::ok_atom>(set_tag_atom::value, std::move(key), std::move(value), false);
+  return done ? caf::error{} : std::move(done.error());
+}
+
+caf::error cluster_membership::remove_tag(std::string key) {
+  auto done = ask<caf::ok_atom>(set_tag_atom::value, std::move(key), std::string{}, true);
+  return done ? caf::error{} : std::move(done.error());
+}
+
+std::optional<std::string> cluster_membership::get_tag(const std::string& key) const {
+  auto self = local_member();
+  if (auto it = self.tags.find(key); it != self.tags.end())
+    return it->second;
+  return std::nullopt;
+}
+
+std::vector<member> cluster_membership::members() const {
+  auto result = ask<std::vector<member>>(members_atom::value);
+  return result ? std::move(*result) : std::vector<member>{};
+}
+
+node_id cluster_membership::local_node_id() const {
+  return local_member().id;
+}
+
+member cluster_membership::local_member() const {
+  auto result = ask<member>(local_atom::value);
+  return result ? std::move(*result) : member{};
+}
+
+double cluster_membership::phi(const node_id& id) const {
+  auto result = ask<double>(phi_atom::value, id);
+  return result ? *result : 0.0;
+}
+
+std::vector<duration> cluster_membership::heartbeat_history(const node_id& id) const {
+  auto result = ask<std::vector<duration>>(history_atom::value, id);
+  return result ? std::move(*result) : std::vector<duration>{};
+}
+
+gossip_stats cluster_membership::stats() const {
+  auto result = ask<gossip_stats>(stats_atom::value);
+  return result ? *result : gossip_stats{};
+}
+
+void cluster_membership::subscribe(caf::actor subscriber) {
+  if (actor_)
+    caf::anon_send(actor_, subscribe_atom::value, std::move(subscriber));
+}
+
+void cluster_membership::unsubscribe(const caf::actor& subscriber) {
+  if (actor_)
+    caf::anon_send(actor_, unsubscribe_atom::value, subscriber);
+}
+
+caf::actor cluster_membership::on_event(std::function<void(const membership_event&)> callback) {
+  auto relay = sys_->spawn(
+    [](caf::event_based_actor*, std::function<void(const membership_event&)> cb) -> caf::behavior {
+      return {[cb = std::move(cb)](const membership_event& ev) { cb(ev); }};
+    },
+    std::move(callback));
+  subscribe(relay);
+  return relay;
+}
+
+} // namespace rpcnet

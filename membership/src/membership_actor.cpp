@@ -1,0 +1,353 @@
+// The membership actor: a thin shell that feeds the SWIM core datagrams and
+// timer ticks on the steady clock, and carries out what the core returns.
+#include <rpcnet/membership/membership_actor.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <unordered_map>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <rpcnet/membership/gossip_codec.hpp>
+#include <rpcnet/membership/swim_core.hpp>
+#include <rpcnet/transport/aead_keyring.hpp>
+#include <rpcnet/transport/endpoint.hpp>
+#include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/socket_address.hpp>
+
+namespace rpcnet {
+
+namespace {
+
+/// Counters the transport thread updates before a datagram reaches the actor.
+struct intake {
+  std::atomic<size_t> pending{0};
+  std::atomic<uint64_t> dropped{0};
+};
+
+/// A join waiting for a seed to answer.
+struct pending_join {
+  caf::typed_response_promise<uint64_t> promise;
+  std::vector<std::string> seeds;
+  time_point deadline;
+};
+
+struct membership_state {
+  cluster_config cfg;
+  std::unique_ptr<swim_core> core;
+  std::shared_ptr<endpoint> ep;
+  /// True if ep is ours (a gossip port of its own) and dies with us.
+  bool owns_endpoint = false;
+  std::shared_ptr<intake> in;
+  std::optional<aead_keyring> keys;
+  gossip_stats stats;
+  std::vector<caf::actor> subscribers;
+  std::vector<pending_join> joins;
+  std::vector<caf::typed_response_promise<caf::ok_atom>> leave_waiters;
+  /// When the pending tick fires (max: none pending).
+  time_point tick_at = time_point::max();
+  /// Parsed destinations: members' addresses repeat for every datagram.
+  std::unordered_map<std::string, socket_address> addresses;
+
+  ~membership_state() {
+    if (!ep)
+      return;
+    ep->set_datagram_handler(nullptr);
+    if (owns_endpoint)
+      ep->shutdown();
+  }
+};
+
+using self_ptr = membership_actor::stateful_pointer<membership_state>;
+
+constexpr size_t max_cached_addresses = 4096;
+
+const socket_address* resolve(membership_state& st, const std::string& text) {
+  if (auto it = st.addresses.find(text); it != st.addresses.end())
+    return &it->second;
+  auto parsed = socket_address::parse(text);
+  if (!parsed)
+    return nullptr;
+  if (st.addresses.size() >= max_cached_addresses)
+    st.addresses.clear();
+  return &st.addresses.emplace(text, *parsed).first->second;
+}
+
+void send_datagrams(membership_state& st, std::vector<outgoing_datagram>& datagrams) {
+  for (auto& out : datagrams) {
+    const auto* to = resolve(st, out.destination);
+    if (to == nullptr) {
+      ++st.stats.unsendable;
+      continue;
+    }
+    auto bytes = gossip::encode(out.datagram);
+    if (st.keys)
+      bytes = st.keys->seal(bytes);
+    ++st.stats.datagrams_sent;
+    st.stats.bytes_sent += bytes.size();
+    st.ep->send_datagram(*to, std::move(bytes));
+  }
+}
+
+void publish(membership_state& st, std::vector<membership_event>& events) {
+  for (auto& ev : events)
+    for (const auto& sub : st.subscribers)
+      caf::anon_send(sub, ev);
+}
+
+void answer_joins(self_ptr self, time_point now) {
+  auto& st = self->state;
+  auto known = st.core->live_members();
+  std::erase_if(st.joins, [&](pending_join& join) {
+    if (known > 0) {
+      join.promise.deliver(static_cast<uint64_t>(known));
+      return true;
+    }
+    if (now >= join.deadline) {
+      std::string seeds;
+      for (const auto& seed : join.seeds)
+        seeds += (seeds.empty() ? "" : ", ") + seed;
+      join.promise.deliver(make_error(
+        error::timeout, "join: no seed answered within "
+                          + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             st.cfg.join_timeout)
+                                             .count())
+                          + " ms (seeds: " + seeds + ")"));
+      return true;
+    }
+    return false;
+  });
+}
+
+/// Makes sure a tick comes by the core's next deadline.
+void arm_timer(self_ptr self, time_point now) {
+  auto& st = self->state;
+  auto due = st.core->next_deadline();
+  if (due >= st.tick_at)
+    return;
+  st.tick_at = due;
+  auto delay = std::max(due - now, duration::zero());
+  self->delayed_send(self, delay, tick_atom::value);
+}
+
+/// Carries out what one call into the core produced.
+void run(self_ptr self, swim_output out, time_point now) {
+  auto& st = self->state;
+  send_datagrams(st, out.datagrams);
+  publish(st, out.events);
+  if (!st.joins.empty())
+    answer_joins(self, now);
+  arm_timer(self, now);
+}
+
+/// Opens, decodes and checks one received datagram; nullopt (counted) if
+/// it is refused.
+std::optional<gossip::datagram> accept(membership_state& st, const byte_buffer& bytes) {
+  ++st.stats.datagrams_received;
+  st.stats.bytes_received += bytes.size();
+  std::span<const uint8_t> plain{bytes};
+  byte_buffer opened;
+  bool sealed = !bytes.empty() && bytes[0] == aead_keyring::envelope_magic;
+  if (sealed) {
+    if (!st.keys || bytes.size() > gossip::max_datagram_size + aead_keyring::overhead) {
+      ++st.stats.rejected_unauthenticated;
+      return std::nullopt;
+    }
+    auto result = st.keys->open(bytes);
+    if (!result) {
+      ++st.stats.rejected_unauthenticated;
+      return std::nullopt;
+    }
+    opened = std::move(*result);
+    plain = opened;
+  } else if (st.keys && !st.cfg.accept_plaintext) {
+    ++st.stats.rejected_unauthenticated;
+    return std::nullopt;
+  }
+  auto dg = gossip::decode(plain);
+  if (!dg) {
+    ++st.stats.rejected_malformed;
+    return std::nullopt;
+  }
+  if (dg->sender == st.core->self().id) {
+    ++st.stats.rejected_forged;
+    return std::nullopt;
+  }
+  return std::move(*dg);
+}
+
+void remove_subscriber(membership_state& st, const caf::actor_addr& who) {
+  std::erase_if(st.subscribers, [&](const caf::actor& sub) { return sub.address() == who; });
+}
+
+membership_actor::behavior_type membership_behavior(self_ptr self, cluster_config cfg,
+                                                    std::shared_ptr<endpoint> ep,
+                                                    bool owns_endpoint, std::string advertised,
+                                                    uint64_t seed) {
+  auto& st = self->state;
+  auto now = membership_clock::now();
+  st.cfg = std::move(cfg);
+  st.ep = std::move(ep);
+  st.owns_endpoint = owns_endpoint;
+  st.in = std::make_shared<intake>();
+  if (!st.cfg.cluster_keys.empty()) {
+    // validate() checked the keys, so the ring cannot fail here.
+    st.keys = std::move(*aead_keyring::make(st.cfg.cluster_keys.front()));
+    for (size_t i = 1; i < st.cfg.cluster_keys.size(); ++i)
+      st.keys->add_key(st.cfg.cluster_keys[i]);
+  }
+  std::mt19937_64 rng{seed};
+  member local{node_id::random(rng), std::move(advertised), 0, member_state::alive,
+               st.cfg.tags};
+  st.core = std::make_unique<swim_core>(st.cfg.swim, std::move(local), rng(), now);
+  // The transport thread hands datagrams over by message; a bounded count
+  // of them may wait, so a flood costs drops, not memory.
+  st.ep->set_datagram_handler([hdl = caf::actor_cast<caf::actor>(self), in = st.in,
+                               limit = st.cfg.max_pending_datagrams](
+                                const socket_address& from, std::span<const uint8_t> bytes) {
+    if (in->pending.load(std::memory_order_relaxed) >= limit) {
+      in->dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    in->pending.fetch_add(1, std::memory_order_relaxed);
+    caf::anon_send(hdl, gossip_atom::value, from.to_string(),
+                   byte_buffer(bytes.begin(), bytes.end()));
+  });
+  self->set_down_handler([self](caf::down_msg& msg) {
+    remove_subscriber(self->state, msg.source);
+  });
+  arm_timer(self, now);
+  return {
+    [self](join_atom, std::vector<std::string>& seeds) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      auto now = membership_clock::now();
+      auto out = st.core->join(seeds, now);
+      auto promise = self->make_response_promise<uint64_t>();
+      st.joins.push_back({promise, std::move(seeds), now + st.cfg.join_timeout});
+      run(self, std::move(out), now);
+      if (!st.joins.empty())
+        self->delayed_send(self, st.cfg.join_retry_interval, join_retry_atom::value);
+      return promise;
+    },
+    [self](join_retry_atom) {
+      auto& st = self->state;
+      auto now = membership_clock::now();
+      answer_joins(self, now);
+      if (st.joins.empty())
+        return;
+      // Ask every waiting join's seeds again: a seed may start after us.
+      for (const auto& join : st.joins)
+        run(self, st.core->join(join.seeds, now), now);
+      self->delayed_send(self, st.cfg.join_retry_interval, join_retry_atom::value);
+    },
+    [self](leave_atom) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto now = membership_clock::now();
+      run(self, st.core->leave(now), now);
+      auto promise = self->make_response_promise<caf::ok_atom>();
+      st.leave_waiters.push_back(promise);
+      // Keep gossiping the departure for a while before answering.
+      self->delayed_send(self, st.cfg.leave_propagation, left_atom::value);
+      return promise;
+    },
+    [self](left_atom) {
+      for (auto& promise : std::exchange(self->state.leave_waiters, {}))
+        promise.deliver(caf::ok_atom::value);
+    },
+    [self](set_tag_atom, std::string& key, std::string& value,
+           bool erase) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      auto now = membership_clock::now();
+      auto tags = st.core->self().tags;
+      if (erase)
+        tags.erase(key);
+      else
+        tags[key] = value;
+      if (auto err = st.core->set_tags(std::move(tags), now))
+        return err;
+      arm_timer(self, now);
+      return caf::ok_atom::value;
+    },
+    [self](members_atom) {
+      auto result = self->state.core->members();
+      result.push_back(self->state.core->self());
+      std::sort(result.begin(), result.end(),
+                [](const member& a, const member& b) { return a.id < b.id; });
+      return result;
+    },
+    [self](local_atom) { return self->state.core->self(); },
+    [self](phi_atom, node_id id) {
+      return self->state.core->phi(id, membership_clock::now());
+    },
+    [self](history_atom, node_id id) { return self->state.core->heartbeat_history(id); },
+    [self](stats_atom) {
+      auto result = self->state.stats;
+      result.dropped_backlog = self->state.in->dropped.load(std::memory_order_relaxed);
+      return result;
+    },
+    [self](subscribe_atom, caf::actor& sub) {
+      self->monitor(sub);
+      self->state.subscribers.push_back(std::move(sub));
+    },
+    [self](unsubscribe_atom, caf::actor& sub) {
+      self->demonitor(sub);
+      remove_subscriber(self->state, sub.address());
+    },
+    [self](gossip_atom, std::string& from, byte_buffer& bytes) {
+      auto& st = self->state;
+      st.in->pending.fetch_sub(1, std::memory_order_relaxed);
+      auto dg = accept(st, bytes);
+      if (!dg)
+        return;
+      auto now = membership_clock::now();
+      run(self, st.core->handle(*dg, from, now), now);
+    },
+    [self](tick_atom) {
+      // Ticks armed for deadlines since moved arrive too; the core does
+      // only what is due, so running them costs little and a tick that
+      // fires a little early can never stall the timers.
+      auto& st = self->state;
+      auto now = membership_clock::now();
+      st.tick_at = time_point::max();
+      run(self, st.core->tick(now), now);
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
+                                                 std::shared_ptr<endpoint> shared) {
+  if (auto err = cfg.validate())
+    return err;
+  bool owns = false;
+  if (!shared) {
+    transport_config tcfg;
+    tcfg.bind_address = cfg.bind_address;
+    auto ep = endpoint::start(sys, std::move(tcfg));
+    if (!ep)
+      return std::move(ep.error());
+    shared = std::move(*ep);
+    owns = true;
+  }
+  auto advertised = cfg.advertise_address;
+  if (advertised.empty()) {
+    const auto& local = shared->local_address();
+    auto host = local.host();
+    if (host == "0.0.0.0" || host == "::") {
+      if (owns)
+        shared->shutdown();
+      return make_error(error::config, "bound to the wildcard address " + local.to_string()
+                                         + ": set an advertise address other members can reach");
+    }
+    advertised = local.to_string();
+  }
+  std::random_device entropy;
+  uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
+  return sys.spawn(membership_behavior, std::move(cfg), std::move(shared), owns,
+                   std::move(advertised), seed);
+}
+
+} // namespace rpcnet
