@@ -130,6 +130,19 @@ struct kitchen_fixture {
   std::optional<KitchenClient> client;
 };
 
+/// Every remaining response of `stream`, up to the server's clean end.
+template <class Request, class Response>
+std::vector<Response> drain(rpcnet::typed::call_stream<Request, Response>& stream) {
+  std::vector<Response> out;
+  for (;;) {
+    auto next = stream.next();
+    REQUIRE(next);
+    if (!*next)
+      return out;
+    out.push_back(std::move(**next));
+  }
+}
+
 Everything rich_value() {
   Everything x;
   x.flag = true;
@@ -243,14 +256,7 @@ TEST_CASE("download streams typed chunks from the server until its end", "[end_t
   kitchen_fixture f;
   auto stream = f.client->download(Summary{5, 1000});
   REQUIRE(stream);
-  std::vector<Chunk> chunks;
-  for (;;) {
-    auto chunk = stream->next();
-    REQUIRE(chunk);
-    if (!*chunk)
-      break;
-    chunks.push_back(std::move(**chunk));
-  }
+  auto chunks = drain(*stream);
   REQUIRE(chunks.size() == 5);
   for (uint32_t i = 0; i < 5; ++i) {
     CHECK(chunks[i].index == i);
@@ -258,9 +264,7 @@ TEST_CASE("download streams typed chunks from the server until its end", "[end_t
   }
   auto empty = f.client->download(Summary{0, 0});
   REQUIRE(empty);
-  auto end = empty->next();
-  REQUIRE(end);
-  CHECK_FALSE(*end);
+  CHECK(drain(*empty).empty());
 }
 
 TEST_CASE("upload streams typed chunks to the server and gets its typed result",
@@ -295,15 +299,7 @@ TEST_CASE("mirror answers each point of a bidirectional stream", "[end_to_end]")
   for (double v : {1.0, -2.5, 0.0})
     REQUIRE_FALSE(stream->send(Point{v, v * 2}));
   REQUIRE_FALSE(stream->finish());
-  std::vector<Point> mirrored;
-  for (;;) {
-    auto point = stream->next();
-    REQUIRE(point);
-    if (!*point)
-      break;
-    mirrored.push_back(**point);
-  }
-  CHECK(mirrored == std::vector<Point>{{-1.0, -2.0}, {2.5, 5.0}, {-0.0, -0.0}});
+  CHECK(drain(*stream) == std::vector<Point>{{-1.0, -2.0}, {2.5, 5.0}, {-0.0, -0.0}});
 }
 
 TEST_CASE("a second service of the definition shares the server and the connection",
