@@ -1,5 +1,6 @@
 // The workers that match one tag filter, with what each strategy keeps
-// about them (turns, running sums of capacities, the hash ring). The worker
+// about them (turns, the alias table of capacities, the hash ring, the
+// least-loaded indexes over all and per zone). The worker
 // registry keeps one per filter it was asked for and refreshes it lazily when
 // the pool's generation moves, so a selection costs only the strategy's own
 // work, not a pass over every worker's tags.

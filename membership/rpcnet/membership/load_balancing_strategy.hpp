@@ -19,7 +19,7 @@ enum class load_balancing_strategy : uint8_t {
   /// Uniformly at random (random_choice.hpp).
   random,
   /// The fewest in-flight calls and streams, ties in turn; the default
-  /// (least_connections.hpp).
+  /// (least_loaded_set.hpp: a scan of few, an index of many).
   least_connections,
   /// The less loaded of two random workers (power_of_two_choices.hpp).
   power_of_two_choices,
@@ -28,7 +28,7 @@ enum class load_balancing_strategy : uint8_t {
   /// The same affinity key to the same worker (hash_ring.hpp).
   consistent_hash,
   /// Least connections among the caller's zone, else among all
-  /// (locality.hpp).
+  /// (candidate_set.hpp, locality.hpp).
   locality,
 };
 

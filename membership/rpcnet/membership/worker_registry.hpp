@@ -45,7 +45,9 @@ public:
     tag_filter pool_filter;
     /// The strategy of select_worker() without one.
     load_balancing_strategy strategy = default_load_balancing_strategy;
-    /// Seeds the random strategies; fixed for reproducible tests.
+    /// Seeds the random strategies. Fixed by default for reproducible
+    /// tests; a registry actor seeds it from std::random_device, or every
+    /// director would make the same "random" choices in step.
     uint64_t seed = 0x5eed5eed5eed5eedULL;
     /// Points per worker on the consistent-hash ring.
     size_t virtual_nodes = hash_ring::default_virtual_nodes;
