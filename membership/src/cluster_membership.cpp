@@ -46,14 +46,19 @@ caf::expected<Result> cluster_membership::ask(Ts&&... xs) const {
   return result;
 }
 
+template <class... Ts>
+caf::error cluster_membership::command(Ts&&... xs) const {
+  auto done = ask<caf::ok_atom>(std::forward<Ts>(xs)...);
+  return done ? caf::error{} : std::move(done.error());
+}
+
 caf::error cluster_membership::join(std::vector<std::string> seeds) {
   auto known = ask<uint64_t>(join_atom::value, std::move(seeds));
   return known ? caf::error{} : std::move(known.error());
 }
 
 caf::error cluster_membership::leave() {
-  auto done = ask<caf::ok_atom>(leave_atom::value);
-  return done ? caf::error{} : std::move(done.error());
+  return command(leave_atom::value);
 }
 
 void cluster_membership::stop() {
@@ -64,13 +69,23 @@ void cluster_membership::stop() {
 }
 
 caf::error cluster_membership::set_tag(std::string key, std::string value) {
-  auto done = ask<caf::ok_atom>(set_tag_atom::value, std::move(key), std::move(value), false);
-  return done ? caf::error{} : std::move(done.error());
+  return command(set_tag_atom::value, std::move(key), std::move(value), false);
 }
 
 caf::error cluster_membership::remove_tag(std::string key) {
-  auto done = ask<caf::ok_atom>(set_tag_atom::value, std::move(key), std::string{}, true);
-  return done ? caf::error{} : std::move(done.error());
+  return command(set_tag_atom::value, std::move(key), std::string{}, true);
+}
+
+caf::error cluster_membership::install_key(std::vector<uint8_t> key) {
+  return command(key_atom::value, key_operation::install, std::move(key));
+}
+
+caf::error cluster_membership::use_key(std::vector<uint8_t> key) {
+  return command(key_atom::value, key_operation::use, std::move(key));
+}
+
+caf::error cluster_membership::remove_key(std::vector<uint8_t> key) {
+  return command(key_atom::value, key_operation::remove, std::move(key));
 }
 
 std::optional<std::string> cluster_membership::get_tag(const std::string& key) const {

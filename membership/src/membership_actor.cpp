@@ -287,6 +287,34 @@ membership_actor::behavior_type membership_behavior(self_ptr self, cluster_confi
       result.dropped_backlog = self->state.in->dropped.load(std::memory_order_relaxed);
       return result;
     },
+    [self](key_atom, key_operation op, std::vector<uint8_t>& key) -> caf::result<caf::ok_atom> {
+      auto& keys = self->state.keys;
+      caf::error err;
+      if (!keys) {
+        if (op == key_operation::remove)
+          return make_error(error::config, "no cluster key is installed");
+        // The first key turns encryption on, and seals at once.
+        auto ring = aead_keyring::make(std::move(key));
+        if (!ring)
+          return std::move(ring.error());
+        keys = std::move(*ring);
+        return caf::ok_atom::value;
+      }
+      switch (op) {
+        case key_operation::install:
+          err = keys->add_key(std::move(key));
+          break;
+        case key_operation::use:
+          err = keys->use_key(std::move(key));
+          break;
+        case key_operation::remove:
+          err = keys->remove_key(key);
+          break;
+      }
+      if (err)
+        return err;
+      return caf::ok_atom::value;
+    },
     [self](subscribe_atom, caf::actor& sub) {
       self->monitor(sub);
       self->state.subscribers.push_back(std::move(sub));

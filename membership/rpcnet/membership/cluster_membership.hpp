@@ -55,6 +55,12 @@ public:
   caf::error remove_tag(std::string key);
   std::optional<std::string> get_tag(const std::string& key) const;
 
+  // -- cluster keys (rotation: install everywhere, use everywhere, remove) -----
+
+  caf::error install_key(std::vector<uint8_t> key);
+  caf::error use_key(std::vector<uint8_t> key);
+  caf::error remove_key(std::vector<uint8_t> key);
+
   // -- queries ----------------------------------------------------------------
 
   /// Every member this node knows, itself and tombstones included.
@@ -85,6 +91,10 @@ private:
 
   template <class Result, class... Ts>
   caf::expected<Result> ask(Ts&&... xs) const;
+
+  /// ask() for requests answered with ok_atom.
+  template <class... Ts>
+  caf::error command(Ts&&... xs) const;
 
   caf::actor_system* sys_;
   membership_actor actor_;

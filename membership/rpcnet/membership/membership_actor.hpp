@@ -40,6 +40,15 @@ using gossip_atom = caf::atom_constant<caf::atom("gossip")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using join_retry_atom = caf::atom_constant<caf::atom("joinretry")>;
 using left_atom = caf::atom_constant<caf::atom("left")>;
+using key_atom = caf::atom_constant<caf::atom("key")>;
+
+/// What a key_atom request does to the cluster key ring (memberlist's
+/// KeyManager): rotate with install everywhere, use everywhere, remove.
+enum class key_operation : uint8_t {
+  install = 0, ///< add a key that opens datagrams (the first one also seals)
+  use = 1,     ///< seal with this key from now on (installing it if new)
+  remove = 2,  ///< stop accepting this key (never the one in use)
+};
 
 /// What the membership actor accepts. Subscribers are plain actors that
 /// receive `membership_event` messages.
@@ -62,6 +71,9 @@ using membership_actor = caf::typed_actor<
   /// The member's recent ack intervals, oldest first.
   caf::replies_to<history_atom, node_id>::with<std::vector<duration>>,
   caf::replies_to<stats_atom>::with<gossip_stats>,
+  /// Changes the key ring; error::config for a bad key or removing the
+  /// key in use.
+  caf::replies_to<key_atom, key_operation, std::vector<uint8_t>>::with<caf::ok_atom>,
   caf::reacts_to<subscribe_atom, caf::actor>,
   caf::reacts_to<unsubscribe_atom, caf::actor>,
   /// Internal: a datagram from the transport thread (source, bytes).
@@ -81,6 +93,7 @@ caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster
 } // namespace rpcnet
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::member)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::key_operation)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::member>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::node_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::duration>)
