@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages rpcnet needs to build, test and benchmark.
 # Idempotent and non-interactive; run as root (or with sudo available).
+# iproute2 and nftables serve the packet-loss test, which drops gossip in a
+# network namespace of its own (no netem on these kernels).
 set -euo pipefail
 
 packages=(
@@ -11,6 +13,7 @@ packages=(
   libboost-serialization-dev
   libcli11-dev catch2 libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  iproute2 nftables
 )
 
 missing=()

@@ -1,16 +1,25 @@
 // Tests, with the simulator, a network partition of 100 members into two
 // halves: each side declares the other failed while keeping its own side
 // alive, and after healing every member is alive again in every view, each
-// with a higher incarnation than before (it had to refute its death).
+// with a higher incarnation than before (it had to refute its death). Every
+// member publishes PartitionDetected naming the other side, and
+// PartitionHealed once it is back. The partition rule itself is unit-tested
+// at the end.
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <iostream>
 
+#include <rpcnet/membership/partition_detector.hpp>
+
 #include "simulation_support.hpp"
 
 using namespace std::chrono_literals;
 using rpcnet::member_state;
+using rpcnet::membership_event;
+using rpcnet::node_id;
+using rpcnet::partition_detector;
+using rpcnet::time_point;
 using rpcnet::swim_simulator;
 using rpcnet::test::cluster_of;
 using rpcnet::to_seconds;
@@ -40,6 +49,23 @@ TEST_CASE("in a 50/50 partition each side declares the other failed, and after h
           "[simulation]") {
   auto opts = cluster_of(100, 8);
   swim_simulator sim{opts};
+  // Partition events per member: how many, and the sizes of the last one.
+  struct seen {
+    size_t detected = 0;
+    size_t healed = 0;
+    size_t unreachable = 0;
+    size_t reachable = 0;
+  };
+  std::vector<seen> partitions(100);
+  sim.on_event([&](size_t node, const membership_event& ev, time_point) {
+    if (ev.what == membership_event::kind::partition_detected) {
+      ++partitions[node].detected;
+      partitions[node].unreachable = ev.unreachable.size();
+      partitions[node].reachable = ev.reachable.size();
+    } else if (ev.what == membership_event::kind::partition_healed) {
+      ++partitions[node].healed;
+    }
+  });
   sim.run_for(10s);
   std::vector<uint32_t> before;
   std::vector<size_t> left, right;
@@ -60,6 +86,12 @@ TEST_CASE("in a 50/50 partition each side declares the other failed, and after h
   REQUIRE(split);
   sim.run_for(30s);
   CHECK(views_are(sim, 50, true));
+  size_t detected_everywhere = 0;
+  for (const auto& p : partitions)
+    if (p.detected == 1 && p.unreachable >= 25 && p.unreachable <= 50 && p.reachable <= 49)
+      ++detected_everywhere;
+  std::cout << "PartitionDetected at " << detected_everywhere << " of 100 members\n";
+  CHECK(detected_everywhere == 100);
 
   sim.network().heal();
   // Every member tries a push-pull with a dead member once per push-pull
@@ -74,4 +106,79 @@ TEST_CASE("in a 50/50 partition each side declares the other failed, and after h
   CHECK(healed);
   for (size_t i = 0; i < 100; ++i)
     CHECK(sim.core(i).self().incarnation > before[i]);
+  size_t healed_everywhere = 0;
+  for (const auto& p : partitions)
+    healed_everywhere += p.healed == 1 ? 1 : 0;
+  std::cout << "PartitionHealed at " << healed_everywhere << " of 100 members\n";
+  CHECK(healed_everywhere == 100);
+}
+
+// -- the partition rule on its own ------------------------------------------------
+
+namespace {
+
+membership_event event_about(membership_event::kind what, uint64_t n) {
+  membership_event ev;
+  ev.what = what;
+  ev.subject.id = node_id{0, n};
+  return ev;
+}
+
+} // namespace
+
+TEST_CASE("one crash in a cluster of ten is not a partition", "[partition]") {
+  partition_detector detector{{60s, 2}};
+  time_point t{};
+  CHECK_FALSE(detector.observe(event_about(membership_event::kind::failed, 1), 8, t));
+  CHECK_FALSE(detector.partitioned());
+}
+
+TEST_CASE("half of the members failing within the window is a partition, and their "
+          "return heals it",
+          "[partition]") {
+  partition_detector detector{{60s, 2}};
+  time_point t{};
+  using kind = membership_event::kind;
+  // Ten others: five fail over 50 s, the other five stay.
+  std::optional<membership_event> detected;
+  for (uint64_t n = 1; n <= 5; ++n) {
+    auto out = detector.observe(event_about(kind::failed, n), 10 - n, t + n * 10s);
+    if (n < 5)
+      CHECK_FALSE(out);
+    else
+      detected = out;
+  }
+  REQUIRE(detected);
+  CHECK(detected->what == kind::partition_detected);
+  CHECK(detected->unreachable.size() == 5);
+  CHECK(detector.partitioned());
+  // Two back: not yet; the third is at least half.
+  CHECK_FALSE(detector.observe(event_about(kind::joined, 1), 6, t + 90s));
+  CHECK_FALSE(detector.observe(event_about(kind::joined, 2), 7, t + 91s));
+  auto healed = detector.observe(event_about(kind::joined, 3), 8, t + 92s);
+  REQUIRE(healed);
+  CHECK(healed->what == kind::partition_healed);
+  CHECK(healed->unreachable.size() == 3);
+  CHECK_FALSE(detector.partitioned());
+}
+
+TEST_CASE("failures spread wider than the window are crashes, not a partition",
+          "[partition]") {
+  partition_detector detector{{60s, 2}};
+  time_point t{};
+  for (uint64_t n = 1; n <= 5; ++n)
+    CHECK_FALSE(detector.observe(event_about(membership_event::kind::failed, n), 10 - n,
+                                 t + n * 61s));
+}
+
+TEST_CASE("members that leave are neither unreachable nor awaited", "[partition]") {
+  partition_detector detector{{60s, 2}};
+  time_point t{};
+  using kind = membership_event::kind;
+  CHECK_FALSE(detector.observe(event_about(kind::failed, 1), 2, t));
+  REQUIRE(detector.observe(event_about(kind::failed, 2), 1, t + 1s));
+  CHECK_FALSE(detector.observe(event_about(kind::left, 1), 1, t + 2s));
+  CHECK_FALSE(detector.observe(event_about(kind::left, 2), 1, t + 3s));
+  // Nobody left to come back: the partition is over without a healing.
+  CHECK_FALSE(detector.partitioned());
 }
