@@ -82,3 +82,11 @@ TEST_CASE("nodes are found by tag value, by tag key and by filter", "[node_regis
   REQUIRE(filter);
   CHECK(numbers_of(registry.nodes_matching(*filter)) == std::vector<uint64_t>{1});
 }
+
+TEST_CASE("partition events leave the node registry as it is", "[node_registry]") {
+  node_registry registry;
+  registry.apply(joined(worker_member(1)));
+  // Its subject is this node; the members it names come as their own events.
+  CHECK_FALSE(registry.apply(event(membership_event::kind::partition_detected, worker_member(9))));
+  CHECK(numbers_of(registry.nodes()) == std::vector<uint64_t>{1});
+}

@@ -98,13 +98,16 @@ TEST_CASE("a suspect worker is kept but chosen only when no alive worker matches
 
 TEST_CASE("partition events do not touch the pool", "[worker_registry]") {
   auto registry = registry_with(2);
-  for (auto e : {joined(worker_member(9)), became(worker_member(1), member_state::dead)}) {
-    // The same subjects inside events of any other kind are skipped.
-    auto other = e;
-    other.what = static_cast<membership_event::kind>(200);
-    CHECK_FALSE(registry.apply(other));
+  // A partition event's subject is this node (here a worker-like member
+  // 9); the members it names arrive as their own failed events.
+  for (auto what : {membership_event::kind::partition_detected,
+                    membership_event::kind::partition_healed}) {
+    auto e = event(what, worker_member(9));
+    e.unreachable = {id_of(1)};
+    CHECK_FALSE(registry.apply(e));
   }
   CHECK(registry.worker_count() == 2);
+  CHECK(registry.find(id_of(9)) == nullptr);
 }
 
 // -- filters ------------------------------------------------------------------
