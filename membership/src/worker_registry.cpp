@@ -71,7 +71,28 @@ caf::expected<const worker*> worker_registry::select_worker(std::string_view fil
   auto slot = (*set)->select(pool_, strategy, context, rng_);
   if (!slot)
     return no_workers(filter, context);
+  if (at_capacity(*slot)) [[unlikely]]
+    return select_below_capacity(**set, filter, strategy, context);
   return &pool_.at(*slot);
+}
+
+caf::expected<const worker*>
+worker_registry::select_below_capacity(candidate_set& set, std::string_view filter,
+                                       load_balancing_strategy strategy,
+                                       const selection_context& context) {
+  std::vector<node_id> exclude(context.exclude.begin(), context.exclude.end());
+  for (auto s : set.slots())
+    if (at_capacity(s))
+      exclude.push_back(pool_.at(s).id);
+  auto below = context;
+  below.exclude = exclude;
+  if (auto slot = set.select(pool_, strategy, below, rng_))
+    return &pool_.at(*slot);
+  std::string msg = "every worker";
+  if (!filter.empty())
+    msg += " matching \"" + std::string{filter} + '"';
+  msg += " has " + std::to_string(cfg_.max_in_flight) + " calls in flight";
+  return make_error(error::overloaded, std::move(msg));
 }
 
 caf::expected<routing_request> worker_registry::make_routing_request(
@@ -98,8 +119,8 @@ caf::expected<routing_request> worker_registry::make_routing_request(
 caf::expected<const worker*> worker_registry::resolve(const routing_request& request,
                                                       const std::optional<routing_answer>& answer) {
   if (answer && find_choice(request, *answer))
-    if (auto* chosen = find(answer->chosen))
-      return chosen;
+    if (auto slot = pool_.find(answer->chosen); slot && !at_capacity(*slot))
+      return &pool_.at(*slot);
   selection_context context;
   context.affinity_key = request.affinity_key;
   context.zone = request.zone;

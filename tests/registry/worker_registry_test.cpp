@@ -201,6 +201,44 @@ TEST_CASE("in-flight counts survive updates and restart from zero after a rejoin
   CHECK(registry.in_flight(id_of(3)) == 0);
 }
 
+TEST_CASE("load shedding skips workers at the in-flight cap and answers overloaded when all are",
+          "[worker_registry][load]") {
+  worker_registry::settings cfg;
+  cfg.max_in_flight = 2;
+  cfg.strategy = load_balancing_strategy::round_robin;
+  auto registry = registry_with(3, cfg);
+  registry.begin_call(id_of(1));
+  registry.begin_call(id_of(1));
+  for (auto strategy : rpcnet::all_load_balancing_strategies)
+    for (int i = 0; i < 20; ++i) {
+      selection_context context;
+      context.affinity_key = "user-" + std::to_string(i);
+      CHECK(selected(registry, strategy, context) != id_of(1));
+    }
+  for (uint64_t w = 2; w <= 3; ++w) {
+    registry.begin_call(id_of(w));
+    registry.begin_call(id_of(w));
+  }
+  auto result = registry.select_worker("role=worker");
+  CHECK(error_of(result) == rpcnet::error::overloaded);
+  CHECK(rpcnet::message_of(result.error()).find("role=worker") != std::string::npos);
+  registry.end_call(id_of(3));
+  CHECK((*registry.select_worker("role=worker"))->id == id_of(3));
+}
+
+TEST_CASE("a routing answer naming a worker at the in-flight cap falls back",
+          "[worker_registry][routing]") {
+  worker_registry::settings cfg;
+  cfg.max_in_flight = 1;
+  auto registry = registry_with(2, cfg);
+  auto request = registry.make_routing_request("");
+  REQUIRE(request);
+  registry.begin_call(id_of(1));
+  auto chosen = registry.resolve(*request, routing_answer{id_of(1)});
+  REQUIRE(chosen);
+  CHECK((*chosen)->id == id_of(2));
+}
+
 // -- retries ------------------------------------------------------------------
 
 TEST_CASE("a retry can exclude the workers already tried, with every strategy",

@@ -55,6 +55,10 @@ public:
     /// comes, all are dropped (and rebuilt on use), which bounds memory
     /// against callers sending ever new filters.
     size_t max_cached_filters = 64;
+    /// Load shedding: a worker with this many calls and streams in flight
+    /// takes no more; when every candidate is that busy, select_worker
+    /// answers overloaded. 0: no cap.
+    uint32_t max_in_flight = 0;
   };
 
   // -- constructors -----------------------------------------------------------
@@ -107,9 +111,10 @@ public:
   // -- selecting --------------------------------------------------------------
 
   /// A worker matching `filter` ("k=v[,k=v...]", "" for any), chosen by
-  /// the configured strategy. Errors: config for a malformed filter,
-  /// no_workers when no worker matches (or all that match are excluded).
-  /// The pointer is valid until the next apply().
+  /// the configured strategy among those below max_in_flight. Errors:
+  /// config for a malformed filter, no_workers when no worker matches (or
+  /// all that match are excluded), overloaded when all that match are at
+  /// max_in_flight. The pointer is valid until the next apply().
   caf::expected<const worker*> select_worker(std::string_view filter,
                                              const selection_context& context = {});
 
@@ -127,7 +132,8 @@ public:
                                                       const selection_context& context = {});
 
   /// The worker for `request`: the answer's choice if the answer names
-  /// one of the request's candidates that is still in the pool; otherwise
+  /// one of the request's candidates that is still in the pool and below
+  /// max_in_flight; otherwise
   /// -- no answer in time (nullopt), an unknown id, or a worker gone since
   /// -- the configured strategy's choice for the same request.
   caf::expected<const worker*> resolve(const routing_request& request,
@@ -161,6 +167,17 @@ private:
   }
 
   caf::expected<candidate_set*> find_or_add_candidates(std::string_view filter);
+
+  /// True if the worker in `slot` has max_in_flight calls in flight.
+  bool at_capacity(uint32_t slot) const noexcept {
+    return cfg_.max_in_flight != 0 && pool_.in_flight()[slot] >= cfg_.max_in_flight;
+  }
+
+  /// The strategy's choice among the candidates below max_in_flight, after
+  /// its first choice was at it; overloaded if there is none.
+  [[gnu::cold]] caf::expected<const worker*>
+  select_below_capacity(candidate_set& set, std::string_view filter,
+                        load_balancing_strategy strategy, const selection_context& context);
 
   /// a == b for short texts, without a call into the C library: filters
   /// are a few words, and at a few nanoseconds per selection a memcmp
