@@ -211,8 +211,9 @@ TEST_CASE("load shedding skips workers at the in-flight cap and answers overload
   registry.begin_call(id_of(1));
   for (auto strategy : rpcnet::all_load_balancing_strategies)
     for (int i = 0; i < 20; ++i) {
+      auto user = "user-" + std::to_string(i);
       selection_context context;
-      context.affinity_key = "user-" + std::to_string(i);
+      context.affinity_key = user;
       CHECK(selected(registry, strategy, context) != id_of(1));
     }
   for (uint64_t w = 2; w <= 3; ++w) {
