@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
       usage("unknown flag " + flag);
     }
   }
+  // snippet-begin: membership
   runtime rt;
   auto cluster = cluster_membership::start(rt.system(), cfg);
   if (!cluster)
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
     else
       say("join-ok " + std::to_string(cluster->members().size() - 1));
   }
+  // snippet-end: membership
   std::string line;
   while (std::getline(std::cin, line)) {
     std::istringstream in{line};
