@@ -83,12 +83,20 @@ std::optional<uint32_t> candidate_set::select_excluding(const worker_pool& pool,
   std::remove_copy_if(slots_.begin(), slots_.end(), std::back_inserter(rest), excluded);
   if (rest.empty())
     return std::nullopt;
-  if (strategy == lbs::weighted) {
-    weighted_choice rest_weights;
-    rest_weights.assign(rest, pool);
-    return rest_weights.select(rng);
+  // Built and scanned for one use: the remaining workers change per call.
+  switch (strategy) {
+    case lbs::weighted: {
+      weighted_choice rest_weights;
+      rest_weights.assign(rest, pool);
+      return rest_weights.select(rng);
+    }
+    case lbs::least_connections:
+    case lbs::consistent_hash: // without an affinity key: by load
+      return least_connections_.select(rest, pool.in_flight());
+    case lbs::locality:
+      return locality_.select(rest, pool.in_flight(), pool.zones(), zone_number(pool, context));
+    default: return select_simple(rest, pool, strategy, rng);
   }
-  return select_among(rest, pool, strategy, context, rng);
 }
 
 std::optional<uint32_t> candidate_set::zone_number(const worker_pool& pool,

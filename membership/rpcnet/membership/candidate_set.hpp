@@ -81,9 +81,8 @@ public:
         [[fallthrough]]; // without a key: by load
       case lbs::least_connections: return least_loaded_.select(slots_, pool);
       case lbs::locality: return select_local(pool, context);
-      default: break;
+      default: return select_simple(slots_, pool, strategy, rng);
     }
-    return select_among(slots_, pool, strategy, context, rng);
   }
 
   // -- properties -------------------------------------------------------------
@@ -107,27 +106,16 @@ private:
   /// structures built over the previous ones.
   void collect(const worker_pool& pool);
 
-  /// Selection among any `candidates` by the strategies that need no
-  /// structure built over them: round robin, random, power of two choices,
-  /// and, by scanning, least connections and locality. The path of retries
-  /// that exclude workers; round robin, random and power of two always.
-  uint32_t select_among(std::span<const uint32_t> candidates, const worker_pool& pool,
-                        load_balancing_strategy strategy, const selection_context& context,
-                        selection_rng& rng) {
-    using lbs = load_balancing_strategy;
+  /// Round robin, random or power of two choices (for any other
+  /// strategy) among `candidates`: the strategies that keep nothing about
+  /// the candidates, so they serve the retry path's remaining ones too.
+  uint32_t select_simple(std::span<const uint32_t> candidates, const worker_pool& pool,
+                         load_balancing_strategy strategy, selection_rng& rng) {
     switch (strategy) {
-      case lbs::round_robin: return round_robin_.select(candidates);
-      case lbs::random: return random_choice(candidates, rng);
-      case lbs::power_of_two_choices:
-        return power_of_two_choices(candidates, pool.in_flight(), rng);
-      case lbs::locality: return locality_.select(candidates, pool.in_flight(), pool.zones(),
-                                                  zone_number(pool, context));
-      case lbs::least_connections:
-      case lbs::weighted:        // by select_structured() and select_excluding()
-      case lbs::consistent_hash: // without an affinity key: by load
-        break;
+      case load_balancing_strategy::round_robin: return round_robin_.select(candidates);
+      case load_balancing_strategy::random: return random_choice(candidates, rng);
+      default: return power_of_two_choices(candidates, pool.in_flight(), rng);
     }
-    return least_connections_.select(candidates, pool.in_flight());
   }
 
   /// The caller's zone as the pool numbers it; nullopt if no worker has
