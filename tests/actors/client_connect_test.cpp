@@ -49,6 +49,28 @@ TEST_CASE("connecting to an address where nobody answers fails with connection a
   CHECK(took < 3'000ms);
 }
 
+TEST_CASE("connecting to a port nobody listens on fails with connection at once, long "
+          "before the handshake timeout",
+          "[connect]") {
+  runtime rt;
+  std::string closed_port;
+  {
+    // A port that was just in use and is closed now: ICMP port unreachable.
+    rpc_server gone{rt.system(), server_config()};
+    auto addr = gone.bind();
+    REQUIRE(addr);
+    closed_port = addr->to_string();
+  }
+  auto start = clock_type::now();
+  auto client = rpc_client::connect(rt.system(), closed_port,
+                                    client_config().with_handshake_timeout(10s));
+  auto took = elapsed_since(start);
+  REQUIRE_FALSE(client);
+  CHECK(code_of(client.error()) == error::connection);
+  CHECK(message_of(client.error()).find("port is closed") != std::string::npos);
+  CHECK(took < 2s);
+}
+
 TEST_CASE("connecting to a malformed address fails with config", "[connect]") {
   runtime rt;
   auto address = GENERATE(std::string{"localhost"}, std::string{"127.0.0.1"},

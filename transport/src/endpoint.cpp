@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -117,6 +119,14 @@ public:
     ::setsockopt(sock_, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
     if (::bind(sock_, bind_addr->native(), bind_addr->native_size()) != 0)
       return io_failure("cannot bind " + cfg_.bind_address);
+    // ICMP errors (port unreachable: the peer's process is gone) reach an
+    // unconnected socket only with RECVERR; with it, connections to a dead
+    // peer fail at once instead of waiting out the idle timeout.
+    int on = 1;
+    if (bind_addr->family() == AF_INET6)
+      ::setsockopt(sock_, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+    else
+      ::setsockopt(sock_, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
     sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     ::getsockname(sock_, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -274,6 +284,8 @@ private:
         if (events[i].data.fd == evfd_) {
           uint64_t value;
           [[maybe_unused]] auto r = ::read(evfd_, &value, sizeof(value));
+        } else if (events[i].events & EPOLLERR) {
+          receive_errors();
         }
       }
       run_commands();
@@ -499,6 +511,48 @@ private:
     if (n > 0) {
       ngtcp2_addr addr{const_cast<sockaddr*>(to.native()), to.native_size()};
       commit_packet(addr, static_cast<size_t>(n));
+    }
+  }
+
+  /// Drains the socket's error queue. A port unreachable from a peer
+  /// closes every connection to that address with error::connection: its
+  /// process is gone, and the calls on it can fail over now.
+  void receive_errors() {
+    for (;;) {
+      sockaddr_storage offender{};
+      std::array<char, 512> control;
+      uint8_t payload[1];
+      iovec iov{payload, sizeof(payload)};
+      msghdr msg{};
+      msg.msg_name = &offender;
+      msg.msg_namelen = sizeof(offender);
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.data();
+      msg.msg_controllen = control.size();
+      if (::recvmsg(sock_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+        return;
+      bool refused = false;
+      for (auto* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+        bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
+        if (!v4 && !v6)
+          continue;
+        sock_extended_err ee;
+        std::memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+        refused |= (ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6)
+                   && ee.ee_errno == ECONNREFUSED;
+      }
+      if (!refused)
+        continue;
+      ++stats_.peers_unreachable;
+      auto peer = socket_address::from_native(reinterpret_cast<sockaddr*>(&offender),
+                                              msg.msg_namelen);
+      for (auto& [id, conn] : conns_)
+        if (!conn->closed() && conn->peer() == peer)
+          conn->close(app_error::no_error, "peer unreachable",
+                      {static_cast<uint8_t>(error::connection),
+                       "the peer's port is closed (ICMP port unreachable): " + peer.to_string()});
     }
   }
 

@@ -42,6 +42,9 @@ struct transport_stats {
   uint64_t connections_open = 0;
   /// Connections closed because the peer held too many unfinished frames.
   uint64_t connections_over_buffer_limit = 0;
+  /// ICMP port-unreachable reports: a peer's process is gone, and its
+  /// connections were closed with error::connection at once.
+  uint64_t peers_unreachable = 0;
 };
 
 class endpoint {
