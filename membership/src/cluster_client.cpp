@@ -1,0 +1,383 @@
+// The cluster client: selection through the registry actor, pooled
+// connections, failover with backoff, circuit breakers and hedging (see
+// cluster_client.hpp).
+#include <rpcnet/membership/cluster_client.hpp>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <caf/scoped_actor.hpp>
+
+#include <rpcnet/actors/rpc_client.hpp>
+#include <rpcnet/transport/endpoint.hpp>
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet {
+
+namespace {
+
+/// How long a selection may take: the registry answers at once, or after
+/// asking a routing actor with its own deadline.
+constexpr auto selection_timeout = std::chrono::seconds{10};
+
+/// The breaker's verdict on a failed call: a handler's own error proves the
+/// worker alive and working, so it neither opens nor closes the circuit.
+bool counts_against_worker(const caf::error& err) {
+  switch (code_of(err)) {
+    case error::connection:
+    case error::timeout:
+    case error::overloaded:
+    case error::tls:
+    case error::io:
+    case error::stream:
+    case error::protocol:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// The first of up to two concurrent attempts to finish well, or the last
+/// to fail (hedging).
+struct hedge_race {
+  std::mutex mtx;
+  std::condition_variable cv;
+  int running = 0;
+  std::optional<caf::expected<byte_buffer>> success;
+  std::optional<caf::error> failure;
+  bool won_by_hedge = false;
+
+  void finish(caf::expected<byte_buffer> result, bool hedge) {
+    std::lock_guard<std::mutex> guard{mtx};
+    --running;
+    if (result && !success) {
+      success = std::move(result);
+      won_by_hedge = hedge;
+    } else if (!result) {
+      failure = std::move(result.error());
+    }
+    cv.notify_all();
+  }
+};
+
+} // namespace
+
+struct cluster_client::impl {
+  // -- member types -----------------------------------------------------------
+
+  /// One attempt's outcome: the result and the worker that gave it.
+  struct outcome {
+    caf::expected<byte_buffer> result;
+    node_id worker;
+  };
+
+  // -- member variables -------------------------------------------------------
+
+  caf::actor_system& sys;
+  worker_registry_actor registry;
+  cluster_client_config cfg;
+  std::shared_ptr<endpoint> ep;
+  bool owns_endpoint = false;
+
+  mutable std::mutex mtx;
+  std::map<node_id, std::shared_ptr<rpc_client>> pool;
+  std::map<node_id, circuit_breaker> breakers;
+  std::mt19937_64 rng{std::random_device{}()};
+  cluster_client_stats counters;
+
+  impl(caf::actor_system& s, worker_registry_actor r, cluster_client_config c)
+    : sys(s), registry(std::move(r)), cfg(std::move(c)) {
+  }
+
+  ~impl() {
+    close();
+  }
+
+  void close() {
+    std::map<node_id, std::shared_ptr<rpc_client>> conns;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      conns.swap(pool);
+    }
+    for (auto& [id, conn] : conns)
+      conn->close();
+    if (owns_endpoint && ep)
+      ep->shutdown();
+  }
+
+  // -- selection ----------------------------------------------------------------
+
+  caf::expected<worker> select(const worker_call_options& options,
+                               const std::vector<node_id>& exclude) {
+    caf::scoped_actor self{sys};
+    caf::expected<worker> result = make_error(error::timeout, "the worker registry did not answer");
+    worker_selection sel{options.filter, options.affinity_key, options.zone, exclude};
+    self->request(registry, caf::timespan{selection_timeout}, select_atom::value, std::move(sel))
+      .receive([&](worker& w) { result = std::move(w); },
+               [&](caf::error& err) { result = std::move(err); });
+    return result;
+  }
+
+  /// A worker whose circuit lets a call through, skipping (and excluding
+  /// from later selections) those whose circuit is open.
+  caf::expected<worker> select_allowed(const worker_call_options& options,
+                                       std::vector<node_id>& exclude) {
+    for (;;) {
+      auto w = select(options, exclude);
+      if (!w)
+        return w;
+      std::lock_guard<std::mutex> guard{mtx};
+      auto& breaker = breakers.try_emplace(w->id, cfg.breaker).first->second;
+      if (breaker.allow(membership_clock::now()))
+        return w;
+      ++counters.circuit_rejections;
+      exclude.push_back(w->id);
+    }
+  }
+
+  // -- connections ----------------------------------------------------------------
+
+  caf::expected<std::shared_ptr<rpc_client>> connection(const worker& w) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (auto it = pool.find(w.id); it != pool.end())
+        return it->second;
+    }
+    // Connecting takes a handshake: not under the lock. Two threads may
+    // race to connect to the same worker; the second keeps the first's.
+    auto conn = rpc_client::connect(sys, w.address, cfg.rpc, ep);
+    if (!conn)
+      return std::move(conn.error());
+    auto shared = std::make_shared<rpc_client>(std::move(*conn));
+    std::lock_guard<std::mutex> guard{mtx};
+    auto [it, added] = pool.emplace(w.id, shared);
+    if (added)
+      ++counters.connections_opened;
+    return it->second;
+  }
+
+  void drop_connection(const node_id& id, const std::shared_ptr<rpc_client>& conn) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (auto it = pool.find(id); it != pool.end() && it->second == conn)
+      pool.erase(it);
+  }
+
+  void record(const node_id& id, const caf::expected<byte_buffer>& result) {
+    std::lock_guard<std::mutex> guard{mtx};
+    auto& breaker = breakers.try_emplace(id, cfg.breaker).first->second;
+    auto now = membership_clock::now();
+    if (result)
+      breaker.record_success(now);
+    else if (counts_against_worker(result.error()))
+      breaker.record_failure(now);
+    else
+      breaker.record_neutral(now);
+  }
+
+  // -- calls ------------------------------------------------------------------------
+
+  /// One call on one worker, counted in flight at the registry.
+  caf::expected<byte_buffer> call_on(const worker& w, const std::string& method,
+                                     const byte_buffer& request,
+                                     std::chrono::milliseconds timeout) {
+    auto conn = connection(w);
+    if (!conn) {
+      caf::expected<byte_buffer> failed{conn.error()};
+      record(w.id, failed);
+      return failed;
+    }
+    caf::anon_send(registry, call_begin_atom::value, w.id);
+    auto result = (*conn)->call(method, request, timeout);
+    caf::anon_send(registry, call_end_atom::value, w.id);
+    if (!result && code_of(result.error()) == error::connection)
+      drop_connection(w.id, *conn);
+    record(w.id, result);
+    return result;
+  }
+
+  /// call_on(first); with hedging, a second request to another worker when
+  /// the first is slow, the first success winning.
+  outcome attempt(const worker& first, const std::string& method, const byte_buffer& request,
+                  std::chrono::milliseconds timeout, const worker_call_options& options,
+                  std::vector<node_id>& tried) {
+    if (!cfg.hedge_after)
+      return {call_on(first, method, request, timeout), first.id};
+    auto race = std::make_shared<hedge_race>();
+    auto launch = [&](worker w, bool hedge) {
+      race->running += 1;
+      std::thread{[this, race, w = std::move(w), method, request, timeout, hedge] {
+        race->finish(call_on(w, method, request, timeout), hedge);
+      }}.detach();
+    };
+    std::unique_lock<std::mutex> guard{race->mtx};
+    launch(first, false);
+    bool settled = race->cv.wait_for(guard, *cfg.hedge_after,
+                                     [&] { return race->success || race->running == 0; });
+    std::optional<worker> second;
+    if (!settled) {
+      guard.unlock();
+      auto exclude = tried;
+      exclude.push_back(first.id);
+      if (auto w = select_allowed(options, exclude)) {
+        second = std::move(*w);
+        guard.lock();
+        launch(*second, true);
+        std::lock_guard<std::mutex> stats_guard{mtx};
+        ++counters.hedges;
+      } else {
+        guard.lock();
+      }
+    }
+    race->cv.wait(guard, [&] { return race->success || race->running == 0; });
+    if (race->success) {
+      if (race->won_by_hedge) {
+        std::lock_guard<std::mutex> stats_guard{mtx};
+        ++counters.hedges_won;
+      }
+      // The loser's reply, when it comes, is dropped with the race.
+      return {std::move(*race->success), race->won_by_hedge ? second->id : first.id};
+    }
+    if (second)
+      tried.push_back(second->id);
+    return {caf::expected<byte_buffer>{*race->failure}, first.id};
+  }
+
+  caf::expected<byte_buffer> call(const std::string& method, const byte_buffer& request,
+                                  const worker_call_options& options) {
+    auto timeout = options.timeout.value_or(cfg.rpc.call_timeout());
+    std::vector<node_id> tried;
+    caf::error last;
+    duration delay = duration::zero();
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      ++counters.calls;
+    }
+    for (uint32_t attempt_no = 1;; ++attempt_no) {
+      auto w = select_allowed(options, tried);
+      if (!w) {
+        // Nothing left to try: report why the last attempt failed, if any.
+        fail_call();
+        return last ? std::move(last) : std::move(w.error());
+      }
+      auto [result, served_by] = attempt(*w, method, request, timeout, options, tried);
+      if (result)
+        return result;
+      last = std::move(result.error());
+      // A connection error may hit a request already sent; the issue's
+      // rule counts it safe (the worker is gone), like overloaded.
+      auto progress = code_of(last) == error::timeout ? request_progress::sent
+                                                      : request_progress::not_sent;
+      if (!cfg.retry.should_retry(last, progress, attempt_no)) {
+        fail_call();
+        return last;
+      }
+      tried.push_back(served_by);
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        ++counters.failovers;
+        delay = cfg.retry.backoff(attempt_no, delay, rng);
+      }
+      std::this_thread::sleep_for(delay);
+    }
+  }
+
+  void fail_call() {
+    std::lock_guard<std::mutex> guard{mtx};
+    ++counters.failed_calls;
+  }
+
+  /// Opens a stream on a chosen worker, failing over while opening fails.
+  template <class Open>
+  caf::expected<client_stream> open_stream(const worker_call_options& options, Open open) {
+    std::vector<node_id> tried;
+    caf::error last;
+    for (uint32_t attempt_no = 1;; ++attempt_no) {
+      auto w = select_allowed(options, tried);
+      if (!w)
+        return last ? std::move(last) : std::move(w.error());
+      auto conn = connection(*w);
+      caf::expected<client_stream> stream = conn ? open(**conn) : caf::expected<client_stream>{conn.error()};
+      if (stream) {
+        record(w->id, byte_buffer{});
+        return stream;
+      }
+      last = std::move(stream.error());
+      record(w->id, caf::expected<byte_buffer>{last});
+      if (conn && code_of(last) == error::connection)
+        drop_connection(w->id, *conn);
+      if (!cfg.retry.should_retry(last, request_progress::not_sent, attempt_no))
+        return last;
+      tried.push_back(w->id);
+    }
+  }
+};
+
+// -- cluster_client -------------------------------------------------------------
+
+caf::expected<cluster_client> cluster_client::start(caf::actor_system& sys,
+                                                    worker_registry_actor registry,
+                                                    cluster_client_config cfg,
+                                                    std::shared_ptr<endpoint> shared) {
+  auto ptr = std::make_unique<impl>(sys, std::move(registry), std::move(cfg));
+  if (shared) {
+    ptr->ep = std::move(shared);
+  } else {
+    // One endpoint (one port, one transport thread) for every worker.
+    auto ep = endpoint::start(sys, ptr->cfg.rpc.to_transport(false));
+    if (!ep)
+      return std::move(ep.error());
+    ptr->ep = std::move(*ep);
+    ptr->owns_endpoint = true;
+  }
+  return cluster_client{std::move(ptr)};
+}
+
+cluster_client::cluster_client(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {
+}
+
+cluster_client::cluster_client(cluster_client&&) noexcept = default;
+cluster_client& cluster_client::operator=(cluster_client&&) noexcept = default;
+cluster_client::~cluster_client() = default;
+
+caf::expected<byte_buffer> cluster_client::call_worker(const std::string& method,
+                                                       byte_buffer request,
+                                                       const worker_call_options& options) {
+  return impl_->call(method, request, options);
+}
+
+caf::expected<client_stream>
+cluster_client::call_worker_streaming(const std::string& method,
+                                      const worker_call_options& options) {
+  return impl_->open_stream(options,
+                            [&](rpc_client& conn) { return conn.call_streaming(method); });
+}
+
+caf::expected<client_stream>
+cluster_client::call_worker_server_streaming(const std::string& method,
+                                             const byte_buffer& request,
+                                             const worker_call_options& options) {
+  return impl_->open_stream(options, [&](rpc_client& conn) {
+    return conn.call_server_streaming(method, request);
+  });
+}
+
+circuit_breaker::state cluster_client::circuit(const node_id& id) const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  auto it = impl_->breakers.find(id);
+  return it == impl_->breakers.end() ? circuit_breaker::state::closed
+                                     : it->second.current(membership_clock::now());
+}
+
+cluster_client_stats cluster_client::stats() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->counters;
+}
+
+void cluster_client::close() {
+  impl_->close();
+}
+
+} // namespace rpcnet

@@ -1,0 +1,264 @@
+// Tests the worker registry actor and the cluster client in one process
+// over real QUIC and real gossip: the pool follows membership, filters
+// select and refuse, a user's routing actor is asked and never stalls the
+// registry, calls spread and fail over, handler errors are not retried,
+// an empty pool answers no_workers at once, and hedging races a slow
+// worker.
+#include <catch2/catch.hpp>
+
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <map>
+
+#include <rpcnet/membership/cluster_client.hpp>
+#include <rpcnet/transport/error.hpp>
+
+#include "cluster_nodes.hpp"
+
+using namespace rpcnet;
+using namespace rpcnet::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+template <class Result, class... Ts>
+caf::expected<Result> ask(caf::actor_system& sys, const worker_registry_actor& registry,
+                          Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  caf::expected<Result> result = make_error(error::timeout, "no answer");
+  self->request(registry, caf::timespan{10s}, std::forward<Ts>(xs)...)
+    .receive([&](Result& value) { result = std::move(value); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+size_t worker_count(caf::actor_system& sys, const director_node& d) {
+  auto ws = ask<std::vector<worker>>(sys, d.registry, workers_atom::value);
+  return ws ? ws->size() : 0;
+}
+
+caf::expected<worker> select(caf::actor_system& sys, const director_node& d,
+                             std::string filter = "") {
+  return ask<worker>(sys, d.registry, select_atom::value, worker_selection{std::move(filter), {}, {}, {}});
+}
+
+cluster_client_config client_settings() {
+  return cluster_client_config{client_config().with_call_timeout(5s)};
+}
+
+} // namespace
+
+TEST_CASE("the registry's pool follows membership: joins, leaves and failures", "[registry_actor]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys};
+  worker_node a{sys, "a"}, b{sys, "b"};
+  REQUIRE_FALSE(a.membership->join({director.address()}));
+  REQUIRE_FALSE(b.membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  // The director itself is a member but not a worker.
+  auto nodes = ask<std::vector<member>>(sys, director.registry, nodes_atom::value);
+  REQUIRE(nodes);
+  CHECK(nodes->size() == 3);
+  auto workers = ask<std::vector<member>>(sys, director.registry, nodes_atom::value,
+                                          std::string{"role"}, std::string{"worker"});
+  REQUIRE(workers);
+  CHECK(workers->size() == 2);
+  REQUIRE_FALSE(b.membership->leave());
+  CHECK(eventually([&] { return worker_count(sys, director) == 1; }, 2s));
+  auto only = select(sys, director);
+  REQUIRE(only);
+  CHECK(only->tags.at("label") == "a");
+}
+
+TEST_CASE("filters: every tag must match, no match is no_workers, malformed is a config error",
+          "[registry_actor]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys};
+  worker_node gpu{sys, "gpu", {{"gpu", "true"}, {"zone", "eu"}}};
+  worker_node cpu{sys, "cpu", {{"zone", "eu"}}};
+  REQUIRE_FALSE(gpu.membership->join({director.address()}));
+  REQUIRE_FALSE(cpu.membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  auto chosen = select(sys, director, "zone=eu,gpu=true");
+  REQUIRE(chosen);
+  CHECK(chosen->tags.at("label") == "gpu");
+  auto none = select(sys, director, "zone=us");
+  REQUIRE_FALSE(none);
+  CHECK(code_of(none.error()) == error::no_workers);
+  auto bad = select(sys, director, "zone=eu,,gpu");
+  REQUIRE_FALSE(bad);
+  CHECK(code_of(bad.error()) == error::config);
+  auto listed = ask<std::vector<worker>>(sys, director.registry, workers_atom::value,
+                                         std::string{"gpu=true"});
+  REQUIRE(listed);
+  CHECK(listed->size() == 1);
+}
+
+TEST_CASE("a user's routing actor chooses; a hanging or nonsensical router falls back without "
+          "stalling the registry",
+          "[registry_actor]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys};
+  worker_node a{sys, "a"}, b{sys, "b"};
+  REQUIRE_FALSE(a.membership->join({director.address()}));
+  REQUIRE_FALSE(b.membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  auto b_id = b.membership->local_node_id();
+  // Always b.
+  auto always_b = sys.spawn([b_id](caf::event_based_actor*) -> caf::behavior {
+    return {[b_id](select_atom, const routing_request& req) {
+      CHECK(req.candidates.size() == 2);
+      return routing_answer{b_id};
+    }};
+  });
+  REQUIRE(ask<caf::ok_atom>(sys, director.registry, router_atom::value, caf::actor{always_b},
+                            caf::timespan{500ms}));
+  for (int i = 0; i < 5; ++i) {
+    auto w = select(sys, director);
+    REQUIRE(w);
+    CHECK(w->id == b_id);
+  }
+  // Names a worker that does not exist.
+  auto nonsense = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](select_atom, const routing_request&) { return routing_answer{node_id{7, 7}}; }};
+  });
+  REQUIRE(ask<caf::ok_atom>(sys, director.registry, router_atom::value, caf::actor{nonsense},
+                            caf::timespan{500ms}));
+  auto fallback = select(sys, director);
+  REQUIRE(fallback);
+  CHECK((fallback->tags.at("label") == "a" || fallback->tags.at("label") == "b"));
+  // Never answers.
+  auto hanging = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    return {[self](select_atom, const routing_request&) {
+      return self->make_response_promise<routing_answer>();
+    }};
+  });
+  REQUIRE(ask<caf::ok_atom>(sys, director.registry, router_atom::value, caf::actor{hanging},
+                            caf::timespan{300ms}));
+  auto start = std::chrono::steady_clock::now();
+  caf::scoped_actor self{sys};
+  // While a selection waits on the router, the registry answers others.
+  self->request(director.registry, caf::timespan{10s}, select_atom::value, worker_selection{})
+    .receive([](worker&) {}, [](caf::error&) {});
+  auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited >= 300ms);
+  CHECK(waited < 3s);
+  auto during = ask<load_balancing_strategy>(sys, director.registry, strategy_atom::value);
+  CHECK(during);
+}
+
+TEST_CASE("the cluster client spreads calls by round robin exactly evenly", "[cluster_client]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0}};
+  worker_node a{sys, "a"}, b{sys, "b"}, c{sys, "c"};
+  for (auto* w : {&a, &b, &c})
+    REQUIRE_FALSE(w->membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == 3; }));
+  auto client = cluster_client::start(sys, director.registry, client_settings());
+  REQUIRE(client);
+  std::map<std::string, int> by_label;
+  for (int i = 0; i < 30; ++i) {
+    auto reply = client->call_worker("whoami", {});
+    REQUIRE(reply);
+    ++by_label[std::string{as_string_view(*reply)}];
+  }
+  CHECK(by_label == std::map<std::string, int>{{"a", 10}, {"b", 10}, {"c", 10}});
+  CHECK(client->stats().connections_opened == 3);
+}
+
+TEST_CASE("a handler's own error is returned, never retried", "[cluster_client]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys};
+  worker_node a{sys, "a"}, b{sys, "b"};
+  REQUIRE_FALSE(a.membership->join({director.address()}));
+  REQUIRE_FALSE(b.membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  auto client = cluster_client::start(sys, director.registry, client_settings());
+  REQUIRE(client);
+  auto reply = client->call_worker("fail", {});
+  REQUIRE_FALSE(reply);
+  CHECK(code_of(reply.error()) == error::remote);
+  CHECK(client->stats().failovers == 0);
+}
+
+TEST_CASE("with no worker in the pool a call fails with no_workers at once", "[cluster_client]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys};
+  auto client = cluster_client::start(sys, director.registry, client_settings());
+  REQUIRE(client);
+  auto start = std::chrono::steady_clock::now();
+  auto reply = client->call_worker("whoami", {});
+  REQUIRE_FALSE(reply);
+  CHECK(code_of(reply.error()) == error::no_workers);
+  CHECK(std::chrono::steady_clock::now() - start < 1s);
+}
+
+TEST_CASE("a call to a worker that vanished fails over to another, and its circuit opens",
+          "[cluster_client]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0}};
+  worker_node a{sys, "a"};
+  auto b = std::make_unique<worker_node>(sys, "b");
+  REQUIRE_FALSE(a.membership->join({director.address()}));
+  REQUIRE_FALSE(b->membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  auto cfg = client_settings();
+  cfg.breaker.failure_threshold = 2;
+  auto client = cluster_client::start(sys, director.registry, cfg);
+  REQUIRE(client);
+  for (int i = 0; i < 4; ++i)
+    REQUIRE(client->call_worker("whoami", {}));
+  auto b_id = b->membership->local_node_id();
+  // b's port closes without a word to the cluster (its membership stops
+  // without leaving): the registry still lists it for a while.
+  b->membership->stop();
+  b->server.stop(0ms);
+  int failures = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto reply = client->call_worker("whoami", {});
+    failures += reply ? 0 : 1;
+    if (reply)
+      CHECK(as_string_view(*reply) == "a");
+  }
+  CHECK(failures == 0);
+  CHECK(client->stats().failovers >= 1);
+  CHECK(client->circuit(b_id) == circuit_breaker::state::open);
+}
+
+TEST_CASE("hedging sends a second request when the first worker is slow, and the first "
+          "answer wins",
+          "[cluster_client]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0}};
+  worker_node slow{sys, "slow"}, fast{sys, "fast"};
+  slow.server.register_unary("whoami", [](byte_buffer) {
+    std::this_thread::sleep_for(1s);
+    return caf::expected<byte_buffer>{to_bytes("slow")};
+  });
+  REQUIRE_FALSE(slow.membership->join({director.address()}));
+  REQUIRE_FALSE(fast.membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  auto cfg = client_settings();
+  cfg.hedge_after = 100ms;
+  auto client = cluster_client::start(sys, director.registry, cfg);
+  REQUIRE(client);
+  for (int i = 0; i < 4; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto reply = client->call_worker("whoami", {});
+    REQUIRE(reply);
+    CHECK(as_string_view(*reply) == "fast");
+    CHECK(std::chrono::steady_clock::now() - start < 900ms);
+  }
+  auto stats = client->stats();
+  CHECK(stats.hedges >= 2);
+  CHECK(stats.hedges_won >= 2);
+}
