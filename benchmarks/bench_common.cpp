@@ -1,5 +1,7 @@
 #include "bench_common.hpp"
 
+#include <rpcnet/membership/cluster_membership.hpp>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -28,9 +30,11 @@ latency_report make_report(const char* impl, const char* mode, const bench_optio
   return report;
 }
 
-server_process start_rpcnet_server(const bench_options& opt) {
+server_process start_rpcnet_server(const bench_options& opt, bool as_worker) {
   std::vector<std::string> args{"rpcnet-bench", "serve", "--certs", opt.certs, "--handler",
                                 opt.handler};
+  if (as_worker)
+    args.push_back("--worker");
   if (opt.cpu)
     args.insert(args.end(), {"--cpu", std::to_string(*opt.cpu)});
   return server_process{args};
@@ -78,7 +82,8 @@ double json_number(const std::string& json, const std::string& key) {
   return std::stod(m[1]);
 }
 
-int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler) {
+int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler,
+          bool as_worker) {
   if (cpu)
     pin_to_cpu(*cpu);
   runtime rt;
@@ -112,6 +117,16 @@ int serve(const std::string& certs, std::optional<int> cpu, const std::string& h
   if (auto err = server.start()) {
     std::cerr << "rpcnet-bench: " << describe(err) << '\n';
     return 1;
+  }
+  std::optional<cluster_membership> membership;
+  if (as_worker) {
+    auto m = cluster_membership::start(rt.system(), cluster_config{}.with_tag("role", "worker"),
+                                       server.endpoint_handle());
+    if (!m) {
+      std::cerr << "rpcnet-bench: " << describe(m.error()) << '\n';
+      return 1;
+    }
+    membership.emplace(std::move(*m));
   }
   std::printf("%d\n", server.socket_addr()->port());
   std::fflush(stdout);

@@ -39,8 +39,9 @@ measurement_window(const bench_options& opt);
 /// A report of this run's shape, before its figures are filled in.
 latency_report make_report(const char* impl, const char* mode, const bench_options& opt);
 
-/// Starts `rpcnet-bench serve` in a process of its own.
-server_process start_rpcnet_server(const bench_options& opt);
+/// Starts `rpcnet-bench serve` in a process of its own; with `as_worker`
+/// the server is also a cluster member tagged role=worker on its port.
+server_process start_rpcnet_server(const bench_options& opt, bool as_worker = false);
 
 /// Connects a client to the server process on `port`.
 rpc_client connect_to(caf::actor_system& sys, const bench_options& opt, int port);
@@ -53,7 +54,8 @@ std::optional<std::string> run_grpc_baseline(const std::string& args, const benc
 double json_number(const std::string& json, const std::string& key);
 
 /// The rpcnet server process: echo (unary), subscribe and chat (streaming).
-int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler);
+int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler,
+          bool as_worker);
 
 /// `rpcnet-bench gossip`: the SWIM simulator.
 struct gossip_options {
@@ -67,6 +69,7 @@ struct gossip_options {
 int run_gossip(const gossip_options& opt);
 int run_unary(const bench_options& opt);
 int run_stream(const bench_options& opt);
+int run_cluster(const bench_options& opt);
 int serve_udp_echo(std::optional<int> cpu);
 
 } // namespace rpcnet::bench

@@ -46,6 +46,11 @@ int main(int argc, char** argv) {
     ->check(CLI::IsMember({"actor", "pool"}));
   auto* stream = app.add_subcommand("stream", "one streaming call: server streaming or ping-pong");
   add_common_options(*stream, opt);
+  auto* cluster = app.add_subcommand(
+    "cluster", "call_worker through the registry next to a direct client to the same worker");
+  add_common_options(*cluster, opt);
+  cluster->add_option("--concurrency", opt.concurrency, "calling threads")
+    ->check(CLI::Range(1, 1024));
   gossip_options gossip_opt;
   auto* gossip = app.add_subcommand("gossip", "SWIM membership in the deterministic simulator");
   gossip->add_option("--nodes", gossip_opt.nodes, "cluster size")->check(CLI::Range(3, 20000));
@@ -62,18 +67,22 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--certs", certs);
   serve_cmd->add_option("--cpu", cpu);
   serve_cmd->add_option("--handler", handler);
+  bool as_worker = false;
+  serve_cmd->add_flag("--worker", as_worker);
   auto* udp = app.add_subcommand("serve-udp-echo", "(internal) the UDP echo")->group("");
   udp->add_option("--cpu", cpu);
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd)
-      return serve(certs, cpu, handler);
+      return serve(certs, cpu, handler, as_worker);
     if (*udp)
       return serve_udp_echo(cpu);
     if (*stream)
       return run_stream(opt);
     if (*gossip)
       return run_gossip(gossip_opt);
+    if (*cluster)
+      return run_cluster(opt);
     return run_unary(opt);
   } catch (const std::exception& ex) {
     std::cerr << "rpcnet-bench: " << ex.what() << '\n';

@@ -19,6 +19,7 @@
 #include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/membership/cluster_membership.hpp>
 #include <rpcnet/membership/worker_registry_actor.hpp>
+#include <rpcnet/transport/error.hpp>
 
 #include "test_certs.hpp"
 
