@@ -1,0 +1,78 @@
+// The subcommands of `rpcnet`, each a function from its resolved settings
+// to an exit status. main.cpp reads flags and the environment into these
+// settings; the functions are the programs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <rpcnet/membership/load_balancing_strategy.hpp>
+#include <rpcnet/transport/socket_address.hpp>
+
+#include "failure_schedule.hpp"
+#include "shutdown_signal.hpp"
+
+namespace rpcnet::cli {
+
+using std::chrono::milliseconds;
+
+/// What the director and the workers share.
+struct node_settings {
+  std::string certs;
+  /// How long shutdown waits for calls in flight.
+  milliseconds grace{5'000};
+};
+
+struct director_settings {
+  socket_address addr;
+  load_balancing_strategy strategy = default_load_balancing_strategy;
+  /// How often the worker pool is printed.
+  milliseconds pool_interval{10'000};
+  node_settings node;
+};
+
+struct worker_settings {
+  socket_address addr;
+  socket_address director;
+  std::string label;
+  bool simulate_failures = false;
+  failure_phases phases;
+  /// The time a task takes (the reference sleeps 100 ms).
+  milliseconds work{100};
+  /// The time between two tokens of a generate stream.
+  milliseconds token_interval{100};
+  /// How long one join attempt waits for the director before the next.
+  milliseconds join_timeout{5'000};
+  node_settings node;
+};
+
+struct client_settings {
+  socket_address director;
+  std::string certs;
+  /// Tasks to complete (0: until the duration ends or a signal).
+  uint64_t tasks = 0;
+  /// Tokens of the generate stream to receive (0: no stream).
+  uint64_t tokens = 0;
+  /// 0: no limit.
+  milliseconds duration{0};
+  /// Tasks sent to one worker before the director is asked again.
+  uint64_t reassign_every = 5;
+  milliseconds call_timeout{5'000};
+  /// Pause between tasks (the reference waits 1 s).
+  milliseconds task_pause{0};
+};
+
+struct members_settings {
+  socket_address node;
+  std::string certs;
+  bool json = false;
+  bool all = false;
+};
+
+int run_director(const director_settings& settings, shutdown_signal& shutdown);
+int run_worker(const worker_settings& settings, shutdown_signal& shutdown);
+int run_client(const client_settings& settings, shutdown_signal& shutdown);
+int run_members(const members_settings& settings);
+
+} // namespace rpcnet::cli

@@ -1,0 +1,133 @@
+// `rpcnet director`: forms the cluster, keeps a worker registry fed by
+// membership, answers "which worker should I use" (Director.get_worker),
+// prints the pool periodically and logs cluster events; on SIGINT or
+// SIGTERM leaves and drains.
+#include <caf/scoped_actor.hpp>
+
+#include <rpcnet/actors/runtime.hpp>
+#include <rpcnet/membership/worker_registry_actor.hpp>
+#include <rpcnet/transport/error.hpp>
+
+#include "cluster_node.hpp"
+#include "commands.hpp"
+#include "director/director.hpp"
+#include "log.hpp"
+
+namespace rpcnet::cli {
+
+namespace {
+
+using rpcnet_cli::DirectorError;
+using rpcnet_cli::WorkerAssignment;
+
+/// How long the director waits for its registry.
+constexpr auto registry_timeout = std::chrono::seconds{2};
+
+/// At most this many exclusions are read from one request.
+constexpr size_t max_excluded = 64;
+
+std::string label_of(const tag_map& tags) {
+  auto i = tags.find("label");
+  return i == tags.end() ? "(no label)" : i->second;
+}
+
+/// Picks workers through the registry. A worker assigned to a client counts
+/// as one of its connections until that client asks again and releases it,
+/// which is what least connections balances.
+class director_service : public rpcnet_cli::DirectorHandler {
+public:
+  director_service(caf::actor_system& sys, worker_registry_actor registry)
+    : sys_(sys), registry_(std::move(registry)) {
+  }
+
+  rpcnet::result<WorkerAssignment, DirectorError>
+  get_worker(rpcnet_cli::WorkerRequest request) override {
+    caf::scoped_actor self{sys_};
+    if (auto released = node_id::parse(request.released))
+      self->send(registry_, call_end_atom::value, *released);
+    worker_selection selection;
+    for (size_t i = 0; i < request.excluded.size() && i < max_excluded; ++i)
+      if (auto id = node_id::parse(request.excluded[i]))
+        selection.exclude.push_back(*id);
+    rpcnet::result<WorkerAssignment, DirectorError> answer = DirectorError{DirectorError::NoWorkers{}};
+    self->request(registry_, registry_timeout, select_atom::value, std::move(selection))
+      .receive(
+        [&](worker& chosen) {
+          self->send(registry_, call_begin_atom::value, chosen.id);
+          log_info("assigned worker " + label_of(chosen.tags) + " at " + chosen.address);
+          answer = WorkerAssignment{chosen.id.to_string(), chosen.address, label_of(chosen.tags)};
+        },
+        [&](caf::error& err) { log_warn("no worker to assign: " + describe(err)); });
+    return answer;
+  }
+
+private:
+  caf::actor_system& sys_;
+  worker_registry_actor registry_;
+};
+
+void print_pool(caf::actor_system& sys, const worker_registry_actor& registry) {
+  caf::scoped_actor self{sys};
+  std::vector<worker> workers;
+  self->request(registry, registry_timeout, workers_atom::value)
+    .receive([&](std::vector<worker>& found) { workers = std::move(found); },
+             [&](caf::error& err) { log_warn("worker pool unavailable: " + describe(err)); });
+  log_info("worker pool status: " + std::to_string(workers.size()) + " workers available");
+  for (const auto& w : workers) {
+    uint32_t connections = 0;
+    self->request(registry, registry_timeout, in_flight_atom::value, w.id)
+      .receive([&](uint32_t n) { connections = n; }, [](caf::error&) {});
+    log_info("  - " + label_of(w.tags) + " at " + w.address + " ("
+             + std::to_string(connections) + " connections)" + (w.suspect ? " suspect" : ""));
+  }
+}
+
+void log_event(const membership_event& ev) {
+  auto what = std::string{to_string_view(ev.what)};
+  if (ev.what == membership_event::kind::partition_detected
+      || ev.what == membership_event::kind::partition_healed) {
+    log_warn("cluster event " + what + ": " + std::to_string(ev.unreachable.size())
+             + " unreachable, " + std::to_string(ev.reachable.size()) + " reachable");
+    return;
+  }
+  auto level = ev.what == membership_event::kind::failed ? log_level::warn : log_level::info;
+  log(level, "cluster event " + what + ": " + label_of(ev.subject.tags) + " "
+               + ev.subject.id.to_string() + " at " + ev.subject.address);
+}
+
+} // namespace
+
+int run_director(const director_settings& settings, shutdown_signal& shutdown) {
+  auto tls = tls_files::find(settings.node.certs);
+  if (!tls)
+    return fail(message_of(tls.error()));
+  log_info("starting director at " + settings.addr.to_string());
+  log_info("loading certificates from " + settings.node.certs);
+  runtime rt;
+  auto node = cluster_node::open(rt.system(), *tls, settings.addr,
+                                 cluster_config{}.with_tag("role", "director"));
+  if (!node)
+    return fail(message_of(node.error()));
+  auto& cluster = (*node)->cluster();
+  cluster.on_event(log_event);
+  log_info("director registered itself in cluster as " + cluster.local_node_id().to_string());
+  auto registry = spawn_worker_registry(rt.system(), cluster.actor(),
+                                        {"role=worker", settings.strategy, 0});
+  if (!registry)
+    return fail(message_of(registry.error()));
+  log_info("load balancing strategy: " + std::string{to_string_view(settings.strategy)});
+  rpcnet_cli::DirectorServer::register_handler(
+    (*node)->server(), std::make_shared<director_service>(rt.system(), *registry));
+  if (auto err = (*node)->start())
+    return fail(describe(err));
+  log_info("director ready - listening on " + settings.addr.to_string());
+  while (!shutdown.wait_for(settings.pool_interval))
+    print_pool(rt.system(), *registry);
+  log_info("shutting down");
+  (*node)->shutdown(settings.node.grace);
+  caf::anon_send_exit(*registry, caf::exit_reason::user_shutdown);
+  log_info("stopped");
+  return 0;
+}
+
+} // namespace rpcnet::cli

@@ -1,0 +1,46 @@
+// The CLI's output: one structured line per event, with a UTC timestamp, a
+// level and the node that speaks, e.g.
+//
+//   2026-11-27T18:00:00.123Z INFO worker worker-1: served task 7
+//
+// Lines go to stdout, whole and flushed, from any thread; lines below the
+// configured level are dropped.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "log_level.hpp"
+
+namespace rpcnet::cli {
+
+/// One line as printed (without the newline).
+std::string format_log_line(std::chrono::system_clock::time_point when, log_level level,
+                            std::string_view speaker, std::string_view text);
+
+/// Sets who speaks ("director", "worker worker-1") and the lowest level
+/// printed. Call once, before other threads log.
+void configure_log(std::string speaker, log_level lowest);
+
+void log(log_level level, std::string_view text);
+
+inline void log_debug(std::string_view text) {
+  log(log_level::debug, text);
+}
+inline void log_info(std::string_view text) {
+  log(log_level::info, text);
+}
+inline void log_warn(std::string_view text) {
+  log(log_level::warn, text);
+}
+inline void log_error(std::string_view text) {
+  log(log_level::error, text);
+}
+
+/// Prints "rpcnet: error: <text>" as one line on stderr (where scripts and
+/// operators look for why a command would not start); returns the exit
+/// status 1.
+int fail(std::string_view text);
+
+} // namespace rpcnet::cli

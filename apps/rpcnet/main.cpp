@@ -1,0 +1,221 @@
+// rpcnet: the cluster example of the reference as one CLI. Subcommands
+// director, worker, client (the four terminals), members (a node's member
+// table) and demo (all of them at once, for a bounded time). Each setting
+// the reference reads from the environment is also a flag; the flag wins.
+#include <unistd.h>
+
+#include <climits>
+#include <iostream>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+
+#include <rpcnet/transport/error.hpp>
+
+#include "commands.hpp"
+#include "demo.hpp"
+#include "env_options.hpp"
+#include "log.hpp"
+
+using namespace rpcnet;
+using namespace rpcnet::cli;
+
+namespace {
+
+/// A flag backed by an environment variable: the value if the flag was given.
+struct env_flag {
+  std::string value;
+  CLI::Option* option = nullptr;
+
+  std::optional<std::string> given() const {
+    return option->count() > 0 ? std::optional<std::string>{value} : std::nullopt;
+  }
+};
+
+void add_env_option(CLI::App& cmd, env_flag& flag, const env_option& option,
+                    const std::string& help) {
+  flag.option = cmd.add_option(std::string{option.flag}, flag.value,
+                               help + " [env " + std::string{option.env} + ", default "
+                                 + std::string{option.fallback} + "]");
+}
+
+/// An option in milliseconds, hidden from --help unless `help_group`.
+void add_millis(CLI::App& cmd, const std::string& name, milliseconds& target,
+                const std::string& help, bool hidden) {
+  auto* opt = cmd.add_option_function<int64_t>(
+                   name, [&target](int64_t ms) { target = milliseconds{ms}; },
+                   help + " (default " + std::to_string(target.count()) + ")")
+                ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000));
+  if (hidden)
+    opt->group("");
+}
+
+/// --log-level and --certs, shared by every subcommand.
+struct common_flags {
+  env_flag level;
+  env_flag certs;
+
+  void add_to(CLI::App& cmd) {
+    add_env_option(cmd, level, log_level_option, "log level: debug, info, warn, error");
+    add_env_option(cmd, certs, certs_option,
+                   "directory with test_cert.pem, test_key.pem and ca.pem");
+  }
+};
+
+/// Unwraps a resolved setting or exits with its one-line error.
+template <class T>
+T or_exit(caf::expected<T> value) {
+  if (!value)
+    std::exit(fail(message_of(value.error())));
+  return std::move(*value);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"rpcnet: a director/worker cluster over QUIC + TLS 1.3"};
+  app.require_subcommand(1);
+  auto env = process_environment();
+
+  // -- director ----------------------------------------------------------------
+  auto* director_cmd = app.add_subcommand("director", "form the cluster and assign workers");
+  common_flags director_common;
+  env_flag director_addr;
+  director_settings director;
+  std::string strategy = "least_connections";
+  double pool_interval_s = 10;
+  director_common.add_to(*director_cmd);
+  add_env_option(*director_cmd, director_addr, director_bind_option, "address to bind");
+  director_cmd->add_option("--strategy", strategy,
+                           "load balancing: round_robin, random, least_connections, "
+                           "power_of_two_choices, weighted, consistent_hash, locality");
+  director_cmd->add_option("--pool-interval", pool_interval_s,
+                           "seconds between worker pool reports (default 10)")
+    ->check(CLI::Range(0.05, 86400.0));
+  add_millis(*director_cmd, "--grace-ms", director.node.grace,
+             "shutdown: how long calls in flight may finish", true);
+
+  // -- worker ------------------------------------------------------------------
+  auto* worker_cmd = app.add_subcommand("worker", "serve tasks and join through the director");
+  common_flags worker_common;
+  env_flag worker_addr;
+  env_flag worker_director;
+  env_flag worker_label;
+  bool failures_flag = false;
+  worker_settings worker;
+  worker_common.add_to(*worker_cmd);
+  add_env_option(*worker_cmd, worker_addr, worker_addr_option, "address to bind");
+  add_env_option(*worker_cmd, worker_director, director_addr_option, "director to join through");
+  add_env_option(*worker_cmd, worker_label, worker_label_option, "this worker's label");
+  auto* failures_opt = worker_cmd->add_flag(
+    std::string{failure_option.flag}, failures_flag,
+    "simulate failures: 10 s healthy, a warning 3 s before, 5 s failed, repeat "
+    "[env WORKER_FAILURE_ENABLED, default false]");
+  add_millis(*worker_cmd, "--healthy-ms", worker.phases.healthy, "failure cycle: healthy time",
+             true);
+  add_millis(*worker_cmd, "--warning-ms", worker.phases.warning,
+             "failure cycle: warning before failing", true);
+  add_millis(*worker_cmd, "--failed-ms", worker.phases.failed, "failure cycle: failed time", true);
+  add_millis(*worker_cmd, "--work-ms", worker.work, "time one task takes", true);
+  add_millis(*worker_cmd, "--token-interval-ms", worker.token_interval,
+             "time between streamed tokens", true);
+  add_millis(*worker_cmd, "--join-timeout-ms", worker.join_timeout,
+             "one join attempt's timeout before the next", true);
+  add_millis(*worker_cmd, "--grace-ms", worker.node.grace,
+             "shutdown: how long calls in flight may finish", true);
+
+  // -- client ------------------------------------------------------------------
+  auto* client_cmd = app.add_subcommand("client", "send tasks and stream tokens via the director");
+  common_flags client_common;
+  env_flag client_director;
+  client_settings client;
+  double duration_s = 0;
+  client_common.add_to(*client_cmd);
+  add_env_option(*client_cmd, client_director, director_addr_option, "director to ask");
+  client_cmd->add_option("--tasks", client.tasks, "tasks to complete, 0 for no end (default 0)");
+  client_cmd->add_option("--tokens", client.tokens,
+                         "tokens to stream with generate, 0 for none (default 0)");
+  client_cmd->add_option("--duration", duration_s, "seconds before stopping, 0 for no limit")
+    ->check(CLI::Range(0.0, 86400.0));
+  client_cmd->add_option("--reassign-every", client.reassign_every,
+                         "tasks sent to one worker before asking the director again (default 5)")
+    ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  add_millis(*client_cmd, "--call-timeout-ms", client.call_timeout, "timeout of one call", false);
+  add_millis(*client_cmd, "--task-pause-ms", client.task_pause, "pause between tasks", false);
+
+  // -- members -----------------------------------------------------------------
+  auto* members_cmd = app.add_subcommand("members", "print a running node's member table");
+  common_flags members_common;
+  std::string members_node;
+  members_settings members;
+  members_common.add_to(*members_cmd);
+  members_cmd->add_option("--node", members_node, "the node to ask, host:port")->required();
+  members_cmd->add_flag("--json", members.json, "print JSON");
+  members_cmd->add_flag("--all", members.all, "include members that left or failed");
+
+  // -- demo --------------------------------------------------------------------
+  auto* demo_cmd = app.add_subcommand("demo", "director, two workers and a client on loopback");
+  common_flags demo_common;
+  demo_settings demo;
+  double demo_duration_s = 20;
+  demo_common.add_to(*demo_cmd);
+  demo_cmd->add_option("--director", demo.director, "director address (default 127.0.0.1:61000)");
+  demo_cmd->add_option("--workers", demo.workers, "two worker addresses")->expected(2);
+  demo_cmd->add_option("--duration", demo_duration_s, "seconds the client runs at most")
+    ->check(CLI::Range(1.0, 3600.0));
+
+  CLI11_PARSE(app, argc, argv);
+
+  // Blocked before any other thread starts: see shutdown_signal.hpp.
+  shutdown_signal shutdown;
+  auto setup_log = [&](const common_flags& common, std::string speaker) {
+    configure_log(std::move(speaker),
+                  or_exit(parse_level(log_level_option, resolve(log_level_option, common.level.given(), env))));
+    return resolve(certs_option, common.certs.given(), env);
+  };
+  if (*director_cmd) {
+    director.node.certs = setup_log(director_common, "director");
+    director.addr = or_exit(parse_address(director_bind_option,
+                                          resolve(director_bind_option, director_addr.given(), env)));
+    director.strategy = or_exit(parse_load_balancing_strategy(strategy));
+    director.pool_interval = milliseconds{static_cast<int64_t>(pool_interval_s * 1000)};
+    return run_director(director, shutdown);
+  }
+  if (*worker_cmd) {
+    worker.label = or_exit(parse_label(worker_label_option,
+                                       resolve(worker_label_option, worker_label.given(), env)));
+    worker.node.certs = setup_log(worker_common, "worker " + worker.label);
+    worker.addr = or_exit(parse_address(worker_addr_option,
+                                        resolve(worker_addr_option, worker_addr.given(), env)));
+    worker.director = or_exit(parse_address(
+      director_addr_option, resolve(director_addr_option, worker_director.given(), env)));
+    std::optional<std::string> failures_given;
+    if (failures_opt->count() > 0)
+      failures_given = failures_flag ? "true" : "false";
+    worker.simulate_failures = or_exit(
+      parse_switch(failure_option, resolve(failure_option, failures_given, env)));
+    return run_worker(worker, shutdown);
+  }
+  if (*client_cmd) {
+    client.certs = setup_log(client_common, "client");
+    client.director = or_exit(parse_address(
+      director_addr_option, resolve(director_addr_option, client_director.given(), env)));
+    client.duration = milliseconds{static_cast<int64_t>(duration_s * 1000)};
+    return run_client(client, shutdown);
+  }
+  if (*members_cmd) {
+    members.certs = setup_log(members_common, "members");
+    members.node = or_exit(parse_address(
+      env_option{"--node", "(none)", ""}, members_node));
+    return run_members(members);
+  }
+  demo.certs = setup_log(demo_common, "demo");
+  for (const auto& addr : demo.workers)
+    or_exit(parse_address(worker_addr_option, addr));
+  or_exit(parse_address(director_addr_option, demo.director));
+  char self[PATH_MAX] = {};
+  auto n = readlink("/proc/self/exe", self, sizeof self - 1);
+  demo.self = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string{argv[0]};
+  demo.duration = milliseconds{static_cast<int64_t>(demo_duration_s * 1000)};
+  return run_demo(demo, shutdown);
+}
