@@ -10,9 +10,13 @@
 #include <random>
 #include <thread>
 
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include <rpcnet/actors/rpc_client.hpp>
+#include <rpcnet/membership/tag_filter.hpp>
+#include <rpcnet/membership/worker_registry.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/error.hpp>
 
@@ -66,6 +70,83 @@ struct hedge_race {
 
 } // namespace
 
+/// The client's copy of the registry's pool, kept current by the registry
+/// (worker_registry_actor.hpp, "replicas"): selecting from it costs no
+/// message round trip, which was most of what routing a call cost.
+struct pool_replica {
+  std::mutex mtx;
+  std::unique_ptr<worker_registry> workers;
+  /// While the registry has a routing actor, selections go to the registry.
+  bool routed = false;
+};
+
+namespace {
+
+/// How often a replica tells the registry how its in-flight counts changed.
+constexpr auto in_flight_report_interval = std::chrono::milliseconds{50};
+
+using report_atom = caf::atom_constant<caf::atom("report")>;
+
+struct relay_state {
+  std::shared_ptr<pool_replica> replica;
+  worker_registry_actor registry;
+  /// What the registry was last told, per worker.
+  std::map<node_id, uint32_t> reported;
+};
+
+/// The in-flight changes since the last report.
+std::vector<in_flight_delta> in_flight_changes(relay_state& st) {
+  std::vector<in_flight_delta> out;
+  std::map<node_id, uint32_t> now;
+  {
+    std::lock_guard<std::mutex> guard{st.replica->mtx};
+    for (const auto& w : st.replica->workers->workers())
+      if (auto n = st.replica->workers->in_flight(w.id); n > 0)
+        now.emplace(w.id, n);
+  }
+  for (const auto& [id, n] : now) {
+    auto before = st.reported.count(id) != 0 ? st.reported[id] : 0u;
+    if (n != before)
+      out.push_back({id, static_cast<int32_t>(n) - static_cast<int32_t>(before)});
+  }
+  for (const auto& [id, n] : st.reported)
+    if (now.count(id) == 0)
+      out.push_back({id, -static_cast<int32_t>(n)});
+  st.reported = std::move(now);
+  return out;
+}
+
+caf::behavior replica_relay(caf::stateful_actor<relay_state>* self,
+                            std::shared_ptr<pool_replica> replica,
+                            worker_registry_actor registry) {
+  self->state.replica = std::move(replica);
+  self->state.registry = std::move(registry);
+  self->delayed_send(self, in_flight_report_interval, report_atom::value);
+  return {
+    [self](const membership_event& ev) {
+      std::lock_guard<std::mutex> guard{self->state.replica->mtx};
+      self->state.replica->workers->apply(ev);
+    },
+    [self](strategy_atom, load_balancing_strategy strategy) {
+      std::lock_guard<std::mutex> guard{self->state.replica->mtx};
+      self->state.replica->workers->set_strategy(strategy);
+    },
+    [self](router_atom, bool routed) {
+      std::lock_guard<std::mutex> guard{self->state.replica->mtx};
+      self->state.replica->routed = routed;
+    },
+    [self](report_atom) {
+      if (auto changes = in_flight_changes(self->state); !changes.empty())
+        caf::anon_send(self->state.registry, in_flight_atom::value, std::move(changes));
+      self->delayed_send(self, in_flight_report_interval, report_atom::value);
+    },
+    // Answered after everything the registry sent before its own answer.
+    [](caf::ok_atom) { return caf::ok_atom::value; },
+  };
+}
+
+} // namespace
+
 struct cluster_client::impl {
   // -- member types -----------------------------------------------------------
 
@@ -83,10 +164,10 @@ struct cluster_client::impl {
   std::shared_ptr<endpoint> ep;
   bool owns_endpoint = false;
 
+  std::shared_ptr<pool_replica> replica = std::make_shared<pool_replica>();
+  caf::actor relay;
+
   mutable std::mutex mtx;
-  /// Blocking actors to ask the registry from, reused: making one per call
-  /// cost a third of the call rate.
-  std::vector<std::unique_ptr<caf::scoped_actor>> askers;
   std::map<node_id, std::shared_ptr<rpc_client>> pool;
   std::map<node_id, circuit_breaker> breakers;
   std::mt19937_64 rng{std::random_device{}()};
@@ -98,7 +179,39 @@ struct cluster_client::impl {
 
   ~impl() {
     close();
-    askers.clear();
+    if (relay)
+      caf::anon_send_exit(relay, caf::exit_reason::user_shutdown);
+  }
+
+  /// Builds the replica from the registry's settings and subscribes it.
+  caf::error start_replica() {
+    caf::scoped_actor self{sys};
+    caf::error err;
+    std::optional<worker_registry_config> settings;
+    self->request(registry, caf::timespan{selection_timeout}, config_atom::value)
+      .receive([&](worker_registry_config& c) { settings = std::move(c); },
+               [&](caf::error& e) { err = std::move(e); });
+    if (!settings)
+      return err ? err : make_error(error::timeout, "the worker registry did not answer");
+    auto filter = tag_filter::parse(settings->pool_filter);
+    if (!filter)
+      return std::move(filter.error());
+    worker_registry::settings local;
+    local.pool_filter = std::move(*filter);
+    local.strategy = settings->strategy;
+    local.max_in_flight = settings->max_in_flight;
+    local.seed = std::random_device{}();
+    replica->workers = std::make_unique<worker_registry>(std::move(local));
+    relay = sys.spawn(replica_relay, replica, registry);
+    self->request(registry, caf::timespan{selection_timeout}, subscribe_atom::value, relay)
+      .receive([](caf::ok_atom) {}, [&](caf::error& e) { err = std::move(e); });
+    if (err)
+      return err;
+    // The snapshot was sent before the registry answered: once the relay
+    // answers too, it has applied it.
+    self->request(relay, caf::timespan{selection_timeout}, caf::ok_atom::value)
+      .receive([](caf::ok_atom) {}, [&](caf::error& e) { err = std::move(e); });
+    return err;
   }
 
   void close() {
@@ -115,26 +228,39 @@ struct cluster_client::impl {
 
   // -- selection ----------------------------------------------------------------
 
+  /// A worker from the replica, counted in flight there at once so that
+  /// concurrent selections see it; through the registry while a routing
+  /// actor decides.
   caf::expected<worker> select(const worker_call_options& options,
                                const std::vector<node_id>& exclude) {
-    std::unique_ptr<caf::scoped_actor> self;
     {
-      std::lock_guard<std::mutex> guard{mtx};
-      if (!askers.empty()) {
-        self = std::move(askers.back());
-        askers.pop_back();
+      std::lock_guard<std::mutex> guard{replica->mtx};
+      if (!replica->routed) {
+        selection_context ctx{options.affinity_key, options.zone, exclude};
+        auto chosen = replica->workers->select_worker(options.filter, ctx);
+        if (!chosen)
+          return std::move(chosen.error());
+        return **chosen;
       }
     }
-    if (!self)
-      self = std::make_unique<caf::scoped_actor>(sys);
+    caf::scoped_actor self{sys};
     caf::expected<worker> result = make_error(error::timeout, "the worker registry did not answer");
     worker_selection sel{options.filter, options.affinity_key, options.zone, exclude};
-    (*self)->request(registry, caf::timespan{selection_timeout}, select_atom::value, std::move(sel))
+    self->request(registry, caf::timespan{selection_timeout}, select_atom::value, std::move(sel))
       .receive([&](worker& w) { result = std::move(w); },
                [&](caf::error& err) { result = std::move(err); });
-    std::lock_guard<std::mutex> guard{mtx};
-    askers.push_back(std::move(self));
     return result;
+  }
+
+  /// Counted in the replica; the relay reports the changes to the registry.
+  void begin_call(const node_id& id) {
+    std::lock_guard<std::mutex> guard{replica->mtx};
+    replica->workers->begin_call(id);
+  }
+
+  void end_call(const node_id& id) {
+    std::lock_guard<std::mutex> guard{replica->mtx};
+    replica->workers->end_call(id);
   }
 
   /// A worker whose circuit lets a call through, skipping (and excluding
@@ -214,9 +340,9 @@ struct cluster_client::impl {
       record(w.id, failed);
       return failed;
     }
-    caf::anon_send(registry, call_begin_atom::value, w.id);
+    begin_call(w.id);
     auto result = (*conn)->call(method, request, timeout);
-    caf::anon_send(registry, call_end_atom::value, w.id);
+    end_call(w.id);
     if (!result && code_of(result.error()) == error::connection)
       drop_connection(w.id, *conn);
     record(w.id, result);
@@ -357,6 +483,8 @@ caf::expected<cluster_client> cluster_client::start(caf::actor_system& sys,
     ptr->ep = std::move(*ep);
     ptr->owns_endpoint = true;
   }
+  if (auto err = ptr->start_replica())
+    return err;
   return cluster_client{std::move(ptr)};
 }
 

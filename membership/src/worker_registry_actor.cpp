@@ -22,6 +22,9 @@ struct registry_state {
   /// A user's routing actor and how long it may take to answer.
   caf::actor router;
   caf::timespan router_deadline{0};
+  std::string pool_filter;
+  /// Replicas that select locally.
+  std::vector<caf::actor> replicas;
 };
 
 using self_ptr = worker_registry_actor::stateful_pointer<registry_state>;
@@ -34,6 +37,14 @@ membership_event joined(const member& m) {
 void apply(registry_state& st, const membership_event& ev) {
   st.workers->apply(ev);
   st.nodes.apply(ev);
+  for (const auto& replica : st.replicas)
+    caf::anon_send(replica, ev);
+}
+
+template <class... Ts>
+void tell_replicas(registry_state& st, const Ts&... xs) {
+  for (const auto& replica : st.replicas)
+    caf::anon_send(replica, xs...);
 }
 
 caf::expected<worker> copy_of(caf::expected<const worker*> chosen) {
@@ -72,9 +83,15 @@ caf::result<worker> ask_router(self_ptr self, const worker_selection& sel) {
 }
 
 worker_registry_actor::behavior_type registry_behavior(self_ptr self, membership_actor membership,
-                                                       worker_registry::settings settings) {
+                                                       worker_registry::settings settings,
+                                                       std::string pool_filter) {
   auto& st = self->state;
   st.workers = std::make_unique<worker_registry>(std::move(settings));
+  st.pool_filter = std::move(pool_filter);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    std::erase_if(self->state.replicas,
+                  [&](const caf::actor& r) { return r.address() == msg.source; });
+  });
   st.membership = membership;
   // Subscribe first, then take the snapshot: events after the snapshot
   // arrive after it, and a join applied twice changes nothing.
@@ -114,16 +131,42 @@ worker_registry_actor::behavior_type registry_behavior(self_ptr self, membership
     [self](strategy_atom) { return self->state.workers->strategy(); },
     [self](strategy_atom, load_balancing_strategy strategy) {
       self->state.workers->set_strategy(strategy);
+      tell_replicas(self->state, strategy_atom::value, strategy);
       return caf::ok_atom::value;
     },
     [self](router_atom, caf::actor& router, caf::timespan deadline) {
-      self->state.router = std::move(router);
-      self->state.router_deadline = deadline;
+      auto& st = self->state;
+      st.router = std::move(router);
+      st.router_deadline = deadline;
+      tell_replicas(st, router_atom::value, static_cast<bool>(st.router));
+      return caf::ok_atom::value;
+    },
+    [self](config_atom) {
+      auto& st = self->state;
+      return worker_registry_config{st.pool_filter, st.workers->strategy(),
+                                    st.workers->config().max_in_flight};
+    },
+    [self](subscribe_atom, caf::actor& replica) {
+      auto& st = self->state;
+      self->monitor(replica);
+      for (const auto& m : st.nodes.nodes())
+        caf::anon_send(replica, joined(m));
+      caf::anon_send(replica, router_atom::value, static_cast<bool>(st.router));
+      st.replicas.push_back(std::move(replica));
       return caf::ok_atom::value;
     },
     [self](call_begin_atom, node_id id) { self->state.workers->begin_call(id); },
     [self](call_end_atom, node_id id) { self->state.workers->end_call(id); },
     [self](in_flight_atom, node_id id) { return self->state.workers->in_flight(id); },
+    [self](in_flight_atom, const std::vector<in_flight_delta>& deltas) {
+      auto& workers = *self->state.workers;
+      for (const auto& d : deltas) {
+        for (int32_t i = 0; i < d.change; ++i)
+          workers.begin_call(d.worker);
+        for (int32_t i = 0; i > d.change; --i)
+          workers.end_call(d.worker);
+      }
+    },
     [self](const membership_event& ev) { apply(self->state, ev); },
   };
 }
@@ -144,7 +187,8 @@ spawn_worker_registry(caf::actor_system& sys, membership_actor membership,
   // Directors seeded alike would make the same "random" choices in step.
   std::random_device entropy;
   settings.seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
-  return sys.spawn(registry_behavior, std::move(membership), std::move(settings));
+  return sys.spawn(registry_behavior, std::move(membership), std::move(settings),
+                   std::move(cfg.pool_filter));
 }
 
 } // namespace rpcnet

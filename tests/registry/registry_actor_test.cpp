@@ -262,3 +262,62 @@ TEST_CASE("hedging sends a second request when the first worker is slow, and the
   CHECK(stats.hedges >= 2);
   CHECK(stats.hedges_won >= 2);
 }
+
+TEST_CASE("the registry learns the cluster client's calls in flight, and their end",
+          "[cluster_client]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys};
+  worker_node busy{sys, "busy"};
+  busy.server.register_unary("whoami", [](byte_buffer) {
+    std::this_thread::sleep_for(800ms);
+    return caf::expected<byte_buffer>{to_bytes("busy")};
+  });
+  REQUIRE_FALSE(busy.membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == 1; }));
+  auto client = cluster_client::start(sys, director.registry, client_settings());
+  REQUIRE(client);
+  auto id = busy.membership->local_node_id();
+  auto in_flight = [&] {
+    auto n = ask<uint32_t>(sys, director.registry, in_flight_atom::value, id);
+    return n ? *n : 0u;
+  };
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 3; ++i)
+    callers.emplace_back([&] { CHECK(client->call_worker("whoami", {})); });
+  CHECK(eventually([&] { return in_flight() == 3; }, 600ms));
+  for (auto& t : callers)
+    t.join();
+  CHECK(eventually([&] { return in_flight() == 0; }, 1s));
+}
+
+TEST_CASE("a server-streaming call goes to a chosen worker", "[cluster_client]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys};
+  worker_node w{sys, "w"};
+  w.server.register_streaming("count", [](stream_reader& in, stream_writer& out) -> caf::error {
+    auto first = in.next();
+    if (!first || !*first)
+      return make_error(error::protocol, "count wants one message");
+    for (uint8_t i = 1; i <= 3; ++i)
+      if (auto err = out.write(byte_buffer{i}))
+        return err;
+    return {};
+  });
+  REQUIRE_FALSE(w.membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == 1; }));
+  auto client = cluster_client::start(sys, director.registry, client_settings());
+  REQUIRE(client);
+  auto stream = client->call_worker_server_streaming("count", to_bytes("go"));
+  REQUIRE(stream);
+  std::vector<uint8_t> got;
+  for (;;) {
+    auto msg = stream->next();
+    REQUIRE(msg);
+    if (!*msg)
+      break;
+    got.push_back((**msg)[0]);
+  }
+  CHECK(got == std::vector<uint8_t>{1, 2, 3});
+}

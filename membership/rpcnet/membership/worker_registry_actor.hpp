@@ -31,6 +31,7 @@ using router_atom = caf::atom_constant<caf::atom("router")>;
 using call_begin_atom = caf::atom_constant<caf::atom("callbegin")>;
 using call_end_atom = caf::atom_constant<caf::atom("callend")>;
 using in_flight_atom = caf::atom_constant<caf::atom("inflight")>;
+using config_atom = caf::atom_constant<caf::atom("config")>;
 
 /// One selection: which workers may serve (a tag filter, "" for any), and
 /// what the strategies read.
@@ -42,6 +43,22 @@ struct worker_selection {
   std::string zone;
   /// Workers not to choose (a retry's earlier attempts).
   std::vector<node_id> exclude;
+};
+
+struct worker_registry_config {
+  /// Which members are workers, e.g. "role=worker" ("" for every member).
+  std::string pool_filter = "role=worker";
+  load_balancing_strategy strategy = default_load_balancing_strategy;
+  /// A worker with this many calls and streams in flight takes no more
+  /// (load shedding); 0 for no cap.
+  uint32_t max_in_flight = 0;
+};
+
+/// A change in one worker's calls and streams in flight, as a replica
+/// reports it in batches.
+struct in_flight_delta {
+  node_id worker;
+  int32_t change = 0;
 };
 
 /// What the registry accepts.
@@ -65,17 +82,18 @@ using worker_registry_actor = caf::typed_actor<
   caf::reacts_to<call_begin_atom, node_id>,
   caf::reacts_to<call_end_atom, node_id>,
   caf::replies_to<in_flight_atom, node_id>::with<uint32_t>,
+  /// A replica's batched accounting (a cluster client reports every 50 ms
+  /// rather than twice per call: the messages cost more than the calls).
+  caf::reacts_to<in_flight_atom, std::vector<in_flight_delta>>,
+  /// The registry's settings (with the strategy in force now).
+  caf::replies_to<config_atom>::with<worker_registry_config>,
+  /// Replicas (a cluster client selecting locally): the subscriber gets
+  /// every live member as a `joined` membership_event, then every event
+  /// the registry applies, (strategy_atom, strategy) on a change, and
+  /// (router_atom, bool) whenever a routing actor is installed or removed.
+  caf::replies_to<subscribe_atom, caf::actor>::with<caf::ok_atom>,
   /// Events from the membership actor.
   caf::reacts_to<membership_event>>;
-
-struct worker_registry_config {
-  /// Which members are workers, e.g. "role=worker" ("" for every member).
-  std::string pool_filter = "role=worker";
-  load_balancing_strategy strategy = default_load_balancing_strategy;
-  /// A worker with this many calls and streams in flight takes no more
-  /// (load shedding); 0 for no cap.
-  uint32_t max_in_flight = 0;
-};
 
 /// Spawns a registry fed by `membership`. Fails with error::config for a
 /// malformed pool filter.
@@ -86,6 +104,8 @@ spawn_worker_registry(caf::actor_system& sys, membership_actor membership,
 } // namespace rpcnet
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::worker_selection)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::worker_registry_config)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::in_flight_delta>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::worker)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::worker>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::load_balancing_strategy)
