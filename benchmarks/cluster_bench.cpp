@@ -62,6 +62,7 @@ int run_cluster(const bench_options& opt) {
   auto worker_address = "127.0.0.1:" + std::to_string(server.port());
   runtime rt;
   auto& sys = rt.system();
+  // snippet-begin: cluster-client
   auto director = cluster_membership::start(sys, cluster_config{}.with_tag("role", "director"));
   if (!director)
     throw bench_error("director: " + describe(director.error()));
@@ -70,6 +71,7 @@ int run_cluster(const bench_options& opt) {
   auto registry = spawn_worker_registry(sys, director->actor());
   if (!registry)
     throw bench_error("registry: " + describe(registry.error()));
+  // snippet-end: cluster-client
   auto deadline = bench_clock::now() + std::chrono::seconds{10};
   while (pool_size(sys, *registry) != 1) {
     if (bench_clock::now() > deadline)
@@ -80,9 +82,11 @@ int run_cluster(const bench_options& opt) {
   auto client_cfg = rpc_config{opt.certs + "/test_cert.pem", "127.0.0.1:0"}
                       .with_ca_path(opt.certs + "/ca.pem")
                       .with_server_name("localhost");
+  // snippet-begin: call-worker
   auto cluster = cluster_client::start(sys, *registry, cluster_client_config{client_cfg});
   if (!cluster)
     throw bench_error("cluster client: " + describe(cluster.error()));
+  // snippet-end: call-worker
   auto half = opt;
   half.duration = opt.duration / 2;
   uint64_t direct_calls = 0;
