@@ -70,6 +70,12 @@ public:
     return std::nullopt;
   }
 
+  /// Tells the director this client is done with `worker_id`.
+  void release(const std::string& worker_id) {
+    if (auto director = connection(); director && !director->release_worker({worker_id}))
+      log_warn("could not release " + worker_id + " at the director");
+  }
+
   void report_failure(const std::string& worker_id) {
     std::lock_guard<std::mutex> guard{mtx_};
     failures_.add(worker_id, recent_failures::clock::now());
@@ -202,10 +208,12 @@ void run_tasks(caf::actor_system& sys, const client_settings& settings, director
     }
     log_info("task " + std::to_string(task) + " completed by " + (*reply)->worker_label);
     if (shutdown.wait_for(settings.task_pause))
-      return;
+      break;
   }
-  if (current)
+  if (current) {
     current->client.close();
+    director.release(current->assignment.id);
+  }
 }
 
 /// Reads one stream until it ends, fails or shutdown; true if it ended
@@ -268,10 +276,12 @@ void run_tokens(caf::actor_system& sys, director_link& director, progress& seen,
     if (!read_stream(*current, seen, shutdown))
       worker_failed(director, current, "stream failed", seen);
     if (shutdown.requested())
-      return;
+      break;
   }
-  if (current)
+  if (current) {
     current->client.close();
+    director.release(current->assignment.id);
+  }
 }
 
 } // namespace
@@ -292,13 +302,11 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
       shutdown.request();
   };
   std::vector<std::thread> loops;
-  if (settings.tasks > 0 || settings.tokens == 0) {
-    ++running;
-    loops.emplace_back([&] {
-      run_tasks(rt.system(), settings, director, seen, shutdown);
-      finish();
-    });
-  }
+  ++running;
+  loops.emplace_back([&] {
+    run_tasks(rt.system(), settings, director, seen, shutdown);
+    finish();
+  });
   if (settings.tokens > 0) {
     ++running;
     loops.emplace_back([&] {

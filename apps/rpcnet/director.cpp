@@ -2,6 +2,8 @@
 // membership, answers "which worker should I use" (Director.get_worker),
 // prints the pool periodically and logs cluster events; on SIGINT or
 // SIGTERM leaves and drains.
+#include <algorithm>
+
 #include <caf/scoped_actor.hpp>
 
 #include <rpcnet/actors/runtime.hpp>
@@ -43,8 +45,7 @@ public:
   rpcnet::result<WorkerAssignment, DirectorError>
   get_worker(rpcnet_cli::WorkerRequest request) override {
     caf::scoped_actor self{sys_};
-    if (auto released = node_id::parse(request.released))
-      self->send(registry_, call_end_atom::value, *released);
+    release(self, request.released);
     worker_selection selection;
     for (size_t i = 0; i < request.excluded.size() && i < max_excluded; ++i)
       if (auto id = node_id::parse(request.excluded[i]))
@@ -61,7 +62,21 @@ public:
     return answer;
   }
 
+  rpcnet::result<rpcnet_cli::Released, DirectorError>
+  release_worker(rpcnet_cli::WorkerRelease request) override {
+    caf::scoped_actor self{sys_};
+    return rpcnet_cli::Released{release(self, request.id)};
+  }
+
 private:
+  /// Ends one connection of the worker `id` names; false if it names none.
+  bool release(caf::scoped_actor& self, const std::string& id) {
+    auto released = node_id::parse(id);
+    if (released)
+      self->send(registry_, call_end_atom::value, *released);
+    return released.has_value();
+  }
+
   caf::actor_system& sys_;
   worker_registry_actor registry_;
 };
@@ -72,7 +87,12 @@ void print_pool(caf::actor_system& sys, const worker_registry_actor& registry) {
   self->request(registry, registry_timeout, workers_atom::value)
     .receive([&](std::vector<worker>& found) { workers = std::move(found); },
              [&](caf::error& err) { log_warn("worker pool unavailable: " + describe(err)); });
-  log_info("worker pool status: " + std::to_string(workers.size()) + " workers available");
+  // A suspect worker is chosen only when no alive one matches: it is not
+  // counted as available.
+  auto suspects = static_cast<size_t>(
+    std::count_if(workers.begin(), workers.end(), [](const worker& w) { return w.suspect; }));
+  log_info("worker pool status: " + std::to_string(workers.size() - suspects)
+           + " workers available" + (suspects > 0 ? ", " + std::to_string(suspects) + " suspect" : ""));
   for (const auto& w : workers) {
     uint32_t connections = 0;
     self->request(registry, registry_timeout, in_flight_atom::value, w.id)

@@ -1,6 +1,7 @@
 // The director's service: "which worker should I use". The client names the
 // worker it used last (released: it no longer counts as one of that worker's
-// connections) and the workers that just failed it (excluded).
+// connections) and the workers that just failed it (excluded); a client that
+// is done releases its worker with release_worker.
 #pragma once
 
 #include <string>
@@ -23,12 +24,22 @@ struct WorkerAssignment {
   std::string label;
 };
 
+/// A client that is done with a worker.
+struct WorkerRelease {
+  std::string id;
+};
+
+struct Released {
+  bool known;
+};
+
 struct DirectorError : rpcnet::variants {
   struct NoWorkers {};
 };
 
 struct Director : rpcnet::service {
   rpcnet::result<WorkerAssignment, DirectorError> get_worker(WorkerRequest request);
+  rpcnet::result<Released, DirectorError> release_worker(WorkerRelease request);
 };
 
 } // namespace rpcnet_cli

@@ -1,0 +1,194 @@
+// The `rpcnet` CLI under test as real processes on loopback: a director,
+// workers and clients started with the test's own ports and fast timings,
+// and waits on their log lines (which start with a timestamp, so lines are
+// matched by what they contain).
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "child_process.hpp"
+
+namespace rpcnet::test {
+
+inline const std::string rpcnet_cli = RPCNET_CLI;
+
+/// A UDP port on 127.0.0.1 nobody used a moment ago: tests running in
+/// parallel get different ports without a fixed plan.
+inline uint16_t free_udp_port() {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+inline std::string loopback(uint16_t port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
+
+/// `rpcnet <args>` with `env` ("NAME=value") set, stdout and stderr both
+/// read back as lines.
+inline std::unique_ptr<child_process> run_rpcnet(std::vector<std::string> args,
+                                                 std::vector<std::string> env = {}) {
+  std::vector<std::string> sh{"-c", "exec \"$0\" \"$@\" 2>&1", "/usr/bin/env"};
+  sh.insert(sh.end(), env.begin(), env.end());
+  sh.push_back(rpcnet_cli);
+  sh.insert(sh.end(), args.begin(), args.end());
+  return std::make_unique<child_process>("/bin/sh", sh);
+}
+
+/// A line containing `text` (from line `from` on).
+inline std::optional<std::string> wait_for_text(child_process& proc, const std::string& text,
+                                                std::chrono::milliseconds timeout,
+                                                size_t from = 0) {
+  return proc.wait_for(
+    [&](const std::string& line) { return line.find(text) != std::string::npos; }, timeout,
+    from);
+}
+
+/// Lines containing `text` so far (reading what has arrived first).
+inline size_t count_text(child_process& proc, const std::string& text) {
+  proc.drain();
+  size_t n = 0;
+  for (const auto& line : proc.lines())
+    n += line.find(text) != std::string::npos ? 1 : 0;
+  return n;
+}
+
+/// A director, and workers that join through it, with test timings: the
+/// pool is printed every 500 ms, tasks take 20 ms, tokens come every 20 ms.
+class test_cluster {
+public:
+  test_cluster() : director_addr_(loopback(free_udp_port())) {
+  }
+
+  const std::string& director_addr() const noexcept {
+    return director_addr_;
+  }
+
+  child_process& start_director(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"director",        "--addr", director_addr_, "--certs",
+                                  RPCNET_CERT_DIR,   "--pool-interval", "0.5"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    director_ = run_rpcnet(args);
+    REQUIRE(wait_for_text(*director_, "director ready", std::chrono::seconds{10}));
+    return *director_;
+  }
+
+  child_process& director() {
+    return *director_;
+  }
+
+  /// Starts worker `label` (on a fresh port unless `addr` is given).
+  child_process& start_worker(const std::string& label, std::vector<std::string> extra = {},
+                              std::string addr = {}) {
+    if (addr.empty())
+      addr = loopback(free_udp_port());
+    addresses_[label] = addr;
+    std::vector<std::string> args{"worker",       "--addr",       addr,
+                                  "--director",   director_addr_, "--label",
+                                  label,          "--certs",      RPCNET_CERT_DIR,
+                                  "--work-ms",    "20",           "--token-interval-ms",
+                                  "20",           "--join-timeout-ms", "500"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto& slot = workers_[label];
+    slot = run_rpcnet(args);
+    return *slot;
+  }
+
+  child_process& worker(const std::string& label) {
+    return *workers_.at(label);
+  }
+
+  const std::string& address_of(const std::string& label) const {
+    return addresses_.at(label);
+  }
+
+  /// Waits until the director's pool report names `n` workers, after line
+  /// `from`.
+  bool wait_for_pool(size_t n, std::chrono::milliseconds timeout, size_t from = 0) {
+    return wait_for_text(*director_,
+                         "worker pool status: " + std::to_string(n) + " workers available",
+                         timeout, from)
+      .has_value();
+  }
+
+  /// A client of this cluster with `args` added.
+  std::unique_ptr<child_process> client(std::vector<std::string> args) {
+    std::vector<std::string> all{"client", "--director", director_addr_, "--certs",
+                                 RPCNET_CERT_DIR, "--call-timeout-ms", "2000"};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_rpcnet(all);
+  }
+
+private:
+  std::string director_addr_;
+  std::unique_ptr<child_process> director_;
+  std::map<std::string, std::unique_ptr<child_process>> workers_;
+  std::map<std::string, std::string> addresses_;
+};
+
+/// What a client's "done:" line says.
+struct client_summary {
+  uint64_t tasks = 0;
+  std::map<std::string, uint64_t> by_worker;
+  uint64_t tokens = 0;
+  uint64_t duplicates = 0;
+  uint64_t worker_failures = 0;
+};
+
+inline std::optional<client_summary> parse_summary(const std::string& line) {
+  static const std::regex done{
+    R"(done: (\d+) tasks completed \(([^)]*)\), (\d+) tokens received, (\d+) duplicates, (\d+) worker failures)"};
+  std::smatch m;
+  if (!std::regex_search(line, m, done))
+    return std::nullopt;
+  client_summary s;
+  s.tasks = std::stoull(m[1]);
+  s.tokens = std::stoull(m[3]);
+  s.duplicates = std::stoull(m[4]);
+  s.worker_failures = std::stoull(m[5]);
+  static const std::regex pair{R"(([^=, ]+)=(\d+))"};
+  std::string counts = m[2];
+  for (std::sregex_iterator i{counts.begin(), counts.end(), pair}, end; i != end; ++i)
+    s.by_worker[(*i)[1]] = std::stoull((*i)[2]);
+  return s;
+}
+
+/// Runs `client` to its end (bounded) and returns its summary.
+inline client_summary finish_client(child_process& client, std::chrono::milliseconds timeout) {
+  auto line = wait_for_text(client, "done: ", timeout);
+  REQUIRE(line);
+  REQUIRE(client.wait_exit(std::chrono::seconds{10}) == 0);
+  auto summary = parse_summary(*line);
+  REQUIRE(summary);
+  return *summary;
+}
+
+/// The task ids of the client's "task N completed by" lines, in order.
+inline std::vector<uint64_t> completed_tasks(const child_process& client) {
+  static const std::regex task{R"(client: task (\d+) completed by)"};
+  std::vector<uint64_t> ids;
+  std::smatch m;
+  for (const auto& line : client.lines())
+    if (std::regex_search(line, m, task))
+      ids.push_back(std::stoull(m[1]));
+  return ids;
+}
+
+} // namespace rpcnet::test
