@@ -18,7 +18,9 @@ cmake -S "$root" -B "$build" -G Ninja \
 cmake --build "$build" -j "$jobs"
 
 case "$mode" in
-  demo) "$build/apps/examples/calculator/rpcnet-calculator-demo" --certs "$root/certs" ;;
+  # The reference's four terminals at once: director, two workers and a
+  # client on loopback for at most 20 s, then a clean shutdown.
+  demo) "$build/apps/rpcnet/rpcnet" demo --certs "$root/certs" --duration 20 ;;
   test) cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300 ;;
   *) echo "usage: cmake/bootstrap.sh demo|test" >&2; exit 2 ;;
 esac

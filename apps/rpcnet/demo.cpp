@@ -54,35 +54,38 @@ public:
   }
 
   /// The exit status within `timeout`; -1 after killing a process that
-  /// took longer (or died of a signal).
+  /// took longer (or for one that died of a signal).
   int wait(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (pid_ > 0) {
-      int status = 0;
-      auto r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = 0;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      if (r < 0 && errno != EINTR)
-        return -1;
+    while (running()) {
       if (std::chrono::steady_clock::now() >= deadline) {
         ::kill(pid_, SIGKILL);
+        int status = 0;
         waitpid(pid_, &status, 0);
         pid_ = 0;
         return -1;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds{20});
     }
-    return -1;
+    return status_;
   }
 
+  /// False once the process has exited (and was reaped).
   bool running() {
-    return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0;
+    if (pid_ <= 0)
+      return false;
+    int status = 0;
+    auto r = waitpid(pid_, &status, WNOHANG);
+    if (r == 0 || (r < 0 && errno == EINTR))
+      return true;
+    status_ = r == pid_ && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    pid_ = 0;
+    return false;
   }
 
 private:
   pid_t pid_ = -1;
+  int status_ = -1;
 };
 
 } // namespace
@@ -91,7 +94,7 @@ int run_demo(const demo_settings& settings, shutdown_signal& shutdown) {
   auto certs = std::string{"--certs="} + settings.certs;
   auto director = "--director=" + settings.director;
   auto seconds = std::to_string(settings.duration.count() / 1000);
-  log_info("demo: director at " + settings.director + ", workers at " + settings.workers[0]
+  log_info("director at " + settings.director + ", workers at " + settings.workers[0]
            + " and " + settings.workers[1] + ", client for up to " + seconds + " s");
   demo_process director_proc{settings.self, {"director", "--addr=" + settings.director, certs,
                                              "--pool-interval=3"}};
@@ -115,14 +118,14 @@ int run_demo(const demo_settings& settings, shutdown_signal& shutdown) {
   }
   client.terminate();
   int status = client.wait(std::chrono::seconds{10}) == 0 ? 0 : 1;
-  log_info("demo: client finished, stopping workers and director");
+  log_info("client finished, stopping workers and director");
   for (auto& w : workers)
     w.terminate();
   for (auto& w : workers)
     status |= w.wait(std::chrono::seconds{10}) == 0 ? 0 : 1;
   director_proc.terminate();
   status |= director_proc.wait(std::chrono::seconds{10}) == 0 ? 0 : 1;
-  log_info(status == 0 ? "demo: every process exited cleanly" : "demo: a process failed");
+  log_info(status == 0 ? "every process exited cleanly" : "a process failed");
   return status;
 }
 
