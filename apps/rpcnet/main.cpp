@@ -39,7 +39,7 @@ void add_env_option(CLI::App& cmd, env_flag& flag, const env_option& option,
                                  + std::string{option.fallback} + "]");
 }
 
-/// An option in milliseconds, hidden from --help unless `help_group`.
+/// An option in milliseconds, hidden from --help if `hidden`.
 void add_millis(CLI::App& cmd, const std::string& name, milliseconds& target,
                 const std::string& help, bool hidden) {
   auto* opt = cmd.add_option_function<int64_t>(
@@ -111,18 +111,23 @@ int main(int argc, char** argv) {
     std::string{failure_option.flag}, failures_flag,
     "simulate failures: 10 s healthy, a warning 3 s before, 5 s failed, repeat "
     "[env WORKER_FAILURE_ENABLED, default false]");
-  add_millis(*worker_cmd, "--healthy-ms", worker.phases.healthy, "failure cycle: healthy time",
-             true);
-  add_millis(*worker_cmd, "--warning-ms", worker.phases.warning,
-             "failure cycle: warning before failing", true);
-  add_millis(*worker_cmd, "--failed-ms", worker.phases.failed, "failure cycle: failed time", true);
-  add_millis(*worker_cmd, "--work-ms", worker.work, "time one task takes", true);
-  add_millis(*worker_cmd, "--token-interval-ms", worker.token_interval,
-             "time between streamed tokens", true);
-  add_millis(*worker_cmd, "--join-timeout-ms", worker.join_timeout,
-             "one join attempt's timeout before the next", true);
-  add_millis(*worker_cmd, "--grace-ms", worker.node.grace,
-             "shutdown: how long calls in flight may finish", true);
+  // Advanced timings, hidden from --help: the tests run the cycle fast.
+  struct timing {
+    const char* name;
+    milliseconds* target;
+    const char* help;
+  };
+  for (auto [name, target, help] : {
+         timing{"--healthy-ms", &worker.phases.healthy, "failure cycle: healthy time"},
+         timing{"--warning-ms", &worker.phases.warning, "failure cycle: warning before failing"},
+         timing{"--failed-ms", &worker.phases.failed, "failure cycle: failed time"},
+         timing{"--work-ms", &worker.work, "time one task takes"},
+         timing{"--token-interval-ms", &worker.token_interval, "time between streamed tokens"},
+         timing{"--join-timeout-ms", &worker.join_timeout,
+                "one join attempt's timeout before the next"},
+         timing{"--grace-ms", &worker.node.grace, "shutdown: how long calls in flight may finish"},
+       })
+    add_millis(*worker_cmd, name, *target, help, true);
 
   // -- client ------------------------------------------------------------------
   auto* client_cmd = app.add_subcommand("client", "send tasks and stream tokens via the director");

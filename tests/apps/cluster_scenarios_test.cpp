@@ -34,16 +34,22 @@ void wait_joined(test_cluster& cluster, const std::string& label) {
   REQUIRE(wait_for_text(cluster.director(), "cluster event joined: " + label + " ", 10s));
 }
 
+/// A director and worker-a and worker-b, joined.
+void start_two_workers(test_cluster& cluster, std::vector<std::string> director_args = {},
+                       std::vector<std::string> worker_a_args = {}) {
+  cluster.start_director(std::move(director_args));
+  cluster.start_worker("worker-a", std::move(worker_a_args));
+  cluster.start_worker("worker-b");
+  wait_joined(cluster, "worker-a");
+  wait_joined(cluster, "worker-b");
+}
+
 } // namespace
 
 TEST_CASE("normal: two workers both serve tasks and the token stream is complete",
           "[cluster]") {
   test_cluster cluster;
-  cluster.start_director();
-  cluster.start_worker("worker-a");
-  cluster.start_worker("worker-b");
-  wait_joined(cluster, "worker-a");
-  wait_joined(cluster, "worker-b");
+  start_two_workers(cluster);
   auto start = clock_type::now();
   // While the stream holds one worker, least connections gives the tasks to
   // the other; once it is released, to both in turn.
@@ -83,11 +89,7 @@ TEST_CASE("kill -9 of a worker under load: the client carries on, every task onc
   test_cluster cluster;
   // Round robin: the tasks alternate over both workers whichever holds the
   // stream, so the killed worker is serving both tasks and the stream.
-  cluster.start_director({"--strategy", "round_robin"});
-  cluster.start_worker("worker-a");
-  cluster.start_worker("worker-b");
-  wait_joined(cluster, "worker-a");
-  wait_joined(cluster, "worker-b");
+  start_two_workers(cluster, {"--strategy", "round_robin"});
   auto client = cluster.client({"--tasks", "200", "--tokens", "150", "--reassign-every", "1"});
   // Under load: tasks served and the stream flowing.
   auto token = wait_for_text(*client, "received token (sequence=20,", 20s);
@@ -117,11 +119,7 @@ TEST_CASE("kill -9 of a worker under load: the client carries on, every task onc
 
 TEST_CASE("restart of a killed worker: it is rediscovered and serves again", "[cluster]") {
   test_cluster cluster;
-  cluster.start_director();
-  cluster.start_worker("worker-a");
-  cluster.start_worker("worker-b");
-  wait_joined(cluster, "worker-a");
-  wait_joined(cluster, "worker-b");
+  start_two_workers(cluster);
   auto addr = cluster.address_of("worker-a");
   cluster.worker("worker-a").kill(SIGKILL);
   auto from = cluster.director().lines().size();
@@ -143,12 +141,9 @@ TEST_CASE("restart of a killed worker: it is rediscovered and serves again", "[c
 TEST_CASE("failure simulation: the client keeps going through the worker's failed phases",
           "[cluster]") {
   test_cluster cluster;
-  cluster.start_director();
-  cluster.start_worker("worker-a", {"--simulate-failures", "--healthy-ms", "1500",
-                                    "--warning-ms", "500", "--failed-ms", "1500"});
-  cluster.start_worker("worker-b");
-  wait_joined(cluster, "worker-a");
-  wait_joined(cluster, "worker-b");
+  start_two_workers(cluster, {},
+                    {"--simulate-failures", "--healthy-ms", "1500", "--warning-ms", "500",
+                     "--failed-ms", "1500"});
   auto client = cluster.client({"--duration", "7", "--tokens", "250", "--task-pause-ms", "10"});
   auto summary = finish_client(*client, 30s);
   auto& a = cluster.worker("worker-a");
