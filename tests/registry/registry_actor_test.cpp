@@ -43,6 +43,15 @@ caf::expected<worker> select(caf::actor_system& sys, const director_node& d,
   return ask<worker>(sys, d.registry, select_atom::value, worker_selection{std::move(filter), {}, {}, {}});
 }
 
+/// Joins every worker to the director and waits until its registry lists
+/// them all.
+void join_all(caf::actor_system& sys, const director_node& director,
+              std::initializer_list<worker_node*> workers) {
+  for (auto* w : workers)
+    REQUIRE_FALSE(w->membership->join({director.address()}));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == workers.size(); }));
+}
+
 cluster_client_config client_settings() {
   return cluster_client_config{client_config().with_call_timeout(5s)};
 }
@@ -54,9 +63,7 @@ TEST_CASE("the registry's pool follows membership: joins, leaves and failures", 
   auto& sys = rt.system();
   director_node director{sys};
   worker_node a{sys, "a"}, b{sys, "b"};
-  REQUIRE_FALSE(a.membership->join({director.address()}));
-  REQUIRE_FALSE(b.membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  join_all(sys, director, {&a, &b});
   // The director itself is a member but not a worker.
   auto nodes = ask<std::vector<member>>(sys, director.registry, nodes_atom::value);
   REQUIRE(nodes);
@@ -79,9 +86,7 @@ TEST_CASE("filters: every tag must match, no match is no_workers, malformed is a
   director_node director{sys};
   worker_node gpu{sys, "gpu", {{"gpu", "true"}, {"zone", "eu"}}};
   worker_node cpu{sys, "cpu", {{"zone", "eu"}}};
-  REQUIRE_FALSE(gpu.membership->join({director.address()}));
-  REQUIRE_FALSE(cpu.membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  join_all(sys, director, {&gpu, &cpu});
   auto chosen = select(sys, director, "zone=eu,gpu=true");
   REQUIRE(chosen);
   CHECK(chosen->tags.at("label") == "gpu");
@@ -104,9 +109,7 @@ TEST_CASE("a user's routing actor chooses; a hanging or nonsensical router falls
   auto& sys = rt.system();
   director_node director{sys};
   worker_node a{sys, "a"}, b{sys, "b"};
-  REQUIRE_FALSE(a.membership->join({director.address()}));
-  REQUIRE_FALSE(b.membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  join_all(sys, director, {&a, &b});
   auto b_id = b.membership->local_node_id();
   // Always b.
   auto always_b = sys.spawn([b_id](caf::event_based_actor*) -> caf::behavior {
@@ -156,9 +159,7 @@ TEST_CASE("the cluster client spreads calls by round robin exactly evenly", "[cl
   auto& sys = rt.system();
   director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0}};
   worker_node a{sys, "a"}, b{sys, "b"}, c{sys, "c"};
-  for (auto* w : {&a, &b, &c})
-    REQUIRE_FALSE(w->membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == 3; }));
+  join_all(sys, director, {&a, &b, &c});
   auto client = cluster_client::start(sys, director.registry, client_settings());
   REQUIRE(client);
   std::map<std::string, int> by_label;
@@ -176,9 +177,7 @@ TEST_CASE("a handler's own error is returned, never retried", "[cluster_client]"
   auto& sys = rt.system();
   director_node director{sys};
   worker_node a{sys, "a"}, b{sys, "b"};
-  REQUIRE_FALSE(a.membership->join({director.address()}));
-  REQUIRE_FALSE(b.membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  join_all(sys, director, {&a, &b});
   auto client = cluster_client::start(sys, director.registry, client_settings());
   REQUIRE(client);
   auto reply = client->call_worker("fail", {});
@@ -207,9 +206,7 @@ TEST_CASE("a call to a worker that vanished fails over to another, and its circu
   director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0}};
   worker_node a{sys, "a"};
   auto b = std::make_unique<worker_node>(sys, "b");
-  REQUIRE_FALSE(a.membership->join({director.address()}));
-  REQUIRE_FALSE(b->membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  join_all(sys, director, {&a, b.get()});
   auto cfg = client_settings();
   cfg.breaker.failure_threshold = 2;
   auto client = cluster_client::start(sys, director.registry, cfg);
@@ -244,9 +241,7 @@ TEST_CASE("hedging sends a second request when the first worker is slow, and the
     std::this_thread::sleep_for(1s);
     return caf::expected<byte_buffer>{to_bytes("slow")};
   });
-  REQUIRE_FALSE(slow.membership->join({director.address()}));
-  REQUIRE_FALSE(fast.membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == 2; }));
+  join_all(sys, director, {&slow, &fast});
   auto cfg = client_settings();
   cfg.hedge_after = 100ms;
   auto client = cluster_client::start(sys, director.registry, cfg);
@@ -273,8 +268,7 @@ TEST_CASE("the registry learns the cluster client's calls in flight, and their e
     std::this_thread::sleep_for(800ms);
     return caf::expected<byte_buffer>{to_bytes("busy")};
   });
-  REQUIRE_FALSE(busy.membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == 1; }));
+  join_all(sys, director, {&busy});
   auto client = cluster_client::start(sys, director.registry, client_settings());
   REQUIRE(client);
   auto id = busy.membership->local_node_id();
@@ -305,8 +299,7 @@ TEST_CASE("a server-streaming call goes to a chosen worker", "[cluster_client]")
         return err;
     return {};
   });
-  REQUIRE_FALSE(w.membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == 1; }));
+  join_all(sys, director, {&w});
   auto client = cluster_client::start(sys, director.registry, client_settings());
   REQUIRE(client);
   auto stream = client->call_worker_server_streaming("count", to_bytes("go"));
