@@ -31,6 +31,7 @@ struct ComputeError : rpcnet::variants {
   };
 };
 
+// snippet-begin: compute
 /// Tokens start_after + 1 to last, in order.
 struct GenerateRequest {
   std::uint64_t start_after;
@@ -47,5 +48,6 @@ struct Compute : rpcnet::service {
   rpcnet::result<TaskResult, ComputeError> process_task(TaskRequest request);
   rpcnet::stream<Token> generate(GenerateRequest request);
 };
+// snippet-end: compute
 
 } // namespace rpcnet_cli

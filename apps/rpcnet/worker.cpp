@@ -105,6 +105,7 @@ bool join_director(cluster_membership& cluster, const worker_settings& settings,
                    const shutdown_signal& shutdown) {
   auto director = settings.director.to_string();
   log_info("enabling cluster, connecting to director at " + director);
+  // snippet-begin: join
   for (uint64_t attempt = 1; !shutdown.requested(); ++attempt) {
     auto err = cluster.join({director});
     if (!err)
@@ -112,6 +113,7 @@ bool join_director(cluster_membership& cluster, const worker_settings& settings,
     log_warn("director at " + director + " not reachable (" + describe(err) + "), retry "
              + std::to_string(attempt));
   }
+  // snippet-end: join
   return false;
 }
 
@@ -126,6 +128,7 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
     return fail(message_of(schedule.error()));
   log_info("starting worker '" + settings.label + "' at " + settings.addr.to_string());
   runtime rt;
+  // snippet-begin: worker-node
   auto cfg = cluster_config{}
                .with_tag("role", "worker")
                .with_tag("label", settings.label)
@@ -137,6 +140,7 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
   rpcnet_cli::ComputeServer::register_handler((*node)->server(), service);
   if (auto err = (*node)->start())
     return fail(describe(err));
+  // snippet-end: worker-node
   log_info("server bound to " + settings.addr.to_string());
   std::thread failures;
   if (settings.simulate_failures) {
