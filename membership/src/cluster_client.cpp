@@ -168,6 +168,9 @@ struct cluster_client::impl {
   caf::actor relay;
 
   mutable std::mutex mtx;
+  /// Hedged attempts still running on threads of their own.
+  int racers = 0;
+  std::condition_variable racers_done;
   std::map<node_id, std::shared_ptr<rpc_client>> pool;
   std::map<node_id, circuit_breaker> breakers;
   std::mt19937_64 rng{std::random_device{}()};
@@ -178,6 +181,12 @@ struct cluster_client::impl {
   }
 
   ~impl() {
+    // A hedge's loser runs on a thread of its own until its call ends (at
+    // most its timeout); it uses this object, so wait for it.
+    {
+      std::unique_lock<std::mutex> guard{mtx};
+      racers_done.wait(guard, [this] { return racers == 0; });
+    }
     close();
     if (relay)
       caf::anon_send_exit(relay, caf::exit_reason::user_shutdown);
@@ -359,8 +368,15 @@ struct cluster_client::impl {
     auto race = std::make_shared<hedge_race>();
     auto launch = [&](worker w, bool hedge) {
       race->running += 1;
+      {
+        std::lock_guard<std::mutex> outer{mtx};
+        ++racers;
+      }
       std::thread{[this, race, w = std::move(w), method, request, timeout, hedge] {
         race->finish(call_on(w, method, request, timeout), hedge);
+        std::lock_guard<std::mutex> outer{mtx};
+        if (--racers == 0)
+          racers_done.notify_all();
       }}.detach();
     };
     std::unique_lock<std::mutex> guard{race->mtx};
