@@ -191,11 +191,8 @@ void run_tasks(caf::actor_system& sys, const client_settings& settings, director
     auto reply = current->client.process_task({task, {text.begin(), text.end()}});
     if (!reply || !*reply) {
       worker_failed(director, current,
-                    !reply ? describe(reply.error()) : std::string{"simulated failure"}, seen);
-      current = next_worker(sys, director, current);
-      if (!current)
-        return;
-      sent_here = 0;
+                    !reply ? describe(reply.error()) : std::string{"answered WorkerFailed"}, seen);
+      sent_here = settings.reassign_every; // the same task goes to the next worker
       continue;
     }
     ++sent_here;

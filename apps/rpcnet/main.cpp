@@ -45,7 +45,8 @@ void add_millis(CLI::App& cmd, const std::string& name, milliseconds& target,
   auto* opt = cmd.add_option_function<int64_t>(
                    name, [&target](int64_t ms) { target = milliseconds{ms}; },
                    help + " (default " + std::to_string(target.count()) + ")")
-                ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000));
+                ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   if (hidden)
     opt->group("");
 }

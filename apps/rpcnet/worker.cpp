@@ -31,8 +31,8 @@ public:
       log_warn("refused task " + std::to_string(request.task_id) + " (simulated failure)");
       return ComputeError{ComputeError::WorkerFailed{settings_.label}};
     }
+    log_info("processing task " + std::to_string(request.task_id));
     std::this_thread::sleep_for(settings_.work);
-    log_info("served task " + std::to_string(request.task_id));
     return rpcnet_cli::TaskResult{request.task_id, std::move(request.data), settings_.label};
   }
 

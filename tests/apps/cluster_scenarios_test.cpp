@@ -62,21 +62,28 @@ TEST_CASE("normal: two workers both serve tasks and the token stream is complete
   CHECK(summary.tokens == 10);
   CHECK(summary.duplicates == 0);
   check_each_task_once(*client, 40);
-  CHECK(count_text(cluster.worker("worker-a"), "served task") > 0);
-  CHECK(count_text(cluster.worker("worker-b"), "served task") > 0);
+  CHECK(count_text(cluster.worker("worker-a"), "processing task") > 0);
+  CHECK(count_text(cluster.worker("worker-b"), "processing task") > 0);
 }
 
-TEST_CASE("shutdown: SIGTERM leaves (NodeLeft at the director within 1 s), drains and exits 0",
+TEST_CASE("shutdown: SIGTERM leaves (NodeLeft at the director within 1 s), drains the call in "
+          "flight and exits 0",
           "[cluster]") {
   test_cluster cluster;
   cluster.start_director();
-  cluster.start_worker("worker-a");
+  cluster.start_worker("worker-a", {"--work-ms", "1500"});
   wait_joined(cluster, "worker-a");
+  auto client = cluster.client({"--tasks", "1"});
+  REQUIRE(wait_for_text(cluster.worker("worker-a"), "processing task 1", 10s));
   auto from = cluster.director().lines().size();
   auto start = clock_type::now();
   cluster.worker("worker-a").kill(SIGTERM);
   REQUIRE(wait_for_text(cluster.director(), "cluster event left: worker-a", 1s, from));
   std::cout << "shutdown: NodeLeft after " << seconds_since(start) << " s\n";
+  // The task in flight when the signal came is answered, not dropped.
+  auto summary = finish_client(*client, 10s);
+  CHECK(summary.by_worker["worker-a"] == 1);
+  CHECK(summary.worker_failures == 0);
   CHECK(cluster.worker("worker-a").wait_exit(10s) == 0);
   CHECK(wait_for_text(cluster.worker("worker-a"), "stopped", 1s));
   cluster.director().kill(SIGINT);
