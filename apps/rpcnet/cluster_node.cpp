@@ -38,7 +38,7 @@ private:
 caf::expected<std::unique_ptr<cluster_node>>
 cluster_node::open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
                    cluster_config cfg) {
-  auto node = std::make_unique<cluster_node>(sys, tls.server_config(addr.to_string()));
+  std::unique_ptr<cluster_node> node{new cluster_node(sys, tls.server_config(addr.to_string()))};
   auto bound = node->server_.bind();
   if (!bound)
     return make_error(error::io, "cannot bind " + addr.to_string() + ": " + describe(bound.error()));

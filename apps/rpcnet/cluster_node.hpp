@@ -20,6 +20,8 @@ namespace rpcnet::cli {
 
 class cluster_node {
 public:
+  // -- constructors -------------------------------------------------------------
+
   /// Binds the server (a port in use is an error here) and starts
   /// membership on its port with `cfg`'s tags; the server does not accept
   /// calls until start().
@@ -27,12 +29,16 @@ public:
   open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
        cluster_config cfg);
 
+  // -- lifecycle ----------------------------------------------------------------
+
   /// Registers the admin service and starts accepting calls.
   caf::error start();
 
   /// Leaves the cluster (the others see NodeLeft), then stops accepting and
   /// lets calls in flight finish for up to `grace`.
   void shutdown(std::chrono::milliseconds grace);
+
+  // -- properties ---------------------------------------------------------------
 
   rpc_server& server() noexcept {
     return server_;
@@ -42,11 +48,14 @@ public:
     return *cluster_;
   }
 
+private:
   cluster_node(caf::actor_system& sys, rpc_config cfg) : server_(sys, std::move(cfg)) {
   }
 
-private:
+  // -- member variables ---------------------------------------------------------
+
   rpc_server server_;
+  /// Started once the server is bound, on its endpoint.
   std::optional<cluster_membership> cluster_;
 };
 
