@@ -2,6 +2,7 @@
 // director (retrying while it is not up yet), tags itself role=worker and
 // label=<label>, optionally runs the simulated failure cycle, and on SIGINT
 // or SIGTERM leaves and drains.
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -117,6 +118,14 @@ bool join_director(cluster_membership& cluster, const worker_settings& settings,
   return false;
 }
 
+/// Whether membership knows a live member at the director's address.
+bool director_alive(cluster_membership& cluster, const std::string& director) {
+  auto members = cluster.members();
+  return std::any_of(members.begin(), members.end(), [&](const member& m) {
+    return m.address == director && is_live(m.state);
+  });
+}
+
 } // namespace
 
 int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
@@ -148,10 +157,20 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
              + " ms, failed " + std::to_string(settings.phases.failed.count()) + " ms");
     failures = std::thread{[&] { simulate_failures(*schedule, *service, shutdown); }};
   }
-  if (join_director((*node)->cluster(), settings, shutdown)) {
+  auto& cluster = (*node)->cluster();
+  auto director = settings.director.to_string();
+  if (join_director(cluster, settings, shutdown)) {
     log_info("worker '" + settings.label + "' joined cluster with role=worker");
     log_info("worker '" + settings.label + "' is running and ready to handle requests");
-    shutdown.wait();
+    // A director that failed or left and comes back is a new member that
+    // knows nobody: join it again.
+    while (!shutdown.wait_for(settings.join_timeout)) {
+      if (director_alive(cluster, director))
+        continue;
+      log_warn("director at " + director + " is gone, joining again");
+      if (join_director(cluster, settings, shutdown))
+        log_info("worker '" + settings.label + "' joined cluster with role=worker");
+    }
   }
   log_info("shutting down");
   service->set_stopping();

@@ -211,3 +211,22 @@ TEST_CASE("ten workers: tasks spread over all of them", "[cluster]") {
     CHECK(summary.by_worker[label] >= 3);
   check_each_task_once(*client, 60);
 }
+
+TEST_CASE("a restarted director is joined again by its workers", "[cluster]") {
+  test_cluster cluster;
+  start_two_workers(cluster);
+  cluster.director().kill(SIGKILL);
+  // The workers notice the director's failure and go back to joining it.
+  for (auto label : {"worker-a", "worker-b"})
+    REQUIRE(wait_for_text(cluster.worker(label), "is gone, joining again", 20s));
+  auto start = clock_type::now();
+  cluster.start_director();
+  for (auto label : {"worker-a", "worker-b"})
+    REQUIRE(wait_for_text(cluster.director(), std::string{"cluster event joined: "} + label + " ",
+                          20s));
+  std::cout << "director restart: both workers back after " << seconds_since(start) << " s\n";
+  auto client = cluster.client({"--tasks", "10"});
+  auto summary = finish_client(*client, 30s);
+  CHECK(summary.by_worker["worker-a"] > 0);
+  CHECK(summary.by_worker["worker-b"] > 0);
+}
