@@ -13,8 +13,10 @@ namespace rpcnet::cli {
 namespace {
 
 caf::error bad_value(const env_option& option, std::string_view text, std::string_view want) {
-  return make_error(error::config, "invalid " + std::string{option.flag} + " / "
-                                     + std::string{option.env} + " value '" + std::string{text}
+  auto source = std::string{option.flag};
+  if (!option.env.empty())
+    source += " / " + std::string{option.env};
+  return make_error(error::config, "invalid " + source + " value '" + std::string{text}
                                      + "': " + std::string{want});
 }
 

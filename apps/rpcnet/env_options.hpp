@@ -18,7 +18,7 @@
 
 namespace rpcnet::cli {
 
-/// A setting with its three sources.
+/// A setting with its three sources (no variable: `env` is empty).
 struct env_option {
   std::string_view flag;
   std::string_view env;
@@ -35,6 +35,9 @@ inline constexpr env_option failure_option{"--simulate-failures", "WORKER_FAILUR
                                            "false"};
 inline constexpr env_option log_level_option{"--log-level", "RPCNET_LOG", "info"};
 inline constexpr env_option certs_option{"--certs", "RPCNET_CERTS", "certs"};
+
+/// Settings that are flags only.
+inline constexpr env_option node_option{"--node", "", ""};
 
 /// Reads one environment variable; nullopt when unset.
 using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;

@@ -211,14 +211,13 @@ int main(int argc, char** argv) {
   }
   if (*members_cmd) {
     members.certs = setup_log(members_common, "members");
-    members.node = or_exit(parse_address(
-      env_option{"--node", "(none)", ""}, members_node));
+    members.node = or_exit(parse_address(node_option, members_node));
     return run_members(members);
   }
   demo.certs = setup_log(demo_common, "demo");
   for (const auto& addr : demo.workers)
-    or_exit(parse_address(worker_addr_option, addr));
-  or_exit(parse_address(director_addr_option, demo.director));
+    or_exit(parse_address(env_option{"--workers", "", ""}, addr));
+  or_exit(parse_address(env_option{"--director", "", ""}, demo.director));
   char self[PATH_MAX] = {};
   auto n = readlink("/proc/self/exe", self, sizeof self - 1);
   demo.self = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string{argv[0]};

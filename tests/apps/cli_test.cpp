@@ -54,7 +54,7 @@ TEST_CASE("an address that does not parse is one line of error", "[cli]") {
   CHECK(starts_with(single_error_line({"client"}, {"DIRECTOR_ADDR=nowhere"}),
                     "rpcnet: error: invalid --director / DIRECTOR_ADDR value 'nowhere'"));
   CHECK(starts_with(single_error_line({"members", "--node", "1.2.3"}),
-                    "rpcnet: error: invalid --node"));
+                    "rpcnet: error: invalid --node value '1.2.3'"));
 }
 
 TEST_CASE("a port in use is one line of error", "[cli]") {
