@@ -9,9 +9,12 @@ namespace rpcnet {
 
 client_stream& client_stream::operator=(client_stream&& other) noexcept {
   if (this != &other) {
-    this->~client_stream();
+    if (ch_ && !ch_->input_closed())
+      cancel();
     ch_ = std::move(other.ch_);
     wait_ = other.wait_;
+    // Releases what the old call held, then holds the new call's.
+    release_ = std::move(other.release_);
   }
   return *this;
 }

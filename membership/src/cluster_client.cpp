@@ -469,6 +469,12 @@ struct cluster_client::impl {
       caf::expected<client_stream> stream = conn ? open(**conn) : caf::expected<client_stream>{conn.error()};
       if (stream) {
         record(w->id, byte_buffer{});
+        // A stream is in flight on its worker until the caller drops it.
+        begin_call(w->id);
+        stream->on_release([replica = replica, id = w->id] {
+          std::lock_guard<std::mutex> guard{replica->mtx};
+          replica->workers->end_call(id);
+        });
         return stream;
       }
       last = std::move(stream.error());

@@ -313,4 +313,13 @@ TEST_CASE("a server-streaming call goes to a chosen worker", "[cluster_client]")
     got.push_back((**msg)[0]);
   }
   CHECK(got == std::vector<uint8_t>{1, 2, 3});
+  // The stream counts as in flight on its worker until it is dropped.
+  auto id = w.membership->local_node_id();
+  auto in_flight = [&] {
+    auto n = ask<uint32_t>(sys, director.registry, in_flight_atom::value, id);
+    return n ? *n : 0u;
+  };
+  CHECK(eventually([&] { return in_flight() == 1; }, 1s));
+  stream = make_error(error::cancelled, "dropped");
+  CHECK(eventually([&] { return in_flight() == 0; }, 1s));
 }

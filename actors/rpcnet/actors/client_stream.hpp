@@ -6,6 +6,7 @@
 // call timeout.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -45,9 +46,17 @@ public:
   /// Abandons the call; the server sees `cancelled`.
   void cancel();
 
+  /// Calls `fn` once when this call's object goes away (destroyed or
+  /// assigned over): how a cluster client counts a stream as in flight on
+  /// its worker for as long as the caller holds it.
+  void on_release(std::function<void()> fn) {
+    release_ = std::shared_ptr<void>(nullptr, [fn = std::move(fn)](void*) { fn(); });
+  }
+
 private:
   std::shared_ptr<stream_channel> ch_;
   stream_channel::clock::duration wait_;
+  std::shared_ptr<void> release_;
 };
 
 } // namespace rpcnet
