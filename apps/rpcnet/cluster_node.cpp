@@ -41,7 +41,8 @@ cluster_node::open(caf::actor_system& sys, const tls_files& tls, const socket_ad
   std::unique_ptr<cluster_node> node{new cluster_node(sys, tls.server_config(addr.to_string()))};
   auto bound = node->server_.bind();
   if (!bound)
-    return make_error(error::io, "cannot bind " + addr.to_string() + ": " + describe(bound.error()));
+    return make_error(error::io,
+                      "cannot bind " + addr.to_string() + ": " + describe(bound.error()));
   auto cluster = cluster_membership::start(sys, std::move(cfg), node->server_.endpoint_handle());
   if (!cluster)
     return std::move(cluster.error());

@@ -50,7 +50,8 @@ public:
     for (size_t i = 0; i < request.excluded.size() && i < max_excluded; ++i)
       if (auto id = node_id::parse(request.excluded[i]))
         selection.exclude.push_back(*id);
-    rpcnet::result<WorkerAssignment, DirectorError> answer = DirectorError{DirectorError::NoWorkers{}};
+    rpcnet::result<WorkerAssignment, DirectorError> answer
+      = DirectorError{DirectorError::NoWorkers{}};
     self->request(registry_, registry_timeout, select_atom::value, std::move(selection))
       .receive(
         [&](worker& chosen) {
@@ -91,8 +92,9 @@ void print_pool(caf::actor_system& sys, const worker_registry_actor& registry) {
   // counted as available.
   auto suspects = static_cast<size_t>(
     std::count_if(workers.begin(), workers.end(), [](const worker& w) { return w.suspect; }));
+  auto suspect_note = suspects > 0 ? ", " + std::to_string(suspects) + " suspect" : "";
   log_info("worker pool status: " + std::to_string(workers.size() - suspects)
-           + " workers available" + (suspects > 0 ? ", " + std::to_string(suspects) + " suspect" : ""));
+           + " workers available" + suspect_note);
   for (const auto& w : workers) {
     uint32_t connections = 0;
     self->request(registry, registry_timeout, in_flight_atom::value, w.id)
@@ -132,7 +134,8 @@ int run_director(const director_settings& settings, shutdown_signal& shutdown) {
   cluster.on_event(log_event);
   log_info("director registered itself in cluster as " + cluster.local_node_id().to_string());
   auto registry = spawn_worker_registry(rt.system(), cluster.actor(),
-                                        {"role=worker", settings.strategy, 0});
+                                        {.pool_filter = "role=worker",
+                                         .strategy = settings.strategy});
   if (!registry)
     return fail(message_of(registry.error()));
   log_info("load balancing strategy: " + std::string{to_string_view(settings.strategy)});

@@ -175,14 +175,14 @@ int main(int argc, char** argv) {
   // Blocked before any other thread starts: see shutdown_signal.hpp.
   shutdown_signal shutdown;
   auto setup_log = [&](const common_flags& common, std::string speaker) {
-    configure_log(std::move(speaker),
-                  or_exit(parse_level(log_level_option, resolve(log_level_option, common.level.given(), env))));
+    auto level = resolve(log_level_option, common.level.given(), env);
+    configure_log(std::move(speaker), or_exit(parse_level(log_level_option, level)));
     return resolve(certs_option, common.certs.given(), env);
   };
   if (*director_cmd) {
     director.node.certs = setup_log(director_common, "director");
-    director.addr = or_exit(parse_address(director_bind_option,
-                                          resolve(director_bind_option, director_addr.given(), env)));
+    director.addr = or_exit(parse_address(
+      director_bind_option, resolve(director_bind_option, director_addr.given(), env)));
     director.strategy = or_exit(parse_load_balancing_strategy(strategy));
     director.pool_interval = milliseconds{static_cast<int64_t>(pool_interval_s * 1000)};
     return run_director(director, shutdown);

@@ -78,7 +78,8 @@ TEST_CASE("a worker takes the reference's defaults and environment variables", "
   auto addr = loopback(free_udp_port());
   // Defaults: label worker-1, director 127.0.0.1:61000, no failure simulation.
   auto plain = run_rpcnet(worker_args(addr));
-  REQUIRE(wait_for_text(*plain, "INFO worker worker-1: starting worker 'worker-1' at " + addr, 10s));
+  REQUIRE(
+    wait_for_text(*plain, "INFO worker worker-1: starting worker 'worker-1' at " + addr, 10s));
   REQUIRE(wait_for_text(*plain, "connecting to director at 127.0.0.1:61000", 10s));
   CHECK(count_text(*plain, "failure simulation on") == 0);
   plain->kill(SIGTERM);
