@@ -23,7 +23,7 @@ double seconds_since(clock_type::time_point start) {
 }
 
 /// Task ids 1..n, each exactly once, in order.
-void check_each_task_once(const child_process& client, uint64_t n) {
+void check_each_task_once(child_process& client, uint64_t n) {
   std::vector<uint64_t> expected(n);
   std::iota(expected.begin(), expected.end(), uint64_t{1});
   CHECK(completed_tasks(client) == expected);
