@@ -380,10 +380,11 @@ void swim_core::suspect_member(member_record& rec, uint32_t incarnation,
   members_.set_state(rec, member_state::suspect, now);
   const auto& lg = cfg_.lifeguard;
   auto k = lg.dynamic_suspicion ? lg.suspicion_confirmations : 0u;
-  // Too few members to confirm: expect nobody (ourselves and the suspect
-  // cannot confirm).
-  if (members_.live_count() + 1 < k + 2)
-    k = 0;
+  // Only members other than ourselves and the suspect can confirm: in a
+  // small cluster expect as many as there are (memberlist expects none
+  // there, which left a three-node cluster waiting out the whole timeout).
+  auto confirmers = members_.live_count() > 0 ? members_.live_count() - 1 : 0;
+  k = std::min<unsigned>(k, static_cast<unsigned>(confirmers));
   // Nobody to confirm it: the suspicion runs its full length.
   auto members = members_.live_count() + 1;
   auto max = cfg_.longest_suspicion(members);

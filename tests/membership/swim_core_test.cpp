@@ -317,6 +317,17 @@ TEST_CASE("independent confirmations shorten a suspicion to its minimum", "[swim
   CHECK(events_of(a.tick(t0 + 3500ms), kind::failed).size() == 1);
 }
 
+TEST_CASE("in a cluster of three the one member who can confirm a suspicion shortens it",
+          "[swim_core]") {
+  auto a = core_no(1, {2, 3});
+  a.handle(from_no(3, {gossip::suspect{id_no(2), 0, id_no(3)}}), address_no(3), t0);
+  // This node's own accusation (say, its probe failed too) confirms it.
+  a.handle(from_no(3, {gossip::suspect{id_no(2), 0, id_no(1)}}), address_no(3), t0);
+  // A third of the 5 s, and the last check's interval.
+  a.tick(t0 + 1700ms);
+  CHECK(events_of(a.tick(t0 + 2700ms), kind::failed).size() == 1);
+}
+
 TEST_CASE("the buddy system tells a suspect directly", "[swim_core]") {
   // Two runs with equal seeds make equal random choices; they differ only
   // in the buddy system, and so must the datagrams to the suspect.
