@@ -26,6 +26,8 @@ struct pending_call {
   deadline_clock::time_point deadline;
   std::optional<byte_buffer> body;
   std::optional<wire::status> status;
+  /// The caller's key for abandon_atom (0: none).
+  uint64_t abandon_key = 0;
 };
 
 /// A streaming call in progress: where its events go and how. The sink is
@@ -208,7 +210,7 @@ actor_stream* actor_stream_of(self_ptr self, uint64_t id) {
 }
 
 caf::result<byte_buffer> start_call(self_ptr self, std::string& method, byte_buffer& payload,
-                                    caf::timespan timeout) {
+                                    caf::timespan timeout, uint64_t abandon_key = 0) {
   auto& st = self->state;
   if (st.closed)
     return st.closed;
@@ -232,7 +234,7 @@ caf::result<byte_buffer> start_call(self_ptr self, std::string& method, byte_buf
   st.ep->submit(open_stream_command{st.conn, id, std::move(out), true});
   auto promise = self->make_response_promise<byte_buffer>();
   auto deadline = deadline_clock::now() + timeout;
-  st.calls.emplace(id, pending_call{promise, deadline, {}, {}});
+  st.calls.emplace(id, pending_call{promise, deadline, {}, {}, abandon_key});
   st.deadlines.emplace(deadline, id);
   arm_timer(self, deadline);
   return promise;
@@ -251,6 +253,18 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
     },
     [self](call_atom, std::string& method, byte_buffer& payload, caf::timespan timeout) {
       return start_call(self, method, payload, timeout);
+    },
+    [self](call_atom, std::string& method, byte_buffer& payload, caf::timespan timeout,
+           uint64_t abandon_key) { return start_call(self, method, payload, timeout, abandon_key); },
+    [self](abandon_atom, uint64_t key) {
+      if (key == 0)
+        return;
+      // Few calls are in flight per connection, and abandons are rare.
+      for (auto& [id, call] : self->state.calls)
+        if (call.abandon_key == key) {
+          fail_call(self, id, make_error(error::cancelled, "the call was abandoned"), true);
+          return;
+        }
     },
     [self](stream_atom, std::string& method,
            uint8_t kind) -> caf::result<std::shared_ptr<stream_channel>> {

@@ -111,14 +111,24 @@ caf::expected<byte_buffer> rpc_client::call(const std::string& method,
 
 caf::expected<byte_buffer> rpc_client::call(const std::string& method, byte_buffer request,
                                             std::chrono::milliseconds timeout) const {
+  return call(method, std::move(request), timeout, 0);
+}
+
+caf::expected<byte_buffer> rpc_client::call(const std::string& method, byte_buffer request,
+                                            std::chrono::milliseconds timeout,
+                                            uint64_t abandon_key) const {
   caf::expected<byte_buffer> result{make_error(error::connection, "no reply")};
   caf::scoped_actor self{impl_->sys_};
   self
     ->request(impl_->actor_, timeout + wait_slack, call_atom::value, method, std::move(request),
-              caf::timespan{timeout})
+              caf::timespan{timeout}, abandon_key)
     .receive([&](byte_buffer& reply) { result = std::move(reply); },
              [&](caf::error& err) { result = normalize(std::move(err)); });
   return result;
+}
+
+void rpc_client::abandon(uint64_t abandon_key) const {
+  caf::anon_send(impl_->actor_, abandon_atom::value, abandon_key);
 }
 
 caf::expected<client_stream> rpc_client::open_stream(const std::string& method,

@@ -4,6 +4,7 @@
 #include <rpcnet/membership/cluster_client.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -48,9 +49,17 @@ bool counts_against_worker(const caf::error& err) {
 /// The first of up to two concurrent attempts to finish well, or the last
 /// to fail (hedging).
 struct hedge_race {
+  /// One attempt of the race: where it runs and the key that withdraws it.
+  struct racer {
+    std::shared_ptr<rpc_client> conn;
+    uint64_t key;
+    bool hedge;
+  };
+
   std::mutex mtx;
   std::condition_variable cv;
   int running = 0;
+  std::vector<racer> racers;
   std::optional<caf::expected<byte_buffer>> success;
   std::optional<caf::error> failure;
   bool won_by_hedge = false;
@@ -170,6 +179,8 @@ struct cluster_client::impl {
   mutable std::mutex mtx;
   /// Hedged attempts still running on threads of their own.
   int racers = 0;
+  /// Keys that name hedged attempts for withdrawal (0 means none).
+  std::atomic<uint64_t> next_abandon_key{1};
   std::condition_variable racers_done;
   std::map<node_id, std::shared_ptr<rpc_client>> pool;
   std::map<node_id, circuit_breaker> breakers;
@@ -340,17 +351,25 @@ struct cluster_client::impl {
   // -- calls ------------------------------------------------------------------------
 
   /// One call on one worker, counted in flight at the registry.
+  /// With `race`, the attempt is listed there before it starts, under
+  /// `abandon_key`, so that the winner can withdraw it.
   caf::expected<byte_buffer> call_on(const worker& w, const std::string& method,
                                      const byte_buffer& request,
-                                     std::chrono::milliseconds timeout) {
+                                     std::chrono::milliseconds timeout,
+                                     hedge_race* race = nullptr, uint64_t abandon_key = 0,
+                                     bool hedge = false) {
     auto conn = connection(w);
     if (!conn) {
       caf::expected<byte_buffer> failed{conn.error()};
       record(w.id, failed);
       return failed;
     }
+    if (race) {
+      std::lock_guard<std::mutex> guard{race->mtx};
+      race->racers.push_back({*conn, abandon_key, hedge});
+    }
     begin_call(w.id);
-    auto result = (*conn)->call(method, request, timeout);
+    auto result = (*conn)->call(method, request, timeout, abandon_key);
     end_call(w.id);
     if (!result && code_of(result.error()) == error::connection)
       drop_connection(w.id, *conn);
@@ -372,8 +391,14 @@ struct cluster_client::impl {
         std::lock_guard<std::mutex> outer{mtx};
         ++racers;
       }
-      std::thread{[this, race, w = std::move(w), method, request, timeout, hedge] {
-        race->finish(call_on(w, method, request, timeout), hedge);
+      auto key = next_abandon_key.fetch_add(1);
+      std::thread{[this, race, w = std::move(w), method, request, timeout, hedge, key] {
+        auto result = call_on(w, method, request, timeout, race.get(), key, hedge);
+        if (!result && code_of(result.error()) == error::cancelled) {
+          std::lock_guard<std::mutex> stats_guard{mtx};
+          ++counters.hedges_abandoned;
+        }
+        race->finish(std::move(result), hedge);
         std::lock_guard<std::mutex> outer{mtx};
         if (--racers == 0)
           racers_done.notify_all();
@@ -404,7 +429,11 @@ struct cluster_client::impl {
         std::lock_guard<std::mutex> stats_guard{mtx};
         ++counters.hedges_won;
       }
-      // The loser's reply, when it comes, is dropped with the race.
+      // The loser is withdrawn: its stream is reset, and the server's
+      // reply, should it still come, goes nowhere.
+      for (const auto& r : race->racers)
+        if (r.hedge != race->won_by_hedge)
+          r.conn->abandon(r.key);
       return {std::move(*race->success), race->won_by_hedge ? second->id : first.id};
     }
     if (second)

@@ -370,3 +370,29 @@ TEST_CASE("the server counts no calls in flight once every call is answered", "[
   CHECK(pending.get());
   CHECK(wait_until([&] { return net.server().in_flight() == 0; }));
 }
+
+TEST_CASE("an abandoned call fails with cancelled at once and leaves the connection usable",
+          "[unary]") {
+  loopback net;
+  auto started = std::make_shared<arrivals>();
+  auto release = net.make_gate();
+  net.server().register_unary("held", gated_echo_handler(started, release));
+  net.server().register_unary("echo", [](byte_buffer req) { return caf::expected<byte_buffer>{req}; });
+  auto client = net.connect();
+  auto held = std::async(std::launch::async, [&client] {
+    return client.call("held", to_bytes("slow"), std::chrono::seconds{10}, 42);
+  });
+  REQUIRE(started->wait_for(1, std::chrono::seconds{5}));
+  client.abandon(41); // names no call: nothing happens
+  client.abandon(0);  // the key of calls without one: never matches
+  CHECK_FALSE(ready_within(held, std::chrono::milliseconds{100}));
+  client.abandon(42);
+  REQUIRE(ready_within(held, std::chrono::seconds{2}));
+  auto result = held.get();
+  REQUIRE_FALSE(result);
+  CHECK(code_of(result.error()) == error::cancelled);
+  release->open();
+  auto reply = client.call("echo", to_bytes("still here"));
+  REQUIRE(reply);
+  CHECK(as_string_view(*reply) == "still here");
+}

@@ -32,6 +32,8 @@ using finish_atom = caf::atom_constant<caf::atom("finish")>;
 
 /// From either side: (cancel_atom, call id) abandons the call.
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+/// (abandon_atom, key) withdraws the unary call started with that key.
+using abandon_atom = caf::atom_constant<caf::atom("abandon")>;
 
 /// Wait until a client's connection is ready: (connect_atom) -> bool.
 using connect_atom = caf::atom_constant<caf::atom("connect")>;

@@ -28,6 +28,11 @@ using rpc_client_actor = caf::typed_actor<
   caf::replies_to<call_atom, std::string, byte_buffer>::with<byte_buffer>,
   /// A call with its own timeout.
   caf::replies_to<call_atom, std::string, byte_buffer, caf::timespan>::with<byte_buffer>,
+  /// A call with its own timeout and a caller's key that abandon_atom names.
+  caf::replies_to<call_atom, std::string, byte_buffer, caf::timespan, uint64_t>::with<byte_buffer>,
+  /// Withdraws the call started with this key: it fails with `cancelled`
+  /// and the server sees its stream reset (a hedge's losing attempt).
+  caf::reacts_to<abandon_atom, uint64_t>,
   /// Opens a streaming call of the given wire::call_kind; the channel
   /// carries its messages both ways (client_stream wraps it).
   caf::replies_to<stream_atom, std::string, uint8_t>::with<std::shared_ptr<stream_channel>>,

@@ -61,6 +61,8 @@ struct cluster_client_stats {
   uint64_t failovers = 0;
   uint64_t hedges = 0;
   uint64_t hedges_won = 0;
+  /// Losing attempts withdrawn once the other answered.
+  uint64_t hedges_abandoned = 0;
   /// Workers skipped because their circuit was open.
   uint64_t circuit_rejections = 0;
   uint64_t connections_opened = 0;
