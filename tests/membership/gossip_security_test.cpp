@@ -23,22 +23,13 @@
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
+#include "eventually.hpp"
+
 using namespace rpcnet;
 using namespace std::chrono_literals;
+using rpcnet::test::eventually;
 
 namespace {
-
-/// Polls `done` until it holds or `limit` passes: the counters have no
-/// event of their own to await.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done())
-      return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
 
 /// A plain UDP socket playing the attacker.
 class raw_sender {
@@ -178,7 +169,7 @@ TEST_CASE("hostile datagrams are dropped and counted by reason, and the node sta
     bytes[0] = gossip::magic;
     send_malformed(std::move(bytes));
     if (i % 100 == 99) // Pace the flood below the socket's buffer.
-      REQUIRE(eventually([&] { return a->stats().rejected_malformed >= malformed; }));
+      REQUIRE(eventually([&] { return a->stats().rejected_malformed >= malformed; }, 10s));
   }
   // Every truncation of a valid datagram.
   auto valid = gossip::encode(
@@ -192,7 +183,7 @@ TEST_CASE("hostile datagrams are dropped and counted by reason, and the node sta
   auto wrong_version = valid;
   wrong_version[1] = 2;
   send_malformed(wrong_version);
-  REQUIRE(eventually([&] { return a->stats().rejected_malformed >= malformed; }));
+  REQUIRE(eventually([&] { return a->stats().rejected_malformed >= malformed; }, 10s));
   // A forged sender: a valid ping claiming to come from the node itself.
   attacker.send(a_self.address,
                 gossip::encode(gossip::datagram{a_self.id, {gossip::ping{1, a_self.id}}}));
@@ -203,7 +194,7 @@ TEST_CASE("hostile datagrams are dropped and counted by reason, and the node sta
   REQUIRE(eventually([&] {
     auto s = a->stats();
     return s.rejected_forged >= 1 && s.rejected_unauthenticated >= 1;
-  }));
+  }, 10s));
   auto stats = a->stats();
   CHECK(stats.rejected_malformed == malformed);
   CHECK(stats.rejected_forged == 1);
@@ -218,7 +209,7 @@ TEST_CASE("hostile datagrams are dropped and counted by reason, and the node sta
       if (m.id == a_self.id && m.tags.count("after") == 1)
         return true;
     return false;
-  }));
+  }, 10s));
 }
 
 TEST_CASE("a flood beyond the backlog is dropped and counted, not queued without bound",
@@ -237,7 +228,7 @@ TEST_CASE("a flood beyond the backlog is dropped and counted, not queued without
   REQUIRE(eventually([&] {
     auto s = a->stats();
     return s.rejected_malformed + s.dropped_backlog > 0 && s.dropped_backlog > 0;
-  }));
+  }, 10s));
   CHECK(a->local_node_id() != node_id{});
 }
 
@@ -289,7 +280,7 @@ TEST_CASE("a cluster key is rotated on a running cluster without losing a member
       if (m.id == a->local_node_id() && m.tags.count("phase") == 1)
         return true;
     return false;
-  }));
+  }, 10s));
   REQUIRE_FALSE(b->use_key(new_key));
   CHECK(a->remove_key(new_key)); // the key in use stays
   REQUIRE_FALSE(a->remove_key(old_key));
@@ -301,7 +292,7 @@ TEST_CASE("a cluster key is rotated on a running cluster without losing a member
           && m.tags.at("phase") == "old-key-gone")
         return true;
     return false;
-  }));
+  }, 10s));
   CHECK(sees_alive(*a, b->local_node_id()));
   CHECK(sees_alive(*b, a->local_node_id()));
   // A node that still has only the old key is locked out now.

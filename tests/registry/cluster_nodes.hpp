@@ -15,27 +15,29 @@
 
 #include <catch2/catch.hpp>
 
+#include <caf/scoped_actor.hpp>
+
 #include <rpcnet/actors/rpc_server.hpp>
 #include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/membership/cluster_membership.hpp>
 #include <rpcnet/membership/worker_registry_actor.hpp>
 #include <rpcnet/transport/error.hpp>
 
+#include "eventually.hpp"
 #include "test_certs.hpp"
 
 namespace rpcnet::test {
 
-/// Polls `done` until it holds or `limit` passes (membership changes have
-/// no event a test thread could wait on without an actor of its own).
-inline bool eventually(const std::function<bool()>& done,
-                       std::chrono::milliseconds limit = std::chrono::seconds{10}) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  }
-  return done();
+/// A blocking request to the registry actor (10 s at most).
+template <class Result, class... Ts>
+caf::expected<Result> ask(caf::actor_system& sys, const worker_registry_actor& registry,
+                          Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  caf::expected<Result> result = make_error(error::timeout, "no answer");
+  self->request(registry, caf::timespan{std::chrono::seconds{10}}, std::forward<Ts>(xs)...)
+    .receive([&](Result& value) { result = std::move(value); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
 }
 
 struct worker_node {
@@ -85,5 +87,11 @@ struct director_node {
     return membership->local_member().address;
   }
 };
+
+/// How many workers the director's registry lists (0 if it does not answer).
+inline size_t worker_count(caf::actor_system& sys, const director_node& d) {
+  auto ws = ask<std::vector<worker>>(sys, d.registry, workers_atom::value);
+  return ws ? ws->size() : 0;
+}
 
 } // namespace rpcnet::test

@@ -112,21 +112,15 @@ TEST_CASE("with three worker processes under load, kill -9 of one loses no call;
   std::vector<worker_process> workers;
   for (auto label : {"w1", "w2", "w3"})
     workers.push_back(start_worker(label, "127.0.0.1:0", seed));
-  auto count = [&] {
-    caf::scoped_actor self{sys};
-    size_t n = 0;
-    self->request(director.registry, caf::timespan{5s}, workers_atom::value)
-      .receive([&](std::vector<worker>& ws) { n = ws.size(); }, [](caf::error&) {});
-    return n;
-  };
-  REQUIRE(eventually([&] { return count() == 3; }));
+  auto count = [&] { return worker_count(sys, director); };
+  REQUIRE(eventually([&] { return count() == 3; }, 10s));
   auto client = cluster_client::start(sys, director.registry,
                                       cluster_client_config{client_config().with_call_timeout(5s)});
   REQUIRE(client);
   load calls{*client, 4};
   REQUIRE(eventually([&] {
     return calls.served_by("w1") > 20 && calls.served_by("w2") > 20 && calls.served_by("w3") > 20;
-  }));
+  }, 10s));
   auto& victim = workers[1];
   auto victim_address = victim.address;
   node_id victim_id = *node_id::parse(victim.id);

@@ -22,22 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class Result, class... Ts>
-caf::expected<Result> ask(caf::actor_system& sys, const worker_registry_actor& registry,
-                          Ts&&... xs) {
-  caf::scoped_actor self{sys};
-  caf::expected<Result> result = make_error(error::timeout, "no answer");
-  self->request(registry, caf::timespan{10s}, std::forward<Ts>(xs)...)
-    .receive([&](Result& value) { result = std::move(value); },
-             [&](caf::error& err) { result = std::move(err); });
-  return result;
-}
-
-size_t worker_count(caf::actor_system& sys, const director_node& d) {
-  auto ws = ask<std::vector<worker>>(sys, d.registry, workers_atom::value);
-  return ws ? ws->size() : 0;
-}
-
 caf::expected<worker> select(caf::actor_system& sys, const director_node& d,
                              std::string filter = "") {
   return ask<worker>(sys, d.registry, select_atom::value, worker_selection{std::move(filter), {}, {}, {}});
@@ -49,7 +33,7 @@ void join_all(caf::actor_system& sys, const director_node& director,
               std::initializer_list<worker_node*> workers) {
   for (auto* w : workers)
     REQUIRE_FALSE(w->membership->join({director.address()}));
-  REQUIRE(eventually([&] { return worker_count(sys, director) == workers.size(); }));
+  REQUIRE(eventually([&] { return worker_count(sys, director) == workers.size(); }, 10s));
 }
 
 cluster_client_config client_settings() {
