@@ -248,9 +248,9 @@ struct cluster_client::impl {
 
   // -- selection ----------------------------------------------------------------
 
-  /// A worker from the replica, counted in flight there at once so that
-  /// concurrent selections see it; through the registry while a routing
-  /// actor decides.
+  /// A worker from the replica (no message round trip); through the
+  /// registry while a routing actor decides. The call counts as in flight
+  /// from call_on's begin_call, once its connection is ready.
   caf::expected<worker> select(const worker_call_options& options,
                                const std::vector<node_id>& exclude) {
     {

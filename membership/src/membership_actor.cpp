@@ -45,6 +45,8 @@ struct membership_state {
   gossip_stats stats;
   std::vector<caf::actor> subscribers;
   std::vector<pending_join> joins;
+  /// A join_retry_atom is on its way.
+  bool join_retry_armed = false;
   std::vector<caf::typed_response_promise<caf::ok_atom>> leave_waiters;
   /// When the pending tick fires (max: none pending).
   time_point tick_at = time_point::max();
@@ -227,19 +229,28 @@ membership_actor::behavior_type membership_behavior(self_ptr self, cluster_confi
       auto promise = self->make_response_promise<uint64_t>();
       st.joins.push_back({promise, std::move(seeds), now + st.cfg.join_timeout});
       run(self, std::move(out), now);
-      if (!st.joins.empty())
+      // One retry timer serves every waiting join.
+      if (!st.joins.empty() && !st.join_retry_armed) {
+        st.join_retry_armed = true;
         self->delayed_send(self, st.cfg.join_retry_interval, join_retry_atom::value);
+      }
       return promise;
     },
     [self](join_retry_atom) {
       auto& st = self->state;
       auto now = membership_clock::now();
+      st.join_retry_armed = false;
       answer_joins(self, now);
       if (st.joins.empty())
         return;
       // Ask every waiting join's seeds again: a seed may start after us.
+      // run() may answer joins, so not while walking the list.
+      std::vector<std::vector<std::string>> seeds;
       for (const auto& join : st.joins)
-        run(self, st.core->join(join.seeds, now), now);
+        seeds.push_back(join.seeds);
+      for (const auto& list : seeds)
+        run(self, st.core->join(list, now), now);
+      st.join_retry_armed = true;
       self->delayed_send(self, st.cfg.join_retry_interval, join_retry_atom::value);
     },
     [self](leave_atom) -> caf::result<caf::ok_atom> {
