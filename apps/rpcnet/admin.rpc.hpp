@@ -19,7 +19,7 @@ struct MemberRow {
   std::string id;
   std::string address;
   std::string state;
-  std::uint32_t incarnation;
+  std::uint64_t incarnation;
   std::map<std::string, std::string> tags;
   double phi;
 };

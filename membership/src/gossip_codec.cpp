@@ -40,7 +40,9 @@ std::string hex_byte(uint8_t value) {
 // -- sizes --------------------------------------------------------------------
 
 constexpr size_t id_size = 16;
-constexpr size_t entry_fixed_size = id_size + 4 + 1 + 1; // id, incarnation, state, address length
+constexpr size_t incarnation_size = 8;
+// id, incarnation, state, address length
+constexpr size_t entry_fixed_size = id_size + incarnation_size + 1 + 1;
 
 size_t body_size(const message& msg) {
   return std::visit(
@@ -49,15 +51,15 @@ size_t body_size(const message& msg) {
       if constexpr (std::is_same_v<type, ping>)
         return 4 + id_size;
       else if constexpr (std::is_same_v<type, ping_req>)
-        return 4 + id_size + 1 + m.target_address.size();
+        return 4 + id_size;
       else if constexpr (std::is_same_v<type, ack> || std::is_same_v<type, nack>)
         return 4;
       else if constexpr (std::is_same_v<type, alive>)
-        return id_size + 4 + 1 + m.address.size() + encoded_size(m.tags);
+        return id_size + incarnation_size + 1 + m.address.size() + encoded_size(m.tags);
       else if constexpr (std::is_same_v<type, suspect> || std::is_same_v<type, dead>)
-        return id_size + 4 + id_size;
+        return id_size + incarnation_size + id_size;
       else if constexpr (std::is_same_v<type, leave>)
-        return id_size + 4;
+        return id_size + incarnation_size;
       else {
         size_t total = push_pull_overhead - message_header_size;
         for (const auto& entry : m.members)
@@ -89,6 +91,11 @@ public:
       out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
   }
 
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i)
+      out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+
   /// Big-endian, so that byte order is id order.
   void id(const node_id& v) {
     for (int i = 7; i >= 0; --i)
@@ -112,7 +119,7 @@ public:
 
   void entry(const member& m) {
     id(m.id);
-    u32(m.incarnation);
+    u64(m.incarnation);
     u8(static_cast<uint8_t>(m.state));
     str8(m.address);
     tags(m.tags);
@@ -125,7 +132,6 @@ public:
   void body(const ping_req& m) {
     u32(m.seq);
     id(m.target);
-    str8(m.target_address);
   }
   void body(const ack& m) {
     u32(m.seq);
@@ -135,7 +141,7 @@ public:
   }
   void body(const alive& m) {
     id(m.id);
-    u32(m.incarnation);
+    u64(m.incarnation);
     str8(m.address);
     tags(m.tags);
   }
@@ -145,12 +151,12 @@ public:
     requires std::is_same_v<Accusation, suspect> || std::is_same_v<Accusation, dead>
   {
     id(m.id);
-    u32(m.incarnation);
+    u64(m.incarnation);
     id(m.from);
   }
   void body(const leave& m) {
     id(m.id);
-    u32(m.incarnation);
+    u64(m.incarnation);
   }
   void body(const push_pull& m) {
     u8(m.reply_requested ? 1 : 0);
@@ -164,31 +170,31 @@ private:
   byte_buffer& out_;
 };
 
-void require_address(const std::string& address) {
-  if (address.size() > max_address_size)
-    throw std::length_error("gossip: address of " + std::to_string(address.size())
-                            + " bytes exceeds " + std::to_string(max_address_size));
+/// What the encoder refuses to put on the wire: any field the decoder
+/// would refuse (gossip_field_rules.hpp). The SWIM core only says what
+/// passed these rules, so breaking one is a programming error.
+void require(bool valid, const char* what) {
+  if (!valid)
+    throw std::length_error(std::string{"gossip: refusing to encode "} + what);
 }
 
-void require_tags(const tag_map& tags) {
-  if (!valid_tags(tags))
-    throw std::length_error("gossip: tags exceed the wire's limits");
+void require_member(const node_id& id, uint64_t incarnation, const std::string& address,
+                    const tag_map& tags) {
+  require(valid_member_id(id), "a reserved member id");
+  require(incarnation <= max_incarnation, "an incarnation above max_incarnation");
+  require(valid_address(address), "an invalid address");
+  require(valid_tags(tags), "invalid tags");
 }
 
 void check_limits(const message& msg) {
   std::visit(
     [](const auto& m) {
       using type = std::decay_t<decltype(m)>;
-      if constexpr (std::is_same_v<type, ping_req>) {
-        require_address(m.target_address);
-      } else if constexpr (std::is_same_v<type, alive>) {
-        require_address(m.address);
-        require_tags(m.tags);
+      if constexpr (std::is_same_v<type, alive>) {
+        require_member(m.id, m.incarnation, m.address, m.tags);
       } else if constexpr (std::is_same_v<type, push_pull>) {
-        for (const auto& entry : m.members) {
-          require_address(entry.address);
-          require_tags(entry.tags);
-        }
+        for (const auto& entry : m.members)
+          require_member(entry.id, entry.incarnation, entry.address, entry.tags);
       }
     },
     msg);
@@ -251,7 +257,28 @@ public:
     return v;
   }
 
-  node_id id(const char* what) {
+  uint64_t u64(const char* what) {
+    if (!need(8, what))
+      return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i)
+      v |= uint64_t{bytes_[pos_ + i]} << (8 * i);
+    pos_ += 8;
+    return v;
+  }
+
+  /// An incarnation, at most max_incarnation.
+  uint64_t incarnation(const char* what) {
+    auto start = offset();
+    auto v = u64(what);
+    if (ok() && v > max_incarnation)
+      fail(std::string{what} + " " + std::to_string(v) + " above the maximum "
+           + std::to_string(max_incarnation) + " (at offset " + std::to_string(start) + ")");
+    return v;
+  }
+
+  /// A raw id, any value (range bounds of push-pull).
+  node_id raw_id(const char* what) {
     if (!need(id_size, what))
       return {};
     node_id v;
@@ -260,6 +287,14 @@ public:
     for (int i = 8; i < 16; ++i)
       v.lo = (v.lo << 8) | bytes_[pos_ + i];
     pos_ += id_size;
+    return v;
+  }
+
+  /// The id of a member or sender: never a reserved one.
+  node_id id(const char* what) {
+    auto v = raw_id(what);
+    if (ok() && !valid_member_id(v))
+      fail(std::string{"reserved "} + what + " " + v.to_string());
     return v;
   }
 
@@ -272,6 +307,14 @@ public:
     return s;
   }
 
+  /// A member's address, in canonical numeric form.
+  std::string address(const char* what) {
+    auto v = str8(what);
+    if (ok() && !valid_address(v))
+      fail(std::string{"invalid "} + what + " (not a canonical IP address and port)");
+    return v;
+  }
+
   tag_map tags() {
     auto start = pos_;
     tag_map result;
@@ -281,8 +324,10 @@ public:
       auto value = str8("tag value");
       if (!ok())
         break;
-      if (key.empty())
-        fail("empty tag key");
+      if (!valid_tag_key(key))
+        fail("invalid tag key (empty, not UTF-8, or control characters)");
+      else if (!valid_tag_value(value))
+        fail("invalid tag value (not UTF-8, or control characters)");
       else if (!result.emplace(std::move(key), std::move(value)).second)
         fail("duplicate tag key");
     }
@@ -324,7 +369,7 @@ template <class Accusation>
 Accusation read_accusation(reader& r) {
   Accusation m;
   m.id = r.id("member id");
-  m.incarnation = r.u32("incarnation");
+  m.incarnation = r.incarnation("incarnation");
   m.from = r.id("from id");
   return m;
 }
@@ -341,7 +386,6 @@ message read_body(message_type type, reader& r) {
       ping_req m;
       m.seq = r.u32("seq");
       m.target = r.id("target id");
-      m.target_address = r.str8("target address");
       return m;
     }
     case message_type::ack: return ack{r.u32("seq")};
@@ -349,8 +393,8 @@ message read_body(message_type type, reader& r) {
     case message_type::alive: {
       alive m;
       m.id = r.id("member id");
-      m.incarnation = r.u32("incarnation");
-      m.address = r.str8("address");
+      m.incarnation = r.incarnation("incarnation");
+      m.address = r.address("address");
       m.tags = r.tags();
       return m;
     }
@@ -359,7 +403,7 @@ message read_body(message_type type, reader& r) {
     case message_type::leave: {
       leave m;
       m.id = r.id("member id");
-      m.incarnation = r.u32("incarnation");
+      m.incarnation = r.incarnation("incarnation");
       return m;
     }
     case message_type::push_pull: {
@@ -368,8 +412,8 @@ message read_body(message_type type, reader& r) {
       if (flags > 1)
         r.fail("unknown push_pull flags " + hex_byte(flags));
       m.reply_requested = (flags & 1) != 0;
-      m.first = r.id("range first");
-      m.last = r.id("range last");
+      m.first = r.raw_id("range first");
+      m.last = r.raw_id("range last");
       if (r.ok() && m.last < m.first)
         r.fail("push_pull range ends before it starts");
       // Each entry takes at least entry_fixed_size + 1 bytes, so the vector
@@ -378,9 +422,9 @@ message read_body(message_type type, reader& r) {
       while (r.remaining() > 0) {
         member e;
         e.id = r.id("entry id");
-        e.incarnation = r.u32("entry incarnation");
+        e.incarnation = r.incarnation("entry incarnation");
         e.state = r.state();
-        e.address = r.str8("entry address");
+        e.address = r.address("entry address");
         e.tags = r.tags();
         if (!r.ok())
           break;
@@ -405,13 +449,6 @@ caf::error protocol_error(std::string what) {
 
 // -- sizes --------------------------------------------------------------------
 
-size_t encoded_size(const tag_map& tags) {
-  size_t total = 1;
-  for (const auto& [key, value] : tags)
-    total += 2 + key.size() + value.size();
-  return total;
-}
-
 size_t encoded_entry_size(const member& m) {
   return entry_fixed_size + m.address.size() + encoded_size(m.tags);
 }
@@ -425,14 +462,6 @@ size_t encoded_size(const datagram& dg) {
   for (const auto& msg : dg.messages)
     total += encoded_size(msg);
   return total;
-}
-
-bool valid_tags(const tag_map& tags) {
-  if (tags.size() > 255 || encoded_size(tags) > max_tags_size)
-    return false;
-  return std::all_of(tags.begin(), tags.end(), [](const auto& kv) {
-    return !kv.first.empty() && kv.first.size() <= 255 && kv.second.size() <= 255;
-  });
 }
 
 // -- encoding -----------------------------------------------------------------
@@ -504,6 +533,8 @@ caf::expected<datagram> decode(std::span<const uint8_t> bytes) {
   datagram dg;
   reader header{bytes.subspan(2, 16), 2};
   dg.sender = header.id("sender id");
+  if (!header.ok())
+    return protocol_error(header.error());
   size_t pos = datagram_header_size;
   if (pos == bytes.size())
     return protocol_error("datagram carries no message");

@@ -296,6 +296,7 @@ membership_actor::behavior_type membership_behavior(self_ptr self, cluster_confi
     [self](stats_atom) {
       auto result = self->state.stats;
       result.dropped_backlog = self->state.in->dropped.load(std::memory_order_relaxed);
+      result.protocol = self->state.core->counters();
       return result;
     },
     [self](key_atom, key_operation op, std::vector<uint8_t>& key) -> caf::result<caf::ok_atom> {

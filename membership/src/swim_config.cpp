@@ -32,6 +32,10 @@ caf::error swim_config::validate() const {
     return bad("min_std_deviation and acceptable_pause must not be negative");
   if (lifeguard.max_awareness == 0 || lifeguard.suspicion_min_divisor == 0)
     return bad("max_awareness and suspicion_min_divisor must be at least 1");
+  if (limits.max_members == 0 || limits.max_candidates == 0
+      || limits.max_introductions_per_source == 0 || limits.verification_pings == 0)
+    return bad("max_members, max_candidates, max_introductions_per_source and "
+               "verification_pings must be at least 1");
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include <rpcnet/membership/gossip_codec.hpp>
+#include <rpcnet/membership/gossip_field_rules.hpp>
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
@@ -31,6 +32,24 @@ constexpr size_t max_pending_relays = 256;
 /// pushPullScaleThreshold).
 constexpr double push_pull_scale_threshold = 32;
 
+/// Bytes of a datagram holding one ping and nothing else.
+constexpr size_t ping_size = gossip::datagram_header_size + gossip::message_header_size + 4 + 16;
+
+/// How long a join seed's answers count as a member's: long enough for the
+/// seed to verify us and send its state, short enough that a seed address
+/// is not trusted for longer than a join needs.
+constexpr int seed_trust_intervals = 2;
+
+member_candidates::limits candidate_limits(const swim_config& cfg) {
+  member_candidates::limits lim;
+  lim.max_candidates = cfg.limits.max_candidates;
+  lim.max_per_source = cfg.limits.max_introductions_per_source;
+  lim.window = cfg.gossip_interval;
+  lim.pings = cfg.limits.verification_pings;
+  lim.ping_interval = cfg.probe_timeout;
+  return lim;
+}
+
 } // namespace
 
 // -- constructors -------------------------------------------------------------
@@ -39,14 +58,19 @@ swim_core::swim_core(swim_config cfg, member self, uint64_t seed, time_point now
   : cfg_(std::move(cfg)),
     self_(std::move(self)),
     rng_(seed),
+    seq_rng_(seed ^ 0x5eed5eed5eed5eedULL),
     awareness_(cfg_.lifeguard.local_health_awareness ? cfg_.lifeguard.max_awareness : 1),
     partitions_({cfg_.partition_window > duration::zero() ? cfg_.partition_window
                                                           : 6 * cfg_.suspicion_timeout,
-                 cfg_.partition_min_members}) {
+                 cfg_.partition_min_members}),
+    candidates_(candidate_limits(cfg_)) {
   if (auto err = cfg_.validate())
     throw std::invalid_argument(message_of(err));
-  if (self_.address.size() > gossip::max_address_size)
-    throw std::invalid_argument("the local address is longer than 255 bytes");
+  if (!gossip::valid_member_id(self_.id))
+    throw std::invalid_argument("the local id is reserved");
+  if (!gossip::valid_address(self_.address))
+    throw std::invalid_argument("the local address " + self_.address
+                                + " is not a canonical IP address and port");
   if (!gossip::valid_tags(self_.tags))
     throw std::invalid_argument("the local tags break the gossip wire's limits");
   self_.state = member_state::alive;
@@ -64,26 +88,42 @@ duration swim_core::random_share(duration d) {
 
 // -- input --------------------------------------------------------------------
 
-swim_output swim_core::join(std::span<const std::string> seeds, time_point) {
+swim_output swim_core::join(std::span<const std::string> seeds, time_point now) {
   broadcast(self_.id, gossip::alive{self_.id, self_.incarnation, self_.address, self_.tags});
-  for (const auto& seed : seeds)
-    if (seed != self_.address)
-      send_state(seed, node_id::min(), node_id::max(), true);
+  std::erase_if(seeds_asked_, [&](const auto& asked) { return asked.second <= now; });
+  auto trusted_until = now + seed_trust_intervals * cfg_.gossip_interval;
+  for (const auto& seed : seeds) {
+    if (seed == self_.address)
+      continue;
+    auto it = std::find_if(seeds_asked_.begin(), seeds_asked_.end(),
+                           [&](const auto& asked) { return asked.first == seed; });
+    if (it != seeds_asked_.end())
+      it->second = trusted_until;
+    else
+      seeds_asked_.emplace_back(seed, trusted_until);
+    send_state(seed, node_id::min(), node_id::max(), true);
+  }
   return std::exchange(out_, {});
 }
 
 swim_output swim_core::handle(const gossip::datagram& dg, const std::string& from,
                               time_point now) {
   // Our own id on a datagram from elsewhere is a forgery or an echo.
-  if (dg.sender != self_.id)
+  if (dg.sender != self_.id) {
+    auto level = classify(dg.sender, from, now);
+    // What a stranger's claims make us send (verification pings) must not
+    // exceed what it sent.
+    stranger_budget_ = level == trust::stranger ? gossip::encoded_size(dg) : SIZE_MAX;
     for (const auto& msg : dg.messages)
-      on_message(msg, dg.sender, from, now);
+      on_message(msg, dg.sender, from, level, now);
+  }
   return std::exchange(out_, {});
 }
 
 swim_output swim_core::tick(time_point now) {
   expire_relays(now);
   if (!leaving_) {
+    ping_candidates(now);
     if (probe_ && !probe_->acked && !probe_->indirect_sent && now >= probe_->indirect_at)
       send_indirect_probes();
     expire_suspicions(now);
@@ -132,7 +172,10 @@ caf::error swim_core::set_tags(tag_map tags, time_point) {
   if (!gossip::valid_tags(tags))
     return make_error(error::config, "tags break the gossip wire's limits: at most 255 "
                                      "pairs, keys of 1 to 255 bytes, values of at most "
-                                     "255 bytes, 512 bytes in all");
+                                     "255 bytes, 512 bytes in all, UTF-8 without control "
+                                     "characters");
+  if (self_.incarnation >= gossip::max_incarnation)
+    return make_error(error::config, "this node's incarnation is exhausted");
   self_.tags = std::move(tags);
   ++self_.incarnation;
   broadcast(self_.id, gossip::alive{self_.id, self_.incarnation, self_.address, self_.tags});
@@ -141,8 +184,10 @@ caf::error swim_core::set_tags(tag_map tags, time_point) {
 
 void swim_core::adopt(std::span<const member> members, time_point now) {
   for (const auto& m : members)
-    if (m.id != self_.id && !members_.find(m.id))
+    if (m.id != self_.id && !members_.find(m.id)) {
+      candidates_.erase(m.id);
       members_.insert(m, now, rng_);
+    }
 }
 
 // -- timers -------------------------------------------------------------------
@@ -154,7 +199,7 @@ time_point swim_core::next_deadline() const {
   // A leaving node only spreads the news: its other timers stand still.
   if (leaving_)
     return t;
-  t = std::min({t, next_probe_at_, next_push_pull_at_});
+  t = std::min({t, next_probe_at_, next_push_pull_at_, candidates_.next_deadline()});
   if (probe_ && !probe_->acked && !probe_->indirect_sent)
     t = std::min(t, probe_->indirect_at);
   if (!suspicion_deadlines_.empty())
@@ -191,45 +236,78 @@ std::vector<duration> swim_core::heartbeat_history(const node_id& id) const {
 
 // -- receiving ----------------------------------------------------------------
 
+swim_core::trust swim_core::classify(const node_id& sender, const std::string& from,
+                                     time_point now) const {
+  if (const auto* rec = members_.find(sender); rec && rec->info.address == from)
+    return trust::member;
+  for (const auto& [seed, until] : seeds_asked_)
+    if (seed == from && now < until)
+      return trust::seed;
+  return trust::stranger;
+}
+
 void swim_core::on_message(const gossip::message& msg, const node_id& sender,
-                           const std::string& from, time_point now) {
+                           const std::string& from, trust level, time_point now) {
   std::visit(
     [&](const auto& m) {
       using type = std::decay_t<decltype(m)>;
-      if constexpr (std::is_same_v<type, gossip::ping>)
-        on_ping(m, from);
-      else if constexpr (std::is_same_v<type, gossip::ping_req>)
-        on_ping_req(m, from, now);
-      else if constexpr (std::is_same_v<type, gossip::ack>)
-        on_ack(m, now);
-      else if constexpr (std::is_same_v<type, gossip::nack>)
-        on_nack(m);
-      else if constexpr (std::is_same_v<type, gossip::push_pull>)
-        on_push_pull(m, sender, from, now);
-      else
-        apply(m, now);
+      if constexpr (std::is_same_v<type, gossip::ping>) {
+        on_ping(m, from, level);
+      } else if constexpr (std::is_same_v<type, gossip::ping_req>) {
+        if (level == trust::member)
+          on_ping_req(m, from, now);
+        else
+          ++counters_.refused_ping_req;
+      } else if constexpr (std::is_same_v<type, gossip::ack>) {
+        on_ack(m, from, now);
+      } else if constexpr (std::is_same_v<type, gossip::nack>) {
+        on_nack(m, from);
+      } else if constexpr (std::is_same_v<type, gossip::push_pull>) {
+        on_push_pull(m, sender, from, level, now);
+      } else if constexpr (std::is_same_v<type, gossip::alive>) {
+        if (believes(m.id, sender, level))
+          apply(m, from, now);
+        else
+          ++counters_.refused_hearsay;
+      } else {
+        if (level != trust::stranger)
+          apply(m, now);
+        else
+          ++counters_.refused_hearsay;
+      }
     },
     msg);
 }
 
-void swim_core::on_ping(const gossip::ping& m, const std::string& from) {
+void swim_core::on_ping(const gossip::ping& m, const std::string& from, trust level) {
   // A ping for another id reached an address we took over: not ours to ack.
+  // A stranger's ack carries nothing else, so it is smaller than the ping.
   if (m.target == self_.id)
-    send(from, {gossip::ack{m.seq}});
+    send(from, {gossip::ack{m.seq}}, level == trust::member);
 }
 
 void swim_core::on_ping_req(const gossip::ping_req& m, const std::string& from,
                             time_point now) {
   if (leaving_ || m.target == self_.id || relays_.size() >= max_pending_relays)
     return;
-  auto seq = next_seq_++;
+  // Only a member we hold is pinged, at the address we know: a ping-req
+  // cannot aim our pings at an address of its sender's choosing.
+  auto* target = members_.find(m.target);
+  if (!target || !is_live(target->info.state)) {
+    ++counters_.refused_ping_req;
+    return;
+  }
+  auto seq = next_seq();
   auto wait = std::chrono::duration_cast<duration>(cfg_.probe_timeout * relay_nack_share);
-  relays_.push_back(relay{seq, from, m.seq, now + wait});
-  send(m.target_address, {gossip::ping{seq, m.target}});
+  relays_.push_back(relay{seq, target->info.address, from, m.seq, now + wait});
+  send(target->info.address, {gossip::ping{seq, m.target}});
 }
 
-void swim_core::on_ack(const gossip::ack& m, time_point now) {
-  if (probe_ && m.seq == probe_->seq) {
+void swim_core::on_ack(const gossip::ack& m, const std::string& from, time_point now) {
+  if (probe_ && m.seq == probe_->seq
+      && (from == probe_->address
+          || std::find(probe_->relays.begin(), probe_->relays.end(), from)
+               != probe_->relays.end())) {
     if (!probe_->acked) {
       probe_->acked = true;
       awareness_.apply_delta(-1);
@@ -238,54 +316,190 @@ void swim_core::on_ack(const gossip::ack& m, time_point now) {
     }
     return;
   }
-  auto it = std::find_if(relays_.begin(), relays_.end(),
-                         [&](const relay& r) { return r.seq == m.seq; });
+  auto it = std::find_if(relays_.begin(), relays_.end(), [&](const relay& r) {
+    return r.seq == m.seq && r.target == from;
+  });
   if (it != relays_.end()) {
     auto requester = std::move(it->requester);
     auto seq = it->requester_seq;
     relays_.erase(it);
     send(requester, {gossip::ack{seq}});
+    return;
   }
+  if (auto claim = candidates_.verify(m.seq, from)) {
+    ++counters_.candidates_verified;
+    take_in(*claim, now);
+    return;
+  }
+  ++counters_.unexpected_acks;
 }
 
-void swim_core::on_nack(const gossip::nack& m) {
-  if (probe_ && m.seq == probe_->seq && !probe_->acked)
+void swim_core::on_nack(const gossip::nack& m, const std::string& from) {
+  if (probe_ && m.seq == probe_->seq && !probe_->acked
+      && std::find(probe_->relays.begin(), probe_->relays.end(), from)
+           != probe_->relays.end())
     ++probe_->nacks;
+  else
+    ++counters_.unexpected_acks;
 }
 
 void swim_core::on_push_pull(const gossip::push_pull& m, const node_id& sender,
-                             const std::string& from, time_point now) {
+                             const std::string& from, trust level, time_point now) {
   for (const auto& entry : m.members) {
+    if (level == trust::stranger
+        && (entry.state != member_state::alive || !believes(entry.id, sender, level))) {
+      ++counters_.refused_hearsay;
+      continue;
+    }
     switch (entry.state) {
       case member_state::alive: {
         // The common case in a converged cluster: nothing new.
         auto* rec = members_.find(entry.id);
         if (!rec || entry.incarnation > rec->info.incarnation)
-          apply(gossip::alive{entry.id, entry.incarnation, entry.address, entry.tags}, now);
+          apply(gossip::alive{entry.id, entry.incarnation, entry.address, entry.tags}, from,
+                now);
         break;
       }
       case member_state::suspect:
       case member_state::dead:
         // A death reported by another member is only a suspicion here: if
         // the member lives, it gets the chance to refute (as memberlist).
-        apply(gossip::suspect{entry.id, entry.incarnation, sender}, now);
+        if (level != trust::stranger)
+          apply(gossip::suspect{entry.id, entry.incarnation, sender}, now);
         break;
       case member_state::left:
-        apply(gossip::leave{entry.id, entry.incarnation}, now);
+        if (level != trust::stranger)
+          apply(gossip::leave{entry.id, entry.incarnation}, now);
         break;
     }
   }
-  if (m.reply_requested)
+  if (!m.reply_requested)
+    return;
+  // Our state is many times larger than a request: only a member whose
+  // address answered for it gets it at once.
+  if (level == trust::member)
     send_state(from, m.first, m.last, false, &m);
+  else
+    defer_reply(from, m.first, m.last, now);
+}
+
+// -- verification -------------------------------------------------------------
+
+bool swim_core::believes(const node_id& subject, const node_id& sender, trust level) const {
+  // A stranger may announce itself, and name members we do not hold (they
+  // are only candidates until they answer); what it says about us or about
+  // members we hold would override what members told us.
+  return level != trust::stranger || subject == sender
+         || (subject != self_.id && !members_.find(subject));
+}
+
+uint32_t swim_core::next_seq() {
+  // Random, so that nobody who cannot see our pings can forge their acks.
+  uint32_t seq = 0;
+  while (seq == 0)
+    seq = static_cast<uint32_t>(seq_rng_());
+  return seq;
+}
+
+bool swim_core::implausible(uint64_t heard, uint64_t known) const noexcept {
+  return heard > known && heard - known > cfg_.limits.max_incarnation_jump;
+}
+
+void swim_core::introduce(const gossip::alive& m, const std::string& source, time_point now) {
+  if (members_.size() >= cfg_.limits.max_members) {
+    ++counters_.refused_full;
+    return;
+  }
+  if (stranger_budget_ < ping_size) {
+    ++counters_.refused_introductions;
+    return;
+  }
+  auto seq = next_seq();
+  switch (candidates_.admit(m, source, seq, now)) {
+    case member_candidates::admission::admitted:
+    case member_candidates::admission::readdressed:
+      // Nothing rides along: the address is unverified, possibly a victim's.
+      send(m.address, {gossip::ping{seq, m.id}}, false);
+      stranger_budget_ -= std::min(stranger_budget_, ping_size);
+      break;
+    case member_candidates::admission::updated:
+    case member_candidates::admission::unchanged:
+      break;
+    case member_candidates::admission::source_over_limit:
+      ++counters_.refused_introductions;
+      break;
+    case member_candidates::admission::full:
+      ++counters_.refused_full;
+      break;
+  }
+}
+
+void swim_core::ping_candidates(time_point now) {
+  size_t expired = 0;
+  auto pings = candidates_.due(now, [this] { return next_seq(); }, expired);
+  counters_.candidates_expired += expired;
+  for (auto& p : pings)
+    send(p.address, {gossip::ping{p.seq, p.id}}, false);
+}
+
+void swim_core::take_in(const gossip::alive& m, time_point now) {
+  if (auto* rec = members_.find(m.id)) {
+    if (m.incarnation > rec->info.incarnation)
+      update(*rec, m, now);
+  } else if (members_.size() >= cfg_.limits.max_members) {
+    ++counters_.refused_full;
+    return;
+  } else {
+    auto& added = members_.insert(
+      member{m.id, m.address, m.incarnation, member_state::alive, m.tags}, now, rng_);
+    emit(membership_event::kind::joined, added, now);
+    broadcast(m.id, m);
+  }
+  answer_deferred(m.address);
+}
+
+void swim_core::defer_reply(const std::string& from, node_id first, node_id last,
+                            time_point now) {
+  std::erase_if(deferred_replies_, [&](const deferred_reply& d) { return d.expires <= now; });
+  // As long as a candidate's pings may still be answered.
+  auto expires = now + (cfg_.limits.verification_pings + 1) * cfg_.probe_timeout;
+  for (auto& d : deferred_replies_) {
+    if (d.address == from) {
+      d.first = std::min(d.first, first);
+      d.last = std::max(d.last, last);
+      d.expires = expires;
+      return;
+    }
+  }
+  if (deferred_replies_.size() >= cfg_.limits.max_deferred_replies) {
+    ++counters_.replies_refused;
+    return;
+  }
+  ++counters_.replies_deferred;
+  deferred_replies_.push_back({from, first, last, expires});
+}
+
+void swim_core::answer_deferred(const std::string& address) {
+  auto it = std::find_if(deferred_replies_.begin(), deferred_replies_.end(),
+                         [&](const deferred_reply& d) { return d.address == address; });
+  if (it == deferred_replies_.end())
+    return;
+  auto d = std::move(*it);
+  deferred_replies_.erase(it);
+  send_state(d.address, d.first, d.last, false);
 }
 
 // -- membership updates -------------------------------------------------------
 
-void swim_core::apply(const gossip::alive& m, time_point now) {
+void swim_core::apply(const gossip::alive& m, const std::string& source, time_point now) {
   if (m.id == self_.id) {
     // Someone holds a newer or different picture of us, say from a previous
     // life under the same id: override it.
     auto differs = m.address != self_.address || m.tags != self_.tags;
+    if (implausible(m.incarnation, self_.incarnation)) {
+      ++counters_.refused_implausible;
+      return;
+    }
     if (!leaving_
         && (m.incarnation > self_.incarnation
             || (m.incarnation == self_.incarnation && differs)))
@@ -294,30 +508,40 @@ void swim_core::apply(const gossip::alive& m, time_point now) {
   }
   auto* rec = members_.find(m.id);
   if (!rec) {
-    auto& added = members_.insert(
-      member{m.id, m.address, m.incarnation, member_state::alive, m.tags}, now, rng_);
-    emit(membership_event::kind::joined, added, now);
-    broadcast(m.id, m);
+    introduce(m, source, now);
     return;
   }
   // Tombstones included: only a higher incarnation brings a member back.
   if (m.incarnation <= rec->info.incarnation)
     return;
-  auto before = rec->info.state;
-  auto changed = rec->info.address != m.address || rec->info.tags != m.tags;
-  rec->info.incarnation = m.incarnation;
-  rec->info.address = m.address;
-  rec->info.tags = m.tags;
+  if (implausible(m.incarnation, rec->info.incarnation)) {
+    ++counters_.refused_implausible;
+    return;
+  }
+  // A member that moved must answer at its new address first.
+  if (m.address != rec->info.address) {
+    introduce(m, source, now);
+    return;
+  }
+  update(*rec, m, now);
+}
+
+void swim_core::update(member_record& rec, const gossip::alive& m, time_point now) {
+  auto before = rec.info.state;
+  auto changed = rec.info.address != m.address || rec.info.tags != m.tags;
+  rec.info.incarnation = m.incarnation;
+  rec.info.address = m.address;
+  rec.info.tags = m.tags;
   if (before != member_state::alive) {
-    clear_suspicion(*rec);
-    members_.set_state(*rec, member_state::alive, now);
+    clear_suspicion(rec);
+    members_.set_state(rec, member_state::alive, now);
   }
   if (before == member_state::suspect)
-    emit(membership_event::kind::recovered, *rec, now);
+    emit(membership_event::kind::recovered, rec, now);
   if (!is_live(before))
-    emit(membership_event::kind::joined, *rec, now);
+    emit(membership_event::kind::joined, rec, now);
   else if (changed)
-    emit(membership_event::kind::updated, *rec, now);
+    emit(membership_event::kind::updated, rec, now);
   broadcast(m.id, m);
 }
 
@@ -342,27 +566,39 @@ void swim_core::apply(const gossip::leave& m, time_point now) {
       || !supersedes(m.incarnation, member_state::left, rec->info.incarnation,
                      rec->info.state))
     return;
+  if (implausible(m.incarnation, rec->info.incarnation)) {
+    ++counters_.refused_implausible;
+    return;
+  }
   bury(*rec, m.incarnation, member_state::left, m.id, now);
 }
 
-bool swim_core::about_self(const node_id& id, uint32_t incarnation, time_point now) {
+bool swim_core::about_self(const node_id& id, uint64_t incarnation, time_point now) {
   if (id != self_.id)
     return false;
-  if (!leaving_ && incarnation >= self_.incarnation)
+  // Nobody else raises our incarnation: a claim far above it is forged, and
+  // our peers refuse it as we do.
+  if (implausible(incarnation, self_.incarnation))
+    ++counters_.refused_implausible;
+  else if (!leaving_ && incarnation >= self_.incarnation)
     refute(incarnation, now);
   return true;
 }
 
-member_record* swim_core::accused(const node_id& id, uint32_t incarnation, time_point now) {
+member_record* swim_core::accused(const node_id& id, uint64_t incarnation, time_point now) {
   if (about_self(id, incarnation, now))
     return nullptr;
   auto* rec = members_.find(id);
   if (!rec || incarnation < rec->info.incarnation || !is_live(rec->info.state))
     return nullptr;
+  if (implausible(incarnation, rec->info.incarnation)) {
+    ++counters_.refused_implausible;
+    return nullptr;
+  }
   return rec;
 }
 
-void swim_core::suspect_member(member_record& rec, uint32_t incarnation,
+void swim_core::suspect_member(member_record& rec, uint64_t incarnation,
                                const node_id& from, time_point now) {
   const auto& id = rec.info.id;
   if (rec.info.state == member_state::suspect) {
@@ -398,7 +634,7 @@ void swim_core::suspect_member(member_record& rec, uint32_t incarnation,
     send(rec.info.address, {});
 }
 
-void swim_core::bury(member_record& rec, uint32_t incarnation, member_state state,
+void swim_core::bury(member_record& rec, uint64_t incarnation, member_state state,
                      const node_id& from, time_point now) {
   const auto& id = rec.info.id;
   clear_suspicion(rec);
@@ -411,13 +647,17 @@ void swim_core::bury(member_record& rec, uint32_t incarnation, member_state stat
   }
   emit(membership_event::kind::failed, rec, now);
   broadcast(id, gossip::dead{id, incarnation, from});
-  // Told directly, a member declared dead by mistake refutes at once.
-  if (cfg_.lifeguard.buddy_system && from == self_.id)
+  // Told directly, a member declared dead by mistake refutes at once. Not
+  // only when we are the accuser: whoever else made the claim (a forger,
+  // say) may never tell the member, and the dead are not gossiped to.
+  if (cfg_.lifeguard.buddy_system)
     send(rec.info.address, {});
 }
 
-void swim_core::refute(uint32_t heard, time_point) {
-  self_.incarnation = std::max(self_.incarnation, heard) + 1;
+void swim_core::refute(uint64_t heard, time_point) {
+  // Claims beyond max_incarnation_jump are refused, so this stays far
+  // below the maximum in practice; saturate rather than wrap regardless.
+  self_.incarnation = std::min(std::max(self_.incarnation, heard) + 1, gossip::max_incarnation);
   // Being suspected hints that we are the slow one (Lifeguard).
   awareness_.apply_delta(1);
   broadcast(self_.id, gossip::alive{self_.id, self_.incarnation, self_.address, self_.tags});
@@ -432,7 +672,7 @@ void swim_core::start_probe(time_point now) {
   probe p;
   p.target = rec->info.id;
   p.address = rec->info.address;
-  p.seq = next_seq_++;
+  p.seq = next_seq();
   p.indirect_at = now + awareness_.scale(cfg_.probe_timeout);
   std::vector<gossip::message> msgs{gossip::ping{p.seq, p.target}};
   // Buddy system: a suspect we probe learns of the suspicion with the ping.
@@ -446,8 +686,10 @@ void swim_core::send_indirect_probes() {
   probe_->indirect_sent = true;
   auto relays = members_.random_live(cfg_.indirect_probes, probe_->target, rng_);
   probe_->expected_nacks = static_cast<unsigned>(relays.size());
-  for (auto* r : relays)
-    send(r->info.address, {gossip::ping_req{probe_->seq, probe_->target, probe_->address}});
+  for (auto* r : relays) {
+    probe_->relays.push_back(r->info.address);
+    send(r->info.address, {gossip::ping_req{probe_->seq, probe_->target}});
+  }
 }
 
 void swim_core::finish_probe(time_point now) {
@@ -590,10 +832,11 @@ void swim_core::clear_suspicion(member_record& rec) {
 
 // -- sending ------------------------------------------------------------------
 
-void swim_core::send(const std::string& destination, std::vector<gossip::message> messages) {
+void swim_core::send(const std::string& destination, std::vector<gossip::message> messages,
+                     bool piggyback) {
   gossip::datagram dg{self_.id, std::move(messages)};
   auto size = gossip::encoded_size(dg);
-  if (size < gossip::max_datagram_size) {
+  if (piggyback && size < gossip::max_datagram_size) {
     auto updates = broadcasts_.take(gossip::max_datagram_size - size, retransmit_limit());
     std::move(updates.begin(), updates.end(), std::back_inserter(dg.messages));
   }

@@ -128,7 +128,7 @@ TEST_CASE("a slow member that refutes suspicion is never declared failed", "[sim
     struct outcome {
       size_t declared_failed;
       size_t suspected;
-      uint32_t incarnation;
+      uint64_t incarnation;
       size_t false_failures;
       size_t suspect_events;
     };

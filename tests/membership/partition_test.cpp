@@ -67,7 +67,7 @@ TEST_CASE("in a 50/50 partition each side declares the other failed, and after h
     }
   });
   sim.run_for(10s);
-  std::vector<uint32_t> before;
+  std::vector<uint64_t> before;
   std::vector<size_t> left, right;
   for (size_t i = 0; i < 100; ++i) {
     before.push_back(sim.core(i).self().incarnation);

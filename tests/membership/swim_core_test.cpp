@@ -150,8 +150,7 @@ TEST_CASE("nacks from every relay keep a failed probe from hurting our own healt
 
 TEST_CASE("a relay pings the target for the requester and relays its ack", "[swim_core]") {
   auto r = core_no(2, {1, 3});
-  auto out = r.handle(from_no(1, {gossip::ping_req{55, id_no(3), address_no(3)}}),
-                      address_no(1), t0);
+  auto out = r.handle(from_no(1, {gossip::ping_req{55, id_no(3)}}), address_no(1), t0);
   auto ping = first_sent<gossip::ping>(out);
   REQUIRE(ping);
   CHECK(ping->destination == address_no(3));
@@ -165,7 +164,7 @@ TEST_CASE("a relay pings the target for the requester and relays its ack", "[swi
 
 TEST_CASE("a relay answers nack when the target stays silent", "[swim_core]") {
   auto r = core_no(2, {1, 3});
-  r.handle(from_no(1, {gossip::ping_req{56, id_no(3), address_no(3)}}), address_no(1), t0);
+  r.handle(from_no(1, {gossip::ping_req{56, id_no(3)}}), address_no(1), t0);
   // The nack leaves after 80% of the probe timeout, so it reaches the
   // requester before its own interval ends.
   auto out = run_until(r, t0 + 399ms);
@@ -178,12 +177,11 @@ TEST_CASE("a relay answers nack when the target stays silent", "[swim_core]") {
 }
 
 TEST_CASE("a flood of ping-reqs holds at most 256 relays", "[swim_core]") {
-  auto r = core_no(2, {1});
+  auto r = core_no(2, {1, 3});
   size_t pings = 0;
   for (uint32_t i = 0; i < 1000; ++i)
     pings += all_sent<gossip::ping>(
-               r.handle(from_no(1, {gossip::ping_req{i, id_no(3), address_no(3)}}),
-                        address_no(1), t0))
+               r.handle(from_no(1, {gossip::ping_req{i, id_no(3)}}), address_no(1), t0))
                .size();
   CHECK(pings == 256);
 }
@@ -353,19 +351,24 @@ TEST_CASE("the buddy system tells a suspect directly", "[swim_core]") {
 
 TEST_CASE("updates ride piggyback on acks", "[swim_core]") {
   auto a = core_no(1, {2, 3});
-  a.handle(from_no(3, {gossip::alive{id_no(9), 0, address_no(9), {}}}), address_no(3), t0);
+  a.handle(from_no(3, {gossip::alive{id_no(3), 1, address_no(3), {{"role", "worker"}}}}),
+           address_no(3), t0);
   auto out = a.handle(from_no(2, {gossip::ping{5, id_no(1)}}), address_no(2), t0);
   REQUIRE(out.datagrams.size() == 1);
   const auto& msgs = out.datagrams[0].datagram.messages;
   REQUIRE(msgs.size() == 2);
   CHECK(std::holds_alternative<gossip::ack>(msgs[0]));
-  CHECK(std::get<gossip::alive>(msgs[1]).id == id_no(9));
+  CHECK(std::get<gossip::alive>(msgs[1]).id == id_no(3));
 }
 
 TEST_CASE("each update is sent retransmit multiplier * ceil(log10(n + 1)) times",
           "[swim_core]") {
   auto a = core_no(1, {2, 3, 4, 5, 6, 7, 8, 9, 10});
-  a.handle(from_no(3, {gossip::alive{id_no(99), 0, address_no(99), {}}}), address_no(3), t0);
+  // Member 99 is heard of, then answers its verification ping.
+  auto verify = first_sent<gossip::ping>(a.handle(
+    from_no(3, {gossip::alive{id_no(99), 0, address_no(99), {}}}), address_no(3), t0));
+  REQUIRE(verify);
+  a.handle(from_no(99, {gossip::ack{verify->message.seq}}), address_no(99), t0);
   // 11 live members with the new one: 4 * ceil(log10(12)) = 8.
   size_t copies = 0;
   for (uint32_t i = 0; i < 30; ++i)
@@ -378,16 +381,18 @@ TEST_CASE("each update is sent retransmit multiplier * ceil(log10(n + 1)) times"
 TEST_CASE("fresh news is gossiped at once, then at most every broadcast interval",
           "[swim_core]") {
   auto a = core_no(1, {2, 3, 4, 5, 6});
-  a.handle(from_no(3, {gossip::alive{id_no(9), 0, address_no(9), {}}}), address_no(3), t0);
+  a.handle(from_no(3, {gossip::alive{id_no(3), 1, address_no(3), {}}}), address_no(3), t0);
   CHECK(a.next_deadline() <= t0);
   auto out = a.tick(t0);
   CHECK(all_sent<gossip::alive>(out).size() == 3); // the fan-out
-  a.handle(from_no(3, {gossip::alive{id_no(10), 0, address_no(10), {}}}), address_no(3), t0);
+  a.handle(from_no(4, {gossip::alive{id_no(4), 1, address_no(4), {}}}), address_no(4), t0);
   CHECK(a.next_deadline() == std::min(t0 + 200ms, a.next_deadline()));
   CHECK(a.next_deadline() > t0);
 }
 
-TEST_CASE("a joining node learns every member from a seed's reply", "[swim_core]") {
+TEST_CASE("a joining node is verified by its seed, then learns every member from the "
+          "seed's reply and verifies each",
+          "[swim_core]") {
   auto seed = core_no(1, {2, 3, 4});
   swim_core joiner{swim_config{}, member_no(5), 5, t0};
   std::vector<std::string> seeds{address_no(1)};
@@ -399,21 +404,50 @@ TEST_CASE("a joining node learns every member from a seed's reply", "[swim_core]
   REQUIRE(push->message.members.size() == 1);
   CHECK(push->message.members[0].id == id_no(5));
 
-  auto reply = seed.handle(from_no(5, {push->message}), address_no(5), t0);
+  // The seed has never heard from the joiner's address: it pings it first,
+  // and its state waits.
+  auto check = seed.handle(from_no(5, {push->message}), address_no(5), t0);
+  CHECK(events_of(check, kind::joined).empty());
+  CHECK(all_sent<gossip::push_pull>(check).empty());
+  auto ping = first_sent<gossip::ping>(check);
+  REQUIRE(ping);
+  CHECK(ping->destination == address_no(5));
+  CHECK(ping->message.target == id_no(5));
+  REQUIRE(check.datagrams.size() == 1);
+  CHECK(check.datagrams[0].datagram.messages.size() == 1);
+
+  auto ack = first_sent<gossip::ack>(joiner.handle(from_no(1, {ping->message}), address_no(1), t0));
+  REQUIRE(ack);
+  auto reply = seed.handle(from_no(5, {ack->message}), address_no(5), t0 + 1ms);
   CHECK(events_of(reply, kind::joined).size() == 1);
   auto parts = all_sent<gossip::push_pull>(reply);
   REQUIRE(parts.size() == 1);
+  CHECK(parts[0].destination == address_no(5));
   CHECK_FALSE(parts[0].message.reply_requested);
-  // Only what the joiner lacks: everyone but itself.
   std::vector<node_id> ids;
   for (const auto& m : parts[0].message.members)
     ids.push_back(m.id);
-  CHECK(ids == std::vector<node_id>{id_no(1), id_no(2), id_no(3), id_no(4)});
+  CHECK(ids == std::vector<node_id>{id_no(1), id_no(2), id_no(3), id_no(4), id_no(5)});
 
-  auto learned = joiner.handle(from_no(1, {parts[0].message}), address_no(1), t0);
-  CHECK(events_of(learned, kind::joined).size() == 4);
+  // The joiner asked the seed, so it takes the seed's word for whom to
+  // ping, and takes each member in when it answers.
+  auto learned = joiner.handle(from_no(1, {parts[0].message}), address_no(1), t0 + 2ms);
+  CHECK(learned.events.empty());
+  CHECK(joiner.candidates() == 4);
+  auto pings = all_sent<gossip::ping>(learned);
+  REQUIRE(pings.size() == 4);
+  size_t joined = 0;
+  for (const auto& p : pings) {
+    auto n = std::find_if(ids.begin(), ids.end(), [&](auto& id) { return id == p.message.target; });
+    REQUIRE(n != ids.end());
+    auto answer = joiner.handle(gossip::datagram{p.message.target, {gossip::ack{p.message.seq}}},
+                                p.destination, t0 + 3ms);
+    joined += events_of(answer, kind::joined).size();
+  }
+  CHECK(joined == 4);
   CHECK(joiner.live_members() == 4);
   CHECK(joiner.has_members());
+  CHECK(joiner.counters().candidates_verified == 4);
 }
 
 TEST_CASE("a push-pull between members that agree needs no reply", "[swim_core]") {
@@ -550,4 +584,7 @@ TEST_CASE("invalid settings are refused when the core is made", "[swim_core]") {
   auto long_address = member_no(1);
   long_address.address = std::string(300, 'x');
   CHECK_THROWS_AS((swim_core{swim_config{}, long_address, 1, t0}), std::invalid_argument);
+  auto named = member_no(1);
+  named.address = "node-1:7946";
+  CHECK_THROWS_AS((swim_core{swim_config{}, named, 1, t0}), std::invalid_argument);
 }

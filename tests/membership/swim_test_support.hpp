@@ -17,9 +17,9 @@ namespace rpcnet::test {
 /// The start of every hand-driven test's clock.
 inline const time_point t0 = time_point{} + std::chrono::hours{1};
 
-/// Member number `n`: id {0, n}, address "node-n:7946".
+/// Member number `n` (1 and up): id {0, n}, address "10.0.(n / 256).(n % 256):7946".
 inline member member_no(uint64_t n) {
-  return member{node_id{0, n}, "node-" + std::to_string(n) + ":7946", 0,
+  return member{node_id{0, n}, "10.0." + std::to_string(n / 256) + "." + std::to_string(n % 256) + ":7946", 0,
                 member_state::alive, {}};
 }
 

@@ -12,6 +12,7 @@
 
 #include <caf/expected.hpp>
 
+#include <rpcnet/membership/gossip_field_rules.hpp>
 #include <rpcnet/membership/gossip_messages.hpp>
 #include <rpcnet/transport/byte_buffer.hpp>
 
@@ -24,8 +25,10 @@ namespace rpcnet::gossip {
 /// and not 0x00, the likeliest first byte of stray zero-filled datagrams.
 inline constexpr uint8_t magic = 0x27;
 
-/// The version this codec speaks (second byte).
-inline constexpr uint8_t version = 1;
+/// The version this codec speaks (second byte). Version 2 widened
+/// incarnations to 64 bits and dropped ping_req's target address; a
+/// version-1 datagram is refused as malformed.
+inline constexpr uint8_t version = 2;
 
 /// Largest datagram sent or accepted: fits a 1500-byte Ethernet MTU under
 /// IPv6 and UDP headers with room for a future authentication envelope.
@@ -37,22 +40,11 @@ inline constexpr size_t datagram_header_size = 18;
 /// type, body length (u16).
 inline constexpr size_t message_header_size = 3;
 
-/// Longest address (its length is one byte).
-inline constexpr size_t max_address_size = 255;
-
-/// Largest encoding of one member's tags, count byte included. Together with
-/// the longest address this keeps one member under a datagram, so that any
-/// state can be cut into parts.
-inline constexpr size_t max_tags_size = 512;
-
 /// What a push-pull message costs besides its members: the message header,
 /// flags and the two range bounds.
 inline constexpr size_t push_pull_overhead = message_header_size + 1 + 16 + 16;
 
 // -- sizes --------------------------------------------------------------------
-
-/// Bytes `tags` take on the wire.
-size_t encoded_size(const tag_map& tags);
 
 /// Bytes `m` takes as a push-pull entry.
 size_t encoded_entry_size(const member& m);
@@ -63,14 +55,11 @@ size_t encoded_size(const message& msg);
 /// Bytes the whole datagram takes.
 size_t encoded_size(const datagram& dg);
 
-/// True if `tags` respects the wire's limits: at most 255 pairs, keys of 1
-/// to 255 bytes, values of at most 255 bytes, max_tags_size in all.
-bool valid_tags(const tag_map& tags);
-
 // -- encoding -----------------------------------------------------------------
 
-/// The bytes of `dg`. Callers keep to the limits above (the SWIM core does);
-/// breaking them is a programming error and throws std::length_error.
+/// The bytes of `dg`. Callers keep to the limits above and to the field
+/// rules (the SWIM core does); breaking them is a programming error and
+/// throws std::length_error.
 byte_buffer encode(const datagram& dg);
 
 /// Cuts `members` (ascending by id, all within [first, last]) into push-pull
@@ -81,8 +70,9 @@ std::vector<push_pull> split_state(std::span<const member> members, node_id firs
 
 // -- decoding -----------------------------------------------------------------
 
-/// Parses one datagram. Fails with error::protocol and a message naming the
-/// offset and what was wrong; never reads outside `bytes`.
+/// Parses one datagram and checks every field against gossip_field_rules.hpp.
+/// Fails with error::protocol and a message naming the offset and what was
+/// wrong; never reads outside `bytes`.
 caf::expected<datagram> decode(std::span<const uint8_t> bytes);
 
 } // namespace rpcnet::gossip

@@ -23,12 +23,13 @@ struct ping {
   friend bool operator==(const ping&, const ping&) = default;
 };
 
-/// Please ping `target` at `target_address` for me; relay its ack (seq is
-/// the requester's), or send a nack if it stays silent.
+/// Please ping member `target` for me; relay its ack (seq is the
+/// requester's), or send a nack if it stays silent. The relay pings the
+/// target at the address it knows itself, so a ping-req cannot aim its
+/// ping at an address of the requester's choosing.
 struct ping_req {
   uint32_t seq = 0;
   node_id target;
-  std::string target_address;
   friend bool operator==(const ping_req&, const ping_req&) = default;
 };
 
@@ -48,7 +49,7 @@ struct nack {
 /// Member `id` is alive at `incarnation`, reachable at `address`, with tags.
 struct alive {
   node_id id;
-  uint32_t incarnation = 0;
+  uint64_t incarnation = 0;
   std::string address;
   tag_map tags;
   friend bool operator==(const alive&, const alive&) = default;
@@ -58,7 +59,7 @@ struct alive {
 /// suspicion are Lifeguard's independent confirmations.
 struct suspect {
   node_id id;
-  uint32_t incarnation = 0;
+  uint64_t incarnation = 0;
   node_id from;
   friend bool operator==(const suspect&, const suspect&) = default;
 };
@@ -66,7 +67,7 @@ struct suspect {
 /// `from` declared member `id` failed at `incarnation`.
 struct dead {
   node_id id;
-  uint32_t incarnation = 0;
+  uint64_t incarnation = 0;
   node_id from;
   friend bool operator==(const dead&, const dead&) = default;
 };
@@ -74,7 +75,7 @@ struct dead {
 /// Member `id` left the cluster gracefully at `incarnation`.
 struct leave {
   node_id id;
-  uint32_t incarnation = 0;
+  uint64_t incarnation = 0;
   friend bool operator==(const leave&, const leave&) = default;
 };
 

@@ -6,6 +6,33 @@
 
 namespace rpcnet {
 
+/// What the SWIM core refused or held back of the gossip it decoded: claims
+/// it would not believe, and the candidates that had to prove themselves.
+struct swim_counters {
+  /// Claims about other members from a sender that is not a verified
+  /// member at its address (nor a seed this node asked).
+  uint64_t refused_hearsay = 0;
+  /// Claims that raise an incarnation by more than max_incarnation_jump.
+  uint64_t refused_implausible = 0;
+  /// Ping-reqs from non-members or about members this node does not hold.
+  uint64_t refused_ping_req = 0;
+  /// Acks and nacks that match nothing this node waits for from that address.
+  uint64_t unexpected_acks = 0;
+  /// Candidates refused over a source's per-interval share.
+  uint64_t refused_introductions = 0;
+  /// Candidates or members refused because max_candidates or max_members
+  /// were held.
+  uint64_t refused_full = 0;
+  /// Candidates that answered at their address and became members.
+  uint64_t candidates_verified = 0;
+  /// Candidates that never answered and were forgotten.
+  uint64_t candidates_expired = 0;
+  /// State requests held until the requester was verified.
+  uint64_t replies_deferred = 0;
+  /// State requests dropped: max_deferred_replies were held.
+  uint64_t replies_refused = 0;
+};
+
 struct gossip_stats {
   uint64_t datagrams_received = 0;
   uint64_t bytes_received = 0;
@@ -22,6 +49,8 @@ struct gossip_stats {
   uint64_t dropped_backlog = 0;
   /// Not sent: the destination address does not parse.
   uint64_t unsendable = 0;
+  /// What the SWIM core made of what it decoded.
+  swim_counters protocol;
 
   /// Every datagram refused or dropped on the way in.
   uint64_t rejected() const noexcept {

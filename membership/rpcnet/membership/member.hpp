@@ -38,7 +38,7 @@ struct member {
   std::string address;
   /// Bumped only by the member itself, to refute suspicion or announce a
   /// change; a higher incarnation overrides everything said before.
-  uint32_t incarnation = 0;
+  uint64_t incarnation = 0;
   member_state state = member_state::alive;
   tag_map tags;
 
@@ -48,8 +48,8 @@ struct member {
 /// True if what `a` says about a member overrides what `b` says: a higher
 /// incarnation, or the same incarnation and a later state (alive < suspect
 /// < dead < left), the precedence of SWIM's update rules.
-constexpr bool supersedes(uint32_t a_incarnation, member_state a_state,
-                          uint32_t b_incarnation, member_state b_state) noexcept {
+constexpr bool supersedes(uint64_t a_incarnation, member_state a_state,
+                          uint64_t b_incarnation, member_state b_state) noexcept {
   if (a_incarnation != b_incarnation)
     return a_incarnation > b_incarnation;
   return static_cast<uint8_t>(a_state) > static_cast<uint8_t>(b_state);

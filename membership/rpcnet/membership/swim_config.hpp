@@ -68,6 +68,36 @@ struct lifeguard_config {
   }
 };
 
+/// Bounds on what other nodes' gossip can make this node hold or send.
+/// Without a cluster key gossip comes from anyone who can send a datagram,
+/// so these stand between a forger and the member list (docs/membership.md,
+/// "Hostile gossip").
+struct gossip_limits {
+  /// Members held, tombstones included: about 1 KiB each with a full phi
+  /// history, so 16 MiB at most. Claims beyond it are refused and counted.
+  size_t max_members = 16384;
+  /// Claimed members waiting for their address to answer a ping. A joining
+  /// node learns a whole cluster from its seed at once, so this is well
+  /// above any cluster we expect on one seed's answer.
+  size_t max_candidates = 4096;
+  /// Candidates one source address may introduce per gossip interval. A
+  /// stranger introduces only itself; a member or a seed can name many, and
+  /// what is cut off here arrives with later push-pulls.
+  size_t max_introductions_per_source = 1024;
+  /// Pings a candidate gets, one probe timeout apart, before it is forgotten.
+  unsigned verification_pings = 3;
+  /// A claim that raises a known member's incarnation, or this node's, by
+  /// more than this is refused as implausible. A member bumps its own
+  /// incarnation once per refutation or tag change, so honest jumps are
+  /// small; a forged claim near the top of the range would leave the member
+  /// unable to refute it.
+  uint64_t max_incarnation_jump = 65536;
+  /// State requests from addresses not yet verified, held until the
+  /// requester answers a ping (a reply before that could be aimed at a
+  /// victim's address). Requesters beyond it retry, as joins do.
+  size_t max_deferred_replies = 64;
+};
+
 /// The SWIM protocol (the reference's ClusterConfig, without the bind address
 /// and key, which belong to the membership actor).
 struct swim_config {
@@ -116,6 +146,7 @@ struct swim_config {
   size_t partition_min_members = 2;
   health_check_config health;
   lifeguard_config lifeguard;
+  gossip_limits limits;
 
   /// The longest a suspicion lasts in a cluster of `members` (this node
   /// included): suspicion_timeout * max(1, log10(members)).

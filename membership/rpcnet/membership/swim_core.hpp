@@ -17,8 +17,17 @@
 // A suspected member that hears of it refutes with a higher incarnation; a
 // suspicion that nobody refutes in time becomes a death. Acks feed a Phi
 // Accrual detector per member; phi above the threshold raises suspicion too.
+//
+// Gossip is believed only as far as its sender has proved itself (docs/
+// membership.md, "Hostile gossip"): a member learned from gossip is a
+// candidate until a ping to its address is acked from there; claims about
+// other members count only from verified members (or a seed this node
+// asked); replies larger than a ping wait until the requester is verified;
+// ping-reqs are relayed only between members; incarnations move by bounded
+// steps, so a member can always refute what is said about it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -33,6 +42,8 @@
 #include <rpcnet/membership/awareness.hpp>
 #include <rpcnet/membership/broadcast_queue.hpp>
 #include <rpcnet/membership/gossip_messages.hpp>
+#include <rpcnet/membership/gossip_stats.hpp>
+#include <rpcnet/membership/member_candidates.hpp>
 #include <rpcnet/membership/member_list.hpp>
 #include <rpcnet/membership/membership_event.hpp>
 #include <rpcnet/membership/partition_detector.hpp>
@@ -134,6 +145,16 @@ public:
     return leaving_;
   }
 
+  /// Claimed members waiting for their address to answer.
+  size_t candidates() const noexcept {
+    return candidates_.size();
+  }
+
+  /// What this core refused or held back of the gossip it was given.
+  const swim_counters& counters() const noexcept {
+    return counters_;
+  }
+
   const swim_config& config() const noexcept {
     return cfg_;
   }
@@ -141,10 +162,22 @@ public:
 private:
   // -- member types -----------------------------------------------------------
 
+  /// How far a datagram's claims about other members are believed.
+  enum class trust {
+    /// From a member this node holds (tombstones too), at its address.
+    member,
+    /// From an address this node asked for state (a join seed).
+    seed,
+    /// From anyone else: only what it says about itself counts.
+    stranger,
+  };
+
   /// The probe of this interval.
   struct probe {
     node_id target;
     std::string address;
+    /// Members asked to relay (ping-req): their acks and nacks count too.
+    std::vector<std::string> relays;
     uint32_t seq = 0;
     /// When indirect probes start if no ack came.
     time_point indirect_at;
@@ -158,43 +191,74 @@ private:
   /// A ping this node sends on another member's behalf (ping-req).
   struct relay {
     uint32_t seq;          ///< of our ping to the target
+    std::string target;    ///< the target's address, where the ack must come from
     std::string requester; ///< address to relay the ack (or nack) to
     uint32_t requester_seq;
     time_point nack_at;
   };
 
+  /// A state request from an address not yet verified, answered once a
+  /// member there is.
+  struct deferred_reply {
+    std::string address;
+    node_id first;
+    node_id last;
+    time_point expires;
+  };
+
   // -- receiving --------------------------------------------------------------
 
+  trust classify(const node_id& sender, const std::string& from, time_point now) const;
+  /// True if a claim about `subject` from `sender` at `level` counts.
+  bool believes(const node_id& subject, const node_id& sender, trust level) const;
   void on_message(const gossip::message& msg, const node_id& sender,
-                  const std::string& from, time_point now);
-  void on_ping(const gossip::ping& m, const std::string& from);
+                  const std::string& from, trust level, time_point now);
+  void on_ping(const gossip::ping& m, const std::string& from, trust level);
   void on_ping_req(const gossip::ping_req& m, const std::string& from, time_point now);
-  void on_ack(const gossip::ack& m, time_point now);
-  void on_nack(const gossip::nack& m);
+  void on_ack(const gossip::ack& m, const std::string& from, time_point now);
+  void on_nack(const gossip::nack& m, const std::string& from);
   void on_push_pull(const gossip::push_pull& m, const node_id& sender,
-                    const std::string& from, time_point now);
+                    const std::string& from, trust level, time_point now);
+
+  // -- verification -----------------------------------------------------------
+
+  /// Makes `m`, heard from `source`, a candidate and pings it.
+  void introduce(const gossip::alive& m, const std::string& source, time_point now);
+  /// Takes in a member whose address answered for it.
+  void take_in(const gossip::alive& m, time_point now);
+  /// Holds a state request from `from` until a member there is verified.
+  void defer_reply(const std::string& from, node_id first, node_id last, time_point now);
+  void answer_deferred(const std::string& address);
+  void ping_candidates(time_point now);
+  /// True if `heard` raises `known` by more than max_incarnation_jump.
+  bool implausible(uint64_t heard, uint64_t known) const noexcept;
+  /// A fresh, unpredictable sequence number (never 0).
+  uint32_t next_seq();
 
   // -- membership updates (SWIM's rules) ---------------------------------------
 
-  void apply(const gossip::alive& m, time_point now);
+  /// A claim that `m.id` is alive, heard from `source`.
+  void apply(const gossip::alive& m, const std::string& source, time_point now);
+  /// Updates a held member from a verified claim.
+  void update(member_record& rec, const gossip::alive& m, time_point now);
   void apply(const gossip::suspect& m, time_point now);
   void apply(const gossip::dead& m, time_point now);
   void apply(const gossip::leave& m, time_point now);
   /// True if `id` is this node; refutes an accusation at `incarnation` or
-  /// above unless we are leaving.
-  bool about_self(const node_id& id, uint32_t incarnation, time_point now);
+  /// above unless we are leaving (an implausible one is refused instead).
+  bool about_self(const node_id& id, uint64_t incarnation, time_point now);
   /// The live member an accusation (suspect, dead) at `incarnation` applies
   /// to, or nullptr: ourselves (refuted instead), unknown, already buried,
-  /// or a stale incarnation.
-  member_record* accused(const node_id& id, uint32_t incarnation, time_point now);
+  /// a stale incarnation or an implausible one.
+  member_record* accused(const node_id& id, uint64_t incarnation, time_point now);
   /// Suspect `rec` on behalf of `from`, or count `from` as a confirmation.
-  void suspect_member(member_record& rec, uint32_t incarnation, const node_id& from,
+  void suspect_member(member_record& rec, uint64_t incarnation, const node_id& from,
                       time_point now);
   /// Declares `rec` dead (or departed) at `incarnation`.
-  void bury(member_record& rec, uint32_t incarnation, member_state state,
+  void bury(member_record& rec, uint64_t incarnation, member_state state,
             const node_id& from, time_point now);
   /// Bumps our incarnation past `heard` and gossips that we are alive.
-  void refute(uint32_t heard, time_point now);
+  void refute(uint64_t heard, time_point now);
 
   // -- timers -----------------------------------------------------------------
 
@@ -217,8 +281,11 @@ private:
   // -- sending ----------------------------------------------------------------
 
   /// Sends `messages` to `destination` with as many pending updates as fit
-  /// behind them (nothing if both are empty).
-  void send(const std::string& destination, std::vector<gossip::message> messages);
+  /// behind them (nothing if both are empty). Without `piggyback` the
+  /// datagram carries `messages` alone: what goes to an address nobody
+  /// verified must be no larger than what came from it.
+  void send(const std::string& destination, std::vector<gossip::message> messages,
+            bool piggyback = true);
   /// Queues an update about `subject` for piggybacking and gossip.
   void broadcast(const node_id& subject, gossip::message msg);
   /// Sends our members (and ourselves) in [first, last] to `destination`,
@@ -236,6 +303,9 @@ private:
   swim_config cfg_;
   member self_;
   member_list::rng_type rng_;
+  /// Draws sequence numbers only, so that their unpredictability does not
+  /// change the protocol's other random choices.
+  member_list::rng_type seq_rng_;
   member_list members_;
   broadcast_queue broadcasts_;
   awareness awareness_;
@@ -247,7 +317,16 @@ private:
   time_point next_push_pull_at_;
   /// The earliest time of the next broadcast round (when updates wait).
   time_point next_broadcast_at_;
-  uint32_t next_seq_ = 1;
+
+  member_candidates candidates_;
+  std::vector<deferred_reply> deferred_replies_;
+  /// Seeds asked for state by join(), until when their answers count as
+  /// a member's.
+  std::vector<std::pair<std::string, time_point>> seeds_asked_;
+  swim_counters counters_;
+  /// Bytes of verification pings the datagram being handled may still
+  /// cause (a stranger's own size; unbounded for members and seeds).
+  size_t stranger_budget_ = SIZE_MAX;
 
   std::vector<relay> relays_;
   /// Suspicion deadlines and phi checks, earliest first.
