@@ -234,7 +234,7 @@ TEST_CASE("a flood beyond the backlog is dropped and counted, not queued without
 
 // -- cluster keys ---------------------------------------------------------------------
 
-TEST_CASE("with a cluster key, members sharing it form a cluster; a wrong key or no key "
+TEST_CASE("with a cluster key, members sharing it form a cluster, and a wrong key or no key "
           "cannot join and is counted",
           "[keys]") {
   runtime rt;

@@ -102,7 +102,7 @@ private:
 
 } // namespace
 
-TEST_CASE("with three worker processes under load, kill -9 of one loses no call; its circuit "
+TEST_CASE("with three worker processes under load, kill -9 of one loses no call, its circuit "
           "opens, and after a restart it serves again",
           "[failover][process]") {
   runtime rt;

@@ -86,7 +86,7 @@ TEST_CASE("filters: every tag must match, no match is no_workers, malformed is a
   CHECK(listed->size() == 1);
 }
 
-TEST_CASE("a user's routing actor chooses; a hanging or nonsensical router falls back without "
+TEST_CASE("a user's routing actor chooses, and a hanging or nonsensical router falls back without "
           "stalling the registry",
           "[registry_actor]") {
   runtime rt;
