@@ -29,6 +29,10 @@ rpcnet_require(GNUTLS_FOUND libgnutls28-dev)
 find_package(Boost 1.74 QUIET COMPONENTS serialization)
 rpcnet_require(Boost_FOUND libboost-serialization-dev)
 
+# The library's log (transport/rpcnet/transport/library_log.hpp).
+find_package(spdlog QUIET CONFIG)
+rpcnet_require(spdlog_FOUND libspdlog-dev)
+
 find_package(CLI11 QUIET CONFIG)
 rpcnet_require(CLI11_FOUND libcli11-dev)
 

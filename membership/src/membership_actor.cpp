@@ -15,6 +15,7 @@
 #include <rpcnet/transport/aead_keyring.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/library_log.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
 namespace rpcnet {
@@ -356,6 +357,22 @@ membership_actor::behavior_type membership_behavior(self_ptr self, cluster_confi
   };
 }
 
+/// Gossip without a key beyond this machine can be forged by anyone who
+/// reaches the port; say so where the operator will look.
+void warn_if_unsealed(const cluster_config& cfg, const socket_address& bound,
+                      const std::string& advertised) {
+  if (!cfg.cluster_keys.empty())
+    return;
+  auto public_address = !bound.is_loopback();
+  if (auto parsed = socket_address::parse(advertised); parsed && !parsed->is_loopback())
+    public_address = true;
+  if (public_address)
+    log_line(log_level::warn,
+             "membership on " + bound.to_string() + " (advertised as " + advertised
+               + ") gossips without a cluster key: anyone who can send it a datagram can "
+                 "forge membership gossip; set one with cluster_config::with_cluster_key");
+}
+
 } // namespace
 
 caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
@@ -384,6 +401,7 @@ caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster
     }
     advertised = local.to_string();
   }
+  warn_if_unsealed(cfg, shared->local_address(), advertised);
   std::random_device entropy;
   uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
   return sys.spawn(membership_behavior, std::move(cfg), std::move(shared), owns,

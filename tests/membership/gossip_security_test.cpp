@@ -13,14 +13,18 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/membership/cluster_membership.hpp>
 #include <rpcnet/membership/gossip_codec.hpp>
 #include <rpcnet/transport/aead_keyring.hpp>
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/library_log.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
 #include "eventually.hpp"
@@ -300,4 +304,43 @@ TEST_CASE("a cluster key is rotated on a running cluster without losing a member
     rt.system(), node_config().with_cluster_key(old_key).with_join_timeout(1500ms));
   REQUIRE(stale);
   CHECK(stale->join({a->local_member().address}));
+}
+
+// -- an unsealed node beyond loopback -------------------------------------------
+
+TEST_CASE("membership without a cluster key on a non-loopback address warns in the log, and "
+          "on loopback or with a key it does not",
+          "[unsealed_warning]") {
+  std::mutex mtx;
+  std::vector<std::string> warnings;
+  set_log_handler([&](log_level level, const std::string& line) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (level == log_level::warn)
+      warnings.push_back(line);
+  });
+  auto count = [&] {
+    std::lock_guard<std::mutex> guard{mtx};
+    return warnings.size();
+  };
+  runtime rt;
+  {
+    auto local = cluster_membership::start(rt.system(), node_config());
+    REQUIRE(local);
+  }
+  CHECK(count() == 0);
+  {
+    auto sealed = cluster_membership::start(
+      rt.system(), node_config().with_advertise_address("10.77.0.2:7946").with_cluster_key(key_of(3)));
+    REQUIRE(sealed);
+  }
+  CHECK(count() == 0);
+  {
+    auto open = cluster_membership::start(
+      rt.system(), node_config().with_advertise_address("10.77.0.2:7946"));
+    REQUIRE(open);
+  }
+  REQUIRE(count() == 1);
+  CHECK(warnings[0].find("without a cluster key") != std::string::npos);
+  CHECK(warnings[0].find("10.77.0.2:7946") != std::string::npos);
+  set_log_handler({});
 }

@@ -87,6 +87,15 @@ std::string socket_address::to_string() const {
   return h + ":" + p;
 }
 
+bool socket_address::is_loopback() const noexcept {
+  if (storage_.ss_family == AF_INET)
+    return (ntohl(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr) >> 24) == 127;
+  if (storage_.ss_family != AF_INET6)
+    return false;
+  const auto& v6 = reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr;
+  return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+}
+
 bool operator==(const socket_address& x, const socket_address& y) noexcept {
   return x.len_ == y.len_ && std::memcmp(&x.storage_, &y.storage_, x.len_) == 0;
 }

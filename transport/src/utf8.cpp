@@ -79,6 +79,35 @@ bool all_sequences(std::string_view text, Refuse refuse) {
 
 } // namespace
 
+std::string escaped(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    uint32_t cp = 0;
+    auto n = sequence_length(text, pos, &cp);
+    if (n > 0 && !is_control(cp)) {
+      if (cp == '\\')
+        out += "\\\\";
+      else
+        out.append(text.substr(pos, n));
+      pos += n;
+      continue;
+    }
+    // A control character's bytes, or one byte of an ill-formed sequence:
+    // a well-formed sequence right after it is kept.
+    auto count = n > 0 ? n : size_t{1};
+    for (size_t i = 0; i < count; ++i) {
+      auto byte = static_cast<unsigned char>(text[pos + i]);
+      out += "\\x";
+      out += hex[byte >> 4];
+      out += hex[byte & 0xf];
+    }
+    pos += count;
+  }
+  return out;
+}
+
 bool is_valid(std::string_view text) {
   return all_sequences(text, [](uint32_t) { return false; });
 }

@@ -43,6 +43,10 @@ public:
   /// "host:port", bracketing IPv6 hosts.
   std::string to_string() const;
 
+  /// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback: traffic that never
+  /// leaves the machine.
+  bool is_loopback() const noexcept;
+
   friend bool operator==(const socket_address& x, const socket_address& y) noexcept;
 
 private:

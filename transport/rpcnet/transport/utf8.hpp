@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace rpcnet::utf8 {
@@ -27,5 +28,10 @@ constexpr bool is_control(uint32_t code_point) noexcept {
 /// True if `text` is well-formed UTF-8 without control characters: text
 /// that prints as what it says.
 bool is_printable(std::string_view text);
+
+/// `text` with every byte that is not part of a printable sequence written
+/// as \xNN (and a backslash as \\): what is printed is what arrived, and
+/// nothing in it can move a terminal's cursor or break a line.
+std::string escaped(std::string_view text);
 
 } // namespace rpcnet::utf8

@@ -1,0 +1,100 @@
+// Tests the library's log and the text rules beneath it: UTF-8 sequences
+// are judged as RFC 3629 says, escaping keeps what prints and writes every
+// other byte as \xNN, and the log escapes each line, honours its level and
+// goes to a handler a program installs.
+#include <catch2/catch.hpp>
+
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <rpcnet/transport/library_log.hpp>
+#include <rpcnet/transport/utf8.hpp>
+
+namespace utf8 = rpcnet::utf8;
+using rpcnet::log_level;
+
+namespace {
+
+/// Collects the library's lines while it lives.
+class captured_log {
+public:
+  captured_log() {
+    rpcnet::set_log_handler([this](log_level level, const std::string& line) {
+      std::lock_guard<std::mutex> guard{mtx_};
+      lines_.emplace_back(level, line);
+    });
+  }
+  ~captured_log() {
+    rpcnet::set_log_handler({});
+    rpcnet::set_log_level(log_level::info);
+  }
+  std::vector<std::pair<log_level, std::string>> lines() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return lines_;
+  }
+
+private:
+  std::mutex mtx_;
+  std::vector<std::pair<log_level, std::string>> lines_;
+};
+
+} // namespace
+
+TEST_CASE("UTF-8 sequences are well-formed exactly as RFC 3629 says", "[utf8]") {
+  CHECK(utf8::sequence_length("a", 0) == 1);
+  CHECK(utf8::sequence_length("\xc3\xa4", 0) == 2);
+  CHECK(utf8::sequence_length("\xe2\x82\xac", 0) == 3);
+  CHECK(utf8::sequence_length("\xf0\x9f\x8e\x89", 0) == 4);
+  uint32_t cp = 0;
+  CHECK(utf8::sequence_length("\xf4\x8f\xbf\xbf", 0, &cp) == 4);
+  CHECK(cp == 0x10ffff);
+  // Overlong forms, surrogates, values past U+10FFFF, stray continuation
+  // bytes, cut sequences and bytes that never start one.
+  for (std::string bad : std::vector<std::string>{"\xc0\x80", "\xc1\xbf", "\xe0\x80\x80",
+                                                  "\xf0\x80\x80\x80", "\xed\xa0\x80",
+                                                  "\xf4\x90\x80\x80", "\x80", "\xe2\x82", "\xf5",
+                                                  "\xff"}) {
+    CHECK(utf8::sequence_length(bad, 0) == 0);
+    CHECK_FALSE(utf8::is_valid(bad));
+  }
+  CHECK(utf8::is_valid("plain, ümlaut, 日本, 🎉"));
+  CHECK(utf8::is_valid(std::string("nul\0inside", 10)));
+  CHECK_FALSE(utf8::is_printable(std::string("nul\0inside", 10)));
+  CHECK_FALSE(utf8::is_printable("\xc2\x9b" "31m")); // C1 CSI
+  CHECK(utf8::is_printable("tab-free text"));
+}
+
+TEST_CASE("escaping keeps printable text and writes every other byte as a hex escape", "[utf8]") {
+  CHECK(utf8::escaped("worker-1 at 127.0.0.1:62001") == "worker-1 at 127.0.0.1:62001");
+  CHECK(utf8::escaped("zürich 🎉") == "zürich 🎉");
+  CHECK(utf8::escaped("a\nb") == "a\\x0ab");
+  CHECK(utf8::escaped("\x1b[31mred") == "\\x1b[31mred");
+  CHECK(utf8::escaped("\xc2\x85") == "\\xc2\\x85");
+  CHECK(utf8::escaped("bad \xff byte") == "bad \\xff byte");
+  // A cut sequence loses only its own bytes; what follows is kept.
+  CHECK(utf8::escaped("\xe2\x82" "ok") == "\\xe2\\x82ok");
+  // A backslash is doubled, so an escape in the input cannot pass for one.
+  CHECK(utf8::escaped("\\x41") == "\\\\x41");
+  // Whatever goes in, what comes out is printable.
+  std::string all;
+  for (int b = 0; b < 256; ++b)
+    all.push_back(static_cast<char>(b));
+  CHECK(utf8::is_printable(utf8::escaped(all)));
+}
+
+TEST_CASE("the library log escapes each line, honours its level and reaches a handler",
+          "[library_log]") {
+  captured_log log;
+  rpcnet::log_line(log_level::warn, "peer said \x1b[2J\xff");
+  rpcnet::log_line(log_level::debug, "below the default level");
+  rpcnet::set_log_level(log_level::debug);
+  rpcnet::log_line(log_level::debug, "now shown");
+  rpcnet::set_log_level(log_level::error);
+  rpcnet::log_line(log_level::warn, "dropped");
+  auto lines = log.lines();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == std::make_pair(log_level::warn, std::string{"peer said \\x1b[2J\\xff"}));
+  CHECK(lines[1] == std::make_pair(log_level::debug, std::string{"now shown"}));
+}
