@@ -6,6 +6,7 @@
 #include <string>
 
 #include <rpcnet/actors/runtime.hpp>
+#include <rpcnet/transport/error.hpp>
 
 #include "admin_call.hpp"
 #include "commands.hpp"
@@ -29,7 +30,7 @@ int print_from_node(const query_settings& settings, const std::string& what, Cal
   auto addr = settings.node.to_string();
   auto reply = call_admin(rt.system(), *tls, settings.node, std::chrono::seconds{5}, call);
   if (!reply)
-    return fail(what + " call to " + addr + " failed: " + describe(reply.error()));
+    return fail("cannot ask " + addr + " for its " + what + ": " + describe(reply.error()));
   if (!*reply)
     return fail(addr + " has no " + what);
   std::cout << print(**reply) << std::flush;

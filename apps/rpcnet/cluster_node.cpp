@@ -15,8 +15,8 @@ namespace {
 /// the answer to a key probe.
 class admin_service : public rpcnet_cli::AdminHandler {
 public:
-  admin_service(cluster_membership& cluster, const std::vector<std::vector<uint8_t>>& keys)
-    : cluster_(cluster), keys_(keys) {
+  admin_service(cluster_membership& cluster, std::vector<std::vector<uint8_t>> keys)
+    : cluster_(cluster), keys_(std::move(keys)) {
   }
 
   rpcnet::result<rpcnet_cli::MemberTable, rpcnet_cli::AdminError>
@@ -49,7 +49,7 @@ public:
 
 private:
   cluster_membership& cluster_;
-  const std::vector<std::vector<uint8_t>>& keys_;
+  std::vector<std::vector<uint8_t>> keys_;
 };
 
 /// Says how gossip at `addr` is sealed, or warns that it is not.

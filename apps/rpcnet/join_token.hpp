@@ -17,7 +17,7 @@
 // '@' and the two dots before it whatever the address holds. A CRC-32 over
 // the text catches every change of one character and every truncation of
 // the address; it is a typo check, not a signature (the key is the secret).
-// The full description is docs/membership.md, "Join tokens".
+// README.md describes it for users ("Cluster keys and join tokens").
 #pragma once
 
 #include <cstdint>

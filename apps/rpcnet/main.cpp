@@ -1,8 +1,9 @@
-// rpcnet: the cluster example of the reference as one CLI. Subcommands
-// director, worker, client (the four terminals), members and stats (a node's
-// member table and gossip counters), keygen (a cluster key) and demo (the
-// four terminals at once, for a bounded time). Each setting the reference
-// reads from the environment is also a flag; the flag wins.
+// rpcnet: the cluster example of the Rust rpcnet (the reference these
+// programs follow) as one CLI. Subcommands director, worker, client (the
+// four terminals), members and stats (a node's member table and gossip
+// counters), keygen (a cluster key) and demo (the four terminals at once,
+// for a bounded time). Each setting the reference's programs read from the
+// environment is also a flag; the flag wins.
 #include <unistd.h>
 
 #include <climits>
@@ -79,7 +80,7 @@ struct key_flag_set {
     if (with_join)
       join_option = cmd.add_option("--join", join,
                                    "the join token rpcnet director prints: the director's "
-                                   "address and the cluster key");
+                                   "address (instead of --director) and the cluster key");
     key_file_option = cmd.add_option(
       "--cluster-key-file", key_file,
       "file with the cluster key (rpcnet keygen --out writes one) [env "
@@ -163,6 +164,8 @@ int main(int argc, char** argv) {
   add_env_option(*worker_cmd, worker_director, director_addr_option, "director to join through");
   add_env_option(*worker_cmd, worker_label, worker_label_option, "this worker's label");
   worker_keys.add_to(*worker_cmd, true);
+  worker_cmd->footer("A worker needs the cluster key: --join, --cluster-key-file or "
+                     "RPCNET_CLUSTER_KEY, or --insecure-gossip to gossip unsealed.");
   auto* failures_opt = worker_cmd->add_flag(
     std::string{failure_option.flag}, failures_flag,
     "simulate failures: 10 s healthy, a warning 3 s before, 5 s failed, repeat "

@@ -1,8 +1,9 @@
 // Tests the `rpcnet` command line as a user meets it: --help on every
 // subcommand, one line of error and a non-zero exit for a bad address, a
 // port in use, missing certificates or a cluster key that is missing or not
-// a key, settings taken from the reference's environment variables unless a
-// flag says otherwise, rpcnet keygen's key files, and rpcnet members.
+// a key, settings taken from the environment variables of the Rust rpcnet's
+// example (the reference the CLI follows) unless a flag says otherwise,
+// rpcnet keygen's key files, and rpcnet members.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -184,7 +185,8 @@ TEST_CASE("a bad join token, key file or RPCNET_CLUSTER_KEY is one line of error
           == "rpcnet: error: cluster key file " + short_key
                + ": the cluster key must decode to 16, 24 or 32 bytes, not 3");
     CHECK(single_error_line({cmd, "--cluster-key-file", garbage})
-          == "rpcnet: error: cluster key file " + garbage + ": the cluster key is not valid base64");
+          == "rpcnet: error: cluster key file " + garbage
+               + ": the cluster key is not valid base64");
     CHECK(single_error_line({cmd}, {"RPCNET_CLUSTER_KEY=c2hvcnQ="})
           == "rpcnet: error: invalid RPCNET_CLUSTER_KEY: the cluster key must decode to 16, 24 or "
              "32 bytes, not 5");
@@ -194,12 +196,19 @@ TEST_CASE("a bad join token, key file or RPCNET_CLUSTER_KEY is one line of error
   }
 }
 
-TEST_CASE("a join token and --director both naming the director is an error", "[cli][keys]") {
+TEST_CASE("a join token names the director over DIRECTOR_ADDR, and beside --director is an "
+          "error",
+          "[cli][keys]") {
   test_cluster cluster;
   cluster.start_director();
   for (auto cmd : {"worker", "client"})
     CHECK(single_error_line({cmd, "--join", cluster.token(), "--director", "127.0.0.1:1"})
           == "rpcnet: error: --join and --director both name the director: give one");
+  auto worker = run_rpcnet({"worker", "--join", cluster.token(), "--addr",
+                            loopback(free_udp_port()), "--certs", RPCNET_CERT_DIR},
+                           {"DIRECTOR_ADDR=127.0.0.1:1"});
+  CHECK(wait_for_text(*worker, "connecting to director at " + cluster.director_addr(), 10s));
+  CHECK(wait_for_text(*worker, "joined cluster with role=worker", 10s));
 }
 
 TEST_CASE("keygen writes a new key file only its owner reads, and never overwrites one",

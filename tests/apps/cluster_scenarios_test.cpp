@@ -1,8 +1,9 @@
-// The reference's failure scenarios on real processes on loopback: the
-// `rpcnet` director, workers and clients, each a process of its own, with
-// test timings (500 ms pool reports, 20 ms tasks and tokens), gossip sealed
-// with the key of the director's join token (or of a key file). Each
-// scenario is bounded in time and prints what it measured.
+// The failure scenarios of the Rust rpcnet's cluster example (the reference
+// the CLI follows) on real processes on loopback: the `rpcnet` director,
+// workers and clients, each a process of its own, with test timings (500 ms
+// pool reports, 20 ms tasks and tokens), gossip sealed with the key of the
+// director's join token (or of a key file). Each scenario is bounded in time
+// and prints what it measured.
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -93,7 +93,10 @@ TEST_CASE("the member table prints as columns and as JSON", "[members]") {
   CHECK(text.find("127.0.0.1:62001 alive   3     0.50    label=worker-a,role=worker\n")
         != std::string::npos);
   CHECK(format_members_json(table)
-        == R"({"node":"00000000000000000000000000000001","members":[{"id":"00000000000000000000000000000002","address":"127.0.0.1:62001","state":"alive","incarnation":3,"phi":0.5,"tags":{"label":"worker-a","role":"worker"}}]})");
+        == R"({"node":"00000000000000000000000000000001","members":[)"
+           R"({"id":"00000000000000000000000000000002","address":"127.0.0.1:62001",)"
+           R"("state":"alive","incarnation":3,"phi":0.5,)"
+           R"("tags":{"label":"worker-a","role":"worker"}}]})");
 }
 
 TEST_CASE("the member table as JSON parses back whatever a forger put in it", "[members]") {

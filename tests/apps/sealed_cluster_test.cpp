@@ -1,11 +1,11 @@
-// A CLI cluster's gossip is sealed (docs/membership.md, "Join tokens"), on
-// real processes: the director makes its key and prints the join token, the
-// workers join through it and serve, and an attacker's unsealed gossip and
-// random datagrams at the director's UDP port are all refused, counted
-// (rpcnet stats) and add no member. A worker with a wrong token stops with
-// an error. Unsealed gossip needs --insecure-gossip, and forged gossip that
-// gets in that way is still printed escaped: in the log, in the member table
-// and in JSON that parses.
+// A CLI cluster's gossip is sealed (README.md, "Cluster keys and join
+// tokens"), on real processes: the director makes its key and prints the
+// join token, the workers join through it and serve, and an attacker's
+// unsealed gossip and random datagrams at the director's UDP port are all
+// refused, counted (rpcnet stats) and add no member. A worker with a wrong
+// token stops with an error. Unsealed gossip needs --insecure-gossip, and
+// forged gossip that gets in that way is still printed escaped: in the log,
+// in the member table and in JSON that parses.
 #include <catch2/catch.hpp>
 
 #include <random>
