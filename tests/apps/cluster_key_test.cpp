@@ -94,7 +94,8 @@ TEST_CASE("a key file that is missing, garbage or the wrong size is one clear er
   temp_dir dir;
   auto missing = dir.file("missing.key");
   auto wrong_size = dir.write("short.key", encode_base64(key_of(1, 20)) + "\n");
-  auto garbage = dir.write("garbage.key", std::string{"\x00\xff\x1b[2J not base64\n", 22});
+  constexpr char binary[] = "\x00\xff\x1b[2J not base64\n";
+  auto garbage = dir.write("garbage.key", std::string{binary, sizeof binary - 1});
   auto empty = dir.write("empty.key", "");
   auto large = dir.write("large.key", std::string(4096, 'A'));
   for (const auto& [path, says] : std::vector<std::pair<std::string, std::string>>{
