@@ -36,6 +36,9 @@ rpcnet_require(spdlog_FOUND libspdlog-dev)
 find_package(CLI11 QUIET CONFIG)
 rpcnet_require(CLI11_FOUND libcli11-dev)
 
+find_package(nlohmann_json 3.11 QUIET CONFIG)
+rpcnet_require(nlohmann_json_FOUND nlohmann-json3-dev)
+
 find_package(Catch2 2 QUIET CONFIG)
 rpcnet_require(Catch2_FOUND catch2)
 

@@ -11,7 +11,7 @@ packages=(
   libngtcp2-dev libngtcp2-crypto-gnutls-dev ngtcp2-client
   libgnutls28-dev gnutls-bin
   libboost-serialization-dev
-  libcli11-dev libspdlog-dev catch2 libbenchmark-dev
+  libcli11-dev libspdlog-dev nlohmann-json3-dev catch2 libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   iproute2 nftables
 )

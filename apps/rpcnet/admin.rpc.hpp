@@ -1,5 +1,7 @@
 // The admin service every node serves beside its own: the member table as
-// the node sees it, for `rpcnet members` (operators and the tests).
+// the node sees it (`rpcnet members`), its gossip counters (`rpcnet stats`),
+// and whether a key is its cluster key (asked by a worker whose join timed
+// out), for operators, the tests and the worker.
 #pragma once
 
 #include <cstdint>
@@ -29,12 +31,43 @@ struct MemberTable {
   std::vector<MemberRow> members;
 };
 
+struct StatsRequest {};
+
+/// Membership's gossip_stats: datagrams and bytes in and out, and every
+/// datagram refused by reason (membership/gossip_stats.hpp says each).
+struct GossipCounters {
+  std::uint64_t datagrams_received;
+  std::uint64_t bytes_received;
+  std::uint64_t datagrams_sent;
+  std::uint64_t bytes_sent;
+  std::uint64_t rejected_malformed;
+  std::uint64_t rejected_unauthenticated;
+  std::uint64_t rejected_forged;
+  std::uint64_t dropped_backlog;
+  std::uint64_t unsendable;
+};
+
+/// A fixed text sealed with the asker's cluster key (empty: the asker has
+/// none), so that the key itself never travels.
+struct KeyProbe {
+  std::vector<std::uint8_t> sealed;
+};
+
+struct KeyAnswer {
+  /// This node seals its gossip.
+  bool node_sealed;
+  /// The probe opened with this node's key, or both have none.
+  bool same_key;
+};
+
 struct AdminError : rpcnet::variants {
   struct Unavailable {};
 };
 
 struct Admin : rpcnet::service {
   rpcnet::result<MemberTable, AdminError> members(MembersRequest request);
+  rpcnet::result<GossipCounters, AdminError> gossip_stats(StatsRequest request);
+  rpcnet::result<KeyAnswer, AdminError> check_cluster_key(KeyProbe probe);
 };
 
 } // namespace rpcnet_cli

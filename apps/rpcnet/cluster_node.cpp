@@ -4,16 +4,19 @@
 #include <rpcnet/transport/error.hpp>
 
 #include "admin/admin.hpp"
+#include "cluster_key_check.hpp"
 #include "log.hpp"
 
 namespace rpcnet::cli {
 
 namespace {
 
-/// The member table as this node sees it.
+/// The member table and the gossip counters as this node sees them, and
+/// the answer to a key probe.
 class admin_service : public rpcnet_cli::AdminHandler {
 public:
-  explicit admin_service(cluster_membership& cluster) : cluster_(cluster) {
+  admin_service(cluster_membership& cluster, std::vector<std::vector<uint8_t>> keys)
+    : cluster_(cluster), keys_(std::move(keys)) {
   }
 
   rpcnet::result<rpcnet_cli::MemberTable, rpcnet_cli::AdminError>
@@ -29,16 +32,46 @@ public:
     return table;
   }
 
+  rpcnet::result<rpcnet_cli::GossipCounters, rpcnet_cli::AdminError>
+  gossip_stats(rpcnet_cli::StatsRequest) override {
+    auto s = cluster_.stats();
+    return rpcnet_cli::GossipCounters{s.datagrams_received,       s.bytes_received,
+                                      s.datagrams_sent,           s.bytes_sent,
+                                      s.rejected_malformed,       s.rejected_unauthenticated,
+                                      s.rejected_forged,          s.dropped_backlog,
+                                      s.unsendable};
+  }
+
+  rpcnet::result<rpcnet_cli::KeyAnswer, rpcnet_cli::AdminError>
+  check_cluster_key(rpcnet_cli::KeyProbe probe) override {
+    return answer_key_probe(keys_, probe);
+  }
+
 private:
   cluster_membership& cluster_;
+  std::vector<std::vector<uint8_t>> keys_;
 };
+
+/// Says how gossip at `addr` is sealed, or warns that it is not.
+void log_gossip_sealing(const gossip_key& key, const socket_address& addr) {
+  if (!key.sealed()) {
+    log_warn("gossip is not sealed (--insecure-gossip): anyone who can send a datagram to "
+             + addr.to_string() + " can join the cluster or forge its members");
+    return;
+  }
+  log_info("gossip sealed with AES-" + std::to_string(key.bytes.size() * 8)
+           + "-GCM; cluster key: " + std::string{to_string_view(key.origin)});
+}
 
 } // namespace
 
 caf::expected<std::unique_ptr<cluster_node>>
 cluster_node::open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
-                   cluster_config cfg) {
-  std::unique_ptr<cluster_node> node{new cluster_node(sys, tls.server_config(addr.to_string()))};
+                   cluster_config cfg, const gossip_key& key) {
+  if (key.sealed())
+    cfg = cfg.with_cluster_key(key.bytes);
+  std::unique_ptr<cluster_node> node{
+    new cluster_node(sys, tls.server_config(addr.to_string()), cfg.cluster_keys)};
   auto bound = node->server_.bind();
   if (!bound)
     return make_error(error::io,
@@ -47,11 +80,13 @@ cluster_node::open(caf::actor_system& sys, const tls_files& tls, const socket_ad
   if (!cluster)
     return std::move(cluster.error());
   node->cluster_.emplace(std::move(*cluster));
+  log_gossip_sealing(key, addr);
   return node;
 }
 
 caf::error cluster_node::start() {
-  rpcnet_cli::AdminServer::register_handler(server_, std::make_shared<admin_service>(*cluster_));
+  rpcnet_cli::AdminServer::register_handler(
+    server_, std::make_shared<admin_service>(*cluster_, cluster_keys_));
   return server_.start();
 }
 

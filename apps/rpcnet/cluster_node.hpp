@@ -1,12 +1,14 @@
 // What the director and a worker have in common: one rpc_server bound to
-// the node's address, cluster membership on the same UDP port, the admin
-// service `rpcnet members` asks, and the shutdown that leaves the cluster
-// before it drains the calls in flight.
+// the node's address, cluster membership on the same UDP port (sealed with
+// the config's cluster keys, if any), the admin service `rpcnet members` and
+// `rpcnet stats` ask, and the shutdown that leaves the cluster before it
+// drains the calls in flight.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
@@ -14,6 +16,7 @@
 #include <rpcnet/actors/rpc_server.hpp>
 #include <rpcnet/membership/cluster_membership.hpp>
 
+#include "cluster_key_source.hpp"
 #include "tls_files.hpp"
 
 namespace rpcnet::cli {
@@ -23,11 +26,12 @@ public:
   // -- constructors -------------------------------------------------------------
 
   /// Binds the server (a port in use is an error here) and starts
-  /// membership on its port with `cfg`'s tags; the server does not accept
+  /// membership on its port with `cfg`'s tags, sealed with `key` unless it
+  /// is none (which is logged as a warning); the server does not accept
   /// calls until start().
   static caf::expected<std::unique_ptr<cluster_node>>
   open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
-       cluster_config cfg);
+       cluster_config cfg, const gossip_key& key);
 
   // -- lifecycle ----------------------------------------------------------------
 
@@ -49,12 +53,16 @@ public:
   }
 
 private:
-  cluster_node(caf::actor_system& sys, rpc_config cfg) : server_(sys, std::move(cfg)) {
+  cluster_node(caf::actor_system& sys, rpc_config cfg,
+               std::vector<std::vector<uint8_t>> cluster_keys)
+    : server_(sys, std::move(cfg)), cluster_keys_(std::move(cluster_keys)) {
   }
 
   // -- member variables ---------------------------------------------------------
 
   rpc_server server_;
+  /// Membership's keys, which the admin service checks a probe against.
+  std::vector<std::vector<uint8_t>> cluster_keys_;
   /// Started once the server is bound, on its endpoint.
   std::optional<cluster_membership> cluster_;
 };

@@ -1,15 +1,17 @@
-// The subcommands of `rpcnet`, each a function from its resolved settings
-// to an exit status. main.cpp reads flags and the environment into these
-// settings; the functions are the programs.
+// The subcommands of `rpcnet` but demo (demo.hpp), each a function from its
+// resolved settings to an exit status. main.cpp reads flags and the
+// environment into these settings; the functions are the programs.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <rpcnet/membership/load_balancing_strategy.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
+#include "cluster_key_source.hpp"
 #include "failure_schedule.hpp"
 #include "shutdown_signal.hpp"
 
@@ -22,6 +24,8 @@ struct node_settings {
   std::string certs;
   /// How long shutdown waits for calls in flight.
   milliseconds grace{5'000};
+  /// The cluster key gossip is sealed with (none: --insecure-gossip).
+  gossip_key key;
 };
 
 struct director_settings {
@@ -63,16 +67,29 @@ struct client_settings {
   milliseconds task_pause{0};
 };
 
-struct members_settings {
+/// Which running node `rpcnet members` or `rpcnet stats` asks, and how the
+/// answer is printed.
+struct query_settings {
   socket_address node;
   std::string certs;
   bool json = false;
+};
+
+struct members_settings {
+  query_settings query;
   bool all = false;
+};
+
+struct keygen_settings {
+  /// The new key file; none: print the key.
+  std::optional<std::string> out;
 };
 
 int run_director(const director_settings& settings, shutdown_signal& shutdown);
 int run_worker(const worker_settings& settings, shutdown_signal& shutdown);
 int run_client(const client_settings& settings, shutdown_signal& shutdown);
 int run_members(const members_settings& settings);
+int run_stats(const query_settings& settings);
+int run_keygen(const keygen_settings& settings);
 
 } // namespace rpcnet::cli

@@ -2,7 +2,9 @@
 // director, two workers and a client on loopback, this same executable in
 // four processes sharing the terminal -- for a bounded time, then a clean
 // shutdown (SIGTERM to the workers and the director, which leave and
-// drain). Exits 0 when every process did.
+// drain). Exits 0 when every process did. Gossip is sealed as in any CLI
+// cluster: the demo makes the key, hands it to the director in its
+// environment and the join token to the workers and the client.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -10,11 +12,18 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <rpcnet/transport/aead_keyring.hpp>
+#include <rpcnet/transport/error.hpp>
+
+#include "base64.hpp"
+#include "cluster_key_source.hpp"
 #include "demo.hpp"
+#include "join_token.hpp"
 #include "log.hpp"
 
 extern char** environ;
@@ -23,15 +32,36 @@ namespace rpcnet::cli {
 
 namespace {
 
+/// This process's environment with `name` set to `value` (replacing any
+/// value it had), as "NAME=value" strings.
+std::vector<std::string> environment_with(std::string_view name, const std::string& value) {
+  std::vector<std::string> env;
+  auto prefix = std::string{name} + "=";
+  for (char** entry = environ; *entry != nullptr; ++entry)
+    if (std::strncmp(*entry, prefix.c_str(), prefix.size()) != 0)
+      env.emplace_back(*entry);
+  env.push_back(prefix + value);
+  return env;
+}
+
+/// Pointers to `strings` ending with a null pointer, for argv and envp.
+std::vector<char*> null_terminated(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings)
+    out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
 /// One process of the demo.
 class demo_process {
 public:
-  demo_process(const std::string& self, std::vector<std::string> args) {
+  /// `self` with `args`, in the environment `env` (this one's if empty).
+  demo_process(const std::string& self, std::vector<std::string> args,
+               std::vector<std::string> env = {}) {
     args.insert(args.begin(), self);
-    std::vector<char*> argv;
-    for (auto& arg : args)
-      argv.push_back(arg.data());
-    argv.push_back(nullptr);
+    auto argv = null_terminated(args);
+    auto envp = null_terminated(env);
     // The children take SIGINT and SIGTERM again (the demo blocks them).
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -39,7 +69,9 @@ public:
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-    if (posix_spawn(&pid_, self.c_str(), nullptr, &attr, argv.data(), environ) != 0)
+    if (posix_spawn(&pid_, self.c_str(), nullptr, &attr, argv.data(),
+                    env.empty() ? environ : envp.data())
+        != 0)
       pid_ = -1;
     posix_spawnattr_destroy(&attr);
   }
@@ -92,21 +124,34 @@ private:
 
 int run_demo(const demo_settings& settings, shutdown_signal& shutdown) {
   auto certs = std::string{"--certs="} + settings.certs;
-  auto director = "--director=" + settings.director;
   auto seconds = std::to_string(settings.duration.count() / 1000);
+  auto director_addr = socket_address::parse(settings.director);
+  if (!director_addr)
+    return fail("demo: the director address " + settings.director + " does not parse");
+  auto key = generate_cluster_key();
+  if (!key)
+    return fail("demo: " + message_of(key.error()));
+  auto token = format_join_token({*director_addr, *key});
+  auto join = "--join=" + token;
   log_info("director at " + settings.director + ", workers at " + settings.workers[0]
            + " and " + settings.workers[1] + ", client for up to " + seconds + " s");
-  demo_process director_proc{settings.self, {"director", "--addr=" + settings.director, certs,
-                                             "--pool-interval=3"}};
+  log_info("join token: " + token);
+  // A director reads no token: it takes the key from its environment. The
+  // workers and the client get the token on their command lines, as an
+  // operator pastes it.
+  demo_process director_proc{settings.self,
+                             {"director", "--addr=" + settings.director, certs,
+                              "--pool-interval=3"},
+                             environment_with(cluster_key_env, encode_base64(*key))};
   std::vector<demo_process> workers;
   workers.reserve(settings.workers.size());
   for (size_t i = 0; i < settings.workers.size(); ++i)
     workers.emplace_back(settings.self,
                          std::vector<std::string>{"worker", "--addr=" + settings.workers[i],
                                                   "--label=worker-" + std::string(1, char('a' + i)),
-                                                  director, certs});
+                                                  join, certs});
   demo_process client{settings.self,
-                      {"client", director, certs, "--tasks=20", "--tokens=20",
+                      {"client", join, certs, "--tasks=20", "--tokens=20",
                        "--task-pause-ms=300", "--duration=" + seconds}};
   bool started = director_proc.started() && client.started();
   for (const auto& w : workers)

@@ -13,6 +13,7 @@
 #include "cluster_node.hpp"
 #include "commands.hpp"
 #include "director/director.hpp"
+#include "join_token.hpp"
 #include "log.hpp"
 
 namespace rpcnet::cli {
@@ -127,7 +128,7 @@ int run_director(const director_settings& settings, shutdown_signal& shutdown) {
   log_info("loading certificates from " + settings.node.certs);
   runtime rt;
   auto node = cluster_node::open(rt.system(), *tls, settings.addr,
-                                 cluster_config{}.with_tag("role", "director"));
+                                 cluster_config{}.with_tag("role", "director"), settings.node.key);
   if (!node)
     return fail(message_of(node.error()));
   auto& cluster = (*node)->cluster();
@@ -143,6 +144,13 @@ int run_director(const director_settings& settings, shutdown_signal& shutdown) {
     (*node)->server(), std::make_shared<director_service>(rt.system(), *registry));
   if (auto err = (*node)->start())
     return fail(describe(err));
+  // A key given in a file or the environment stays out of the log; a key
+  // made here exists nowhere else, so the token is the only way to it.
+  if (settings.node.key.origin == key_origin::generated) {
+    log_info("workers join with rpcnet worker --join TOKEN; the key is new, so workers of an "
+             "earlier run need the new token (--cluster-key-file keeps one key)");
+    log_info("join token: " + format_join_token({settings.addr, settings.node.key.bytes}));
+  }
   log_info("director ready - listening on " + settings.addr.to_string());
   while (!shutdown.wait_for(settings.pool_interval))
     print_pool(rt.system(), *registry);

@@ -8,6 +8,8 @@
 #include <iostream>
 #include <mutex>
 
+#include "printable_text.hpp"
+
 namespace rpcnet::cli {
 
 namespace {
@@ -68,9 +70,11 @@ std::string format_log_line(std::chrono::system_clock::time_point when, log_leve
   line += ' ';
   line += to_string_view(level);
   line += ' ';
-  line += speaker;
+  // Here and not at the call sites: labels, addresses and peers' error
+  // messages in the text came over the network.
+  line += printable_text(speaker);
   line += ": ";
-  line += text;
+  line += printable_text(text);
   return line;
 }
 
@@ -90,7 +94,9 @@ void log(log_level level, std::string_view text) {
 
 int fail(std::string_view text) {
   std::string line{text};
+  // A message of several lines is still one line of error, not escapes.
   std::replace(line.begin(), line.end(), '\n', ' ');
+  line = printable_text(line);
   std::lock_guard<std::mutex> guard{out_mutex};
   std::cerr << "rpcnet: error: " << line << std::endl;
   return 1;

@@ -4,7 +4,9 @@
 //   2026-11-27T18:00:00.123Z INFO worker worker-1: served task 7
 //
 // Lines go to stdout, whole and flushed, from any thread; lines below the
-// configured level are dropped.
+// configured level are dropped. Text from the network is part of many lines,
+// so every line is passed through printable_text: no log line carries a
+// control character or a byte that is not UTF-8, whoever wrote its text.
 #pragma once
 
 #include <chrono>
@@ -15,7 +17,8 @@
 
 namespace rpcnet::cli {
 
-/// One line as printed (without the newline).
+/// One line as printed (without the newline), `speaker` and `text` made
+/// printable.
 std::string format_log_line(std::chrono::system_clock::time_point when, log_level level,
                             std::string_view speaker, std::string_view text);
 
@@ -39,8 +42,8 @@ inline void log_error(std::string_view text) {
 }
 
 /// Prints "rpcnet: error: <text>" as one line on stderr (where scripts and
-/// operators look for why a command would not start); returns the exit
-/// status 1.
+/// operators look for why a command would not start), made printable;
+/// returns the exit status 1.
 int fail(std::string_view text);
 
 } // namespace rpcnet::cli

@@ -1,7 +1,9 @@
-// rpcnet: the cluster example of the reference as one CLI. Subcommands
-// director, worker, client (the four terminals), members (a node's member
-// table) and demo (all of them at once, for a bounded time). Each setting
-// the reference reads from the environment is also a flag; the flag wins.
+// rpcnet: the cluster example of the Rust rpcnet (the reference these
+// programs follow) as one CLI. Subcommands director, worker, client (the
+// four terminals), members and stats (a node's member table and gossip
+// counters), keygen (a cluster key) and demo (the four terminals at once,
+// for a bounded time). Each setting the reference's programs read from the
+// environment is also a flag; the flag wins.
 #include <unistd.h>
 
 #include <climits>
@@ -12,9 +14,11 @@
 
 #include <rpcnet/transport/error.hpp>
 
+#include "cluster_key_source.hpp"
 #include "commands.hpp"
 #include "demo.hpp"
 #include "env_options.hpp"
+#include "join_token.hpp"
 #include "log.hpp"
 
 using namespace rpcnet;
@@ -63,6 +67,53 @@ struct common_flags {
   }
 };
 
+/// --join (if `with_join`), --cluster-key-file and --insecure-gossip: where
+/// a node's cluster key comes from (cluster_key_source.hpp).
+struct key_flag_set {
+  std::string join;
+  std::string key_file;
+  bool insecure = false;
+  CLI::Option* join_option = nullptr;
+  CLI::Option* key_file_option = nullptr;
+
+  void add_to(CLI::App& cmd, bool with_join) {
+    if (with_join)
+      join_option = cmd.add_option("--join", join,
+                                   "the join token rpcnet director prints: the director's "
+                                   "address (instead of --director) and the cluster key");
+    key_file_option = cmd.add_option(
+      "--cluster-key-file", key_file,
+      "file with the cluster key (rpcnet keygen --out writes one) [env "
+        + std::string{cluster_key_env} + " holds the key itself]");
+    cmd.add_flag("--insecure-gossip", insecure,
+                 "gossip unsealed: anyone who can send this node a datagram can join the "
+                 "cluster or forge members");
+  }
+
+  key_flags given() const {
+    key_flags flags;
+    if (join_option != nullptr && join_option->count() > 0)
+      flags.join = join;
+    if (key_file_option->count() > 0)
+      flags.key_file = key_file;
+    flags.insecure = insecure;
+    return flags;
+  }
+};
+
+/// The director a worker or a client talks to: the join token's if there is
+/// one, else --director / DIRECTOR_ADDR / the default. A token and
+/// --director both name it: giving the two is an error.
+caf::expected<socket_address> director_of(const std::optional<socket_address>& from_token,
+                                          const env_flag& director_flag, const env_lookup& env) {
+  if (from_token && director_flag.given())
+    return make_error(error::config, "--join and --director both name the director: give one");
+  if (from_token)
+    return *from_token;
+  return parse_address(director_addr_option,
+                       resolve(director_addr_option, director_flag.given(), env));
+}
+
 /// Unwraps a resolved setting or exits with its one-line error.
 template <class T>
 T or_exit(caf::expected<T> value) {
@@ -81,6 +132,7 @@ int main(int argc, char** argv) {
   // -- director ----------------------------------------------------------------
   auto* director_cmd = app.add_subcommand("director", "form the cluster and assign workers");
   common_flags director_common;
+  key_flag_set director_keys;
   env_flag director_addr;
   director_settings director;
   std::string strategy = "least_connections";
@@ -95,10 +147,13 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(0.05, 86400.0));
   add_millis(*director_cmd, "--grace-ms", director.node.grace,
              "shutdown: how long calls in flight may finish", true);
+  director_keys.add_to(*director_cmd, false);
+  director_cmd->footer("Without a key the director makes one and prints the join token.");
 
   // -- worker ------------------------------------------------------------------
   auto* worker_cmd = app.add_subcommand("worker", "serve tasks and join through the director");
   common_flags worker_common;
+  key_flag_set worker_keys;
   env_flag worker_addr;
   env_flag worker_director;
   env_flag worker_label;
@@ -108,6 +163,9 @@ int main(int argc, char** argv) {
   add_env_option(*worker_cmd, worker_addr, worker_addr_option, "address to bind");
   add_env_option(*worker_cmd, worker_director, director_addr_option, "director to join through");
   add_env_option(*worker_cmd, worker_label, worker_label_option, "this worker's label");
+  worker_keys.add_to(*worker_cmd, true);
+  worker_cmd->footer("A worker needs the cluster key: --join, --cluster-key-file or "
+                     "RPCNET_CLUSTER_KEY, or --insecure-gossip to gossip unsealed.");
   auto* failures_opt = worker_cmd->add_flag(
     std::string{failure_option.flag}, failures_flag,
     "simulate failures: 10 s healthy, a warning 3 s before, 5 s failed, repeat "
@@ -134,10 +192,14 @@ int main(int argc, char** argv) {
   auto* client_cmd = app.add_subcommand("client", "send tasks and stream tokens via the director");
   common_flags client_common;
   env_flag client_director;
+  std::string client_join;
   client_settings client;
   double duration_s = 0;
   client_common.add_to(*client_cmd);
   add_env_option(*client_cmd, client_director, director_addr_option, "director to ask");
+  auto* client_join_opt = client_cmd->add_option(
+    "--join", client_join,
+    "the director's join token (a client takes the address from it; it does not gossip)");
   client_cmd->add_option("--tasks", client.tasks, "tasks to complete, 0 for no end (default 0)");
   client_cmd->add_option("--tokens", client.tokens,
                          "tokens to stream with generate, 0 for none (default 0)");
@@ -156,8 +218,24 @@ int main(int argc, char** argv) {
   members_settings members;
   members_common.add_to(*members_cmd);
   members_cmd->add_option("--node", members_node, "the node to ask, host:port")->required();
-  members_cmd->add_flag("--json", members.json, "print JSON");
+  members_cmd->add_flag("--json", members.query.json, "print JSON");
   members_cmd->add_flag("--all", members.all, "include members that left or failed");
+
+  // -- stats -------------------------------------------------------------------
+  auto* stats_cmd = app.add_subcommand(
+    "stats", "print a running node's gossip counters, refused datagrams by reason");
+  common_flags stats_common;
+  std::string stats_node;
+  query_settings stats;
+  stats_common.add_to(*stats_cmd);
+  stats_cmd->add_option("--node", stats_node, "the node to ask, host:port")->required();
+  stats_cmd->add_flag("--json", stats.json, "print JSON");
+
+  // -- keygen ------------------------------------------------------------------
+  auto* keygen_cmd = app.add_subcommand("keygen", "make a random cluster key");
+  std::string keygen_out;
+  auto* keygen_out_opt = keygen_cmd->add_option(
+    "--out", keygen_out, "write it to this new file, mode 0600 (default: print it)");
 
   // -- demo --------------------------------------------------------------------
   auto* demo_cmd = app.add_subcommand("demo", "director, two workers and a client on loopback");
@@ -183,6 +261,8 @@ int main(int argc, char** argv) {
     director.node.certs = setup_log(director_common, "director");
     director.addr = or_exit(parse_address(
       director_bind_option, resolve(director_bind_option, director_addr.given(), env)));
+    director.node.key
+      = or_exit(resolve_gossip_key(director_keys.given(), env, without_key::generate));
     director.strategy = or_exit(parse_load_balancing_strategy(strategy));
     director.pool_interval = milliseconds{static_cast<int64_t>(pool_interval_s * 1000)};
     return run_director(director, shutdown);
@@ -193,26 +273,39 @@ int main(int argc, char** argv) {
     worker.node.certs = setup_log(worker_common, "worker " + worker.label);
     worker.addr = or_exit(parse_address(worker_addr_option,
                                         resolve(worker_addr_option, worker_addr.given(), env)));
-    worker.director = or_exit(parse_address(
-      director_addr_option, resolve(director_addr_option, worker_director.given(), env)));
     std::optional<std::string> failures_given;
     if (failures_opt->count() > 0)
       failures_given = failures_flag ? "true" : "false";
     worker.simulate_failures = or_exit(
       parse_switch(failure_option, resolve(failure_option, failures_given, env)));
+    worker.node.key = or_exit(resolve_gossip_key(worker_keys.given(), env, without_key::refuse));
+    worker.director = or_exit(director_of(worker.node.key.director, worker_director, env));
     return run_worker(worker, shutdown);
   }
   if (*client_cmd) {
     client.certs = setup_log(client_common, "client");
-    client.director = or_exit(parse_address(
-      director_addr_option, resolve(director_addr_option, client_director.given(), env)));
+    std::optional<socket_address> from_token;
+    if (client_join_opt->count() > 0)
+      from_token = or_exit(parse_join_token(client_join)).director;
+    client.director = or_exit(director_of(from_token, client_director, env));
     client.duration = milliseconds{static_cast<int64_t>(duration_s * 1000)};
     return run_client(client, shutdown);
   }
   if (*members_cmd) {
-    members.certs = setup_log(members_common, "members");
-    members.node = or_exit(parse_address(node_option, members_node));
+    members.query.certs = setup_log(members_common, "members");
+    members.query.node = or_exit(parse_address(node_option, members_node));
     return run_members(members);
+  }
+  if (*stats_cmd) {
+    stats.certs = setup_log(stats_common, "stats");
+    stats.node = or_exit(parse_address(node_option, stats_node));
+    return run_stats(stats);
+  }
+  if (*keygen_cmd) {
+    keygen_settings keygen;
+    if (keygen_out_opt->count() > 0)
+      keygen.out = keygen_out;
+    return run_keygen(keygen);
   }
   demo.certs = setup_log(demo_common, "demo");
   for (const auto& addr : demo.workers)

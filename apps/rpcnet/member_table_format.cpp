@@ -4,6 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "printable_text.hpp"
 
 namespace rpcnet::cli {
 
@@ -16,85 +21,57 @@ std::string tags_text(const std::map<std::string, std::string>& tags) {
   return out.empty() ? "-" : out;
 }
 
-std::string phi_text(double phi) {
+/// Phi as a finite number: one never heard from (infinite) prints as 1e308.
+double finite_phi(double phi) {
   if (!std::isfinite(phi))
-    return phi > 0 ? "1e308" : "0";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", phi);
-  return buf;
+    return phi > 0 ? 1e308 : 0;
+  return phi;
 }
 
-std::string pad(std::string text, size_t width) {
-  if (text.size() < width)
-    text.append(width - text.size(), ' ');
-  return text;
+std::string phi_text(double phi) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", finite_phi(phi));
+  return buf;
 }
 
 } // namespace
 
 std::string format_members_text(const rpcnet_cli::MemberTable& table) {
-  size_t addr_width = 7;
+  std::vector<std::vector<std::string>> rows{{"ID", "ADDRESS", "STATE", "INC", "PHI", "TAGS"}};
   for (const auto& m : table.members)
-    addr_width = std::max(addr_width, m.address.size());
-  std::string out = pad("ID", 33) + pad("ADDRESS", addr_width + 1) + pad("STATE", 8)
-                    + pad("INC", 6) + pad("PHI", 8) + "TAGS\n";
-  for (const auto& m : table.members)
-    out += pad(m.id, 33) + pad(m.address, addr_width + 1) + pad(m.state, 8)
-           + pad(std::to_string(m.incarnation), 6) + pad(phi_text(m.phi), 8) + tags_text(m.tags)
-           + "\n";
+    rows.push_back({printable_text(m.id), printable_text(m.address), printable_text(m.state),
+                    std::to_string(m.incarnation), phi_text(m.phi),
+                    printable_text(tags_text(m.tags))});
+  // Each column but the last as wide as its widest cell and a space; ids
+  // and the short columns keep their usual width at least.
+  std::vector<size_t> widths{32, 7, 7, 5, 7};
+  for (const auto& row : rows)
+    for (size_t i = 0; i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], display_width(row[i]));
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < widths.size(); ++i)
+      out += row[i] + std::string(widths[i] + 1 - display_width(row[i]), ' ');
+    out += row.back() + "\n";
+  }
   return out;
 }
 
 std::string format_members_json(const rpcnet_cli::MemberTable& table) {
-  std::string out = "{\"node\":" + json_string(table.node_id) + ",\"members\":[";
-  bool first = true;
+  auto members = nlohmann::ordered_json::array();
   for (const auto& m : table.members) {
-    out += first ? "{" : ",{";
-    first = false;
-    out += "\"id\":" + json_string(m.id) + ",\"address\":" + json_string(m.address)
-           + ",\"state\":" + json_string(m.state)
-           + ",\"incarnation\":" + std::to_string(m.incarnation) + ",\"phi\":" + phi_text(m.phi)
-           + ",\"tags\":{";
-    bool first_tag = true;
-    for (const auto& [key, value] : m.tags) {
-      out += (first_tag ? "" : ",") + json_string(key) + ":" + json_string(value);
-      first_tag = false;
-    }
-    out += "}}";
+    nlohmann::ordered_json tags = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : m.tags)
+      tags[key] = value;
+    members.push_back({{"id", m.id},
+                       {"address", m.address},
+                       {"state", m.state},
+                       {"incarnation", m.incarnation},
+                       {"phi", finite_phi(std::round(m.phi * 100) / 100)},
+                       {"tags", std::move(tags)}});
   }
-  return out + "]}";
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+  nlohmann::ordered_json doc{{"node", table.node_id}, {"members", std::move(members)}};
+  return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 } // namespace rpcnet::cli

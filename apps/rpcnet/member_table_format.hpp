@@ -1,10 +1,11 @@
 // How `rpcnet members` prints a node's member table: aligned columns for
 // people, or one JSON object for scripts. Everything in the table came over
-// the network, so JSON strings are escaped completely.
+// the network, so every column goes through printable_text, and the JSON is
+// built with nlohmann::json, whose dump writes each byte that is not UTF-8
+// as U+FFFD: the output is valid JSON whatever a forger put in a tag.
 #pragma once
 
 #include <string>
-#include <string_view>
 
 #include "admin/types.hpp"
 
@@ -15,10 +16,7 @@ namespace rpcnet::cli {
 std::string format_members_text(const rpcnet_cli::MemberTable& table);
 
 /// {"node":"<id>","members":[{"id":..,"address":..,"state":..,
-/// "incarnation":..,"phi":..,"tags":{..}},...]}
+/// "incarnation":..,"phi":..,"tags":{..}},...]} on one line.
 std::string format_members_json(const rpcnet_cli::MemberTable& table);
-
-/// `text` as a JSON string literal, quotes included.
-std::string json_string(std::string_view text);
 
 } // namespace rpcnet::cli

@@ -1,5 +1,6 @@
 // `rpcnet worker`: serves the Compute service, joins the cluster through the
-// director (retrying while it is not up yet), tags itself role=worker and
+// director (retrying while it is not up yet, giving up with an error when
+// the director refuses its cluster key), tags itself role=worker and
 // label=<label>, optionally runs the simulated failure cycle, and on SIGINT
 // or SIGTERM leaves and drains.
 #include <algorithm>
@@ -9,6 +10,8 @@
 #include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/transport/error.hpp>
 
+#include "admin_call.hpp"
+#include "cluster_key_check.hpp"
 #include "cluster_node.hpp"
 #include "commands.hpp"
 #include "compute/compute.hpp"
@@ -100,17 +103,43 @@ void simulate_failures(const failure_schedule& schedule, compute_service& servic
   }
 }
 
-/// Joins through the director until it answers or shutdown; false on
-/// shutdown.
-bool join_director(cluster_membership& cluster, const worker_settings& settings,
-                   const shutdown_signal& shutdown) {
-  auto director = settings.director.to_string();
+/// What joining through the director needs.
+struct join_context {
+  cluster_membership& cluster;
+  caf::actor_system& sys;
+  const tls_files& tls;
+  const worker_settings& settings;
+};
+
+/// Why the director refuses this worker's gossip, if it answers its admin
+/// service and says their cluster keys differ; nullopt if they agree or it
+/// cannot be asked (it is not up yet).
+std::optional<std::string> key_refusal(const join_context& ctx) {
+  const auto& key = ctx.settings.node.key;
+  auto probe = make_key_probe(key.bytes);
+  auto answer = call_admin(ctx.sys, ctx.tls, ctx.settings.director, ctx.settings.join_timeout,
+                           [&](rpcnet_cli::AdminClient& admin) {
+                             return admin.check_cluster_key(probe);
+                           });
+  if (!answer || !*answer)
+    return std::nullopt;
+  return key_mismatch(key.sealed(), **answer);
+}
+
+/// Joins through the director until it answers (true) or shutdown (false);
+/// an error when the director refuses this worker's cluster key, since its
+/// datagrams are then dropped unanswered and no retry can succeed.
+caf::expected<bool> join_director(const join_context& ctx, const shutdown_signal& shutdown) {
+  auto director = ctx.settings.director.to_string();
   log_info("enabling cluster, connecting to director at " + director);
   // snippet-begin: join
   for (uint64_t attempt = 1; !shutdown.requested(); ++attempt) {
-    auto err = cluster.join({director});
+    auto err = ctx.cluster.join({director});
     if (!err)
       return true;
+    if (auto why = key_refusal(ctx))
+      return make_error(error::config, "cannot join through the director at " + director
+                                         + ": " + *why);
     log_warn("director at " + director + " not reachable (" + describe(err) + "), retry "
              + std::to_string(attempt));
   }
@@ -142,7 +171,7 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
                .with_tag("role", "worker")
                .with_tag("label", settings.label)
                .with_join_timeout(settings.join_timeout);
-  auto node = cluster_node::open(rt.system(), *tls, settings.addr, cfg);
+  auto node = cluster_node::open(rt.system(), *tls, settings.addr, cfg, settings.node.key);
   if (!node)
     return fail(message_of(node.error()));
   auto service = std::make_shared<compute_service>(settings);
@@ -159,26 +188,32 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
   }
   auto& cluster = (*node)->cluster();
   auto director = settings.director.to_string();
-  if (join_director(cluster, settings, shutdown)) {
+  join_context ctx{cluster, rt.system(), *tls, settings};
+  auto joined = join_director(ctx, shutdown);
+  if (joined && *joined) {
     log_info("worker '" + settings.label + "' joined cluster with role=worker");
     log_info("worker '" + settings.label + "' is running and ready to handle requests");
     // A director that failed or left and comes back is a new member that
     // knows nobody: join it again.
-    while (!shutdown.wait_for(settings.join_timeout)) {
+    while (joined && !shutdown.wait_for(settings.join_timeout)) {
       if (director_alive(cluster, director))
         continue;
       log_warn("director at " + director + " is gone, joining again");
-      if (join_director(cluster, settings, shutdown))
+      joined = join_director(ctx, shutdown);
+      if (joined && *joined)
         log_info("worker '" + settings.label + "' joined cluster with role=worker");
     }
   }
+  // A refused key ends the worker without a signal: the failure cycle ends
+  // with it.
+  shutdown.request();
   log_info("shutting down");
   service->set_stopping();
   (*node)->shutdown(settings.node.grace);
   if (failures.joinable())
     failures.join();
   log_info("stopped");
-  return 0;
+  return joined ? 0 : fail(message_of(joined.error()));
 }
 
 } // namespace rpcnet::cli

@@ -1,8 +1,12 @@
 // Tests the `rpcnet` command line as a user meets it: --help on every
 // subcommand, one line of error and a non-zero exit for a bad address, a
-// port in use or missing certificates, and settings taken from the
-// reference's environment variables unless a flag says otherwise.
+// port in use, missing certificates or a cluster key that is missing or not
+// a key, settings taken from the environment variables of the Rust rpcnet's
+// example (the reference the CLI follows) unless a flag says otherwise,
+// rpcnet keygen's key files, and rpcnet members.
 #include <catch2/catch.hpp>
+
+#include <sys/stat.h>
 
 #include "rpcnet_processes.hpp"
 
@@ -28,14 +32,19 @@ bool starts_with(const std::string& text, const std::string& prefix) {
   return text.rfind(prefix, 0) == 0;
 }
 
+/// An unsealed worker (these tests are about other settings).
 std::vector<std::string> worker_args(const std::string& addr) {
-  return {"worker", "--addr", addr, "--certs", RPCNET_CERT_DIR, "--join-timeout-ms", "200"};
+  return {"worker", "--addr", addr, "--certs", RPCNET_CERT_DIR, "--join-timeout-ms", "200",
+          "--insecure-gossip"};
 }
+
+/// A cluster key in base64, as RPCNET_CLUSTER_KEY holds one.
+const std::string test_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 } // namespace
 
 TEST_CASE("every subcommand explains itself with --help", "[cli]") {
-  for (auto cmd : {"director", "worker", "client", "members", "demo"}) {
+  for (auto cmd : {"director", "worker", "client", "members", "stats", "keygen", "demo"}) {
     auto proc = run_rpcnet({cmd, "--help"});
     CHECK(proc->wait_exit(10s) == 0);
     CHECK(wait_for_text(*proc, "Usage:", 1s));
@@ -43,8 +52,12 @@ TEST_CASE("every subcommand explains itself with --help", "[cli]") {
   auto worker = run_rpcnet({"worker", "--help"});
   REQUIRE(worker->wait_exit(10s) == 0);
   for (auto env : {"WORKER_ADDR", "DIRECTOR_ADDR", "WORKER_LABEL", "WORKER_FAILURE_ENABLED",
-                   "RPCNET_LOG"})
+                   "RPCNET_LOG", "RPCNET_CLUSTER_KEY", "--join", "--cluster-key-file",
+                   "--insecure-gossip"})
     CHECK(wait_for_text(*worker, env, 1s));
+  auto director = run_rpcnet({"director", "--help"});
+  REQUIRE(director->wait_exit(10s) == 0);
+  CHECK(wait_for_text(*director, "makes one and prints the join token", 1s));
 }
 
 TEST_CASE("an address that does not parse is one line of error", "[cli]") {
@@ -66,11 +79,16 @@ TEST_CASE("a port in use is one line of error", "[cli]") {
 }
 
 TEST_CASE("missing certificates are one line of error", "[cli]") {
-  for (auto cmd : {"director", "worker", "client"})
-    CHECK(single_error_line({cmd, "--certs", "/nonexistent"})
+  for (std::string cmd : {"director", "worker", "client"}) {
+    std::vector<std::string> args{cmd, "--certs", "/nonexistent"};
+    if (cmd == "worker")
+      args.push_back("--insecure-gossip"); // a worker without a key stops before
+    CHECK(single_error_line(args)
           == "rpcnet: error: certificate file /nonexistent/test_cert.pem not found or not "
              "readable (--certs / RPCNET_CERTS)");
-  CHECK(starts_with(single_error_line({"worker"}, {"RPCNET_CERTS=/nonexistent"}),
+  }
+  CHECK(starts_with(single_error_line({"worker"}, {"RPCNET_CERTS=/nonexistent",
+                                                   "RPCNET_CLUSTER_KEY=" + test_key}),
                     "rpcnet: error: certificate file /nonexistent/"));
 }
 
@@ -89,8 +107,9 @@ TEST_CASE("a worker takes the reference's defaults and environment variables", "
   auto from_env = run_rpcnet(
     {"worker", "--certs", RPCNET_CERT_DIR, "--join-timeout-ms", "200"},
     {"WORKER_ADDR=" + addr, "WORKER_LABEL=worker-env", "DIRECTOR_ADDR=" + director,
-     "WORKER_FAILURE_ENABLED=true"});
+     "WORKER_FAILURE_ENABLED=true", "RPCNET_CLUSTER_KEY=" + test_key});
   REQUIRE(wait_for_text(*from_env, "starting worker 'worker-env' at " + addr, 10s));
+  CHECK(wait_for_text(*from_env, "cluster key: RPCNET_CLUSTER_KEY", 10s));
   REQUIRE(wait_for_text(*from_env, "connecting to director at " + director, 10s));
   CHECK(wait_for_text(*from_env, "failure simulation on", 10s));
   from_env->kill(SIGTERM);
@@ -103,8 +122,11 @@ TEST_CASE("a flag wins over the environment", "[cli]") {
   args.insert(args.end(),
               {"--label", "worker-flag", "--simulate-failures=false", "--log-level", "info"});
   auto proc = run_rpcnet(args, {"WORKER_ADDR=not-an-address", "WORKER_LABEL=worker-env",
-                                "WORKER_FAILURE_ENABLED=true", "RPCNET_LOG=error"});
+                                "WORKER_FAILURE_ENABLED=true", "RPCNET_LOG=error",
+                                "RPCNET_CLUSTER_KEY=not a key"});
   REQUIRE(wait_for_text(*proc, "starting worker 'worker-flag' at " + addr, 10s));
+  // --insecure-gossip is a flag: the variable's key is not even read.
+  CHECK(wait_for_text(*proc, "gossip is not sealed (--insecure-gossip)", 10s));
   CHECK(count_text(*proc, "failure simulation on") == 0);
   proc->kill(SIGTERM);
   CHECK(proc->wait_exit(10s) == 0);
@@ -135,4 +157,81 @@ TEST_CASE("members prints a node's table as columns and as JSON", "[cli]") {
   REQUIRE(line);
   CHECK(line->find("\"tags\":{\"role\":\"director\"}") != std::string::npos);
   CHECK(line->find("\"label\":\"worker-a\"") != std::string::npos);
+}
+
+TEST_CASE("a worker without a cluster key is refused at start", "[cli][keys]") {
+  CHECK(single_error_line({"worker", "--certs", RPCNET_CERT_DIR})
+        == "rpcnet: error: no cluster key: give --join TOKEN (rpcnet director prints it), "
+           "--cluster-key-file PATH or RPCNET_CLUSTER_KEY, or --insecure-gossip to gossip "
+           "unsealed");
+}
+
+TEST_CASE("a bad join token, key file or RPCNET_CLUSTER_KEY is one line of error",
+          "[cli][keys]") {
+  temp_dir dir;
+  auto short_key = dir.write("short.key", "AAAA\n");
+  auto garbage = dir.write("garbage.key", "\x7f""ELF\x02\x01");
+  CHECK(single_error_line({"worker", "--join", "rpcnet1.AAAA.00000000@127.0.0.1:1"})
+        == "rpcnet: error: invalid --join token: its check digits do not match: it was "
+           "mistyped or cut short");
+  CHECK(single_error_line({"client", "--join", "127.0.0.1:61000"})
+        == "rpcnet: error: invalid --join token: not an rpcnet join token (expected "
+           "rpcnet1.<key>.<check>@<host:port>)");
+  for (std::string cmd : {"director", "worker"}) {
+    CHECK(single_error_line({cmd, "--cluster-key-file", dir.file("missing.key")})
+          == "rpcnet: error: cluster key file " + dir.file("missing.key")
+               + ": No such file or directory");
+    CHECK(single_error_line({cmd, "--cluster-key-file", short_key})
+          == "rpcnet: error: cluster key file " + short_key
+               + ": the cluster key must decode to 16, 24 or 32 bytes, not 3");
+    CHECK(single_error_line({cmd, "--cluster-key-file", garbage})
+          == "rpcnet: error: cluster key file " + garbage
+               + ": the cluster key is not valid base64");
+    CHECK(single_error_line({cmd}, {"RPCNET_CLUSTER_KEY=c2hvcnQ="})
+          == "rpcnet: error: invalid RPCNET_CLUSTER_KEY: the cluster key must decode to 16, 24 or "
+             "32 bytes, not 5");
+    CHECK(single_error_line({cmd, "--cluster-key-file", short_key, "--insecure-gossip"})
+          == "rpcnet: error: --cluster-key-file and --insecure-gossip exclude each other: give "
+             "one");
+  }
+}
+
+TEST_CASE("a join token names the director over DIRECTOR_ADDR, and beside --director is an "
+          "error",
+          "[cli][keys]") {
+  test_cluster cluster;
+  cluster.start_director();
+  for (auto cmd : {"worker", "client"})
+    CHECK(single_error_line({cmd, "--join", cluster.token(), "--director", "127.0.0.1:1"})
+          == "rpcnet: error: --join and --director both name the director: give one");
+  auto worker = run_rpcnet({"worker", "--join", cluster.token(), "--addr",
+                            loopback(free_udp_port()), "--certs", RPCNET_CERT_DIR},
+                           {"DIRECTOR_ADDR=127.0.0.1:1"});
+  CHECK(wait_for_text(*worker, "connecting to director at " + cluster.director_addr(), 10s));
+  CHECK(wait_for_text(*worker, "joined cluster with role=worker", 10s));
+}
+
+TEST_CASE("keygen writes a new key file only its owner reads, and never overwrites one",
+          "[cli][keys]") {
+  temp_dir dir;
+  auto path = dir.file("cluster.key");
+  auto keygen = run_rpcnet({"keygen", "--out", path});
+  REQUIRE(keygen->wait_exit(10s) == 0);
+  CHECK(wait_for_text(*keygen, "wrote a 256-bit cluster key to " + path + " (mode 0600)", 1s));
+  struct stat info {};
+  REQUIRE(::stat(path.c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+  CHECK(info.st_size == 45); // 44 characters of base64 and a newline
+  CHECK(single_error_line({"keygen", "--out", path})
+        == "rpcnet: error: cluster key file " + path + ": File exists");
+  // Without --out the key is printed, in the form RPCNET_CLUSTER_KEY takes.
+  auto printed = run_rpcnet({"keygen"});
+  REQUIRE(printed->wait_exit(10s) == 0);
+  printed->drain();
+  REQUIRE(printed->lines().size() == 1);
+  CHECK(printed->lines()[0].size() == 44);
+  auto worker = run_rpcnet({"worker", "--addr", loopback(free_udp_port()), "--certs",
+                           RPCNET_CERT_DIR},
+                          {"RPCNET_CLUSTER_KEY=" + printed->lines()[0]});
+  CHECK(wait_for_text(*worker, "cluster key: RPCNET_CLUSTER_KEY", 10s));
 }

@@ -1,7 +1,9 @@
-// The reference's failure scenarios on real processes on loopback: the
-// `rpcnet` director, workers and clients, each a process of its own, with
-// test timings (500 ms pool reports, 20 ms tasks and tokens). Each scenario
-// is bounded in time and prints what it measured.
+// The failure scenarios of the Rust rpcnet's cluster example (the reference
+// the CLI follows) on real processes on loopback: the `rpcnet` director,
+// workers and clients, each a process of its own, with test timings (500 ms
+// pool reports, 20 ms tasks and tokens), gossip sealed with the key of the
+// director's join token (or of a key file). Each scenario is bounded in time
+// and prints what it measured.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -169,7 +171,8 @@ TEST_CASE("failure simulation: the client keeps going through the worker's faile
 
 TEST_CASE("workers started before the director keep retrying and join once it is up",
           "[cluster]") {
-  test_cluster cluster;
+  // No token before the director is up: the workers read the key file.
+  test_cluster cluster{cluster_keying::key_file};
   cluster.start_worker("worker-a");
   cluster.start_worker("worker-b");
   for (auto label : {"worker-a", "worker-b"})
@@ -213,7 +216,8 @@ TEST_CASE("ten workers: tasks spread over all of them", "[cluster]") {
 }
 
 TEST_CASE("a restarted director is joined again by its workers", "[cluster]") {
-  test_cluster cluster;
+  // A key file keeps the key across the restart; a made key would not be.
+  test_cluster cluster{cluster_keying::key_file};
   start_two_workers(cluster);
   cluster.director().kill(SIGKILL);
   // The workers notice the director's failure and go back to joining it.

@@ -1,7 +1,7 @@
 // The `rpcnet` CLI under test as real processes on loopback: a director,
-// workers and clients started with the test's own ports and fast timings,
-// and waits on their log lines (which start with a timestamp, so lines are
-// matched by what they contain).
+// workers and clients started with the test's own ports, fast timings and
+// cluster key, and waits on their log lines (which start with a timestamp,
+// so lines are matched by what they contain).
 #pragma once
 
 #include <netinet/in.h>
@@ -19,6 +19,7 @@
 #include <catch2/catch.hpp>
 
 #include "child_process.hpp"
+#include "temp_dir.hpp"
 
 namespace rpcnet::test {
 
@@ -71,23 +72,59 @@ inline size_t count_text(child_process& proc, const std::string& text) {
   return n;
 }
 
+/// How the processes of a test cluster key their gossip.
+enum class cluster_keying : uint8_t {
+  /// The director makes a key; workers and clients join with the token it
+  /// prints, as in the README.
+  printed_token,
+  /// Every process reads one key file that rpcnet keygen made, so that
+  /// workers started before the director, and a director restarted, share
+  /// the key.
+  key_file,
+  /// --insecure-gossip everywhere.
+  insecure,
+};
+
+/// The join token a director printed, "" if none (yet).
+inline std::string printed_token(child_process& director) {
+  const std::string marker = "join token: ";
+  auto line = wait_for_text(director, marker, std::chrono::milliseconds{0});
+  return line ? line->substr(line->find(marker) + marker.size()) : std::string{};
+}
+
 /// A director, and workers that join through it, with test timings: the
 /// pool is printed every 500 ms, tasks take 20 ms, tokens come every 20 ms.
 class test_cluster {
 public:
-  test_cluster() : director_addr_(loopback(free_udp_port())) {
+  explicit test_cluster(cluster_keying keying = cluster_keying::printed_token)
+    : keying_(keying), director_addr_(loopback(free_udp_port())) {
+    if (keying_ == cluster_keying::key_file) {
+      key_file_ = dir_.file("cluster.key");
+      auto keygen = run_rpcnet({"keygen", "--out", key_file_});
+      REQUIRE(keygen->wait_exit(std::chrono::seconds{10}) == 0);
+    }
   }
 
   const std::string& director_addr() const noexcept {
     return director_addr_;
   }
 
+  /// The token the director printed (printed_token keying, once it is up).
+  const std::string& token() const noexcept {
+    return token_;
+  }
+
   child_process& start_director(std::vector<std::string> extra = {}) {
     std::vector<std::string> args{"director",        "--addr", director_addr_, "--certs",
                                   RPCNET_CERT_DIR,   "--pool-interval", "0.5"};
+    add_key_args(args);
     args.insert(args.end(), extra.begin(), extra.end());
     director_ = run_rpcnet(args);
     REQUIRE(wait_for_text(*director_, "director ready", std::chrono::seconds{10}));
+    if (keying_ == cluster_keying::printed_token) {
+      token_ = printed_token(*director_);
+      REQUIRE_FALSE(token_.empty());
+    }
     return *director_;
   }
 
@@ -102,10 +139,12 @@ public:
       addr = loopback(free_udp_port());
     addresses_[label] = addr;
     std::vector<std::string> args{"worker",       "--addr",       addr,
-                                  "--director",   director_addr_, "--label",
-                                  label,          "--certs",      RPCNET_CERT_DIR,
-                                  "--work-ms",    "20",           "--token-interval-ms",
-                                  "20",           "--join-timeout-ms", "500"};
+                                  "--label",      label,          "--certs",
+                                  RPCNET_CERT_DIR, "--work-ms",   "20",
+                                  "--token-interval-ms", "20",    "--join-timeout-ms",
+                                  "500"};
+    add_director_args(args);
+    add_key_args(args);
     args.insert(args.end(), extra.begin(), extra.end());
     auto& slot = workers_[label];
     slot = run_rpcnet(args);
@@ -131,13 +170,36 @@ public:
 
   /// A client of this cluster with `args` added.
   std::unique_ptr<child_process> client(std::vector<std::string> args) {
-    std::vector<std::string> all{"client", "--director", director_addr_, "--certs",
-                                 RPCNET_CERT_DIR, "--call-timeout-ms", "2000"};
+    std::vector<std::string> all{"client", "--certs", RPCNET_CERT_DIR, "--call-timeout-ms",
+                                 "2000"};
+    add_director_args(all);
     all.insert(all.end(), args.begin(), args.end());
     return run_rpcnet(all);
   }
 
 private:
+  /// The printed token names the director; otherwise --director does.
+  void add_director_args(std::vector<std::string>& args) const {
+    if (keying_ == cluster_keying::printed_token) {
+      REQUIRE_FALSE(token_.empty()); // the director is up and printed it
+      args.insert(args.end(), {"--join", token_});
+    } else {
+      args.insert(args.end(), {"--director", director_addr_});
+    }
+  }
+
+  /// The key flags of a director or a worker that gets no token.
+  void add_key_args(std::vector<std::string>& args) const {
+    if (keying_ == cluster_keying::key_file)
+      args.insert(args.end(), {"--cluster-key-file", key_file_});
+    else if (keying_ == cluster_keying::insecure)
+      args.push_back("--insecure-gossip");
+  }
+
+  cluster_keying keying_;
+  temp_dir dir_;
+  std::string key_file_;
+  std::string token_;
   std::string director_addr_;
   std::unique_ptr<child_process> director_;
   std::map<std::string, std::unique_ptr<child_process>> workers_;

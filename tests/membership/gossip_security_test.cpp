@@ -28,32 +28,14 @@
 #include <rpcnet/transport/socket_address.hpp>
 
 #include "eventually.hpp"
+#include "udp_sender.hpp"
 
 using namespace rpcnet;
 using namespace std::chrono_literals;
 using rpcnet::test::eventually;
+using rpcnet::test::udp_sender;
 
 namespace {
-
-/// A plain UDP socket playing the attacker.
-class raw_sender {
-public:
-  raw_sender() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-    REQUIRE(fd_ >= 0);
-  }
-  ~raw_sender() {
-    ::close(fd_);
-  }
-  void send(const std::string& to, const std::vector<uint8_t>& bytes) {
-    auto addr = socket_address::parse(to);
-    REQUIRE(addr);
-    auto rv = ::sendto(fd_, bytes.data(), bytes.size(), 0, addr->native(), addr->native_size());
-    REQUIRE(rv == static_cast<ssize_t>(bytes.size()));
-  }
-
-private:
-  int fd_;
-};
 
 aead_keyring::key key_of(uint8_t fill, size_t size = 32) {
   return aead_keyring::key(size, fill);
@@ -156,7 +138,7 @@ TEST_CASE("hostile datagrams are dropped and counted by reason, and the node sta
   REQUIRE(b);
   auto a_self = a->local_member();
   REQUIRE_FALSE(b->join({a_self.address}));
-  raw_sender attacker;
+  udp_sender attacker;
   std::mt19937_64 rng{2026};
   uint64_t malformed = 0;
   auto send_malformed = [&](std::vector<uint8_t> bytes) {
@@ -224,7 +206,7 @@ TEST_CASE("a flood beyond the backlog is dropped and counted, not queued without
   auto a = cluster_membership::start(rt.system(), cfg);
   REQUIRE(a);
   auto address = a->local_member().address;
-  raw_sender attacker;
+  udp_sender attacker;
   std::vector<uint8_t> junk(1000, 0xff);
   junk[0] = gossip::magic;
   for (int i = 0; i < 20000; ++i)

@@ -148,6 +148,16 @@ caf::expected<byte_buffer> aead_keyring::open(std::span<const uint8_t> sealed) c
   return make_error(error::protocol, "no cluster key authenticates the datagram");
 }
 
+caf::expected<aead_keyring::key> generate_cluster_key(size_t size) {
+  if (auto alg = cipher_for(size); !alg)
+    return std::move(alg.error());
+  aead_keyring::key result(size);
+  if (auto rv = gnutls_rnd(GNUTLS_RND_KEY, result.data(), result.size()); rv != 0)
+    return make_error(error::io,
+                      std::string{"cannot generate a cluster key: "} + gnutls_strerror(rv));
+  return result;
+}
+
 caf::expected<aead_keyring::key> decode_base64_key(std::string_view text) {
   std::string owned{text};
   gnutls_datum_t in{reinterpret_cast<unsigned char*>(owned.data()),

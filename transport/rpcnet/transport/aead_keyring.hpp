@@ -84,6 +84,12 @@ private:
   std::vector<std::unique_ptr<entry>> entries_;
 };
 
+/// A new cluster key of `size` bytes (16, 24 or 32) from GnuTLS's random
+/// generator for long-term keys, so that callers outside transport need no
+/// CSPRNG of their own. error::config for another size, error::io if the
+/// generator fails.
+caf::expected<aead_keyring::key> generate_cluster_key(size_t size = 32);
+
 /// Decodes standard base64 (how keys are written in files, flags and
 /// environment variables); nullopt-like error::config on bad input.
 caf::expected<aead_keyring::key> decode_base64_key(std::string_view text);
