@@ -45,6 +45,17 @@ struct GossipCounters {
   std::uint64_t rejected_forged;
   std::uint64_t dropped_backlog;
   std::uint64_t unsendable;
+  /// What the SWIM core made of what decoded (membership's swim_counters).
+  std::uint64_t refused_hearsay;
+  std::uint64_t refused_implausible;
+  std::uint64_t refused_ping_req;
+  std::uint64_t unexpected_acks;
+  std::uint64_t refused_introductions;
+  std::uint64_t refused_full;
+  std::uint64_t candidates_verified;
+  std::uint64_t candidates_expired;
+  std::uint64_t replies_deferred;
+  std::uint64_t replies_refused;
 };
 
 /// A fixed text sealed with the asker's cluster key (empty: the asker has

@@ -35,11 +35,15 @@ public:
   rpcnet::result<rpcnet_cli::GossipCounters, rpcnet_cli::AdminError>
   gossip_stats(rpcnet_cli::StatsRequest) override {
     auto s = cluster_.stats();
-    return rpcnet_cli::GossipCounters{s.datagrams_received,       s.bytes_received,
-                                      s.datagrams_sent,           s.bytes_sent,
-                                      s.rejected_malformed,       s.rejected_unauthenticated,
-                                      s.rejected_forged,          s.dropped_backlog,
-                                      s.unsendable};
+    const auto& p = s.protocol;
+    return rpcnet_cli::GossipCounters{
+      s.datagrams_received,  s.bytes_received,        s.datagrams_sent,
+      s.bytes_sent,          s.rejected_malformed,    s.rejected_unauthenticated,
+      s.rejected_forged,     s.dropped_backlog,       s.unsendable,
+      p.refused_hearsay,     p.refused_implausible,   p.refused_ping_req,
+      p.unexpected_acks,     p.refused_introductions, p.refused_full,
+      p.candidates_verified, p.candidates_expired,    p.replies_deferred,
+      p.replies_refused};
   }
 
   rpcnet::result<rpcnet_cli::KeyAnswer, rpcnet_cli::AdminError>

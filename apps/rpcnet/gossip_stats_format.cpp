@@ -27,6 +27,16 @@ constexpr counter counters_in_order[] = {
   {"rejected_forged", &GossipCounters::rejected_forged},
   {"dropped_backlog", &GossipCounters::dropped_backlog},
   {"unsendable", &GossipCounters::unsendable},
+  {"refused_hearsay", &GossipCounters::refused_hearsay},
+  {"refused_implausible", &GossipCounters::refused_implausible},
+  {"refused_ping_req", &GossipCounters::refused_ping_req},
+  {"unexpected_acks", &GossipCounters::unexpected_acks},
+  {"refused_introductions", &GossipCounters::refused_introductions},
+  {"refused_full", &GossipCounters::refused_full},
+  {"candidates_verified", &GossipCounters::candidates_verified},
+  {"candidates_expired", &GossipCounters::candidates_expired},
+  {"replies_deferred", &GossipCounters::replies_deferred},
+  {"replies_refused", &GossipCounters::replies_refused},
 };
 
 /// The longest name and a space.

@@ -8,7 +8,7 @@
 #include <iostream>
 #include <mutex>
 
-#include "printable_text.hpp"
+#include <rpcnet/transport/utf8.hpp>
 
 namespace rpcnet::cli {
 
@@ -72,9 +72,9 @@ std::string format_log_line(std::chrono::system_clock::time_point when, log_leve
   line += ' ';
   // Here and not at the call sites: labels, addresses and peers' error
   // messages in the text came over the network.
-  line += printable_text(speaker);
+  line += utf8::escaped(speaker);
   line += ": ";
-  line += printable_text(text);
+  line += utf8::escaped(text);
   return line;
 }
 
@@ -96,7 +96,7 @@ int fail(std::string_view text) {
   std::string line{text};
   // A message of several lines is still one line of error, not escapes.
   std::replace(line.begin(), line.end(), '\n', ' ');
-  line = printable_text(line);
+  line = utf8::escaped(line);
   std::lock_guard<std::mutex> guard{out_mutex};
   std::cerr << "rpcnet: error: " << line << std::endl;
   return 1;

@@ -5,7 +5,7 @@
 //
 // Lines go to stdout, whole and flushed, from any thread; lines below the
 // configured level are dropped. Text from the network is part of many lines,
-// so every line is passed through printable_text: no log line carries a
+// so every line is passed through utf8::escaped: no log line carries a
 // control character or a byte that is not UTF-8, whoever wrote its text.
 #pragma once
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "printable_text.hpp"
+#include <rpcnet/transport/utf8.hpp>
 
 namespace rpcnet::cli {
 
@@ -39,19 +39,19 @@ std::string phi_text(double phi) {
 std::string format_members_text(const rpcnet_cli::MemberTable& table) {
   std::vector<std::vector<std::string>> rows{{"ID", "ADDRESS", "STATE", "INC", "PHI", "TAGS"}};
   for (const auto& m : table.members)
-    rows.push_back({printable_text(m.id), printable_text(m.address), printable_text(m.state),
+    rows.push_back({utf8::escaped(m.id), utf8::escaped(m.address), utf8::escaped(m.state),
                     std::to_string(m.incarnation), phi_text(m.phi),
-                    printable_text(tags_text(m.tags))});
+                    utf8::escaped(tags_text(m.tags))});
   // Each column but the last as wide as its widest cell and a space; ids
   // and the short columns keep their usual width at least.
   std::vector<size_t> widths{32, 7, 7, 5, 7};
   for (const auto& row : rows)
     for (size_t i = 0; i < widths.size(); ++i)
-      widths[i] = std::max(widths[i], display_width(row[i]));
+      widths[i] = std::max(widths[i], utf8::display_width(row[i]));
   std::string out;
   for (const auto& row : rows) {
     for (size_t i = 0; i < widths.size(); ++i)
-      out += row[i] + std::string(widths[i] + 1 - display_width(row[i]), ' ');
+      out += row[i] + std::string(widths[i] + 1 - utf8::display_width(row[i]), ' ');
     out += row.back() + "\n";
   }
   return out;

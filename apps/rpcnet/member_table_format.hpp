@@ -1,6 +1,6 @@
 // How `rpcnet members` prints a node's member table: aligned columns for
 // people, or one JSON object for scripts. Everything in the table came over
-// the network, so every column goes through printable_text, and the JSON is
+// the network, so every column goes through utf8::escaped, and the JSON is
 // built with nlohmann::json, whose dump writes each byte that is not UTF-8
 // as U+FFFD: the output is valid JSON whatever a forger put in a tag.
 #pragma once

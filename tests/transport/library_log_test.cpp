@@ -69,9 +69,14 @@ TEST_CASE("UTF-8 sequences are well-formed exactly as RFC 3629 says", "[utf8]") 
 TEST_CASE("escaping keeps printable text and writes every other byte as a hex escape", "[utf8]") {
   CHECK(utf8::escaped("worker-1 at 127.0.0.1:62001") == "worker-1 at 127.0.0.1:62001");
   CHECK(utf8::escaped("zürich 🎉") == "zürich 🎉");
-  CHECK(utf8::escaped("a\nb") == "a\\x0ab");
+  CHECK(utf8::escaped("a\nb") == "a\\nb");
+  CHECK(utf8::escaped("tab\there\r") == "tab\\there\\r");
+  CHECK(utf8::escaped(std::string{"\x00\x01\x1f\x7f", 4}) == "\\x00\\x01\\x1f\\x7f");
   CHECK(utf8::escaped("\x1b[31mred") == "\\x1b[31mred");
-  CHECK(utf8::escaped("\xc2\x85") == "\\xc2\\x85");
+  CHECK(utf8::escaped("\xc2\x85") == "\\u0085");
+  // Bidirectional overrides would make a line read other than its bytes.
+  CHECK(utf8::escaped("\xe2\x80\xae" "cba") == "\\u202ecba");
+  CHECK_FALSE(utf8::is_printable("\xe2\x80\xae"));
   CHECK(utf8::escaped("bad \xff byte") == "bad \\xff byte");
   // A cut sequence loses only its own bytes; what follows is kept.
   CHECK(utf8::escaped("\xe2\x82" "ok") == "\\xe2\\x82ok");
@@ -82,6 +87,25 @@ TEST_CASE("escaping keeps printable text and writes every other byte as a hex es
   for (int b = 0; b < 256; ++b)
     all.push_back(static_cast<char>(b));
   CHECK(utf8::is_printable(utf8::escaped(all)));
+}
+
+TEST_CASE("printable text keeps UTF-8 and escapes every control and malformed byte",
+          "[utf8]") {
+  CHECK(utf8::escaped("plain, caf\xc3\xa9, \xe6\x97\xa5\xe6\x9c\xac, \xf0\x9f\x94\x91")
+        == "plain, caf\xc3\xa9, \xe6\x97\xa5\xe6\x9c\xac, \xf0\x9f\x94\x91");
+  CHECK(utf8::escaped("tab\there\r\\") == "tab\\there\\r\\\\");
+  CHECK(utf8::escaped(std::string{"\x00\x01\x1f\x7f", 4}) == "\\x00\\x01\\x1f\\x7f");
+  // Overlong '/', a surrogate, above U+10FFFF, cut short, a stray
+  // continuation byte: each byte of it escaped.
+  CHECK(utf8::escaped("\xc0\xaf") == "\\xc0\\xaf");
+  CHECK(utf8::escaped("\xed\xa0\x80") == "\\xed\\xa0\\x80");
+  CHECK(utf8::escaped("\xf4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");
+  CHECK(utf8::escaped("end\xe2\x82") == "end\\xe2\\x82");
+  CHECK(utf8::escaped("\x80x") == "\\x80x");
+  // C1 controls, line separators and bidirectional controls.
+  CHECK(utf8::escaped("\xc2\x85\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\x8f\xe2\x81\xa6")
+        == "\\u0085\\u2028\\u2029\\u200f\\u2066");
+  CHECK(utf8::display_width("caf\xc3\xa9") == 4);
 }
 
 TEST_CASE("the library log escapes each line, honours its level and reaches a handler",

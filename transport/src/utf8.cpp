@@ -79,33 +79,54 @@ bool all_sequences(std::string_view text, Refuse refuse) {
 
 } // namespace
 
-std::string escaped(std::string_view text) {
+namespace {
+
+void append_escape(std::string& out, char kind, uint32_t value, int digits) {
   static constexpr char hex[] = "0123456789abcdef";
+  out += '\\';
+  out += kind;
+  for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
+    out += hex[(value >> shift) & 0xf];
+}
+
+} // namespace
+
+std::string escaped(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
     uint32_t cp = 0;
     auto n = sequence_length(text, pos, &cp);
-    if (n > 0 && !is_control(cp)) {
-      if (cp == '\\')
-        out += "\\\\";
-      else
-        out.append(text.substr(pos, n));
-      pos += n;
+    if (n == 0) {
+      // One byte of an ill-formed sequence: a well-formed one right after
+      // it is kept.
+      append_escape(out, 'x', static_cast<unsigned char>(text[pos]), 2);
+      ++pos;
       continue;
     }
-    // A control character's bytes, or one byte of an ill-formed sequence:
-    // a well-formed sequence right after it is kept.
-    auto count = n > 0 ? n : size_t{1};
-    for (size_t i = 0; i < count; ++i) {
-      auto byte = static_cast<unsigned char>(text[pos + i]);
-      out += "\\x";
-      out += hex[byte >> 4];
-      out += hex[byte & 0xf];
+    switch (cp) {
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (cp < 0x20 || cp == 0x7f)
+          append_escape(out, 'x', cp, 2);
+        else if (acts_on_terminal(cp))
+          append_escape(out, 'u', cp, 4);
+        else
+          out.append(text.substr(pos, n));
     }
-    pos += count;
+    pos += n;
   }
   return out;
+}
+
+size_t display_width(std::string_view text) {
+  size_t width = 0;
+  for (unsigned char c : text)
+    width += (c & 0xc0) != 0x80 ? 1 : 0;
+  return width;
 }
 
 bool is_valid(std::string_view text) {
@@ -113,7 +134,7 @@ bool is_valid(std::string_view text) {
 }
 
 bool is_printable(std::string_view text) {
-  return all_sequences(text, [](uint32_t cp) { return is_control(cp); });
+  return all_sequences(text, [](uint32_t cp) { return acts_on_terminal(cp); });
 }
 
 } // namespace rpcnet::utf8
