@@ -455,11 +455,16 @@ private:
         ++stats_.foreign_datagrams;
       return;
     }
-    if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+    // rpcnet speaks QUIC v1 alone, though ngtcp2 0.12 would also accept
+    // draft versions and a draft of v2 (PROTOCOL.md 1.1). Version 0 is a
+    // Version Negotiation packet, which a server never answers.
+    bool other_version = rv == 0 && (data[0] & 0x80) != 0 && vc.version != NGTCP2_PROTO_VER_V1;
+    if (rv == NGTCP2_ERR_VERSION_NEGOTIATION
+        || (other_version && vc.version != 0 && size >= NGTCP2_MAX_UDP_PAYLOAD_SIZE)) {
       send_version_negotiation(from, vc);
       return;
     }
-    if (rv != 0) {
+    if (rv != 0 || other_version) {
       ++stats_.datagrams_dropped;
       return;
     }
@@ -511,6 +516,7 @@ private:
     if (n > 0) {
       ngtcp2_addr addr{const_cast<sockaddr*>(to.native()), to.native_size()};
       commit_packet(addr, static_cast<size_t>(n));
+      ++stats_.version_negotiations_sent;
     }
   }
 

@@ -97,6 +97,13 @@ int remove_connection_id_cb(ngtcp2_conn*, const ngtcp2_cid* cid, void* user_data
   return self(user_data)->on_remove_connection_id(cid);
 }
 
+// GnuTLS's hook after it parsed a ClientHello (servers only).
+int client_hello_cb(gnutls_session_t session, unsigned, unsigned, unsigned,
+                    const gnutls_datum_t*) {
+  auto* ref = static_cast<ngtcp2_crypto_conn_ref*>(gnutls_session_get_ptr(session));
+  return self(ref->user_data)->on_client_hello();
+}
+
 ngtcp2_callbacks make_callbacks(bool server) {
   ngtcp2_callbacks cb{};
   if (server) {
@@ -221,6 +228,9 @@ std::string quic_connection::init_tls(bool server, const std::string& server_nam
   gnutls_datum_t proto{reinterpret_cast<unsigned char*>(const_cast<char*>(alpn.data())),
                        static_cast<unsigned>(alpn.size())};
   gnutls_alpn_set_protocols(session_, &proto, 1, GNUTLS_ALPN_MANDATORY);
+  if (server)
+    gnutls_handshake_set_hook_function(session_, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+                                       GNUTLS_HOOK_POST, client_hello_cb);
   if (server && !host_.config().client_ca_path.empty()) {
     // Mutual TLS: no certificate signed by the client CA, no connection.
     gnutls_certificate_server_set_request(session_, GNUTLS_CERT_REQUIRE);
@@ -365,8 +375,6 @@ void quic_connection::handle_error(int rv) {
                        + std::to_string(ccerr.error_code)
                        + (reason.empty() ? "" : ", " + reason) + ")";
       }
-      if (!handshake_done_ && cause.code == static_cast<uint8_t>(error::tls))
-        ++host_.stats().handshakes_failed;
       finish(std::move(cause));
       return;
     }
@@ -374,10 +382,13 @@ void quic_connection::handle_error(int rv) {
       finish({static_cast<uint8_t>(error::connection), "idle timeout"});
       return;
     case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
-      ++host_.stats().handshakes_failed;
       finish({static_cast<uint8_t>(error::connection), "handshake timed out"});
       return;
     case NGTCP2_ERR_DROP_CONN:
+    // A server's first Initial held no usable CRYPTO frame (it began past
+    // offset 0); ngtcp2 asks for a Retry, which rpcnet does not send, so
+    // the stranger is forgotten as if the packet had not parsed.
+    case NGTCP2_ERR_RETRY:
       finish({static_cast<uint8_t>(error::connection), "connection dropped"});
       return;
     default:
@@ -394,7 +405,6 @@ void quic_connection::fail(std::string_view context, int rv) {
     cause.code = static_cast<uint8_t>(error::tls);
     cause.reason = alpn_mismatch_ ? "peer did not negotiate ALPN " + host_.config().alpn
                                   : tls_failure_text(alert, ngtcp2_conn_get_tls_error(conn_));
-    ++host_.stats().handshakes_failed;
   } else {
     ngtcp2_connection_close_error_set_transport_error_liberr(&ccerr, rv, nullptr, 0);
     cause.code = static_cast<uint8_t>(error::connection);
@@ -435,6 +445,8 @@ void quic_connection::finish(close_cause cause) {
     return;
   closed_ = true;
   cause_ = std::move(cause);
+  if (!handshake_done_)
+    ++host_.stats().handshakes_failed;
 }
 
 void quic_connection::write() {
@@ -685,6 +697,20 @@ void quic_connection::protocol_error(stream& s, std::string detail) {
 }
 
 // -- ngtcp2 callbacks ---------------------------------------------------------
+
+// GnuTLS treats quic_transport_parameters as optional, but ngtcp2 0.12
+// learns the negotiated version only from them: a server that answered a
+// ClientHello without them would write its first 1-RTT packet with no
+// version, and libngtcp2's assertion on that aborts the whole process.
+// Refusing here, before any key beyond Initial exists, also makes every
+// later close safe: without a negotiated version ngtcp2 can only write
+// CONNECTION_CLOSE in an Initial packet. RFC 9001 section 8.2 names the
+// alert: missing_extension.
+int quic_connection::on_client_hello() {
+  if (ngtcp2_conn_get_negotiated_version(conn_) == 0)
+    return GNUTLS_E_MISSING_EXTENSION;
+  return 0;
+}
 
 int quic_connection::on_handshake_completed() {
   gnutls_datum_t proto{};

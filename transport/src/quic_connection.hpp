@@ -168,6 +168,8 @@ public:
 
   // -- ngtcp2 callbacks (called through trampolines) --------------------------
 
+  /// GnuTLS parsed the peer's ClientHello (server side).
+  int on_client_hello();
   int on_handshake_completed();
   int on_recv_stream_data(uint32_t flags, int64_t stream_id, const uint8_t* data,
                           size_t size);

@@ -34,8 +34,13 @@ struct transport_stats {
   /// Datagrams whose first byte marks them as non-QUIC (gossip) with no
   /// handler installed.
   uint64_t foreign_datagrams = 0;
+  /// Version Negotiation packets sent to long headers of a version other
+  /// than QUIC v1.
+  uint64_t version_negotiations_sent = 0;
   uint64_t connections_accepted = 0;
   uint64_t connections_refused = 0;
+  /// Connections that ended before their handshake completed: TLS
+  /// failures, malformed Initials, handshake timeouts.
   uint64_t handshakes_failed = 0;
   /// Streams whose framing broke (oversized, garbage after end, truncated).
   uint64_t stream_protocol_errors = 0;
