@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -56,6 +57,13 @@ public:
       return "running";
     return *code < 0 ? "killed by signal " + std::to_string(-*code)
                      : "exited with " + std::to_string(*code);
+  }
+
+  /// Asks the server to stop and waits up to `limit` for it to exit; its
+  /// exit code, or nullopt if it is still running.
+  std::optional<int> quit(std::chrono::milliseconds limit) {
+    child_.send_line("quit");
+    return child_.wait_exit(limit);
   }
 
   /// The server's transport counters by name; empty if it did not answer

@@ -5,8 +5,10 @@
 // more than its CRYPTO frame carries; versions it does not speak; and a
 // valid Initial from a client that never finishes. After each one the
 // process still runs, counted what happened, and answers a real client's
-// call. The server is rpcnet-echo-server in a process of its own: before
-// the fix, the first of these aborted it inside libngtcp2.
+// call. Closing half-open connections -- at shutdown, on ICMP port
+// unreachable -- is safe too. The server is rpcnet-echo-server in a process
+// of its own: a ClientHello without transport parameters used to abort it
+// inside libngtcp2.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -315,7 +317,7 @@ TEST_CASE("a server process refuses ClientHellos with broken transport parameter
 }
 
 TEST_CASE("a server process holds cut-short ClientHellos until its handshake timeout and "
-          "refuses a CRYPTO frame claiming more than it carries",
+          "drops a first Initial whose CRYPTO frame is malformed",
           "[forged_initial]") {
   run_cases(cut_short_cases());
 }
@@ -338,4 +340,46 @@ TEST_CASE("one server process survives every forged Initial in a row", "[forged_
     all.insert(all.end(), group.begin(), group.end());
   all.push_back(valid_initial());
   run_cases(all);
+}
+
+TEST_CASE("a server process with half-open connections shuts down cleanly", "[forged_initial]") {
+  echo_server_process server{{"--handshake-timeout-ms", "30000"}};
+  // Closing them at shutdown writes CONNECTION_CLOSE mid-handshake: after
+  // the server's flight for the complete ClientHellos, and in Initial
+  // packets alone for the cut-short ones.
+  udp_socket peer;
+  std::vector<byte_buffer> dcids;
+  for (auto c : {valid_initial(), valid_initial(), cut_short("a cut ClientHello", 20)}) {
+    auto hd = fresh_header();
+    REQUIRE(peer.send_to(server.address(), c.datagram(hd)));
+    dcids.push_back(hd.dcid);
+  }
+  INFO("server: " << server.state());
+  REQUIRE(eventually([&] { return server.stat("connections_open") == dcids.size(); }));
+  auto code = server.quit(10s);
+  INFO("the server did not exit within 10 s of quit");
+  REQUIRE(code);
+  CHECK(*code == 0);
+}
+
+TEST_CASE("a half-open connection whose client's port closed is dropped on the ICMP error",
+          "[forged_initial]") {
+  rpcnet::runtime rt;
+  // A handshake timeout the test will not wait for: only the ICMP port
+  // unreachable can end the connection in time.
+  echo_server_process server{{"--handshake-timeout-ms", "60000"}};
+  {
+    udp_socket peer;
+    auto hd = fresh_header();
+    REQUIRE(peer.send_to(server.address(), rpcnet::test::forge_client_initial(hd)));
+    REQUIRE(await_server_initial(peer, hd.dcid, 2s));
+    REQUIRE(eventually([&] { return server.stat("connections_open") == 1; }));
+  } // the port closes; the server's retransmissions draw port unreachable
+  INFO("server: " << server.state());
+  REQUIRE(eventually([&] { return server.stat("peers_unreachable") >= 1; }, 10s));
+  REQUIRE(eventually([&] { return server.stat("connections_open") == 0; }));
+  CHECK(server.stat("handshakes_failed") == 1);
+  REQUIRE(server.running());
+  auto client = rpcnet::test::require_connect(rt.system(), server.address_text());
+  rpcnet::test::require_echo(client, "after an unreachable stranger");
 }
