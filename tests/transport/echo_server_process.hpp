@@ -82,6 +82,24 @@ public:
     return result;
   }
 
+  /// Resident memory in KiB, now and at its peak so far.
+  struct memory {
+    uint64_t resident_kib = 0;
+    uint64_t peak_kib = 0;
+  };
+
+  /// The server's memory; fails the test when it does not answer in 5 s.
+  memory memory_use() {
+    auto from = child_.lines().size();
+    child_.send_line("memory");
+    auto line = child_.wait_for_prefix("memory ", std::chrono::seconds{5}, from);
+    INFO("rpcnet-echo-server (" << state() << ") did not report its memory");
+    REQUIRE(line);
+    memory result;
+    std::istringstream{line->substr(7)} >> result.resident_kib >> result.peak_kib;
+    return result;
+  }
+
   /// One counter; fails the test when the server does not report it.
   uint64_t stat(const std::string& name) {
     auto all = stats();

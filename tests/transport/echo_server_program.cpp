@@ -4,12 +4,15 @@
 // It prints "ready <address>", then answers lines on stdin:
 //
 //   stats  ->  stats <counter>=<value> ...   every transport_stats counter
-//   rss    ->  rss <KiB>                     its resident memory (VmRSS)
+//   memory ->  memory <KiB> <KiB>            its resident memory now and at
+//                                            its peak (VmRSS, VmHWM)
 //   quit   ->  exits with 0, as end of file does
 //
-// Flags: --certs dir, --handshake-timeout-ms N.
+// Flags: --certs dir, --handshake-timeout-ms N, --request-read-timeout-ms N,
+// --max-connection-buffered-bytes N, --max-endpoint-buffered-bytes N.
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -34,6 +37,11 @@ constexpr std::pair<const char*, uint64_t transport_stats::*> counters[] = {
   {"stream_protocol_errors", &transport_stats::stream_protocol_errors},
   {"connections_open", &transport_stats::connections_open},
   {"connections_over_buffer_limit", &transport_stats::connections_over_buffer_limit},
+  {"streams_over_budget", &transport_stats::streams_over_budget},
+  {"requests_timed_out", &transport_stats::requests_timed_out},
+  {"buffered_bytes", &transport_stats::buffered_bytes},
+  {"buffered_bytes_peak", &transport_stats::buffered_bytes_peak},
+  {"connection_buffered_peak", &transport_stats::connection_buffered_peak},
   {"peers_unreachable", &transport_stats::peers_unreachable},
 };
 
@@ -44,16 +52,20 @@ std::string stats_line(const transport_stats& stats) {
   return line;
 }
 
-std::string resident_kib() {
+/// VmRSS and VmHWM (the peak) of this process in KiB, from /proc.
+std::string memory_line() {
   std::ifstream status{"/proc/self/status"};
   std::string key;
-  std::string value;
+  std::string rss = "0";
+  std::string peak = "0";
   while (status >> key) {
-    if (key == "VmRSS:" && status >> value)
-      return value;
+    if (key == "VmRSS:")
+      status >> rss;
+    else if (key == "VmHWM:")
+      status >> peak;
     status.ignore(1024, '\n');
   }
-  return "0";
+  return "memory " + rss + " " + peak;
 }
 
 [[noreturn]] void usage(const std::string& why) {
@@ -64,24 +76,34 @@ std::string resident_kib() {
 } // namespace
 
 int main(int argc, char** argv) {
-  std::string certs = "certs";
-  std::chrono::milliseconds handshake_timeout = transport_config{}.handshake_timeout;
+  std::map<std::string, std::string> flags{{"--certs", "certs"}};
   for (int i = 1; i < argc; i += 2) {
-    std::string flag = argv[i];
     if (i + 1 >= argc)
-      usage(flag + " needs a value");
-    std::string value = argv[i + 1];
+      usage(std::string{argv[i]} + " needs a value");
+    flags[argv[i]] = argv[i + 1];
+  }
+  auto certs = flags["--certs"];
+  auto cfg = rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}
+               .with_key_path(certs + "/test_key.pem");
+  // Every other flag takes a number: a size or a duration in milliseconds.
+  for (auto& [flag, value] : flags) {
     if (flag == "--certs")
-      certs = value;
-    else if (flag == "--handshake-timeout-ms")
-      handshake_timeout = std::chrono::milliseconds{std::stoll(value)};
+      continue;
+    uint64_t number = std::stoull(value);
+    std::chrono::milliseconds ms{number};
+    if (flag == "--handshake-timeout-ms")
+      cfg.with_handshake_timeout(ms);
+    else if (flag == "--request-read-timeout-ms")
+      cfg.with_request_read_timeout(ms);
+    else if (flag == "--max-connection-buffered-bytes")
+      cfg.with_max_connection_buffered_bytes(number);
+    else if (flag == "--max-endpoint-buffered-bytes")
+      cfg.with_max_endpoint_buffered_bytes(number);
     else
       usage("unknown flag " + flag);
   }
   runtime rt;
-  rpc_server server{rt.system(), rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}
-                                   .with_key_path(certs + "/test_key.pem")
-                                   .with_handshake_timeout(handshake_timeout)};
+  rpc_server server{rt.system(), cfg};
   server.register_unary("echo", [](byte_buffer request) {
     return caf::expected<byte_buffer>{std::move(request)};
   });
@@ -95,8 +117,8 @@ int main(int argc, char** argv) {
   while (std::getline(std::cin, line) && line != "quit") {
     if (line == "stats")
       std::cout << stats_line(server.transport()) << std::endl;
-    else if (line == "rss")
-      std::cout << "rss " << resident_kib() << std::endl;
+    else if (line == "memory")
+      std::cout << memory_line() << std::endl;
     else
       std::cout << "error unknown command '" << line << "'" << std::endl;
   }
