@@ -134,6 +134,10 @@ void on_event(self_ptr self, stream_event& ev) {
     case stream_event::kind::protocol_error:
       fail_call(self, id, make_error(error::protocol, ev.detail), true);
       return;
+    case stream_event::kind::refused:
+      // This side's transport gave up the reply to keep a limit.
+      fail_call(self, id, make_error(static_cast<error>(ev.refusal), ev.detail), true);
+      return;
     case stream_event::kind::progress:
       return; // unary calls are not paced
     case stream_event::kind::frames:

@@ -23,6 +23,9 @@ transport_config rpc_config::to_transport(bool accepting) const {
   cfg.keep_alive_interval = keep_alive_interval_;
   cfg.handshake_timeout = handshake_timeout_;
   cfg.initial_rtt = initial_rtt_;
+  cfg.max_connection_buffered_bytes = max_connection_buffered_bytes_;
+  cfg.max_endpoint_buffered_bytes = max_endpoint_buffered_bytes_;
+  cfg.request_read_timeout = request_read_timeout_;
   return cfg;
 }
 

@@ -148,6 +148,16 @@ private:
     target(sid, request_id).send_error(make_error(error::protocol, why));
   }
 
+  /// Answers a unary request the transport stopped reading with `err`,
+  /// naming the request when its CALL frame made it through.
+  void fail_request(int64_t sid, caf::error err) {
+    uint64_t rid = 0;
+    if (auto it = st_.calls.find(sid); it != st_.calls.end() && it->second.header)
+      rid = it->second.header->request_id;
+    st_.calls.erase(sid);
+    target(sid, rid).send_error(std::move(err));
+  }
+
   void on_event(stream_event& ev) {
     if (auto it = st_.streams.find(ev.stream_id); it != st_.streams.end()) {
       route(it, ev);
@@ -157,16 +167,15 @@ private:
       case stream_event::kind::reset:
         st_.calls.erase(ev.stream_id);
         return;
-      case stream_event::kind::protocol_error: {
-        // Name the request when its CALL frame made it through.
-        uint64_t rid = 0;
-        if (auto it = st_.calls.find(ev.stream_id); it != st_.calls.end() && it->second.header)
-          rid = it->second.header->request_id;
+      case stream_event::kind::protocol_error:
         st_.shared->protocol_errors.fetch_add(1, std::memory_order_relaxed);
-        st_.calls.erase(ev.stream_id);
-        target(ev.stream_id, rid).send_error(make_error(error::protocol, ev.detail));
+        fail_request(ev.stream_id, make_error(error::protocol, ev.detail));
         return;
-      }
+      case stream_event::kind::refused:
+        // The transport dropped the request's bytes to keep a limit and
+        // stopped reading (and counted it); the peer still hears why.
+        fail_request(ev.stream_id, make_error(static_cast<error>(ev.refusal), ev.detail));
+        return;
       case stream_event::kind::progress:
         return; // unary calls are not paced
       case stream_event::kind::frames:
@@ -217,7 +226,9 @@ private:
   void route(std::unordered_map<int64_t, streaming_call>::iterator it, stream_event& ev) {
     auto& call = it->second;
     if (auto bad = call.inbound.apply(*call.sink, ev); !bad.empty()) {
-      st_.shared->protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      // A refusal was counted by the transport; it broke no protocol.
+      if (ev.what != stream_event::kind::refused)
+        st_.shared->protocol_errors.fetch_add(1, std::memory_order_relaxed);
       st_.ep->submit(reset_stream_command{st_.conn, ev.stream_id, 0, app_error::protocol});
     }
     forget_if_done(st_, it);

@@ -19,6 +19,9 @@ std::string stream_inbound::apply(stream_sink& ch, stream_event& ev) {
     case stream_event::kind::protocol_error:
       ch.fail(make_error(error::protocol, ev.detail));
       return ev.detail;
+    case stream_event::kind::refused:
+      ch.fail(make_error(static_cast<error>(ev.refusal), ev.detail));
+      return ev.detail;
     case stream_event::kind::frames:
       break;
   }

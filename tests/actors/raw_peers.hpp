@@ -110,6 +110,7 @@ protected:
                 break;
               case stream_event::kind::reset:
               case stream_event::kind::protocol_error:
+              case stream_event::kind::refused:
                 out.reset = true;
                 out.detail = ev.detail;
                 done = true;

@@ -13,6 +13,7 @@
 
 #include <rpcnet/rpcnet.hpp>
 
+#include "acknowledging_chat.hpp"
 #include "stream_fixture.hpp"
 
 using namespace rpcnet;
@@ -20,23 +21,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Answers each chat message with "ack: <message>".
-caf::error chat(stream_reader& in, stream_writer& out) {
-  for (;;) {
-    auto msg = in.next();
-    if (!msg)
-      return std::move(msg.error());
-    if (!*msg)
-      return {};
-    if (auto err = out.write(to_bytes("ack: " + std::string{as_string_view(**msg)})))
-      return err;
-  }
-}
-
 /// A server with "chat" and a client connected to it.
 struct streaming_pair : test::stream_fixture {
   streaming_pair()
-    : stream_fixture([](rpc_server& server) { server.register_streaming("chat", chat); }) {
+    : stream_fixture([](rpc_server& server) { server.register_streaming("chat", test::acknowledging_chat); }) {
   }
 };
 

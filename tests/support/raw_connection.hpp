@@ -36,6 +36,8 @@ struct stream_outcome {
   uint64_t reset_code = 0;
   /// The server's reply broke the framing (our decoder says how).
   bool framing_error = false;
+  /// Our own transport refused the stream to keep one of its limits.
+  bool refused = false;
   std::string detail;
   /// Bytes the server acknowledged (manual credit streams only).
   uint64_t acked = 0;
@@ -115,7 +117,8 @@ public:
     auto deadline = clock::now() + limit;
     auto& out = outcomes_[token];
     bool reset_grace = false;
-    while (!out.finished && !out.framing_error && !closed_ && clock::now() < deadline) {
+    while (!out.finished && !out.framing_error && !out.refused && !closed_
+           && clock::now() < deadline) {
       if (out.reset && !reset_grace) {
         reset_grace = true;
         deadline = std::min(deadline, clock::now() + std::chrono::seconds{1});
@@ -123,6 +126,19 @@ public:
       pump(deadline);
     }
     return out;
+  }
+
+  /// What the server did to stream `token` so far.
+  const stream_outcome& outcome(uint64_t token) {
+    return outcomes_[token];
+  }
+
+  /// Handles what the transport reports for `limit`, for tests that watch
+  /// many streams, or several connections, at once.
+  void pump_for(std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!closed_ && std::chrono::steady_clock::now() < deadline)
+      pump(deadline);
   }
 
   /// True once the transport told us the connection is gone.
@@ -193,6 +209,10 @@ private:
         break;
       case stream_event::kind::progress:
         out.acked += ev.acked;
+        break;
+      case stream_event::kind::refused:
+        out.refused = true;
+        out.detail = ev.detail;
         break;
     }
   }

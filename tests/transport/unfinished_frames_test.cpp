@@ -1,5 +1,5 @@
 // A peer that starts many large frames and never finishes them cannot make
-// a server hold more than transport_config::max_unfinished_bytes: the
+// a server hold more than transport_config::max_connection_buffered_bytes: the
 // server disconnects it, counts it, and goes on serving everyone else.
 // Frames that complete, however large together, are not affected.
 #include <catch2/catch.hpp>
@@ -49,7 +49,7 @@ TEST_CASE("a peer holding more unfinished frame bytes than the limit is disconne
     raw.open_stream(unfinished_frame(8 * mib - 1, 3 * mib + mib / 2), false);
   REQUIRE(raw.await_close(20s));
   INFO("close reason: " << raw.close_reason());
-  CHECK(raw.close_reason().find("unfinished frames") != std::string::npos);
+  CHECK(raw.close_reason().find("unfinished requests") != std::string::npos);
   // The server publishes its counters once per wake-up, so the client may
   // see the close first.
   CHECK(eventually([&] { return srv.stats().connections_over_buffer_limit == 1; }));

@@ -76,7 +76,10 @@ caf::error io_failure(const std::string& what) {
 class endpoint::impl final : public connection_host {
 public:
   impl(caf::actor_system& sys, transport_config cfg, options opts)
-    : sys_(sys), cfg_(std::move(cfg)), opts_(std::move(opts)) {
+    : sys_(sys),
+      cfg_(std::move(cfg)),
+      opts_(std::move(opts)),
+      budget_(cfg_.max_endpoint_buffered_bytes) {
   }
 
   ~impl() override {
@@ -94,6 +97,9 @@ public:
     if (cfg_.max_frame_size == 0 || cfg_.max_concurrent_streams == 0)
       return make_error(error::config, "max_frame_size and max_concurrent_streams "
                                        "must be positive");
+    if (cfg_.max_connection_buffered_bytes == 0 || cfg_.max_endpoint_buffered_bytes == 0)
+      return make_error(error::config, "max_connection_buffered_bytes and "
+                                       "max_endpoint_buffered_bytes must be positive");
     if (opts_.on_accept) {
       if (cfg_.cert_path.empty() || cfg_.key_path.empty())
         return make_error(error::config, "accepting connections needs a certificate "
@@ -238,6 +244,10 @@ public:
 
   transport_stats& stats() override {
     return stats_;
+  }
+
+  buffer_budget& budget() override {
+    return budget_;
   }
 
   caf::actor accept(connection_id id, const socket_address& peer) override {
@@ -455,11 +465,16 @@ private:
         ++stats_.foreign_datagrams;
       return;
     }
-    if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
+    // rpcnet speaks QUIC v1 alone, though ngtcp2 0.12 would also accept
+    // draft versions and a draft of v2 (PROTOCOL.md 1.1). Version 0 is a
+    // Version Negotiation packet, which a server never answers.
+    bool other_version = rv == 0 && (data[0] & 0x80) != 0 && vc.version != NGTCP2_PROTO_VER_V1;
+    if (rv == NGTCP2_ERR_VERSION_NEGOTIATION
+        || (other_version && vc.version != 0 && size >= NGTCP2_MAX_UDP_PAYLOAD_SIZE)) {
       send_version_negotiation(from, vc);
       return;
     }
-    if (rv != 0) {
+    if (rv != 0 || other_version) {
       ++stats_.datagrams_dropped;
       return;
     }
@@ -511,6 +526,7 @@ private:
     if (n > 0) {
       ngtcp2_addr addr{const_cast<sockaddr*>(to.native()), to.native_size()};
       commit_packet(addr, static_cast<size_t>(n));
+      ++stats_.version_negotiations_sent;
     }
   }
 
@@ -610,6 +626,8 @@ private:
   }
 
   void publish_stats() {
+    stats_.buffered_bytes = budget_.held();
+    stats_.buffered_bytes_peak = budget_.peak();
     std::lock_guard<std::mutex> guard{stats_mtx_};
     published_ = stats_;
   }
@@ -647,6 +665,10 @@ private:
   /// Swapped with the above under the lock; only the thread touches them.
   std::vector<transport_command> work_;
   std::vector<std::pair<socket_address, byte_buffer>> datagram_work_;
+
+  /// What the connections hold for their peers; declared before them,
+  /// since they give their bytes back as they go.
+  buffer_budget budget_;
 
   /// Every live connection, and the routing table from CIDs to them.
   std::unordered_map<connection_id, std::unique_ptr<quic_connection>> conns_;

@@ -97,6 +97,13 @@ int remove_connection_id_cb(ngtcp2_conn*, const ngtcp2_cid* cid, void* user_data
   return self(user_data)->on_remove_connection_id(cid);
 }
 
+// GnuTLS's hook after it parsed a ClientHello (servers only).
+int client_hello_cb(gnutls_session_t session, unsigned, unsigned, unsigned,
+                    const gnutls_datum_t*) {
+  auto* ref = static_cast<ngtcp2_crypto_conn_ref*>(gnutls_session_get_ptr(session));
+  return self(ref->user_data)->on_client_hello();
+}
+
 ngtcp2_callbacks make_callbacks(bool server) {
   ngtcp2_callbacks cb{};
   if (server) {
@@ -170,6 +177,7 @@ quic_connection::quic_connection(connection_host& host, connection_id id,
 }
 
 quic_connection::~quic_connection() {
+  release_all();
   for (auto& cid : cids_)
     host_.dissociate_cid(cid);
   if (conn_)
@@ -221,6 +229,9 @@ std::string quic_connection::init_tls(bool server, const std::string& server_nam
   gnutls_datum_t proto{reinterpret_cast<unsigned char*>(const_cast<char*>(alpn.data())),
                        static_cast<unsigned>(alpn.size())};
   gnutls_alpn_set_protocols(session_, &proto, 1, GNUTLS_ALPN_MANDATORY);
+  if (server)
+    gnutls_handshake_set_hook_function(session_, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+                                       GNUTLS_HOOK_POST, client_hello_cb);
   if (server && !host_.config().client_ca_path.empty()) {
     // Mutual TLS: no certificate signed by the client CA, no connection.
     gnutls_certificate_server_set_request(session_, GNUTLS_CERT_REQUIRE);
@@ -316,22 +327,24 @@ void quic_connection::read(const ngtcp2_path& path, const uint8_t* data, size_t 
     return;
   ngtcp2_pkt_info pi{};
   auto rv = ngtcp2_conn_read_pkt(conn_, &path, &pi, data, size, monotonic_now());
-  for (auto [sid, code] : stop_reading_later_)
-    ngtcp2_conn_shutdown_stream_read(conn_, sid, static_cast<uint64_t>(code));
-  stop_reading_later_.clear();
+  apply_deferred_stops();
   if (rv != 0) {
     handle_error(rv);
   } else if (over_buffer_limit_) {
     ++host_.stats().connections_over_buffer_limit;
-    auto reason = "more than " + std::to_string(host_.config().max_unfinished_bytes)
-                  + " bytes in unfinished frames";
+    auto reason = "more than "
+                  + std::to_string(host_.config().max_connection_buffered_bytes)
+                  + " bytes in unfinished requests";
     close(app_error::protocol, reason,
           {static_cast<uint8_t>(error::protocol), "peer held " + reason});
   }
 }
 
 void quic_connection::handle_expiry(ngtcp2_tstamp now) {
-  if (closed_ || ngtcp2_conn_get_expiry(conn_) > now)
+  if (closed_)
+    return;
+  expire_requests(now);
+  if (ngtcp2_conn_get_expiry(conn_) > now)
     return;
   if (auto rv = ngtcp2_conn_handle_expiry(conn_, now); rv != 0)
     handle_error(rv);
@@ -340,7 +353,18 @@ void quic_connection::handle_expiry(ngtcp2_tstamp now) {
 ngtcp2_tstamp quic_connection::expiry() const {
   if (closed_)
     return UINT64_MAX;
-  return write_pending_ ? 0 : ngtcp2_conn_get_expiry(conn_);
+  if (write_pending_)
+    return 0;
+  auto next = ngtcp2_conn_get_expiry(conn_);
+  if (!request_deadlines_.empty())
+    next = std::min(next, request_deadlines_.begin()->first);
+  return next;
+}
+
+void quic_connection::apply_deferred_stops() {
+  for (auto [sid, code] : stop_reading_later_)
+    ngtcp2_conn_shutdown_stream_read(conn_, sid, static_cast<uint64_t>(code));
+  stop_reading_later_.clear();
 }
 
 void quic_connection::handle_error(int rv) {
@@ -365,8 +389,6 @@ void quic_connection::handle_error(int rv) {
                        + std::to_string(ccerr.error_code)
                        + (reason.empty() ? "" : ", " + reason) + ")";
       }
-      if (!handshake_done_ && cause.code == static_cast<uint8_t>(error::tls))
-        ++host_.stats().handshakes_failed;
       finish(std::move(cause));
       return;
     }
@@ -374,10 +396,13 @@ void quic_connection::handle_error(int rv) {
       finish({static_cast<uint8_t>(error::connection), "idle timeout"});
       return;
     case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
-      ++host_.stats().handshakes_failed;
       finish({static_cast<uint8_t>(error::connection), "handshake timed out"});
       return;
     case NGTCP2_ERR_DROP_CONN:
+    // A server's first Initial held no usable CRYPTO frame (it began past
+    // offset 0); ngtcp2 asks for a Retry, which rpcnet does not send, so
+    // the stranger is forgotten as if the packet had not parsed.
+    case NGTCP2_ERR_RETRY:
       finish({static_cast<uint8_t>(error::connection), "connection dropped"});
       return;
     default:
@@ -394,7 +419,6 @@ void quic_connection::fail(std::string_view context, int rv) {
     cause.code = static_cast<uint8_t>(error::tls);
     cause.reason = alpn_mismatch_ ? "peer did not negotiate ALPN " + host_.config().alpn
                                   : tls_failure_text(alert, ngtcp2_conn_get_tls_error(conn_));
-    ++host_.stats().handshakes_failed;
   } else {
     ngtcp2_connection_close_error_set_transport_error_liberr(&ccerr, rv, nullptr, 0);
     cause.code = static_cast<uint8_t>(error::connection);
@@ -435,6 +459,10 @@ void quic_connection::finish(close_cause cause) {
     return;
   closed_ = true;
   cause_ = std::move(cause);
+  if (!handshake_done_)
+    ++host_.stats().handshakes_failed;
+  // Nothing more is read: what the streams hold is the owner's to drop.
+  release_all();
 }
 
 void quic_connection::write() {
@@ -599,8 +627,8 @@ void quic_connection::reset_stream(int64_t stream_id, uint64_t token, app_error 
   if (auto* s = find_stream(stream_id)) {
     s->tx.clear();
     s->fin_sent = true;
-    s->read_stopped = true;
     s->end_reported = true;
+    drop_input(*s);
     ngtcp2_conn_shutdown_stream(conn_, stream_id, static_cast<uint64_t>(code));
   }
 }
@@ -610,12 +638,14 @@ void quic_connection::set_manual_credit(int64_t stream_id, uint64_t token) {
     s->manual_credit = true;
     // Frames delivered before the switch count as taken.
     s->consumed = s->delivered;
+    account(*s);
   }
 }
 
 void quic_connection::consume(int64_t stream_id, uint64_t token, uint64_t bytes) {
   if (auto* s = find_stream(resolve(stream_id, token)); s && s->manual_credit) {
     s->consumed = std::min(s->delivered, s->consumed + bytes);
+    account(*s);
     update_credit(*s);
   }
 }
@@ -629,7 +659,7 @@ int64_t quic_connection::resolve(int64_t stream_id, uint64_t token) const {
 
 void quic_connection::stop_reading(int64_t stream_id, app_error code) {
   if (auto* s = find_stream(stream_id)) {
-    s->read_stopped = true;
+    drop_input(*s);
     ngtcp2_conn_shutdown_stream_read(conn_, stream_id, static_cast<uint64_t>(code));
   }
 }
@@ -643,12 +673,22 @@ quic_connection::stream* quic_connection::find_stream(int64_t stream_id) {
 
 quic_connection::stream& quic_connection::stream_for(int64_t stream_id) {
   auto it = streams_.find(stream_id);
-  if (it == streams_.end())
-    it = streams_
-           .emplace(stream_id, std::make_unique<stream>(stream_id, 0,
-                                                        host_.config().max_frame_size))
-           .first;
-  return *it->second;
+  if (it != streams_.end())
+    return *it->second;
+  it = streams_
+         .emplace(stream_id,
+                  std::make_unique<stream>(stream_id, 0, host_.config().max_frame_size))
+         .first;
+  auto& s = *it->second;
+  // A request's clock starts at its first byte; replies to our own
+  // calls are bounded by the caller's timeout instead.
+  auto timeout = host_.config().request_read_timeout;
+  if (timeout.count() > 0 && !ngtcp2_conn_is_local_stream(conn_, stream_id)) {
+    s.request_deadline = monotonic_now()
+                         + static_cast<ngtcp2_tstamp>(timeout.count()) * NGTCP2_MILLISECONDS;
+    request_deadlines_.emplace(s.request_deadline, stream_id);
+  }
+  return s;
 }
 
 stream_event& quic_connection::event_for(stream& s, stream_event::kind what) {
@@ -669,22 +709,124 @@ void quic_connection::enqueue_write(stream& s) {
   }
 }
 
-void quic_connection::release_decoder(stream& s) {
-  unfinished_bytes_ -= s.decoder.buffered();
+void quic_connection::drop_input(stream& s) {
+  s.read_stopped = true;
   s.decoder = frame_decoder{host_.config().max_frame_size};
+  account(s);
 }
 
 void quic_connection::protocol_error(stream& s, std::string detail) {
-  release_decoder(s);
   ++host_.stats().stream_protocol_errors;
-  s.read_stopped = true;
   s.end_reported = true;
+  drop_input(s);
   auto& ev = event_for(s, stream_event::kind::protocol_error);
   ev.detail = std::move(detail);
   stop_reading_later_.emplace_back(s.id, app_error::protocol);
 }
 
+void quic_connection::refuse(stream& s, error code, std::string detail,
+                             app_error stop_code) {
+  s.end_reported = true;
+  drop_input(s);
+  auto& ev = event_for(s, stream_event::kind::refused);
+  ev.refusal = static_cast<uint8_t>(code);
+  ev.detail = std::move(detail);
+  stop_reading_later_.emplace_back(s.id, stop_code);
+}
+
+// -- limits: memory and time a peer may take ------------------------------------
+
+// What a consumer has not taken yet: the unfinished frame in the decoder,
+// and the complete frames delivered but not consumed. A unary call's
+// frames count until its end frame, because the connection actor keeps
+// them until then; credit has returned for them, so flow control alone
+// would let a peer pile up one complete frame per stream without end.
+uint64_t quic_connection::holding(const stream& s) const {
+  if (s.read_stopped)
+    return 0;
+  uint64_t untaken = s.manual_credit ? s.delivered - s.consumed
+                                     : (s.decoder.ended() ? 0 : s.delivered);
+  return s.decoder.buffered() + untaken;
+}
+
+// Streaming calls consume as they go, so only a request still waiting for
+// its end frame before anyone consumes it has a deadline.
+bool quic_connection::awaits_request_end(const stream& s) const {
+  return !s.read_stopped && !s.manual_credit && !s.decoder.ended();
+}
+
+void quic_connection::account(stream& s) {
+  if (closed_)
+    return; // release_all() gave everything back for good
+  auto now_held = holding(s);
+  if (now_held > s.held) {
+    auto more = now_held - s.held;
+    if (!host_.budget().try_take(more)) {
+      ++host_.stats().streams_over_budget;
+      refuse(s, error::overloaded,
+             "the server holds its limit of "
+               + std::to_string(host_.config().max_endpoint_buffered_bytes)
+               + " bytes of unfinished requests",
+             app_error::protocol);
+      return; // refuse() accounted the stream again, at zero
+    }
+    s.held = now_held;
+    buffered_bytes_ += more;
+    auto& peak = host_.stats().connection_buffered_peak;
+    peak = std::max(peak, buffered_bytes_);
+    if (buffered_bytes_ > host_.config().max_connection_buffered_bytes)
+      over_buffer_limit_ = true;
+  } else if (now_held < s.held) {
+    host_.budget().give_back(s.held - now_held);
+    buffered_bytes_ -= s.held - now_held;
+    s.held = now_held;
+  }
+  if (s.request_deadline != 0 && !awaits_request_end(s)) {
+    request_deadlines_.erase({s.request_deadline, s.id});
+    s.request_deadline = 0;
+  }
+}
+
+void quic_connection::release_all() {
+  host_.budget().give_back(buffered_bytes_);
+  buffered_bytes_ = 0;
+  for (auto& [id, s] : streams_)
+    s->held = 0;
+  request_deadlines_.clear();
+}
+
+void quic_connection::expire_requests(ngtcp2_tstamp now) {
+  auto timeout = host_.config().request_read_timeout;
+  while (!request_deadlines_.empty() && request_deadlines_.begin()->first <= now) {
+    auto* s = find_stream(request_deadlines_.begin()->second);
+    if (!s || !awaits_request_end(*s)) {
+      request_deadlines_.erase(request_deadlines_.begin());
+      continue;
+    }
+    ++host_.stats().requests_timed_out;
+    // refuse() accounts the stream, which takes its deadline off the set.
+    refuse(*s, error::timeout,
+           "request did not end within " + std::to_string(timeout.count()) + " ms",
+           app_error::cancelled);
+  }
+  apply_deferred_stops();
+}
+
 // -- ngtcp2 callbacks ---------------------------------------------------------
+
+// GnuTLS treats quic_transport_parameters as optional, but ngtcp2 0.12
+// learns the negotiated version only from them: a server that answered a
+// ClientHello without them would write its first 1-RTT packet with no
+// version, and libngtcp2's assertion on that aborts the whole process.
+// Refusing here, before any key beyond Initial exists, also makes every
+// later close safe: without a negotiated version ngtcp2 can only write
+// CONNECTION_CLOSE in an Initial packet. RFC 9001 section 8.2 names the
+// alert: missing_extension.
+int quic_connection::on_client_hello() {
+  if (ngtcp2_conn_get_negotiated_version(conn_) == 0)
+    return GNUTLS_E_MISSING_EXTENSION;
+  return 0;
+}
 
 int quic_connection::on_handshake_completed() {
   gnutls_datum_t proto{};
@@ -712,7 +854,6 @@ int quic_connection::on_recv_stream_data(uint32_t flags, int64_t stream_id,
     grant_credit(s, size);
     return 0;
   }
-  auto held_before = s.decoder.buffered();
   std::span<const uint8_t> input{data, size};
   // The end is reported only after the whole chunk decoded cleanly: bytes
   // behind the end frame make the stream malformed, not finished.
@@ -732,16 +873,17 @@ int quic_connection::on_recv_stream_data(uint32_t flags, int64_t stream_id,
       }
     }
     if (s.decoder.failed()) {
-      // Account what the decoder holds now; protocol_error releases it.
-      unfinished_bytes_ = unfinished_bytes_ - held_before + s.decoder.buffered();
       protocol_error(s, s.decoder.error_message());
       grant_credit(s, size);
       return 0;
     }
   }
-  unfinished_bytes_ = unfinished_bytes_ - held_before + s.decoder.buffered();
-  if (unfinished_bytes_ > host_.config().max_unfinished_bytes)
-    over_buffer_limit_ = true;
+  account(s);
+  if (s.read_stopped) {
+    // Refused for the endpoint's budget: the chunk is discarded.
+    grant_credit(s, size);
+    return 0;
+  }
   update_credit(s);
   if ((flags & NGTCP2_STREAM_DATA_FLAG_FIN) && !s.decoder.ended()) {
     protocol_error(s, s.decoder.mid_frame() ? "stream ended inside a frame"
@@ -786,6 +928,9 @@ int quic_connection::on_acked_stream_data(int64_t stream_id, uint64_t offset,
 
 int quic_connection::on_stream_reset(int64_t stream_id, uint64_t app_code) {
   auto* s = find_stream(stream_id);
+  // The peer sends no more: nothing of its input is worth holding.
+  if (s)
+    drop_input(*s);
   // A reset after the peer's FIN says nothing about our input -- unless it
   // cancels the call: a peer abandoning a call resets its side even when it
   // had finished sending, and the STOP_SENDING meant for our writes is not
@@ -824,7 +969,7 @@ int quic_connection::on_stream_close(int64_t stream_id, uint64_t app_code) {
       ev.app_code = app_code;
       ev.detail = "stream closed before it ended";
     }
-    release_decoder(s);
+    drop_input(s);
     if (s.token != 0)
       stream_by_token_.erase(s.token);
     std::erase(write_queue_, stream_id);

@@ -11,12 +11,15 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include <caf/actor.hpp>
 
+#include <rpcnet/transport/buffer_budget.hpp>
+#include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 #include <rpcnet/transport/transport_config.hpp>
@@ -40,6 +43,8 @@ public:
   virtual void commit_packet(const ngtcp2_addr& remote, size_t size) = 0;
   virtual const transport_config& config() const = 0;
   virtual transport_stats& stats() = 0;
+  /// The memory all connections of the endpoint may hold for their peers.
+  virtual buffer_budget& budget() = 0;
   /// Asks the accept handler for the actor of a new server connection.
   virtual caf::actor accept(connection_id id, const socket_address& peer) = 0;
 };
@@ -71,6 +76,9 @@ public:
     uint64_t delivered = 0;      // bytes of complete frames, prefixes included
     uint64_t consumed = 0;       // of those, bytes the consumer took
     uint64_t granted = 0;        // credit extended beyond the initial window
+    // -- memory and time a peer may take (see account) --
+    uint64_t held = 0;                 // bytes counted against the limits now
+    ngtcp2_tstamp request_deadline = 0; // the request must end by then; 0: none
   };
 
   /// Why the connection ended, for connection_closed.
@@ -168,6 +176,8 @@ public:
 
   // -- ngtcp2 callbacks (called through trampolines) --------------------------
 
+  /// GnuTLS parsed the peer's ClientHello (server side).
+  int on_client_hello();
   int on_handshake_completed();
   int on_recv_stream_data(uint32_t flags, int64_t stream_id, const uint8_t* data,
                           size_t size);
@@ -195,8 +205,25 @@ private:
   stream* find_stream(int64_t stream_id);
   stream_event& event_for(stream& s, stream_event::kind what);
   void protocol_error(stream& s, std::string detail);
-  /// Forgets what a stream's decoder holds (the stream closed or broke).
-  void release_decoder(stream& s);
+  /// Stops reading a stream to keep a limit; the owner answers with `code`.
+  void refuse(stream& s, error code, std::string detail, app_error stop_code);
+  /// Discards a stream's input from now on and forgets what it held.
+  void drop_input(stream& s);
+  /// Bytes of the peer's input the stream holds for its consumer now.
+  uint64_t holding(const stream& s) const;
+  /// True while the stream is a request whose end is awaited against
+  /// request_read_timeout.
+  bool awaits_request_end(const stream& s) const;
+  /// Brings the stream's share of the connection's and endpoint's limits,
+  /// and its request deadline, up to date; refuses the stream when the
+  /// endpoint's budget has no room for what it holds now.
+  void account(stream& s);
+  /// Gives every byte back to the endpoint's budget (the connection ended).
+  void release_all();
+  /// Fails the requests whose deadline passed.
+  void expire_requests(ngtcp2_tstamp now);
+  /// Sends the STOP_SENDING frames decided inside callbacks.
+  void apply_deferred_stops();
   /// Extends the peer's credit to what the credit model allows now.
   void update_credit(stream& s);
   void grant_credit(stream& s, uint64_t bytes);
@@ -267,10 +294,13 @@ private:
   bool alpn_mismatch_ = false;
   /// write() stopped at its packet budget with more to send.
   bool write_pending_ = false;
-  /// Bytes held in the frame decoders of all streams.
-  uint64_t unfinished_bytes_ = 0;
-  /// The peer went over max_unfinished_bytes; closed after read_pkt.
+  /// The sum of the streams' `held`.
+  uint64_t buffered_bytes_ = 0;
+  /// The peer went over max_connection_buffered_bytes; closed after
+  /// read_pkt.
   bool over_buffer_limit_ = false;
+  /// Peer-opened streams whose request has not ended, by deadline.
+  std::set<std::pair<ngtcp2_tstamp, int64_t>> request_deadlines_;
   bool closed_ = false;
   close_cause cause_;
 };

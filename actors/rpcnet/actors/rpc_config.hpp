@@ -82,6 +82,22 @@ public:
     initial_rtt_ = rtt;
     return *this;
   }
+  /// What one peer's connection may make this node hold of its unfinished
+  /// requests (transport_config::max_connection_buffered_bytes).
+  rpc_config& with_max_connection_buffered_bytes(uint64_t bytes) {
+    max_connection_buffered_bytes_ = bytes;
+    return *this;
+  }
+  /// The same over all connections (max_endpoint_buffered_bytes).
+  rpc_config& with_max_endpoint_buffered_bytes(uint64_t bytes) {
+    max_endpoint_buffered_bytes_ = bytes;
+    return *this;
+  }
+  /// How long a unary request may take to arrive (request_read_timeout).
+  rpc_config& with_request_read_timeout(std::chrono::milliseconds timeout) {
+    request_read_timeout_ = timeout;
+    return *this;
+  }
 
   // -- properties -------------------------------------------------------------
 
@@ -133,6 +149,9 @@ private:
   std::chrono::milliseconds idle_timeout_ = transport_config{}.idle_timeout;
   std::chrono::milliseconds handshake_timeout_ = transport_config{}.handshake_timeout;
   std::chrono::microseconds initial_rtt_ = transport_config{}.initial_rtt;
+  uint64_t max_connection_buffered_bytes_ = transport_config{}.max_connection_buffered_bytes;
+  uint64_t max_endpoint_buffered_bytes_ = transport_config{}.max_endpoint_buffered_bytes;
+  std::chrono::milliseconds request_read_timeout_ = transport_config{}.request_read_timeout;
 };
 
 } // namespace rpcnet

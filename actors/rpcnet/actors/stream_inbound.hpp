@@ -20,9 +20,10 @@ public:
   explicit stream_inbound(bool replies) : replies_(replies) {
   }
 
-  /// Applies `ev` to `ch`. Returns a description when the peer broke the
-  /// protocol (the channel has then failed with `protocol` and the caller
-  /// resets the stream), else an empty string.
+  /// Applies `ev` to `ch`. Returns a description when the call cannot go
+  /// on -- the peer broke the protocol, or the transport refused the
+  /// stream to keep a limit; the channel has then failed and the caller
+  /// resets the stream -- else an empty string.
   std::string apply(stream_sink& ch, stream_event& ev);
 
 private:

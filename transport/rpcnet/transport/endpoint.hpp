@@ -34,14 +34,32 @@ struct transport_stats {
   /// Datagrams whose first byte marks them as non-QUIC (gossip) with no
   /// handler installed.
   uint64_t foreign_datagrams = 0;
+  /// Version Negotiation packets sent to long headers of a version other
+  /// than QUIC v1.
+  uint64_t version_negotiations_sent = 0;
   uint64_t connections_accepted = 0;
   uint64_t connections_refused = 0;
+  /// Connections that ended before their handshake completed: TLS
+  /// failures, malformed Initials, handshake timeouts.
   uint64_t handshakes_failed = 0;
   /// Streams whose framing broke (oversized, garbage after end, truncated).
   uint64_t stream_protocol_errors = 0;
   uint64_t connections_open = 0;
-  /// Connections closed because the peer held too many unfinished frames.
+  /// Connections closed because their peer made them hold more than
+  /// transport_config::max_connection_buffered_bytes of requests.
   uint64_t connections_over_buffer_limit = 0;
+  /// Streams refused because their bytes would have taken the endpoint
+  /// over transport_config::max_endpoint_buffered_bytes.
+  uint64_t streams_over_budget = 0;
+  /// Requests failed because they had not ended within
+  /// transport_config::request_read_timeout.
+  uint64_t requests_timed_out = 0;
+  /// Bytes of peers' input the endpoint holds now for consumers that have
+  /// not taken them (see transport_config::max_connection_buffered_bytes),
+  /// the most it ever held, and the most one connection ever held.
+  uint64_t buffered_bytes = 0;
+  uint64_t buffered_bytes_peak = 0;
+  uint64_t connection_buffered_peak = 0;
   /// ICMP port-unreachable reports: a peer's process is gone, and its
   /// connections were closed with error::connection at once.
   uint64_t peers_unreachable = 0;

@@ -42,11 +42,30 @@ struct transport_config {
   uint64_t stream_window = 1024 * 1024;
   uint64_t connection_window = 16 * 1024 * 1024;
 
-  /// Bytes of unfinished frames a peer may make one connection hold, summed
-  /// over its streams; a peer that goes over is disconnected. Each stream
-  /// alone is bounded by max_frame_size, but many streams with large
-  /// half-sent frames would otherwise pin memory without limit.
-  uint64_t max_unfinished_bytes = 64u * 1024 * 1024;
+  /// Bytes of input a peer may make one connection hold, summed over its
+  /// streams; a peer that goes over is disconnected. What counts is every
+  /// byte received and not yet taken by its consumer: unfinished frames,
+  /// the complete frames of a unary request (or reply) whose end frame has
+  /// not arrived, and the frames of a streaming call its consumer has not
+  /// taken. Flow control does not bound these: credit returns as frames
+  /// complete, so without this 1024 streams could each pin a frame of
+  /// max_frame_size.
+  uint64_t max_connection_buffered_bytes = 64u * 1024 * 1024;
+
+  /// The same bytes summed over every connection of the endpoint. A stream
+  /// whose next bytes would take the endpoint over is refused (its call
+  /// answered with error::overloaded, its input discarded) and counted;
+  /// the connection goes on. Four connections at their limit fill the
+  /// default.
+  uint64_t max_endpoint_buffered_bytes = 256u * 1024 * 1024;
+
+  /// How long a peer-opened stream may take from its first byte to the end
+  /// of a unary request (its end frame) before the call is failed with
+  /// error::timeout and its bytes are released; 0 = no deadline. Streaming
+  /// calls are exempt once they started: their bytes are bounded by flow
+  /// control instead. The default lets a request of max_frame_size arrive
+  /// at 7 Mbit/s.
+  std::chrono::milliseconds request_read_timeout{10'000};
 
   /// Connections accepted at once; further handshakes are refused.
   size_t max_connections = 4096;

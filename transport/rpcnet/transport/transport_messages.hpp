@@ -40,6 +40,10 @@ struct stream_event {
     protocol_error, ///< the peer broke the framing; `detail` says how
     progress,       ///< the peer acknowledged `acked` more bytes written to a
                     ///< stream in manual credit mode (producers pace on it)
+    refused,        ///< the transport stopped reading the stream to keep a
+                    ///< limit (the endpoint's memory budget, the request
+                    ///< deadline) and dropped what it held; `refusal` is
+                    ///< the rpcnet::error to answer with, `detail` why
   };
 
   int64_t stream_id = -1;
@@ -51,6 +55,7 @@ struct stream_event {
   std::vector<byte_buffer> frames;
   uint64_t app_code = 0;
   uint64_t acked = 0;
+  uint8_t refusal = 0;
   std::string detail;
 };
 
