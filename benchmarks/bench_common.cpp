@@ -1,6 +1,6 @@
 #include "bench_common.hpp"
 
-#include <rpcnet/membership/cluster_membership.hpp>
+#include <rpcnet/cluster/cluster_node.hpp>
 
 #include <unistd.h>
 
@@ -87,8 +87,23 @@ int serve(const std::string& certs, std::optional<int> cpu, const std::string& h
   if (cpu)
     pin_to_cpu(*cpu);
   runtime rt;
-  rpc_server server{rt.system(), rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}
-                                   .with_key_path(certs + "/test_key.pem")};
+  auto cfg = rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}.with_key_path(certs
+                                                                             + "/test_key.pem");
+  // A worker is a cluster node (membership on the server's port); the
+  // plain benchmarks measure a server alone.
+  std::unique_ptr<cluster_node> node;
+  std::optional<rpc_server> alone;
+  if (as_worker) {
+    auto opened = cluster_node::open(rt.system(), cfg, cluster_config{}.with_tag("role", "worker"));
+    if (!opened) {
+      std::cerr << "rpcnet-bench: " << describe(opened.error()) << '\n';
+      return 1;
+    }
+    node = std::move(*opened);
+  } else {
+    alone.emplace(rt.system(), cfg);
+  }
+  rpc_server& server = node ? node->server() : *alone;
   server.register_unary(
     "echo", [](byte_buffer request) -> caf::expected<byte_buffer> { return request; },
     handler == "pool" ? handler_execution::blocking_pool : handler_execution::actor);
@@ -118,17 +133,7 @@ int serve(const std::string& certs, std::optional<int> cpu, const std::string& h
     std::cerr << "rpcnet-bench: " << describe(err) << '\n';
     return 1;
   }
-  std::optional<cluster_membership> membership;
-  if (as_worker) {
-    auto m = cluster_membership::start(rt.system(), cluster_config{}.with_tag("role", "worker"),
-                                       server.endpoint_handle());
-    if (!m) {
-      std::cerr << "rpcnet-bench: " << describe(m.error()) << '\n';
-      return 1;
-    }
-    membership.emplace(std::move(*m));
-  }
-  std::printf("%d\n", server.socket_addr()->port());
+  std::printf("%d\n", server.local_address()->port());
   std::fflush(stdout);
   // Runs until the parent's SIGTERM ends the process.
   for (;;)

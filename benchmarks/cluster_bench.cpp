@@ -12,7 +12,7 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include <rpcnet/membership/cluster_client.hpp>
+#include <rpcnet/cluster/cluster_client.hpp>
 #include <rpcnet/membership/cluster_membership.hpp>
 
 #include "bench_common.hpp"

@@ -9,8 +9,8 @@
 #include <iostream>
 #include <unordered_set>
 
-#include <rpcnet/membership/phi_accrual_detector.hpp>
-#include <rpcnet/membership/swim_simulator.hpp>
+#include "phi_accrual_detector.hpp"
+#include <rpcnet/simulator/swim_simulator.hpp>
 
 #include "bench_common.hpp"
 

@@ -82,6 +82,6 @@ function(rpcnet_generate name)
 
   add_library(${name} INTERFACE)
   target_include_directories(${name} INTERFACE "${arg_OUTPUT_DIR}")
-  target_link_libraries(${name} INTERFACE rpcnet::codegen_runtime)
+  target_link_libraries(${name} INTERFACE rpcnet::typed)
   add_dependencies(${name} ${name}_generate)
 endfunction()

@@ -1,9 +1,9 @@
-#include <rpcnet/actors/actor_stream.hpp>
+#include "actor_stream.hpp"
 
 #include <caf/send.hpp>
 
 #include <rpcnet/actors/atoms.hpp>
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {

@@ -1,4 +1,4 @@
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 
 #include <rpcnet/transport/frame_codec.hpp>
 

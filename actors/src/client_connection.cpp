@@ -9,9 +9,9 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include <rpcnet/actors/actor_stream.hpp>
-#include <rpcnet/actors/call_protocol.hpp>
-#include <rpcnet/actors/stream_inbound.hpp>
+#include "actor_stream.hpp"
+#include "call_protocol.hpp"
+#include "stream_inbound.hpp"
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 

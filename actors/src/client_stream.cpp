@@ -1,6 +1,6 @@
 #include <rpcnet/actors/client_stream.hpp>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/actors/streaming_handler.hpp>
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>

@@ -1,4 +1,4 @@
-#include <rpcnet/actors/handler_pool.hpp>
+#include "handler_pool.hpp"
 
 #include <condition_variable>
 #include <deque>

@@ -1,4 +1,4 @@
-#include <rpcnet/actors/handler_registry.hpp>
+#include "handler_registry.hpp"
 
 namespace rpcnet {
 

@@ -1,6 +1,6 @@
-#include <rpcnet/actors/reply_writer.hpp>
+#include "reply_writer.hpp"
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/transport/frame_codec.hpp>
 
 namespace rpcnet {

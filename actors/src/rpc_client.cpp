@@ -4,7 +4,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {

@@ -2,7 +2,7 @@
 
 #include <caf/send.hpp>
 
-#include <rpcnet/actors/server_connection.hpp>
+#include "server_connection.hpp"
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
@@ -79,7 +79,7 @@ void rpc_server::stop(std::chrono::milliseconds grace) {
   ep_.reset();
 }
 
-std::optional<socket_address> rpc_server::socket_addr() const {
+std::optional<socket_address> rpc_server::local_address() const {
   if (!ep_)
     return std::nullopt;
   return ep_->local_address();

@@ -1,4 +1,4 @@
-#include <rpcnet/actors/server_connection.hpp>
+#include "server_connection.hpp"
 
 #include <chrono>
 #include <exception>
@@ -8,10 +8,10 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include <rpcnet/actors/actor_stream.hpp>
-#include <rpcnet/actors/call_protocol.hpp>
-#include <rpcnet/actors/reply_writer.hpp>
-#include <rpcnet/actors/stream_inbound.hpp>
+#include "actor_stream.hpp"
+#include "call_protocol.hpp"
+#include "reply_writer.hpp"
+#include "stream_inbound.hpp"
 #include <rpcnet/transport/frame_codec.hpp>
 #include <rpcnet/transport/error.hpp>
 

@@ -1,4 +1,4 @@
-#include <rpcnet/actors/stream_inbound.hpp>
+#include "stream_inbound.hpp"
 
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>

@@ -1,6 +1,6 @@
 #include <rpcnet/actors/streaming_handler.hpp>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 
 namespace rpcnet {
 

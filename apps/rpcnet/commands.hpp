@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include <rpcnet/membership/load_balancing_strategy.hpp>
+#include <rpcnet/cluster/load_balancing_strategy.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
 #include "cluster_key_source.hpp"

@@ -7,10 +7,10 @@
 #include <caf/scoped_actor.hpp>
 
 #include <rpcnet/actors/runtime.hpp>
-#include <rpcnet/membership/worker_registry_actor.hpp>
+#include <rpcnet/cluster/worker_registry_actor.hpp>
 #include <rpcnet/transport/error.hpp>
 
-#include "cluster_node.hpp"
+#include "cli_node.hpp"
 #include "commands.hpp"
 #include "director/director.hpp"
 #include "join_token.hpp"
@@ -127,7 +127,7 @@ int run_director(const director_settings& settings, shutdown_signal& shutdown) {
   log_info("starting director at " + settings.addr.to_string());
   log_info("loading certificates from " + settings.node.certs);
   runtime rt;
-  auto node = cluster_node::open(rt.system(), *tls, settings.addr,
+  auto node = cli_node::open(rt.system(), *tls, settings.addr,
                                  cluster_config{}.with_tag("role", "director"), settings.node.key);
   if (!node)
     return fail(message_of(node.error()));

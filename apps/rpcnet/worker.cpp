@@ -12,7 +12,7 @@
 
 #include "admin_call.hpp"
 #include "cluster_key_check.hpp"
-#include "cluster_node.hpp"
+#include "cli_node.hpp"
 #include "commands.hpp"
 #include "compute/compute.hpp"
 #include "log.hpp"
@@ -171,7 +171,7 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
                .with_tag("role", "worker")
                .with_tag("label", settings.label)
                .with_join_timeout(settings.join_timeout);
-  auto node = cluster_node::open(rt.system(), *tls, settings.addr, cfg, settings.node.key);
+  auto node = cli_node::open(rt.system(), *tls, settings.addr, cfg, settings.node.key);
   if (!node)
     return fail(message_of(node.error()));
   auto service = std::make_shared<compute_service>(settings);

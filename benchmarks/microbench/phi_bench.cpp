@@ -4,8 +4,8 @@
 
 #include <chrono>
 
-#include <rpcnet/membership/phi_accrual_detector.hpp>
-#include <rpcnet/membership/selection_rng.hpp>
+#include "phi_accrual_detector.hpp"
+#include "selection_rng.hpp"
 
 namespace {
 

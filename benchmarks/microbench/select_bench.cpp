@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <rpcnet/membership/worker_registry.hpp>
+#include "worker_registry.hpp"
 
 namespace {
 

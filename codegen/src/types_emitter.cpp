@@ -43,7 +43,7 @@ public:
       .line("#include <boost/serialization/vector.hpp>")
       .line("#include <caf/meta/type_name.hpp>")
       .line()
-      .line("#include <rpcnet/service_definition.hpp>")
+      .line("#include <rpcnet/typed/service_definition.hpp>")
       .line("#include <rpcnet/typed/caf_std_inspection.hpp>")
       .line("#include <rpcnet/typed/std_serialization.hpp>")
       .line()

@@ -1,9 +1,9 @@
 // The retransmit-limited queue of membership updates (see broadcast_queue.hpp).
-#include <rpcnet/membership/broadcast_queue.hpp>
+#include "broadcast_queue.hpp"
 
 #include <cmath>
 
-#include <rpcnet/membership/gossip_codec.hpp>
+#include "gossip_codec.hpp"
 
 namespace rpcnet {
 

@@ -1,7 +1,7 @@
 // Builders and validation of cluster_config.
 #include <rpcnet/membership/cluster_config.hpp>
 
-#include <rpcnet/membership/gossip_codec.hpp>
+#include "gossip_codec.hpp"
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 

@@ -1,6 +1,6 @@
 // Encoding and hostile-input-safe decoding of gossip datagrams (see
 // gossip_codec.hpp and docs/PROTOCOL.md, section 7).
-#include <rpcnet/membership/gossip_codec.hpp>
+#include "gossip_codec.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,5 +1,5 @@
 // The rules of gossip fields (see gossip_field_rules.hpp).
-#include <rpcnet/membership/gossip_field_rules.hpp>
+#include "gossip_field_rules.hpp"
 
 #include <netinet/in.h>
 

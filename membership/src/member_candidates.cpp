@@ -1,6 +1,6 @@
 // Claims about members, waiting for their address to answer (see
 // member_candidates.hpp).
-#include <rpcnet/membership/member_candidates.hpp>
+#include "member_candidates.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 // The member table with its probe order and random choices (see
 // member_list.hpp).
-#include <rpcnet/membership/member_list.hpp>
+#include "member_list.hpp"
 
 #include <algorithm>
 

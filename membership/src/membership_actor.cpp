@@ -10,8 +10,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include <rpcnet/membership/gossip_codec.hpp>
-#include <rpcnet/membership/swim_core.hpp>
+#include "gossip_codec.hpp"
+#include "swim_core.hpp"
 #include <rpcnet/transport/aead_keyring.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/error.hpp>

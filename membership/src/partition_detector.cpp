@@ -1,5 +1,5 @@
 // The partition rule of partition_detector.hpp.
-#include <rpcnet/membership/partition_detector.hpp>
+#include "partition_detector.hpp"
 
 #include <algorithm>
 

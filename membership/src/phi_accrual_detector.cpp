@@ -1,6 +1,6 @@
 // The Phi Accrual detector and the numerically stable normal tail behind it
 // (see phi_accrual_detector.hpp).
-#include <rpcnet/membership/phi_accrual_detector.hpp>
+#include "phi_accrual_detector.hpp"
 
 #include <algorithm>
 #include <cmath>

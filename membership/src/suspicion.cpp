@@ -1,5 +1,5 @@
 // Lifeguard's shrinking suspicion timer (see suspicion.hpp).
-#include <rpcnet/membership/suspicion.hpp>
+#include "suspicion.hpp"
 
 #include <algorithm>
 #include <cmath>

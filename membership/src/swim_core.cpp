@@ -1,14 +1,14 @@
 // The SWIM state machine with Lifeguard: probing, dissemination, the update
 // rules, push-pull and timers (see swim_core.hpp for the overview).
-#include <rpcnet/membership/swim_core.hpp>
+#include "swim_core.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <type_traits>
 
-#include <rpcnet/membership/gossip_codec.hpp>
-#include <rpcnet/membership/gossip_field_rules.hpp>
+#include "gossip_codec.hpp"
+#include "gossip_field_rules.hpp"
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {

@@ -13,7 +13,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include <rpcnet/actors/serialization.hpp>
+#include <rpcnet/typed/serialization.hpp>
 
 #include "loopback.hpp"
 

@@ -10,7 +10,7 @@
 
 #include <caf/sec.hpp>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 

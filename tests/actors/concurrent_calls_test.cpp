@@ -16,7 +16,7 @@
 
 #include <caf/event_based_actor.hpp>
 
-#include <rpcnet/actors/serialization.hpp>
+#include <rpcnet/typed/serialization.hpp>
 
 #include "loopback.hpp"
 

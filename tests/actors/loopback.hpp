@@ -16,7 +16,7 @@
 
 #include <boost/serialization/utility.hpp>
 
-#include <rpcnet/actors/serialization.hpp>
+#include <rpcnet/typed/serialization.hpp>
 #include <rpcnet/rpcnet.hpp>
 
 #include "catch_printers.hpp"

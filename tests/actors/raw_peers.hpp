@@ -14,7 +14,7 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 

@@ -226,7 +226,7 @@ TEST_CASE("stop is idempotent and stopping a server that never started returns a
     server.stop();
     server.stop();
     CHECK(elapsed_since(start) < 500ms);
-    CHECK_FALSE(server.socket_addr());
+    CHECK_FALSE(server.local_address());
   }
   SECTION("stopped twice") {
     loopback net;

@@ -12,7 +12,7 @@
 
 #include <caf/sec.hpp>
 
-#include <rpcnet/actors/serialization.hpp>
+#include <rpcnet/typed/serialization.hpp>
 
 #include "loopback.hpp"
 
@@ -318,15 +318,15 @@ TEST_CASE("a call already dispatched keeps the handler it started with", "[unary
 
 // -- the bound address --------------------------------------------------------
 
-TEST_CASE("binding port 0 picks a free port that socket_addr() reports", "[unary]") {
+TEST_CASE("binding port 0 picks a free port that local_address() reports", "[unary]") {
   runtime rt;
   rpc_server server{rt.system(), server_config()};
-  CHECK_FALSE(server.socket_addr());
+  CHECK_FALSE(server.local_address());
   auto addr = server.bind();
   REQUIRE(addr);
   CHECK(addr->port() != 0);
   CHECK(addr->host() == "127.0.0.1");
-  auto reported = server.socket_addr();
+  auto reported = server.local_address();
   REQUIRE(reported);
   CHECK(*reported == *addr);
   // Binding again keeps the address.
@@ -352,7 +352,7 @@ TEST_CASE("a server without a readable certificate fails to bind", "[unary]") {
                                    .with_key_path(cert_file("test_key.pem"))};
   auto addr = server.bind();
   REQUIRE_FALSE(addr);
-  CHECK_FALSE(server.socket_addr());
+  CHECK_FALSE(server.local_address());
 }
 
 TEST_CASE("the server counts no calls in flight once every call is answered", "[unary]") {

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <rpcnet/membership/gossip_codec.hpp>
+#include "gossip_codec.hpp"
 
 #include "eventually.hpp"
 #include "join_token.hpp"

@@ -1,5 +1,5 @@
 // A definition is ordinary C++: the greeting and everything definitions
-// compile on their own against rpcnet/service_definition.hpp, and
+// compile on their own against rpcnet/typed/service_definition.hpp, and
 // rpcnet::result behaves as generated code expects.
 #include <catch2/catch.hpp>
 

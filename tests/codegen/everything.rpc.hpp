@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <rpcnet/service_definition.hpp>
+#include <rpcnet/typed/service_definition.hpp>
 
 namespace codegen_test::everything {
 

@@ -3,8 +3,8 @@
 // first, one update per member, and the byte budget of a datagram.
 #include <catch2/catch.hpp>
 
-#include <rpcnet/membership/broadcast_queue.hpp>
-#include <rpcnet/membership/gossip_codec.hpp>
+#include "broadcast_queue.hpp"
+#include "gossip_codec.hpp"
 
 namespace gossip = rpcnet::gossip;
 using rpcnet::broadcast_queue;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include <rpcnet/membership/gossip_codec.hpp>
+#include "gossip_codec.hpp"
 #include <rpcnet/transport/error.hpp>
 
 namespace gossip = rpcnet::gossip;

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <rpcnet/membership/gossip_codec.hpp>
-#include <rpcnet/membership/gossip_field_rules.hpp>
+#include "gossip_codec.hpp"
+#include "gossip_field_rules.hpp"
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/utf8.hpp>
 

@@ -21,7 +21,7 @@
 
 #include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/membership/cluster_membership.hpp>
-#include <rpcnet/membership/gossip_codec.hpp>
+#include "gossip_codec.hpp"
 #include <rpcnet/transport/aead_keyring.hpp>
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/library_log.hpp>

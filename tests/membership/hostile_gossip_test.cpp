@@ -9,8 +9,8 @@
 
 #include <chrono>
 
-#include <rpcnet/membership/gossip_codec.hpp>
-#include <rpcnet/membership/swim_core.hpp>
+#include "gossip_codec.hpp"
+#include "swim_core.hpp"
 
 #include "swim_test_support.hpp"
 

@@ -5,8 +5,8 @@
 
 #include <chrono>
 
-#include <rpcnet/membership/awareness.hpp>
-#include <rpcnet/membership/suspicion.hpp>
+#include "awareness.hpp"
+#include "suspicion.hpp"
 
 using namespace std::chrono_literals;
 using rpcnet::awareness;

@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include <rpcnet/membership/member_list.hpp>
+#include "member_list.hpp"
 
 using namespace std::chrono_literals;
 using rpcnet::member;

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <iostream>
 
-#include <rpcnet/membership/partition_detector.hpp>
+#include "partition_detector.hpp"
 
 #include "simulation_support.hpp"
 

@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-#include <rpcnet/membership/phi_accrual_detector.hpp>
+#include "phi_accrual_detector.hpp"
 
 using namespace std::chrono_literals;
 using rpcnet::duration;

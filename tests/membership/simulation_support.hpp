@@ -12,7 +12,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include <rpcnet/membership/swim_simulator.hpp>
+#include <rpcnet/simulator/swim_simulator.hpp>
 
 namespace rpcnet::test {
 

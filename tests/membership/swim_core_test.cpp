@@ -10,7 +10,7 @@
 #include <chrono>
 #include <set>
 
-#include <rpcnet/membership/swim_core.hpp>
+#include "swim_core.hpp"
 #include <rpcnet/transport/error.hpp>
 
 #include "swim_test_support.hpp"

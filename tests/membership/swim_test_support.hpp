@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include <rpcnet/membership/swim_core.hpp>
+#include "swim_core.hpp"
 
 namespace rpcnet::test {
 

@@ -3,7 +3,7 @@
 // probes whose successes close it and whose failure opens it again.
 #include <catch2/catch.hpp>
 
-#include <rpcnet/membership/circuit_breaker.hpp>
+#include <rpcnet/cluster/circuit_breaker.hpp>
 
 using namespace std::chrono_literals;
 using rpcnet::circuit_breaker;

@@ -1,6 +1,6 @@
 // In-process cluster nodes for the registry actor and cluster client tests:
-// a worker is an RPC server with its membership on the server's port,
-// tagged role=worker and label=<label>, answering "whoami" with its label
+// a worker is a cluster_node (an RPC server with its membership on the
+// server's port), tagged role=worker and label=<label>, answering "whoami" with its label
 // and counting the calls it served; the director is a membership node with
 // a worker registry actor. Each has its own port, as separate processes
 // would.
@@ -17,10 +17,10 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include <rpcnet/actors/rpc_server.hpp>
 #include <rpcnet/actors/runtime.hpp>
+#include <rpcnet/cluster/cluster_node.hpp>
+#include <rpcnet/cluster/worker_registry_actor.hpp>
 #include <rpcnet/membership/cluster_membership.hpp>
-#include <rpcnet/membership/worker_registry_actor.hpp>
 #include <rpcnet/transport/error.hpp>
 
 #include "eventually.hpp"
@@ -43,30 +43,28 @@ caf::expected<Result> ask(caf::actor_system& sys, const worker_registry_actor& r
 struct worker_node {
   std::string label;
   std::shared_ptr<std::atomic<int>> served = std::make_shared<std::atomic<int>>(0);
-  rpc_server server;
-  std::optional<cluster_membership> membership;
+  std::unique_ptr<cluster_node> node;
 
   worker_node(caf::actor_system& sys, std::string name, tag_map extra_tags = {})
-    : label(std::move(name)), server(sys, server_config()) {
-    server.register_unary("whoami", [label = label, served = served](byte_buffer) {
-      ++*served;
-      return caf::expected<byte_buffer>{to_bytes(label)};
-    });
-    server.register_unary("fail", [](byte_buffer) -> caf::expected<byte_buffer> {
-      return make_error(error::remote, "the handler's own error");
-    });
-    REQUIRE(server.bind());
-    REQUIRE_FALSE(server.start());
+    : label(std::move(name)) {
     auto cfg = cluster_config{}.with_tag("role", "worker").with_tag("label", label);
     for (auto& [k, v] : extra_tags)
       cfg = cfg.with_tag(k, v);
-    auto m = cluster_membership::start(sys, cfg, server.endpoint_handle());
-    REQUIRE(m);
-    membership.emplace(std::move(*m));
+    auto opened = cluster_node::open(sys, server_config(), cfg);
+    REQUIRE(opened);
+    node = std::move(*opened);
+    node->server().register_unary("whoami", [label = label, served = served](byte_buffer) {
+      ++*served;
+      return caf::expected<byte_buffer>{to_bytes(label)};
+    });
+    node->server().register_unary("fail", [](byte_buffer) -> caf::expected<byte_buffer> {
+      return make_error(error::remote, "the handler's own error");
+    });
+    REQUIRE_FALSE(node->start());
   }
 
   std::string address() const {
-    return membership->local_member().address;
+    return node->local_address().to_string();
   }
 };
 

@@ -8,7 +8,7 @@
 #include <iostream>
 #include <string>
 
-#include <rpcnet/actors/rpc_server.hpp>
+#include <rpcnet/cluster/cluster_node.hpp>
 #include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/membership/cluster_membership.hpp>
 #include <rpcnet/transport/error.hpp>
@@ -37,26 +37,26 @@ int main(int argc, char** argv) {
     }
   }
   runtime rt;
-  rpc_server server{rt.system(),
-                    rpc_config{certs + "/test_cert.pem", bind}.with_key_path(certs + "/test_key.pem")};
-  server.register_unary("whoami", [label](byte_buffer) {
+  auto node = cluster_node::open(
+    rt.system(),
+    rpc_config{certs + "/test_cert.pem", bind}.with_key_path(certs + "/test_key.pem"),
+    cluster_config{}.with_tag("role", "worker").with_tag("label", label));
+  if (!node) {
+    std::cerr << "rpcnet-cluster-worker: " << describe(node.error()) << "\n";
+    return 1;
+  }
+  auto& cluster = (*node)->cluster();
+  (*node)->server().register_unary("whoami", [label](byte_buffer) {
     return caf::expected<byte_buffer>{to_bytes(label)};
   });
-  if (auto err = server.start()) {
+  if (auto err = (*node)->start()) {
     std::cerr << "rpcnet-cluster-worker: " << describe(err) << "\n";
     return 1;
   }
-  auto cluster = cluster_membership::start(
-    rt.system(), cluster_config{}.with_tag("role", "worker").with_tag("label", label),
-    server.endpoint_handle());
-  if (!cluster) {
-    std::cerr << "rpcnet-cluster-worker: " << describe(cluster.error()) << "\n";
-    return 1;
-  }
-  auto self = cluster->local_member();
+  auto self = cluster.local_member();
   std::cout << "ready " << self.id.to_string() << " " << self.address << std::endl;
   if (!seed.empty()) {
-    if (auto err = cluster->join({seed}))
+    if (auto err = cluster.join({seed}))
       std::cout << "join-error " << message_of(err) << std::endl;
     else
       std::cout << "join-ok" << std::endl;
@@ -64,7 +64,6 @@ int main(int argc, char** argv) {
   std::string line;
   while (std::getline(std::cin, line)) {
   }
-  cluster->leave();
-  server.stop(std::chrono::seconds{1});
+  (*node)->shutdown(std::chrono::seconds{1});
   return 0;
 }

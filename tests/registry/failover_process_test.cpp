@@ -13,7 +13,7 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include <rpcnet/membership/cluster_client.hpp>
+#include <rpcnet/cluster/cluster_client.hpp>
 
 #include "child_process.hpp"
 #include "cluster_nodes.hpp"

@@ -9,9 +9,9 @@
 
 #include "registry_fixture.hpp"
 
-#include <rpcnet/membership/least_connections.hpp>
-#include <rpcnet/membership/least_loaded_index.hpp>
-#include <rpcnet/membership/selection_rng.hpp>
+#include "least_connections.hpp"
+#include "least_loaded_index.hpp"
+#include "selection_rng.hpp"
 
 using namespace registry_test;
 using rpcnet::load_balancing_strategy;

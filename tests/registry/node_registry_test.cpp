@@ -5,7 +5,7 @@
 
 #include "registry_fixture.hpp"
 
-#include <rpcnet/membership/node_registry.hpp>
+#include "node_registry.hpp"
 
 using namespace registry_test;
 using rpcnet::member_state;

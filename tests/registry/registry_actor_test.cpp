@@ -11,7 +11,7 @@
 
 #include <map>
 
-#include <rpcnet/membership/cluster_client.hpp>
+#include <rpcnet/cluster/cluster_client.hpp>
 #include <rpcnet/transport/error.hpp>
 
 #include "cluster_nodes.hpp"
@@ -32,7 +32,7 @@ caf::expected<worker> select(caf::actor_system& sys, const director_node& d,
 void join_all(caf::actor_system& sys, const director_node& director,
               std::initializer_list<worker_node*> workers) {
   for (auto* w : workers)
-    REQUIRE_FALSE(w->membership->join({director.address()}));
+    REQUIRE_FALSE(w->node->cluster().join({director.address()}));
   REQUIRE(eventually([&] { return worker_count(sys, director) == workers.size(); }, 10s));
 }
 
@@ -56,7 +56,7 @@ TEST_CASE("the registry's pool follows membership: joins, leaves and failures", 
                                           std::string{"role"}, std::string{"worker"});
   REQUIRE(workers);
   CHECK(workers->size() == 2);
-  REQUIRE_FALSE(b.membership->leave());
+  REQUIRE_FALSE(b.node->cluster().leave());
   CHECK(eventually([&] { return worker_count(sys, director) == 1; }, 2s));
   auto only = select(sys, director);
   REQUIRE(only);
@@ -94,7 +94,7 @@ TEST_CASE("a user's routing actor chooses, and a hanging or nonsensical router f
   director_node director{sys};
   worker_node a{sys, "a"}, b{sys, "b"};
   join_all(sys, director, {&a, &b});
-  auto b_id = b.membership->local_node_id();
+  auto b_id = b.node->cluster().local_node_id();
   // Always b.
   auto always_b = sys.spawn([b_id](caf::event_based_actor*) -> caf::behavior {
     return {[b_id](select_atom, const routing_request& req) {
@@ -197,11 +197,11 @@ TEST_CASE("a call to a worker that vanished fails over to another, and its circu
   REQUIRE(client);
   for (int i = 0; i < 4; ++i)
     REQUIRE(client->call_worker("whoami", {}));
-  auto b_id = b->membership->local_node_id();
+  auto b_id = b->node->cluster().local_node_id();
   // b's port closes without a word to the cluster (its membership stops
   // without leaving): the registry still lists it for a while.
-  b->membership->stop();
-  b->server.stop(0ms);
+  b->node->cluster().stop();
+  b->node->server().stop(0ms);
   int failures = 0;
   for (int i = 0; i < 10; ++i) {
     auto reply = client->call_worker("whoami", {});
@@ -221,7 +221,7 @@ TEST_CASE("hedging sends a second request when the first worker is slow, and the
   auto& sys = rt.system();
   director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0}};
   worker_node slow{sys, "slow"}, fast{sys, "fast"};
-  slow.server.register_unary("whoami", [](byte_buffer) {
+  slow.node->server().register_unary("whoami", [](byte_buffer) {
     std::this_thread::sleep_for(1s);
     return caf::expected<byte_buffer>{to_bytes("slow")};
   });
@@ -250,14 +250,14 @@ TEST_CASE("the registry learns the cluster client's calls in flight, and their e
   auto& sys = rt.system();
   director_node director{sys};
   worker_node busy{sys, "busy"};
-  busy.server.register_unary("whoami", [](byte_buffer) {
+  busy.node->server().register_unary("whoami", [](byte_buffer) {
     std::this_thread::sleep_for(800ms);
     return caf::expected<byte_buffer>{to_bytes("busy")};
   });
   join_all(sys, director, {&busy});
   auto client = cluster_client::start(sys, director.registry, client_settings());
   REQUIRE(client);
-  auto id = busy.membership->local_node_id();
+  auto id = busy.node->cluster().local_node_id();
   auto in_flight = [&] {
     auto n = ask<uint32_t>(sys, director.registry, in_flight_atom::value, id);
     return n ? *n : 0u;
@@ -276,7 +276,7 @@ TEST_CASE("a server-streaming call goes to a chosen worker", "[cluster_client]")
   auto& sys = rt.system();
   director_node director{sys};
   worker_node w{sys, "w"};
-  w.server.register_streaming("count", [](stream_reader& in, stream_writer& out) -> caf::error {
+  w.node->server().register_streaming("count", [](stream_reader& in, stream_writer& out) -> caf::error {
     auto first = in.next();
     if (!first || !*first)
       return make_error(error::protocol, "count wants one message");
@@ -300,7 +300,7 @@ TEST_CASE("a server-streaming call goes to a chosen worker", "[cluster_client]")
   }
   CHECK(got == std::vector<uint8_t>{1, 2, 3});
   // The stream counts as in flight on its worker until it is dropped.
-  auto id = w.membership->local_node_id();
+  auto id = w.node->cluster().local_node_id();
   auto in_flight = [&] {
     auto n = ask<uint32_t>(sys, director.registry, in_flight_atom::value, id);
     return n ? *n : 0u;

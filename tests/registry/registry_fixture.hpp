@@ -8,7 +8,7 @@
 #include <utility>
 
 #include <rpcnet/membership/membership_event.hpp>
-#include <rpcnet/membership/worker_registry.hpp>
+#include "worker_registry.hpp"
 #include <rpcnet/transport/error.hpp>
 
 namespace registry_test {

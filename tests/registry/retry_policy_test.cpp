@@ -7,8 +7,8 @@
 
 #include <caf/sec.hpp>
 
-#include <rpcnet/membership/retry_policy.hpp>
-#include <rpcnet/membership/selection_rng.hpp>
+#include <rpcnet/cluster/retry_policy.hpp>
+#include "selection_rng.hpp"
 #include <rpcnet/transport/error.hpp>
 
 using namespace std::chrono_literals;

@@ -11,8 +11,8 @@
 
 #include "registry_fixture.hpp"
 
-#include <rpcnet/membership/weighted_choice.hpp>
-#include <rpcnet/membership/worker_registry.hpp>
+#include "weighted_choice.hpp"
+#include "worker_registry.hpp"
 
 using namespace registry_test;
 using rpcnet::load_balancing_strategy;

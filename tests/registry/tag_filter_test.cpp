@@ -3,7 +3,7 @@
 // names its problem.
 #include <catch2/catch.hpp>
 
-#include <rpcnet/membership/tag_filter.hpp>
+#include "tag_filter.hpp"
 #include <rpcnet/transport/error.hpp>
 
 using rpcnet::tag_filter;

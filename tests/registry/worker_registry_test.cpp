@@ -7,7 +7,7 @@
 
 #include "registry_fixture.hpp"
 
-#include <rpcnet/membership/worker_registry.hpp>
+#include "worker_registry.hpp"
 #include <rpcnet/transport/error.hpp>
 
 using namespace registry_test;

@@ -15,7 +15,7 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/rpcnet.hpp>
 
 #include "stream_fixture.hpp"

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <string>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/rpcnet.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 

@@ -17,7 +17,7 @@
 #include <caf/after.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 

@@ -2,7 +2,7 @@
 // what does not without taking part of it, and remembers its peak.
 #include <catch2/catch.hpp>
 
-#include <rpcnet/transport/buffer_budget.hpp>
+#include "buffer_budget.hpp"
 
 using rpcnet::buffer_budget;
 

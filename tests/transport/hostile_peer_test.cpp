@@ -16,7 +16,7 @@
 #include <sstream>
 #include <string>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include <rpcnet/actors/call_protocol.hpp>
+#include "call_protocol.hpp"
 #include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>

@@ -20,7 +20,7 @@
 #include <caf/send.hpp>
 
 #include <rpcnet/transport/error.hpp>
-#include <rpcnet/transport/tls_credentials.hpp>
+#include "tls_credentials.hpp"
 
 #include "quic_connection.hpp"
 

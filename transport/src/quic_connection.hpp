@@ -18,7 +18,7 @@
 
 #include <caf/actor.hpp>
 
-#include <rpcnet/transport/buffer_budget.hpp>
+#include "buffer_budget.hpp"
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 #include <rpcnet/transport/socket_address.hpp>

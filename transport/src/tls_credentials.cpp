@@ -1,4 +1,4 @@
-#include <rpcnet/transport/tls_credentials.hpp>
+#include "tls_credentials.hpp"
 
 #include <rpcnet/transport/error.hpp>
 

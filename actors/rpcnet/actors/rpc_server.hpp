@@ -74,7 +74,7 @@ public:
   // -- properties -------------------------------------------------------------
 
   /// The bound address, once bind() succeeded.
-  std::optional<socket_address> socket_addr() const;
+  std::optional<socket_address> local_address() const;
 
   /// Calls handed to handlers and not yet answered.
   size_t in_flight() const;

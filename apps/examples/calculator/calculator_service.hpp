@@ -8,7 +8,7 @@
 #include <boost/serialization/utility.hpp>
 
 #include <rpcnet/rpcnet.hpp>
-#include <rpcnet/actors/serialization.hpp>
+#include <rpcnet/typed/serialization.hpp>
 
 namespace calculator {
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include <rpcnet/service_definition.hpp>
+#include <rpcnet/typed/service_definition.hpp>
 
 namespace greeting {
 

@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
   telemetry::register_methods(server, std::chrono::milliseconds{interval_ms});
   if (auto err = server.start())
     return fail(err);
-  std::cout << "Telemetry server listening on " << server.socket_addr()->to_string() << '\n';
-  auto client = rpcnet::rpc_client::connect(rt.system(), server.socket_addr()->to_string(),
+  std::cout << "Telemetry server listening on " << server.local_address()->to_string() << '\n';
+  auto client = rpcnet::rpc_client::connect(rt.system(), server.local_address()->to_string(),
                                             rpcnet::rpc_config{certs + "/test_cert.pem",
                                                                "127.0.0.1:0"}
                                               .with_ca_path(certs + "/ca.pem"));

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include <rpcnet/actors/serialization.hpp>
+#include <rpcnet/typed/serialization.hpp>
 #include <rpcnet/rpcnet.hpp>
 
 #include "telemetry_types.hpp"

@@ -95,8 +95,8 @@ public:
 
   // -- properties -------------------------------------------------------------
 
-  std::optional<rpcnet::socket_address> socket_addr() const {
-    return server_.socket_addr();
+  std::optional<rpcnet::socket_address> local_address() const {
+    return server_.local_address();
   }
 
   /// The untyped server underneath, for more methods or its counters.

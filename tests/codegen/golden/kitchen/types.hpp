@@ -20,7 +20,7 @@
 #include <boost/serialization/vector.hpp>
 #include <caf/meta/type_name.hpp>
 
-#include <rpcnet/service_definition.hpp>
+#include <rpcnet/typed/service_definition.hpp>
 #include <rpcnet/typed/caf_std_inspection.hpp>
 #include <rpcnet/typed/std_serialization.hpp>
 

@@ -1,0 +1,60 @@
+// The server side of one QUIC connection as an actor: it assembles each
+// call's frames (CALL, DATA, end), looks up the method and hands the call
+// to its handler -- a one-shot actor per call, or the service actor -- so
+// that the connection actor itself never runs user code.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "handler_pool.hpp"
+#include "handler_registry.hpp"
+#include <rpcnet/transport/endpoint.hpp>
+
+namespace rpcnet {
+
+/// What a server shares with its connection actors.
+struct server_state {
+  handler_registry handlers;
+
+  /// Runs function handlers registered with handler_execution::blocking_pool.
+  handler_pool pool{handler_pool::limits{}};
+
+  /// Set once the endpoint exists; the connection actors take a strong
+  /// reference when they are spawned.
+  std::weak_ptr<endpoint> ep;
+
+  /// Calls handed to handlers and not yet answered.
+  std::atomic<size_t> in_flight{0};
+
+  /// Set when the server stops: new calls are refused with `cancelled`.
+  std::atomic<bool> draining{false};
+
+  /// Malformed calls seen (framing is counted by the transport).
+  std::atomic<uint64_t> protocol_errors{0};
+
+  std::mutex idle_mtx;
+  std::condition_variable idle_cv;
+
+  void call_started() {
+    in_flight.fetch_add(1, std::memory_order_relaxed);
+  }
+  void call_finished() {
+    if (in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> guard{idle_mtx};
+      idle_cv.notify_all();
+    }
+  }
+};
+
+/// Spawns the actor for one accepted connection.
+caf::actor spawn_server_connection(caf::actor_system& sys,
+                                   std::shared_ptr<server_state> state,
+                                   std::shared_ptr<endpoint> ep, connection_id conn);
+
+} // namespace rpcnet

@@ -1,0 +1,98 @@
+// A CLI node: the library cluster_node with the admin service and log lines.
+#include "cli_node.hpp"
+
+#include <rpcnet/transport/error.hpp>
+
+#include "admin/admin.hpp"
+#include "cluster_key_check.hpp"
+#include "log.hpp"
+
+namespace rpcnet::cli {
+
+namespace {
+
+/// The member table and the gossip counters as this node sees them, and
+/// the answer to a key probe.
+class admin_service : public rpcnet_cli::AdminHandler {
+public:
+  admin_service(cluster_membership& cluster, std::vector<std::vector<uint8_t>> keys)
+    : cluster_(cluster), keys_(std::move(keys)) {
+  }
+
+  rpcnet::result<rpcnet_cli::MemberTable, rpcnet_cli::AdminError>
+  members(rpcnet_cli::MembersRequest request) override {
+    rpcnet_cli::MemberTable table;
+    table.node_id = cluster_.local_node_id().to_string();
+    for (const auto& m : cluster_.members()) {
+      if (!request.include_tombstones && !is_live(m.state))
+        continue;
+      table.members.push_back({m.id.to_string(), m.address, std::string{to_string_view(m.state)},
+                               m.incarnation, m.tags, cluster_.phi(m.id)});
+    }
+    return table;
+  }
+
+  rpcnet::result<rpcnet_cli::GossipCounters, rpcnet_cli::AdminError>
+  gossip_stats(rpcnet_cli::StatsRequest) override {
+    auto s = cluster_.stats();
+    const auto& p = s.protocol;
+    return rpcnet_cli::GossipCounters{
+      s.datagrams_received,  s.bytes_received,        s.datagrams_sent,
+      s.bytes_sent,          s.rejected_malformed,    s.rejected_unauthenticated,
+      s.rejected_forged,     s.dropped_backlog,       s.unsendable,
+      p.refused_hearsay,     p.refused_implausible,   p.refused_ping_req,
+      p.unexpected_acks,     p.refused_introductions, p.refused_full,
+      p.candidates_verified, p.candidates_expired,    p.replies_deferred,
+      p.replies_refused};
+  }
+
+  rpcnet::result<rpcnet_cli::KeyAnswer, rpcnet_cli::AdminError>
+  check_cluster_key(rpcnet_cli::KeyProbe probe) override {
+    return answer_key_probe(keys_, probe);
+  }
+
+private:
+  cluster_membership& cluster_;
+  std::vector<std::vector<uint8_t>> keys_;
+};
+
+/// Says how gossip at `addr` is sealed, or warns that it is not.
+void log_gossip_sealing(const gossip_key& key, const socket_address& addr) {
+  if (!key.sealed()) {
+    log_warn("gossip is not sealed (--insecure-gossip): anyone who can send a datagram to "
+             + addr.to_string() + " can join the cluster or forge its members");
+    return;
+  }
+  log_info("gossip sealed with AES-" + std::to_string(key.bytes.size() * 8)
+           + "-GCM; cluster key: " + std::string{to_string_view(key.origin)});
+}
+
+} // namespace
+
+caf::expected<std::unique_ptr<cli_node>>
+cli_node::open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
+               cluster_config cfg, const gossip_key& key) {
+  if (key.sealed())
+    cfg = cfg.with_cluster_key(key.bytes);
+  auto keys = cfg.cluster_keys;
+  auto node = cluster_node::open(sys, tls.server_config(addr.to_string()), std::move(cfg));
+  if (!node)
+    return std::move(node.error());
+  log_gossip_sealing(key, addr);
+  return std::unique_ptr<cli_node>{new cli_node(std::move(*node), std::move(keys))};
+}
+
+caf::error cli_node::start() {
+  rpcnet_cli::AdminServer::register_handler(
+    server(), std::make_shared<admin_service>(cluster(), cluster_keys_));
+  return node_->start();
+}
+
+void cli_node::shutdown(std::chrono::milliseconds grace) {
+  log_info("leaving the cluster");
+  log_info("draining calls in flight (up to " + std::to_string(grace.count()) + " ms)");
+  if (auto err = node_->shutdown(grace))
+    log_warn("leave failed: " + describe(err));
+}
+
+} // namespace rpcnet::cli

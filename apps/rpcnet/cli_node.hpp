@@ -1,0 +1,63 @@
+// What the director and a worker have in common: a library cluster_node
+// (one rpc_server and cluster membership on the node's UDP port, sealed
+// with the node's cluster key unless gossip is insecure), the admin service
+// `rpcnet members` and `rpcnet stats` ask, and the log lines of its shutdown.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include <rpcnet/cluster/cluster_node.hpp>
+
+#include "cluster_key_source.hpp"
+#include "tls_files.hpp"
+
+namespace rpcnet::cli {
+
+class cli_node {
+public:
+  // -- constructors -------------------------------------------------------------
+
+  /// Opens the node at `addr` with `cfg`'s tags, sealed with `key` unless it
+  /// is none (which is logged as a warning); the server does not accept
+  /// calls until start().
+  static caf::expected<std::unique_ptr<cli_node>>
+  open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
+       cluster_config cfg, const gossip_key& key);
+
+  // -- lifecycle ----------------------------------------------------------------
+
+  /// Registers the admin service and starts accepting calls.
+  caf::error start();
+
+  /// Leaves the cluster (the others see NodeLeft), then stops accepting and
+  /// lets calls in flight finish for up to `grace`.
+  void shutdown(std::chrono::milliseconds grace);
+
+  // -- properties ---------------------------------------------------------------
+
+  rpc_server& server() noexcept {
+    return node_->server();
+  }
+
+  cluster_membership& cluster() noexcept {
+    return node_->cluster();
+  }
+
+private:
+  cli_node(std::unique_ptr<cluster_node> node, std::vector<std::vector<uint8_t>> cluster_keys)
+    : node_(std::move(node)), cluster_keys_(std::move(cluster_keys)) {
+  }
+
+  // -- member variables ---------------------------------------------------------
+
+  std::unique_ptr<cluster_node> node_;
+  /// Membership's keys, which the admin service checks a probe against.
+  std::vector<std::vector<uint8_t>> cluster_keys_;
+};
+
+} // namespace rpcnet::cli

@@ -1,0 +1,194 @@
+// The worker registry actor: a thin shell around worker_registry and
+// node_registry, fed by membership events (see worker_registry_actor.hpp).
+#include <rpcnet/cluster/worker_registry_actor.hpp>
+
+#include <random>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "node_registry.hpp"
+#include "tag_filter.hpp"
+#include "worker_registry.hpp"
+#include <rpcnet/transport/error.hpp>
+
+namespace rpcnet {
+
+namespace {
+
+struct registry_state {
+  std::unique_ptr<worker_registry> workers;
+  node_registry nodes;
+  membership_actor membership;
+  /// A user's routing actor and how long it may take to answer.
+  caf::actor router;
+  caf::timespan router_deadline{0};
+  std::string pool_filter;
+  /// Replicas that select locally.
+  std::vector<caf::actor> replicas;
+};
+
+using self_ptr = worker_registry_actor::stateful_pointer<registry_state>;
+
+/// A member as a join event, to seed the tables from a snapshot.
+membership_event joined(const member& m) {
+  return {membership_event::kind::joined, m, 0.0, {}, {}};
+}
+
+void apply(registry_state& st, const membership_event& ev) {
+  st.workers->apply(ev);
+  st.nodes.apply(ev);
+  for (const auto& replica : st.replicas)
+    caf::anon_send(replica, ev);
+}
+
+template <class... Ts>
+void tell_replicas(registry_state& st, const Ts&... xs) {
+  for (const auto& replica : st.replicas)
+    caf::anon_send(replica, xs...);
+}
+
+caf::expected<worker> copy_of(caf::expected<const worker*> chosen) {
+  if (!chosen)
+    return std::move(chosen.error());
+  return **chosen;
+}
+
+void deliver(caf::typed_response_promise<worker>& promise, caf::expected<worker> result) {
+  if (result)
+    promise.deliver(std::move(*result));
+  else
+    promise.deliver(std::move(result.error()));
+}
+
+/// Asks the routing actor; its answer is checked and, when late or
+/// nonsense, replaced by the strategy's choice. Other requests are served
+/// meanwhile: a hanging router delays only the selections it was asked.
+caf::result<worker> ask_router(self_ptr self, const worker_selection& sel) {
+  auto& st = self->state;
+  selection_context ctx{sel.affinity_key, sel.zone, sel.exclude};
+  auto request = st.workers->make_routing_request(sel.filter, ctx);
+  if (!request)
+    return std::move(request.error());
+  auto promise = self->make_response_promise<worker>();
+  auto shared = std::make_shared<routing_request>(std::move(*request));
+  self->request(st.router, st.router_deadline, select_atom::value, *shared)
+    .then(
+      [self, promise, shared](routing_answer& answer) mutable {
+        deliver(promise, copy_of(self->state.workers->resolve(*shared, answer)));
+      },
+      [self, promise, shared](caf::error&) mutable {
+        deliver(promise, copy_of(self->state.workers->resolve(*shared, std::nullopt)));
+      });
+  return promise;
+}
+
+worker_registry_actor::behavior_type registry_behavior(self_ptr self, membership_actor membership,
+                                                       worker_registry::settings settings,
+                                                       std::string pool_filter) {
+  auto& st = self->state;
+  st.workers = std::make_unique<worker_registry>(std::move(settings));
+  st.pool_filter = std::move(pool_filter);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    std::erase_if(self->state.replicas,
+                  [&](const caf::actor& r) { return r.address() == msg.source; });
+  });
+  st.membership = membership;
+  // Subscribe first, then take the snapshot: events after the snapshot
+  // arrive after it, and a join applied twice changes nothing.
+  caf::anon_send(membership, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
+  self->request(membership, caf::infinite, members_atom::value)
+    .then([self](std::vector<member>& members) {
+      for (const auto& m : members)
+        if (is_live(m.state))
+          apply(self->state, joined(m));
+    });
+  return {
+    [self](select_atom, worker_selection& sel) -> caf::result<worker> {
+      auto& st = self->state;
+      if (st.router)
+        return ask_router(self, sel);
+      selection_context ctx{sel.affinity_key, sel.zone, sel.exclude};
+      auto chosen = copy_of(st.workers->select_worker(sel.filter, ctx));
+      if (!chosen)
+        return std::move(chosen.error());
+      return std::move(*chosen);
+    },
+    [self](workers_atom) { return self->state.workers->workers(); },
+    [self](workers_atom, std::string& filter) -> caf::result<std::vector<worker>> {
+      auto parsed = tag_filter::parse(filter);
+      if (!parsed)
+        return std::move(parsed.error());
+      std::vector<worker> out;
+      for (const auto& w : self->state.workers->workers())
+        if (parsed->matches(w.tags))
+          out.push_back(w);
+      return out;
+    },
+    [self](nodes_atom) { return self->state.nodes.nodes(); },
+    [self](nodes_atom, std::string& key, std::string& value) {
+      return self->state.nodes.nodes_with_tag(key, value);
+    },
+    [self](strategy_atom) { return self->state.workers->strategy(); },
+    [self](strategy_atom, load_balancing_strategy strategy) {
+      self->state.workers->set_strategy(strategy);
+      tell_replicas(self->state, strategy_atom::value, strategy);
+      return caf::ok_atom::value;
+    },
+    [self](router_atom, caf::actor& router, caf::timespan deadline) {
+      auto& st = self->state;
+      st.router = std::move(router);
+      st.router_deadline = deadline;
+      tell_replicas(st, router_atom::value, static_cast<bool>(st.router));
+      return caf::ok_atom::value;
+    },
+    [self](config_atom) {
+      auto& st = self->state;
+      return worker_registry_config{st.pool_filter, st.workers->strategy(),
+                                    st.workers->config().max_in_flight};
+    },
+    [self](subscribe_atom, caf::actor& replica) {
+      auto& st = self->state;
+      self->monitor(replica);
+      for (const auto& m : st.nodes.nodes())
+        caf::anon_send(replica, joined(m));
+      caf::anon_send(replica, router_atom::value, static_cast<bool>(st.router));
+      st.replicas.push_back(std::move(replica));
+      return caf::ok_atom::value;
+    },
+    [self](call_begin_atom, node_id id) { self->state.workers->begin_call(id); },
+    [self](call_end_atom, node_id id) { self->state.workers->end_call(id); },
+    [self](in_flight_atom, node_id id) { return self->state.workers->in_flight(id); },
+    [self](in_flight_atom, const std::vector<in_flight_delta>& deltas) {
+      auto& workers = *self->state.workers;
+      for (const auto& d : deltas) {
+        for (int32_t i = 0; i < d.change; ++i)
+          workers.begin_call(d.worker);
+        for (int32_t i = 0; i > d.change; --i)
+          workers.end_call(d.worker);
+      }
+    },
+    [self](const membership_event& ev) { apply(self->state, ev); },
+  };
+}
+
+} // namespace
+
+caf::expected<worker_registry_actor>
+spawn_worker_registry(caf::actor_system& sys, membership_actor membership,
+                      worker_registry_config cfg) {
+  auto filter = tag_filter::parse(cfg.pool_filter);
+  if (!filter)
+    return make_error(error::config,
+                      "bad worker pool filter '" + cfg.pool_filter + "': " + message_of(filter.error()));
+  worker_registry::settings settings;
+  settings.pool_filter = std::move(*filter);
+  settings.strategy = cfg.strategy;
+  settings.max_in_flight = cfg.max_in_flight;
+  // Directors seeded alike would make the same "random" choices in step.
+  std::random_device entropy;
+  settings.seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
+  return sys.spawn(registry_behavior, std::move(membership), std::move(settings),
+                   std::move(cfg.pool_filter));
+}
+
+} // namespace rpcnet
