@@ -10,6 +10,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include <map>
+#include <optional>
 
 #include <rpcnet/cluster/cluster_client.hpp>
 #include <rpcnet/transport/error.hpp>
@@ -29,6 +30,24 @@ caf::expected<worker> select(caf::actor_system& sys, const director_node& d,
 
 /// Joins every worker to the director and waits until its registry lists
 /// them all.
+/// A routing actor that answers every selection with `chosen`, or never
+/// answers when there is none. It takes its choice as an argument: CAF 0.17
+/// binds a reference to null when a function actor is spawned with no
+/// arguments, which UBSan reports.
+caf::actor spawn_router(caf::actor_system& sys, std::optional<node_id> chosen) {
+  return sys.spawn(
+    [](caf::event_based_actor* self, std::optional<node_id> choice) -> caf::behavior {
+      return {[self, choice](select_atom, const routing_request& req) {
+        CHECK(req.candidates.size() == 2);
+        auto promise = self->make_response_promise<routing_answer>();
+        if (choice)
+          promise.deliver(routing_answer{*choice});
+        return promise;
+      }};
+    },
+    chosen);
+}
+
 void join_all(caf::actor_system& sys, const director_node& director,
               std::initializer_list<worker_node*> workers) {
   for (auto* w : workers)
@@ -96,13 +115,8 @@ TEST_CASE("a user's routing actor chooses, and a hanging or nonsensical router f
   join_all(sys, director, {&a, &b});
   auto b_id = b.node->cluster().local_node_id();
   // Always b.
-  auto always_b = sys.spawn([b_id](caf::event_based_actor*) -> caf::behavior {
-    return {[b_id](select_atom, const routing_request& req) {
-      CHECK(req.candidates.size() == 2);
-      return routing_answer{b_id};
-    }};
-  });
-  REQUIRE(ask<caf::ok_atom>(sys, director.registry, router_atom::value, caf::actor{always_b},
+  auto always_b = spawn_router(sys, b_id);
+  REQUIRE(ask<caf::ok_atom>(sys, director.registry, router_atom::value, always_b,
                             caf::timespan{500ms}));
   for (int i = 0; i < 5; ++i) {
     auto w = select(sys, director);
@@ -110,21 +124,15 @@ TEST_CASE("a user's routing actor chooses, and a hanging or nonsensical router f
     CHECK(w->id == b_id);
   }
   // Names a worker that does not exist.
-  auto nonsense = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
-    return {[](select_atom, const routing_request&) { return routing_answer{node_id{7, 7}}; }};
-  });
-  REQUIRE(ask<caf::ok_atom>(sys, director.registry, router_atom::value, caf::actor{nonsense},
+  auto nonsense = spawn_router(sys, node_id{7, 7});
+  REQUIRE(ask<caf::ok_atom>(sys, director.registry, router_atom::value, nonsense,
                             caf::timespan{500ms}));
   auto fallback = select(sys, director);
   REQUIRE(fallback);
   CHECK((fallback->tags.at("label") == "a" || fallback->tags.at("label") == "b"));
   // Never answers.
-  auto hanging = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
-    return {[self](select_atom, const routing_request&) {
-      return self->make_response_promise<routing_answer>();
-    }};
-  });
-  REQUIRE(ask<caf::ok_atom>(sys, director.registry, router_atom::value, caf::actor{hanging},
+  auto hanging = spawn_router(sys, std::nullopt);
+  REQUIRE(ask<caf::ok_atom>(sys, director.registry, router_atom::value, hanging,
                             caf::timespan{300ms}));
   auto start = std::chrono::steady_clock::now();
   caf::scoped_actor self{sys};
