@@ -78,7 +78,8 @@ public:
   void unsubscribe(const caf::actor& subscriber);
 
   /// Calls `callback` for every event, in order, on an actor of its own;
-  /// returns that actor (unsubscribe it to stop).
+  /// returns that actor (unsubscribe it to stop). An exception from the
+  /// callback is logged, and the next event still comes.
   caf::actor on_event(std::function<void(const membership_event&)> callback);
 
   /// The membership actor, for actors that talk to it directly.

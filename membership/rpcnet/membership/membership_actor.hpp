@@ -20,7 +20,6 @@
 #include <rpcnet/membership/gossip_stats.hpp>
 #include <rpcnet/membership/member.hpp>
 #include <rpcnet/membership/membership_event.hpp>
-#include <rpcnet/transport/byte_buffer.hpp>
 
 namespace rpcnet {
 
@@ -36,10 +35,6 @@ using history_atom = caf::atom_constant<caf::atom("history")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
-using gossip_atom = caf::atom_constant<caf::atom("gossip")>;
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
-using join_retry_atom = caf::atom_constant<caf::atom("joinretry")>;
-using left_atom = caf::atom_constant<caf::atom("left")>;
 using key_atom = caf::atom_constant<caf::atom("key")>;
 
 /// What a key_atom request does to the cluster key ring (memberlist's
@@ -50,8 +45,9 @@ enum class key_operation : uint8_t {
   remove = 2,  ///< stop accepting this key (never the one in use)
 };
 
-/// What the membership actor accepts. Subscribers are plain actors that
-/// receive `membership_event` messages.
+/// What callers may send the membership actor. Subscribers are plain actors
+/// that receive `membership_event` messages. (Its timers and the datagrams
+/// from its endpoint are messages of its own that callers cannot send.)
 using membership_actor = caf::typed_actor<
   /// Joins through `seeds` ("host:port"), asking again until one answers;
   /// replies with how many other members this node knows, or error::timeout
@@ -75,13 +71,7 @@ using membership_actor = caf::typed_actor<
   /// key in use.
   caf::replies_to<key_atom, key_operation, std::vector<uint8_t>>::with<caf::ok_atom>,
   caf::reacts_to<subscribe_atom, caf::actor>,
-  caf::reacts_to<unsubscribe_atom, caf::actor>,
-  /// Internal: a datagram from the transport thread (source, bytes).
-  caf::reacts_to<gossip_atom, std::string, byte_buffer>,
-  /// Internal: timers.
-  caf::reacts_to<tick_atom>,
-  caf::reacts_to<join_retry_atom>,
-  caf::reacts_to<left_atom>>;
+  caf::reacts_to<unsubscribe_atom, caf::actor>>;
 
 /// Spawns the membership actor of a node. With `shared` the node receives
 /// gossip on that endpoint's port (its RPC server's); without it, on an
