@@ -1,7 +1,8 @@
-// Cluster membership for code that is not an actor (the reference's
-// ClusterMembership): starts a node's membership actor and offers its
-// requests as blocking calls. Events go to subscribing actors, or to a
-// callback that runs on an actor of its own.
+// Cluster membership for code that is not an actor (ClusterMembership of
+// the reference, the Rust RpcNet library whose design rpcnet takes): starts
+// a node's membership actor and offers its requests as blocking calls.
+// Events go to subscribing actors, or to a callback that runs on an actor
+// of its own.
 //
 //   auto cluster = cluster_membership::start(sys, cfg).value();
 //   cluster.on_event([](const membership_event& ev) { ... });

@@ -1,9 +1,10 @@
-// The membership actor (the reference's ClusterMembership): it runs one
-// node's SWIM core on the steady clock, receives gossip from the transport
-// thread of a UDP endpoint -- its RPC server's (one port per node) or one of
-// its own -- sends what the core says to send, sealed with the cluster key
-// when one is set, and sends every membership event to its subscribers.
-// cluster_membership.hpp wraps it for code that is not an actor.
+// The membership actor (ClusterMembership of the reference, the Rust RpcNet
+// library whose design rpcnet takes): it runs one node's SWIM core on the
+// steady clock, receives gossip from the transport thread of a UDP endpoint
+// -- its RPC server's (one port per node) or one of its own -- sends what
+// the core says to send, sealed with the cluster key when one is set, and
+// sends every membership event to its subscribers. cluster_membership.hpp
+// wraps it for code that is not an actor.
 #pragma once
 
 #include <memory>

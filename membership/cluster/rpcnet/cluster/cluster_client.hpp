@@ -1,11 +1,12 @@
-// The cluster client (the reference's ClusterClient): calls a method on
-// some worker of the cluster, chosen by the worker registry, over one pooled
-// QUIC connection per worker. A call that fails in a way that is safe to
-// retry (the connection failed, the worker was overloaded, or the request
-// never left) fails over to another worker after a jittered exponential
-// backoff; a handler's own error is returned as it is. A circuit breaker
-// per worker keeps calls away from a worker that keeps failing; an optional
-// hedge sends a second request to another worker when the first is slow.
+// The cluster client (ClusterClient of the reference, the Rust RpcNet
+// library whose design rpcnet takes): calls a method on some worker of the
+// cluster, chosen by the worker registry, over one pooled QUIC connection
+// per worker. A call that fails in a way that is safe to retry (the
+// connection failed, the worker was overloaded, or the request never left)
+// fails over to another worker after a jittered exponential backoff; a
+// handler's own error is returned as it is. A circuit breaker per worker
+// keeps calls away from a worker that keeps failing; an optional hedge
+// sends a second request to another worker when the first is slow.
 // Thread-safe: many threads may call at once.
 #pragma once
 

@@ -1,10 +1,11 @@
-// The worker registry as an actor (the reference's WorkerRegistry and
-// NodeRegistry): it subscribes to a membership actor, keeps the worker pool
-// (worker_registry) and the node table (node_registry) current from the
-// events, and answers selection requests by tag filter and strategy -- or
-// by asking a user's routing actor, with a deadline, falling back to the
-// strategy when the router is late or answers nonsense. The cluster client
-// reports the calls and streams in flight per worker.
+// The worker registry as an actor (WorkerRegistry and NodeRegistry of the
+// reference, the Rust RpcNet library whose design rpcnet takes): it
+// subscribes to a membership actor, keeps the worker pool (worker_registry)
+// and the node table (node_registry) current from the events, and answers
+// selection requests by tag filter and strategy -- or by asking a user's
+// routing actor, with a deadline, falling back to the strategy when the
+// router is late or answers nonsense. The cluster client reports the calls
+// and streams in flight per worker.
 #pragma once
 
 #include <string>
