@@ -29,6 +29,7 @@ public:
 
   /// Starts membership on a gossip port of its own (cfg.bind_address), or
   /// on `shared`'s port (an rpc_server's endpoint_handle()) when given.
+  /// Fails as spawn_membership does.
   static caf::expected<cluster_membership> start(caf::actor_system& sys, cluster_config cfg,
                                                  std::shared_ptr<endpoint> shared = nullptr);
 

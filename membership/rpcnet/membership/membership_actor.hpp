@@ -76,8 +76,11 @@ using membership_actor = caf::typed_actor<
 
 /// Spawns the membership actor of a node. With `shared` the node receives
 /// gossip on that endpoint's port (its RPC server's); without it, on an
-/// endpoint of its own bound to cfg.bind_address. Fails with error::config
-/// for a bad configuration and error::io when the port cannot be bound.
+/// endpoint of its own bound to cfg.bind_address. Everything that can fail
+/// fails here, before the actor exists: error::config when cfg.validate()
+/// does or the SWIM core refuses the advertised address (gossip carries one
+/// canonical spelling, "[::1]:7946"), error::io when the port cannot be
+/// bound.
 caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
                                                  std::shared_ptr<endpoint> shared = nullptr);
 
