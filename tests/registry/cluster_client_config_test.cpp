@@ -2,13 +2,16 @@
 // (configuration.hpp): cluster_client_config with the rpc_config,
 // retry_policy and circuit_breaker::settings it holds, and
 // worker_registry_config. Builders return a changed copy; validate() names
-// every bad field in one error, nested ones under their field.
+// every bad field in one error, nested ones under their field; and
+// cluster_node::open reports both of its configurations' at once.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
+#include <rpcnet/actors/runtime.hpp>
 #include <rpcnet/cluster/cluster_client.hpp>
+#include <rpcnet/cluster/cluster_node.hpp>
 #include <rpcnet/cluster/worker_registry_actor.hpp>
 #include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/error.hpp>
@@ -59,4 +62,15 @@ TEST_CASE("a worker_registry_config with several bad fields names every one of t
   REQUIRE(problems.size() == 2);
   CHECK(problems[0].rfind("pool_filter 'role' does not parse", 0) == 0);
   CHECK(problems[1] == "strategy is not a load_balancing_strategy");
+}
+
+TEST_CASE("cluster_node::open names the bad fields of both its configurations in one error",
+          "[config]") {
+  runtime rt;
+  auto node = cluster_node::open(rt.system(), test::server_config().with_max_frame_size(0),
+                                 cluster_config{}.with_join_timeout(0s));
+  REQUIRE_FALSE(node);
+  CHECK(config_errors::problems_of(node.error())
+        == std::vector<std::string>{"server.max_frame_size must be positive",
+                                    "cluster.join_timeout must be positive"});
 }
