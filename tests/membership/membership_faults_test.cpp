@@ -1,13 +1,15 @@
-// Tests that what used to throw inside the membership actor now costs a
-// datagram or a start, never the actor: a datagram that cannot be encoded
-// (or sealed) is counted and logged while the actor goes on answering and,
-// once datagrams encode again, joins; a configuration the SWIM core refuses
-// is an error of cluster_membership::start, not an actor that dies as it
-// starts.
+// Tests that what used to throw inside membership's actors now costs a
+// datagram, a start or an event, never the actor: a datagram that cannot be
+// encoded (or sealed) is counted and logged while the actor goes on
+// answering and, once datagrams encode again, joins; a configuration the
+// SWIM core refuses is an error of cluster_membership::start, not an actor
+// that dies as it starts; an event callback that throws is logged and still
+// gets the next event.
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include <caf/scoped_actor.hpp>
@@ -17,6 +19,7 @@
 #include <rpcnet/transport/error.hpp>
 
 #include "captured_log.hpp"
+#include "eventually.hpp"
 #include "gossip_codec.hpp"
 #include "membership_spawn.hpp"
 
@@ -44,7 +47,7 @@ caf::expected<Result> ask(caf::actor_system& sys, const membership_actor& actor,
 
 TEST_CASE("a datagram the encoder refuses is counted and logged, and the membership actor "
           "lives on",
-          "[send_failure]") {
+          "[membership_faults]") {
   test::captured_log log;
   runtime rt;
   auto seed = cluster_membership::start(rt.system(), node_config());
@@ -83,7 +86,7 @@ TEST_CASE("a datagram the encoder refuses is counted and logged, and the members
 }
 
 TEST_CASE("an advertise address the SWIM core refuses fails the start with a config error",
-          "[send_failure]") {
+          "[membership_faults]") {
   runtime rt;
   // Parses as an address, but is not the one canonical spelling gossip
   // carries ("[::1]:7946"); the core used to throw on it inside the actor.
@@ -92,4 +95,31 @@ TEST_CASE("an advertise address the SWIM core refuses fails the start with a con
   REQUIRE_FALSE(node);
   CHECK(code_of(node.error()) == error::config);
   CHECK(message_of(node.error()).find("canonical") != std::string::npos);
+}
+
+TEST_CASE("an event callback that throws is logged, and the next event still comes",
+          "[membership_faults]") {
+  test::captured_log log;
+  runtime rt;
+  auto seed = cluster_membership::start(rt.system(), node_config());
+  REQUIRE(seed);
+  auto events = std::make_shared<std::atomic<int>>(0);
+  seed->on_event([events](const membership_event&) {
+    ++*events;
+    throw std::runtime_error("callback broke");
+  });
+  std::vector<std::string> seeds{seed->local_member().address};
+  auto b = cluster_membership::start(rt.system(), node_config());
+  auto c = cluster_membership::start(rt.system(), node_config());
+  REQUIRE(b);
+  REQUIRE(c);
+  REQUIRE_FALSE(b->join(seeds));
+  REQUIRE_FALSE(c->join(seeds));
+  // Two joins, two events: the callback outlived its first exception.
+  CHECK(test::eventually([&] { return events->load() >= 2; }, 10s));
+  bool logged = false;
+  for (const auto& [level, line] : log.lines())
+    logged |= level == log_level::error
+              && line.find("membership event callback threw: callback broke") != std::string::npos;
+  CHECK(logged);
 }
