@@ -11,6 +11,7 @@
 
 #include "phi_accrual_detector.hpp"
 #include <rpcnet/simulator/swim_simulator.hpp>
+#include <rpcnet/transport/error.hpp>
 
 #include "bench_common.hpp"
 
@@ -58,7 +59,12 @@ int run_gossip(const gossip_options& opt) {
   sim_opt.nodes = opt.nodes;
   sim_opt.seed = opt.seed;
   sim_opt.network.loss = opt.loss;
-  swim_simulator sim{sim_opt};
+  auto made = swim_simulator::make(sim_opt);
+  if (!made) {
+    std::cerr << "rpcnet-bench gossip: " << describe(made.error()) << "\n";
+    return 1;
+  }
+  auto& sim = *made;
   auto interval = sim_opt.config.gossip_interval;
   gossip_figures f;
   witness watch{membership_event::kind::joined, {}, {}};

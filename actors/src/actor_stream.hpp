@@ -51,7 +51,7 @@ public:
   /// a server).
   void finish(byte_buffer tail);
 
-  /// Abandons the call: resets the stream, tells the consumer `cancelled`.
+  /// Cancels the call: resets the stream, tells the consumer `cancelled`.
   void cancel();
 
 private:

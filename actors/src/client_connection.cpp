@@ -19,6 +19,16 @@ namespace rpcnet {
 
 namespace {
 
+/// The earliest deadline of the calls in flight came: (timeout_atom).
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+
+/// The actor as it is spawned: the public interface, the transport's
+/// events and the deadline timer. Callers get the rpc_client_actor view,
+/// which cannot send the last two.
+using client_connection_actor
+  = rpc_client_actor::extend<caf::reacts_to<timeout_atom>, caf::reacts_to<connection_ready>,
+                             caf::reacts_to<connection_batch>, caf::reacts_to<connection_closed>>;
+
 using deadline_clock = std::chrono::steady_clock;
 
 struct pending_call {
@@ -26,8 +36,8 @@ struct pending_call {
   deadline_clock::time_point deadline;
   std::optional<byte_buffer> body;
   std::optional<wire::status> status;
-  /// The caller's key for abandon_atom (0: none).
-  uint64_t abandon_key = 0;
+  /// The caller's name for the call, for cancelling it (0: none).
+  call_key key;
 };
 
 /// A streaming call in progress: where its events go and how. The sink is
@@ -60,7 +70,7 @@ struct client_state {
   static inline const char* name = "rpcnet.client_connection";
 };
 
-using self_ptr = rpc_client_actor::stateful_pointer<client_state>;
+using self_ptr = client_connection_actor::stateful_pointer<client_state>;
 
 /// Forgets a call that has been answered.
 void finish_call(self_ptr self, std::unordered_map<uint64_t, pending_call>::iterator it) {
@@ -192,7 +202,7 @@ caf::expected<uint64_t> open_streaming_call(self_ptr self, std::string& method, 
   hdr.kind = static_cast<wire::call_kind>(kind);
   hdr.request_id = id;
   hdr.method = std::move(method);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(st.cfg.call_timeout());
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(st.cfg.call_timeout);
   hdr.timeout_ms = static_cast<uint32_t>(std::clamp<int64_t>(ms.count(), 1, UINT32_MAX));
   byte_buffer out;
   wire::append_call(out, hdr);
@@ -214,14 +224,14 @@ actor_stream* actor_stream_of(self_ptr self, uint64_t id) {
 }
 
 caf::result<byte_buffer> start_call(self_ptr self, std::string& method, byte_buffer& payload,
-                                    caf::timespan timeout, uint64_t abandon_key = 0) {
+                                    caf::timespan timeout, call_key key = {}) {
   auto& st = self->state;
   if (st.closed)
     return st.closed;
   if (method.empty() || method.size() > wire::max_method_size)
     return make_error(error::config, "method names are 1 to "
                                        + std::to_string(wire::max_method_size) + " bytes");
-  if (payload.size() + 1 > st.cfg.max_frame_size())
+  if (payload.size() + 1 > st.cfg.max_frame_size)
     return make_error(error::config, "request of " + std::to_string(payload.size())
                                        + " bytes exceeds the maximum frame size");
   auto id = st.next_request_id++;
@@ -238,35 +248,37 @@ caf::result<byte_buffer> start_call(self_ptr self, std::string& method, byte_buf
   st.ep->submit(open_stream_command{st.conn, id, std::move(out), true});
   auto promise = self->make_response_promise<byte_buffer>();
   auto deadline = deadline_clock::now() + timeout;
-  st.calls.emplace(id, pending_call{promise, deadline, {}, {}, abandon_key});
+  st.calls.emplace(id, pending_call{promise, deadline, {}, {}, key});
   st.deadlines.emplace(deadline, id);
   arm_timer(self, deadline);
   return promise;
 }
 
-rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr<endpoint> ep,
-                                                  socket_address remote, rpc_config cfg) {
+client_connection_actor::behavior_type client_connection(self_ptr self,
+                                                         std::shared_ptr<endpoint> ep,
+                                                         socket_address remote, rpc_config cfg) {
   auto& st = self->state;
   st.ep = std::move(ep);
   st.cfg = std::move(cfg);
-  st.conn = st.ep->connect(remote, st.cfg.server_name(), caf::actor_cast<caf::actor>(self));
+  st.conn = st.ep->connect(remote, st.cfg.server_name, caf::actor_cast<caf::actor>(self));
   return {
     [self](call_atom, std::string& method, byte_buffer& payload) {
-      auto timeout = caf::timespan{self->state.cfg.call_timeout()};
+      auto timeout = caf::timespan{self->state.cfg.call_timeout};
       return start_call(self, method, payload, timeout);
     },
     [self](call_atom, std::string& method, byte_buffer& payload, caf::timespan timeout) {
       return start_call(self, method, payload, timeout);
     },
     [self](call_atom, std::string& method, byte_buffer& payload, caf::timespan timeout,
-           uint64_t abandon_key) { return start_call(self, method, payload, timeout, abandon_key); },
-    [self](abandon_atom, uint64_t key) {
-      if (key == 0)
+           call_key key) { return start_call(self, method, payload, timeout, key); },
+    [self](cancel_atom, call_key key) {
+      if (key.value == 0)
         return;
-      // Few calls are in flight per connection, and abandons are rare.
+      // Few calls are in flight per connection, and cancels are rare.
       for (auto& [id, call] : self->state.calls)
-        if (call.abandon_key == key) {
-          fail_call(self, id, make_error(error::cancelled, "the call was abandoned"), true);
+        if (call.key == key) {
+          fail_call(self, id, make_error(error::cancelled, "the caller cancelled the call"),
+                    true);
           return;
         }
     },
@@ -375,9 +387,16 @@ rpc_client_actor::behavior_type client_connection(self_ptr self, std::shared_ptr
 
 } // namespace
 
-rpc_client_actor spawn_client_connection(caf::actor_system& sys, std::shared_ptr<endpoint> ep,
-                                         socket_address remote, rpc_config cfg) {
-  return sys.spawn(client_connection, std::move(ep), std::move(remote), std::move(cfg));
+caf::expected<rpc_client_actor> spawn_client_connection(caf::actor_system& sys,
+                                                        std::shared_ptr<endpoint> ep,
+                                                        socket_address remote,
+                                                        rpc_config cfg) {
+  if (!ep)
+    return make_error(error::config, "no endpoint to connect from");
+  if (auto err = cfg.validate())
+    return err;
+  return rpc_client_actor{
+    sys.spawn(client_connection, std::move(ep), std::move(remote), std::move(cfg))};
 }
 
 } // namespace rpcnet

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace rpcnet {
@@ -59,22 +60,35 @@ handler_pool::~handler_pool() {
   core_->cv.notify_all();
 }
 
-void handler_pool::post(std::function<void()> task) {
-  std::lock_guard<std::mutex> guard{core_->mtx};
-  core_->tasks.push_back(std::move(task));
-  // Start a thread when the queued tasks outnumber the idle threads, so a
-  // blocked handler never holds up a task behind it.
-  if (core_->tasks.size() > core_->idle && core_->threads < core_->lim.max_threads) {
+bool handler_pool::post(std::function<void()> task) {
+  std::function<void()> dropped;
+  {
+    std::lock_guard<std::mutex> guard{core_->mtx};
+    core_->tasks.push_back(std::move(task));
+    // Start a thread when the queued tasks outnumber the idle threads, so a
+    // blocked handler never holds up a task behind it.
+    if (core_->tasks.size() <= core_->idle || core_->threads >= core_->lim.max_threads) {
+      core_->cv.notify_one();
+      return true;
+    }
     ++core_->threads;
-    std::thread{run_worker, core_}.detach();
-  } else {
-    core_->cv.notify_one();
+    try {
+      std::thread{run_worker, core_}.detach();
+      return true;
+    } catch (const std::system_error&) {
+      // Out of threads (or memory for one): the task waits for a running
+      // thread, and with none it would wait for ever.
+      --core_->threads;
+      if (core_->threads > 0)
+        return true;
+      dropped = std::move(core_->tasks.back());
+      core_->tasks.pop_back();
+    }
   }
-}
-
-size_t handler_pool::threads() const {
-  std::lock_guard<std::mutex> guard{core_->mtx};
-  return core_->threads;
+  // What the task captured goes outside the lock: it may hold the last
+  // reference to the pool's owner.
+  dropped = nullptr;
+  return false;
 }
 
 } // namespace rpcnet

@@ -29,11 +29,11 @@ public:
   handler_pool(const handler_pool&) = delete;
   handler_pool& operator=(const handler_pool&) = delete;
 
-  /// Runs `task` on a pool thread, starting one if none is idle.
-  void post(std::function<void()> task);
-
-  /// Threads alive now.
-  size_t threads() const;
+  /// Runs `task` on a pool thread, starting one if none is idle. False if
+  /// the system refused a new thread and no thread is left to take the
+  /// task: it is dropped, and the caller answers for it (the pool is called
+  /// from connection actors, which an exception would end).
+  bool post(std::function<void()> task);
 
   struct core;
 

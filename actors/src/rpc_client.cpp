@@ -64,6 +64,10 @@ public:
 caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
                                               const std::string& server_address,
                                               rpc_config cfg) {
+  // Before the endpoint starts: its thread is not worth starting for a
+  // configuration the connection would refuse.
+  if (auto err = cfg.validate())
+    return err;
   auto ep = endpoint::start(sys, cfg.to_transport(false));
   if (!ep)
     return normalize(std::move(ep.error()));
@@ -90,13 +94,18 @@ caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
                       "invalid server address '" + server_address + "' (expected host:port)");
   }
   auto actor = spawn_client_connection(sys, ep, *remote, cfg);
-  auto ptr = std::make_shared<impl>(sys, ep, owns_endpoint, actor, cfg);
+  if (!actor) {
+    if (owns_endpoint)
+      ep->shutdown();
+    return std::move(actor.error());
+  }
+  auto ptr = std::make_shared<impl>(sys, ep, owns_endpoint, *actor, cfg);
   ptr->local_ = ep->local_address();
   caf::error failure;
   {
     caf::scoped_actor self{sys};
     auto wait = ep->config().handshake_timeout + wait_slack;
-    self->request(actor, wait, connect_atom::value)
+    self->request(*actor, wait, connect_atom::value)
       .receive([](bool) {}, [&](caf::error& err) { failure = normalize(std::move(err)); });
   }
   if (failure)
@@ -106,37 +115,37 @@ caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
 
 caf::expected<byte_buffer> rpc_client::call(const std::string& method,
                                             byte_buffer request) const {
-  return call(method, std::move(request), impl_->cfg_.call_timeout());
+  return call(method, std::move(request), impl_->cfg_.call_timeout);
 }
 
 caf::expected<byte_buffer> rpc_client::call(const std::string& method, byte_buffer request,
                                             std::chrono::milliseconds timeout) const {
-  return call(method, std::move(request), timeout, 0);
+  return call(method, std::move(request), timeout, call_key{});
 }
 
 caf::expected<byte_buffer> rpc_client::call(const std::string& method, byte_buffer request,
                                             std::chrono::milliseconds timeout,
-                                            uint64_t abandon_key) const {
+                                            call_key key) const {
   caf::expected<byte_buffer> result{make_error(error::connection, "no reply")};
   caf::scoped_actor self{impl_->sys_};
   self
     ->request(impl_->actor_, timeout + wait_slack, call_atom::value, method, std::move(request),
-              caf::timespan{timeout}, abandon_key)
+              caf::timespan{timeout}, key)
     .receive([&](byte_buffer& reply) { result = std::move(reply); },
              [&](caf::error& err) { result = normalize(std::move(err)); });
   return result;
 }
 
-void rpc_client::abandon(uint64_t abandon_key) const {
-  caf::anon_send(impl_->actor_, abandon_atom::value, abandon_key);
+void rpc_client::cancel(call_key key) const {
+  caf::anon_send(impl_->actor_, cancel_atom::value, key);
 }
 
 caf::expected<client_stream> rpc_client::open_stream(const std::string& method,
                                                      uint8_t kind) const {
   caf::expected<client_stream> result{make_error(error::connection, "no reply")};
   caf::scoped_actor self{impl_->sys_};
-  auto wait = stream_channel::clock::duration{impl_->cfg_.call_timeout()};
-  self->request(impl_->actor_, impl_->cfg_.call_timeout() + wait_slack, stream_atom::value,
+  auto wait = stream_channel::clock::duration{impl_->cfg_.call_timeout};
+  self->request(impl_->actor_, impl_->cfg_.call_timeout + wait_slack, stream_atom::value,
                 method, kind)
     .receive([&](std::shared_ptr<stream_channel>& ch) { result = client_stream{ch, wait}; },
              [&](caf::error& err) { result = normalize(std::move(err)); });

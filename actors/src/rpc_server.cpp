@@ -36,6 +36,8 @@ void rpc_server::register_streaming_actor(std::string method, streaming_actor_fa
 caf::expected<socket_address> rpc_server::bind() {
   if (ep_)
     return ep_->local_address();
+  if (auto err = cfg_.validate())
+    return err;
   endpoint::options opts;
   opts.on_accept = [sys = &sys_, state = state_](connection_id id, const socket_address&) {
     auto ep = state->ep.lock();

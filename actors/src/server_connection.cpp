@@ -41,11 +41,16 @@ struct server_connection_state {
   connection_id conn = 0;
   std::unordered_map<int64_t, partial_call> calls;
   std::unordered_map<int64_t, streaming_call> streams;
-  bool draining = false;
   static inline const char* name = "rpcnet.server_connection";
 };
 
 using self_ptr = caf::stateful_actor<server_connection_state>*;
+
+/// What a call is answered with when the handler pool could start no
+/// thread for it.
+caf::error no_handler_thread() {
+  return make_error(error::overloaded, "the server could not start a handler thread");
+}
 
 /// Runs a function handler and answers the call; on a pool thread or in a
 /// one-shot actor (see handler_execution).
@@ -241,7 +246,7 @@ private:
       st_.ep->submit(stop_reading_command{st_.conn, sid, app_error::no_error});
       to.send_error(err);
     };
-    if (st_.draining || st_.shared->draining.load(std::memory_order_relaxed)) {
+    if (st_.shared->draining.load(std::memory_order_relaxed)) {
       refuse(make_error(error::cancelled, "server is shutting down"));
       return;
     }
@@ -260,11 +265,15 @@ private:
     st_.ep->submit(manual_credit_command{st_.conn, sid, 0});
     stream_channel::address addr{st_.ep, st_.conn, sid, 0};
     auto window = st_.ep->config().stream_window;
-    st_.shared->call_started();
     if (factory) {
       auto id = static_cast<uint64_t>(sid);
-      auto consumer = (*factory)(self_->system(), caf::actor_cast<caf::actor>(self_), id);
-      auto sink = std::make_shared<actor_stream>(self_, addr, window, std::move(consumer), id);
+      auto consumer = spawn_consumer(*factory, id);
+      if (!consumer) {
+        refuse(consumer.error());
+        return;
+      }
+      st_.shared->call_started();
+      auto sink = std::make_shared<actor_stream>(self_, addr, window, std::move(*consumer), id);
       auto* raw = sink.get();
       auto [pos, added] = st_.streams.emplace(
         sid, streaming_call{std::move(sink), stream_inbound{false}, raw, header.request_id});
@@ -272,17 +281,40 @@ private:
       return;
     }
     auto ch = std::make_shared<stream_channel>(addr, window);
+    auto request_id = header.request_id;
+    st_.shared->call_started();
+    // Posted before the stream is listed: the channel is thread-safe, and a
+    // refused post then leaves nothing behind.
+    if (!st_.shared->pool.post([fn = *handler, ch, header = std::move(header),
+                                shared = st_.shared] {
+          run_streaming_handler(fn, *ch, header, *shared);
+        })) {
+      st_.shared->call_finished();
+      refuse(no_handler_thread());
+      return;
+    }
     auto [pos, added] = st_.streams.emplace(
-      sid, streaming_call{ch, stream_inbound{false}, nullptr, header.request_id});
-    st_.shared->pool.post([fn = *handler, ch, header = std::move(header), shared = st_.shared] {
-      run_streaming_handler(fn, *ch, header, *shared);
-    });
+      sid, streaming_call{ch, stream_inbound{false}, nullptr, request_id});
     route(pos, rest);
+  }
+
+  /// The actor a user's factory makes for streaming call `id`; the
+  /// factory's exception, if it throws, as a remote error for the caller
+  /// (it would otherwise end this actor and every call of the connection).
+  caf::expected<caf::actor> spawn_consumer(const streaming_actor_factory& factory, uint64_t id) {
+    try {
+      return factory(self_->system(), caf::actor_cast<caf::actor>(self_), id);
+    } catch (const std::exception& ex) {
+      return make_error(error::remote,
+                        std::string{"the stream's actor factory threw: "} + ex.what());
+    } catch (...) {
+      return make_error(error::remote, "the stream's actor factory threw");
+    }
   }
 
   void dispatch(int64_t sid, wire::call_header header, byte_buffer body) {
     auto to = target(sid, header.request_id);
-    if (st_.draining || st_.shared->draining.load(std::memory_order_relaxed)) {
+    if (st_.shared->draining.load(std::memory_order_relaxed)) {
       to.send_error(make_error(error::cancelled, "server is shutting down"));
       return;
     }
@@ -304,11 +336,12 @@ private:
         // Arguments rather than captures: CAF 0.17 binds a reference to a
         // null pointer (UBSan) when a function actor gets no arguments.
         self_->spawn(run_handler_actor, fn->fn, std::move(body), std::move(to), shared);
-      } else {
-        shared->pool.post([handler = fn->fn, body = std::move(body), to = std::move(to),
-                           shared]() mutable {
-          run_function_handler(handler, std::move(body), to, *shared);
-        });
+      } else if (!shared->pool.post([handler = fn->fn, body = std::move(body), to,
+                                     shared]() mutable {
+                   run_function_handler(handler, std::move(body), to, *shared);
+                 })) {
+        to.send_error(no_handler_thread());
+        shared->call_finished();
       }
       return;
     }
@@ -351,7 +384,6 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
       self->state.streams.clear();
       self->quit();
     },
-    [self](drain_atom) { self->state.draining = true; },
     [self](demand_atom, uint64_t id, uint32_t n) {
       if (auto* call = actor_call(self->state, id))
         call->by_actor->demand(n);

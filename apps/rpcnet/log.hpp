@@ -28,9 +28,6 @@ void configure_log(std::string speaker, log_level lowest);
 
 void log(log_level level, std::string_view text);
 
-inline void log_debug(std::string_view text) {
-  log(log_level::debug, text);
-}
 inline void log_info(std::string_view text) {
   log(log_level::info, text);
 }

@@ -41,6 +41,8 @@ std::vector<gossip::message> broadcast_queue::take(size_t budget, unsigned limit
     if (budget < smallest_message)
       break;
     const auto& subject = std::get<2>(k);
+    // Cannot throw: enqueue() and forget() keep by_preference_ to exactly
+    // the keys of entries_ (this runs inside the membership actor).
     auto& e = entries_.at(subject);
     if (e.size > budget)
       continue;

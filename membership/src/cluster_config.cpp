@@ -2,94 +2,94 @@
 #include <rpcnet/membership/cluster_config.hpp>
 
 #include "gossip_codec.hpp"
-#include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
 namespace rpcnet {
 
-namespace {
-
-/// A copy of `cfg` with one change.
-template <class Change>
-cluster_config changed(const cluster_config& cfg, Change change) {
-  auto result = cfg;
-  change(result);
-  return result;
-}
-
-caf::error bad(std::string what) {
-  return make_error(error::config, std::move(what));
-}
-
-} // namespace
-
 cluster_config cluster_config::with_bind_address(std::string address) const {
-  return changed(*this, [&](auto& c) { c.bind_address = std::move(address); });
+  return copy_with(*this, [&](auto& c) { c.bind_address = std::move(address); });
 }
 
 cluster_config cluster_config::with_advertise_address(std::string address) const {
-  return changed(*this, [&](auto& c) { c.advertise_address = std::move(address); });
+  return copy_with(*this, [&](auto& c) { c.advertise_address = std::move(address); });
+}
+
+cluster_config cluster_config::with_swim(swim_config settings) const {
+  return copy_with(*this, [&](auto& c) { c.swim = std::move(settings); });
 }
 
 cluster_config cluster_config::with_gossip_interval(duration interval) const {
-  return changed(*this, [&](auto& c) { c.swim.gossip_interval = interval; });
+  return copy_with(*this, [&](auto& c) { c.swim.gossip_interval = interval; });
 }
 
 cluster_config cluster_config::with_probe_timeout(duration timeout) const {
-  return changed(*this, [&](auto& c) { c.swim.probe_timeout = timeout; });
+  return copy_with(*this, [&](auto& c) { c.swim.probe_timeout = timeout; });
 }
 
 cluster_config cluster_config::with_indirect_probes(unsigned count) const {
-  return changed(*this, [&](auto& c) { c.swim.indirect_probes = count; });
+  return copy_with(*this, [&](auto& c) { c.swim.indirect_probes = count; });
 }
 
 cluster_config cluster_config::with_suspicion_timeout(duration timeout) const {
-  return changed(*this, [&](auto& c) { c.swim.suspicion_timeout = timeout; });
+  return copy_with(*this, [&](auto& c) { c.swim.suspicion_timeout = timeout; });
 }
 
 cluster_config cluster_config::with_gossip_fanout(unsigned fanout) const {
-  return changed(*this, [&](auto& c) { c.swim.gossip_fanout = fanout; });
+  return copy_with(*this, [&](auto& c) { c.swim.gossip_fanout = fanout; });
 }
 
 cluster_config cluster_config::with_health_check(health_check_config health) const {
-  return changed(*this, [&](auto& c) { c.swim.health = health; });
+  return copy_with(*this, [&](auto& c) { c.swim.health = health; });
 }
 
 cluster_config cluster_config::with_tag(std::string key, std::string value) const {
-  return changed(*this, [&](auto& c) { c.tags[std::move(key)] = std::move(value); });
+  return copy_with(*this, [&](auto& c) { c.tags[std::move(key)] = std::move(value); });
 }
 
 cluster_config cluster_config::with_cluster_key(std::vector<uint8_t> key) const {
-  return changed(*this, [&](auto& c) { c.cluster_keys.push_back(std::move(key)); });
+  return copy_with(*this, [&](auto& c) { c.cluster_keys.push_back(std::move(key)); });
+}
+
+cluster_config cluster_config::with_accept_plaintext(bool accept) const {
+  return copy_with(*this, [&](auto& c) { c.accept_plaintext = accept; });
 }
 
 cluster_config cluster_config::with_join_timeout(duration timeout) const {
-  return changed(*this, [&](auto& c) { c.join_timeout = timeout; });
+  return copy_with(*this, [&](auto& c) { c.join_timeout = timeout; });
+}
+
+cluster_config cluster_config::with_join_retry_interval(duration interval) const {
+  return copy_with(*this, [&](auto& c) { c.join_retry_interval = interval; });
+}
+
+cluster_config cluster_config::with_leave_propagation(duration propagation) const {
+  return copy_with(*this, [&](auto& c) { c.leave_propagation = propagation; });
+}
+
+cluster_config cluster_config::with_max_pending_datagrams(size_t datagrams) const {
+  return copy_with(*this, [&](auto& c) { c.max_pending_datagrams = datagrams; });
 }
 
 caf::error cluster_config::validate() const {
-  if (auto err = swim.validate())
-    return err;
-  if (!socket_address::parse(bind_address))
-    return bad("invalid gossip bind address '" + bind_address
-               + "' (expected a numeric host:port)");
-  if (!advertise_address.empty() && !socket_address::parse(advertise_address))
-    return bad("invalid advertise address '" + advertise_address
-               + "' (expected a numeric host:port)");
-  if (!gossip::valid_tags(tags))
-    return bad("tags break the gossip limits (at most 255 pairs, keys of 1-255 bytes, "
-               "values of at most 255 bytes, 512 bytes in all)");
+  config_errors errors{"cluster_config"};
+  errors.nest("swim", swim.validate());
+  errors.require(socket_address::parse(bind_address).has_value(),
+                 "bind_address '" + bind_address + "' is not a numeric host:port");
+  errors.require(advertise_address.empty() || socket_address::parse(advertise_address),
+                 "advertise_address '" + advertise_address + "' is not a numeric host:port");
+  errors.require(gossip::valid_tags(tags),
+                 "tags break the gossip limits (at most 255 pairs, keys of 1-255 bytes, "
+                 "values of at most 255 bytes, 512 bytes in all, printable UTF-8)");
   for (const auto& key : cluster_keys)
-    if (key.size() != 16 && key.size() != 24 && key.size() != 32)
-      return bad("a cluster key must be 16, 24 or 32 bytes, not "
-                 + std::to_string(key.size()));
-  if (join_timeout <= duration::zero() || join_retry_interval <= duration::zero())
-    return bad("join_timeout and join_retry_interval must be positive");
-  if (leave_propagation < duration::zero())
-    return bad("leave_propagation must not be negative");
-  if (max_pending_datagrams == 0)
-    return bad("max_pending_datagrams must be positive");
-  return {};
+    errors.require(key.size() == 16 || key.size() == 24 || key.size() == 32,
+                   "cluster_keys: a key must be 16, 24 or 32 bytes, not "
+                     + std::to_string(key.size()));
+  errors.require(join_timeout > duration::zero(), "join_timeout must be positive");
+  errors.require(join_retry_interval > duration::zero(), "join_retry_interval must be positive");
+  errors.require(leave_propagation >= duration::zero(), "leave_propagation must not be negative");
+  errors.require(max_pending_datagrams > 0, "max_pending_datagrams must be positive");
+  return errors.result();
 }
 
 } // namespace rpcnet

@@ -1,10 +1,13 @@
 // Blocking requests to the membership actor.
 #include <rpcnet/membership/cluster_membership.hpp>
 
+#include <exception>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/library_log.hpp>
 
 namespace rpcnet {
 
@@ -137,7 +140,18 @@ void cluster_membership::unsubscribe(const caf::actor& subscriber) {
 caf::actor cluster_membership::on_event(std::function<void(const membership_event&)> callback) {
   auto relay = sys_->spawn(
     [](caf::event_based_actor*, std::function<void(const membership_event&)> cb) -> caf::behavior {
-      return {[cb = std::move(cb)](const membership_event& ev) { cb(ev); }};
+      return {[cb = std::move(cb)](const membership_event& ev) {
+        // A callback that throws would end this actor and, unseen, every
+        // later event: it is logged and the next event still comes.
+        try {
+          cb(ev);
+        } catch (const std::exception& ex) {
+          log_line(log_level::error,
+                   std::string{"membership event callback threw: "} + ex.what());
+        } catch (...) {
+          log_line(log_level::error, "membership event callback threw");
+        }
+      }};
     },
     std::move(callback));
   subscribe(relay);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <stdexcept>
 #include <string>
 #include <type_traits>
 
@@ -172,30 +171,37 @@ private:
 
 /// What the encoder refuses to put on the wire: any field the decoder
 /// would refuse (gossip_field_rules.hpp). The SWIM core only says what
-/// passed these rules, so breaking one is a programming error.
-void require(bool valid, const char* what) {
-  if (!valid)
-    throw std::length_error(std::string{"gossip: refusing to encode "} + what);
+/// passed these rules, so a refusal is a bug in it; the caller counts the
+/// datagram as unsendable rather than send what no peer would accept.
+caf::error refusal(const char* what) {
+  return make_error(error::protocol, std::string{"gossip: refusing to encode "} + what);
 }
 
-void require_member(const node_id& id, uint64_t incarnation, const std::string& address,
-                    const tag_map& tags) {
-  require(valid_member_id(id), "a reserved member id");
-  require(incarnation <= max_incarnation, "an incarnation above max_incarnation");
-  require(valid_address(address), "an invalid address");
-  require(valid_tags(tags), "invalid tags");
+caf::error check_member(const node_id& id, uint64_t incarnation, const std::string& address,
+                        const tag_map& tags) {
+  if (!valid_member_id(id))
+    return refusal("a reserved member id");
+  if (incarnation > max_incarnation)
+    return refusal("an incarnation above max_incarnation");
+  if (!valid_address(address))
+    return refusal("an invalid address");
+  if (!valid_tags(tags))
+    return refusal("invalid tags");
+  return {};
 }
 
-void check_limits(const message& msg) {
-  std::visit(
-    [](const auto& m) {
+caf::error check_limits(const message& msg) {
+  return std::visit(
+    [](const auto& m) -> caf::error {
       using type = std::decay_t<decltype(m)>;
       if constexpr (std::is_same_v<type, alive>) {
-        require_member(m.id, m.incarnation, m.address, m.tags);
+        return check_member(m.id, m.incarnation, m.address, m.tags);
       } else if constexpr (std::is_same_v<type, push_pull>) {
         for (const auto& entry : m.members)
-          require_member(entry.id, entry.incarnation, entry.address, entry.tags);
+          if (auto err = check_member(entry.id, entry.incarnation, entry.address, entry.tags))
+            return err;
       }
+      return {};
     },
     msg);
 }
@@ -466,13 +472,17 @@ size_t encoded_size(const datagram& dg) {
 
 // -- encoding -----------------------------------------------------------------
 
-byte_buffer encode(const datagram& dg) {
+caf::expected<byte_buffer> encode(const datagram& dg) {
   if (dg.messages.empty())
-    throw std::length_error("gossip: a datagram carries at least one message");
+    return refusal("a datagram without messages");
   auto size = encoded_size(dg);
   if (size > max_datagram_size)
-    throw std::length_error("gossip: datagram of " + std::to_string(size)
-                            + " bytes exceeds " + std::to_string(max_datagram_size));
+    return make_error(error::protocol, "gossip: refusing to encode a datagram of "
+                                         + std::to_string(size) + " bytes (the limit is "
+                                         + std::to_string(max_datagram_size) + ")");
+  for (const auto& msg : dg.messages)
+    if (auto err = check_limits(msg))
+      return err;
   byte_buffer out;
   out.reserve(size);
   writer w{out};
@@ -480,7 +490,6 @@ byte_buffer encode(const datagram& dg) {
   w.u8(version);
   w.id(dg.sender);
   for (const auto& msg : dg.messages) {
-    check_limits(msg);
     w.u8(static_cast<uint8_t>(type_of(msg)));
     w.u16(static_cast<uint16_t>(body_size(msg)));
     std::visit([&w](const auto& m) { w.body(m); }, msg);

@@ -58,9 +58,9 @@ size_t encoded_size(const datagram& dg);
 // -- encoding -----------------------------------------------------------------
 
 /// The bytes of `dg`. Callers keep to the limits above and to the field
-/// rules (the SWIM core does); breaking them is a programming error and
-/// throws std::length_error.
-byte_buffer encode(const datagram& dg);
+/// rules (the SWIM core does); a datagram that breaks them is refused with
+/// error::protocol naming the rule, and nothing is sent.
+caf::expected<byte_buffer> encode(const datagram& dg);
 
 /// Cuts `members` (ascending by id, all within [first, last]) into push-pull
 /// messages that each fit a datagram alone and together cover [first, last]

@@ -11,6 +11,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "gossip_codec.hpp"
+#include "membership_spawn.hpp"
 #include "swim_core.hpp"
 #include <rpcnet/transport/aead_keyring.hpp>
 #include <rpcnet/transport/endpoint.hpp>
@@ -21,6 +22,25 @@
 namespace rpcnet {
 
 namespace {
+
+// -- the messages only the actor itself and its endpoint send -----------------
+
+/// A datagram from the transport thread: (gossip_atom, source, bytes).
+using gossip_atom = caf::atom_constant<caf::atom("gossip")>;
+/// The core's next deadline came: (tick_atom).
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+/// Waiting joins ask their seeds again: (join_retry_atom).
+using join_retry_atom = caf::atom_constant<caf::atom("joinretry")>;
+/// A leave had time to spread: (left_atom).
+using left_atom = caf::atom_constant<caf::atom("left")>;
+
+/// The actor as it is spawned: the public interface and the internal
+/// messages above. Callers get the membership_actor view, which cannot
+/// send them.
+using membership_actor_impl
+  = membership_actor::extend<caf::reacts_to<gossip_atom, std::string, byte_buffer>,
+                             caf::reacts_to<tick_atom>, caf::reacts_to<join_retry_atom>,
+                             caf::reacts_to<left_atom>>;
 
 /// Counters the transport thread updates before a datagram reaches the actor.
 struct intake {
@@ -43,6 +63,7 @@ struct membership_state {
   bool owns_endpoint = false;
   std::shared_ptr<intake> in;
   std::optional<aead_keyring> keys;
+  datagram_encoder encode;
   gossip_stats stats;
   std::vector<caf::actor> subscribers;
   std::vector<pending_join> joins;
@@ -53,6 +74,9 @@ struct membership_state {
   time_point tick_at = time_point::max();
   /// Parsed destinations: members' addresses repeat for every datagram.
   std::unordered_map<std::string, socket_address> addresses;
+  /// Datagrams the encoder or the key ring refused (also in
+  /// stats.unsendable), for logging at doubling counts.
+  uint64_t send_failures = 0;
 
   ~membership_state() {
     if (!ep)
@@ -63,7 +87,7 @@ struct membership_state {
   }
 };
 
-using self_ptr = membership_actor::stateful_pointer<membership_state>;
+using self_ptr = membership_actor_impl::stateful_pointer<membership_state>;
 
 constexpr size_t max_cached_addresses = 4096;
 
@@ -78,6 +102,29 @@ const socket_address* resolve(membership_state& st, const std::string& text) {
   return &st.addresses.emplace(text, *parsed).first->second;
 }
 
+/// The bytes of `dg` as they go on the wire: encoded, and sealed when the
+/// node has keys.
+caf::expected<byte_buffer> wire_bytes(const membership_state& st, const gossip::datagram& dg) {
+  auto bytes = st.encode(dg);
+  if (!bytes || !st.keys)
+    return bytes;
+  return st.keys->seal(*bytes);
+}
+
+/// A datagram that could not be encoded or sealed is dropped and counted,
+/// and the actor goes on: one bad datagram must not end a node's
+/// membership. Logged at the 1st, 2nd, 4th, 8th... failure, so a failure
+/// that repeats on every datagram cannot flood the log.
+void count_send_failure(membership_state& st, const std::string& destination,
+                        const caf::error& err) {
+  ++st.stats.unsendable;
+  auto n = ++st.send_failures;
+  if ((n & (n - 1)) == 0)
+    log_line(log_level::warn, "membership: a datagram to " + destination + " was not sent ("
+                                + describe(err) + "); " + std::to_string(n)
+                                + " so far");
+}
+
 void send_datagrams(membership_state& st, std::vector<outgoing_datagram>& datagrams) {
   for (auto& out : datagrams) {
     const auto* to = resolve(st, out.destination);
@@ -85,12 +132,14 @@ void send_datagrams(membership_state& st, std::vector<outgoing_datagram>& datagr
       ++st.stats.unsendable;
       continue;
     }
-    auto bytes = gossip::encode(out.datagram);
-    if (st.keys)
-      bytes = st.keys->seal(bytes);
+    auto bytes = wire_bytes(st, out.datagram);
+    if (!bytes) {
+      count_send_failure(st, out.destination, bytes.error());
+      continue;
+    }
     ++st.stats.datagrams_sent;
-    st.stats.bytes_sent += bytes.size();
-    st.ep->send_datagram(*to, std::move(bytes));
+    st.stats.bytes_sent += bytes->size();
+    st.ep->send_datagram(*to, std::move(*bytes));
   }
 }
 
@@ -185,26 +234,28 @@ void remove_subscriber(membership_state& st, const caf::actor_addr& who) {
   std::erase_if(st.subscribers, [&](const caf::actor& sub) { return sub.address() == who; });
 }
 
-membership_actor::behavior_type membership_behavior(self_ptr self, cluster_config cfg,
-                                                    std::shared_ptr<endpoint> ep,
-                                                    bool owns_endpoint, std::string advertised,
-                                                    uint64_t seed) {
+/// What spawn_membership builds before the actor exists, so that whatever
+/// can fail fails there, as an error, rather than in the actor's start.
+struct membership_parts {
+  cluster_config cfg;
+  std::shared_ptr<endpoint> ep;
+  bool owns_endpoint = false;
+  std::unique_ptr<swim_core> core;
+  std::optional<aead_keyring> keys;
+  datagram_encoder encode;
+};
+
+membership_actor_impl::behavior_type membership_behavior(self_ptr self,
+                                                         std::shared_ptr<membership_parts> parts) {
   auto& st = self->state;
   auto now = membership_clock::now();
-  st.cfg = std::move(cfg);
-  st.ep = std::move(ep);
-  st.owns_endpoint = owns_endpoint;
+  st.cfg = std::move(parts->cfg);
+  st.ep = std::move(parts->ep);
+  st.owns_endpoint = parts->owns_endpoint;
+  st.core = std::move(parts->core);
+  st.keys = std::move(parts->keys);
+  st.encode = std::move(parts->encode);
   st.in = std::make_shared<intake>();
-  if (!st.cfg.cluster_keys.empty()) {
-    // validate() checked the keys, so the ring cannot fail here.
-    st.keys = std::move(*aead_keyring::make(st.cfg.cluster_keys.front()));
-    for (size_t i = 1; i < st.cfg.cluster_keys.size(); ++i)
-      st.keys->add_key(st.cfg.cluster_keys[i]);
-  }
-  std::mt19937_64 rng{seed};
-  member local{node_id::random(rng), std::move(advertised), 0, member_state::alive,
-               st.cfg.tags};
-  st.core = std::make_unique<swim_core>(st.cfg.swim, std::move(local), rng(), now);
   // The transport thread hands datagrams over by message; a bounded count
   // of them may wait, so a flood costs drops, not memory.
   st.ep->set_datagram_handler([hdl = caf::actor_cast<caf::actor>(self), in = st.in,
@@ -373,12 +424,46 @@ void warn_if_unsealed(const cluster_config& cfg, const socket_address& bound,
                  "forge membership gossip; set one with cluster_config::with_cluster_key");
 }
 
+/// The key ring of `keys`, none when empty.
+caf::expected<std::optional<aead_keyring>> key_ring(const std::vector<std::vector<uint8_t>>& keys) {
+  if (keys.empty())
+    return std::optional<aead_keyring>{};
+  auto ring = aead_keyring::make(keys.front());
+  if (!ring)
+    return std::move(ring.error());
+  for (size_t i = 1; i < keys.size(); ++i)
+    if (auto err = ring->add_key(keys[i]))
+      return err;
+  return std::optional<aead_keyring>{std::move(*ring)};
+}
+
+/// This node's SWIM core: a random id, the advertised address, the tags.
+caf::expected<std::unique_ptr<swim_core>> make_core(const cluster_config& cfg,
+                                                    std::string advertised) {
+  std::random_device entropy;
+  std::mt19937_64 rng{(static_cast<uint64_t>(entropy()) << 32) | entropy()};
+  member local{node_id::random(rng), std::move(advertised), 0, member_state::alive, cfg.tags};
+  auto core = swim_core::make(cfg.swim, std::move(local), rng(), membership_clock::now());
+  if (!core)
+    return std::move(core.error());
+  return std::make_unique<swim_core>(std::move(*core));
+}
+
 } // namespace
 
 caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
                                                  std::shared_ptr<endpoint> shared) {
+  return spawn_membership(sys, std::move(cfg), std::move(shared), gossip::encode);
+}
+
+caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
+                                                 std::shared_ptr<endpoint> shared,
+                                                 datagram_encoder encode) {
   if (auto err = cfg.validate())
     return err;
+  auto keys = key_ring(cfg.cluster_keys);
+  if (!keys)
+    return std::move(keys.error());
   bool owns = false;
   if (!shared) {
     transport_config tcfg;
@@ -401,11 +486,17 @@ caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster
     }
     advertised = local.to_string();
   }
+  auto core = make_core(cfg, advertised);
+  if (!core) {
+    if (owns)
+      shared->shutdown();
+    return std::move(core.error());
+  }
   warn_if_unsealed(cfg, shared->local_address(), advertised);
-  std::random_device entropy;
-  uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
-  return sys.spawn(membership_behavior, std::move(cfg), std::move(shared), owns,
-                   std::move(advertised), seed);
+  auto parts = std::make_shared<membership_parts>(
+    membership_parts{std::move(cfg), std::move(shared), owns, std::move(*core), std::move(*keys),
+                     std::move(encode)});
+  return membership_actor{sys.spawn(membership_behavior, std::move(parts))};
 }
 
 } // namespace rpcnet

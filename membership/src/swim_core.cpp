@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 #include <type_traits>
 
 #include "gossip_codec.hpp"
@@ -54,6 +53,20 @@ member_candidates::limits candidate_limits(const swim_config& cfg) {
 
 // -- constructors -------------------------------------------------------------
 
+caf::expected<swim_core> swim_core::make(swim_config cfg, member self, uint64_t seed,
+                                         time_point now) {
+  auto bad = [](std::string what) { return make_error(error::config, std::move(what)); };
+  if (auto err = cfg.validate())
+    return err;
+  if (!gossip::valid_member_id(self.id))
+    return bad("the local id is reserved");
+  if (!gossip::valid_address(self.address))
+    return bad("the local address " + self.address + " is not a canonical IP address and port");
+  if (!gossip::valid_tags(self.tags))
+    return bad("the local tags break the gossip wire's limits");
+  return swim_core{std::move(cfg), std::move(self), seed, now};
+}
+
 swim_core::swim_core(swim_config cfg, member self, uint64_t seed, time_point now)
   : cfg_(std::move(cfg)),
     self_(std::move(self)),
@@ -64,15 +77,6 @@ swim_core::swim_core(swim_config cfg, member self, uint64_t seed, time_point now
                                                           : 6 * cfg_.suspicion_timeout,
                  cfg_.partition_min_members}),
     candidates_(candidate_limits(cfg_)) {
-  if (auto err = cfg_.validate())
-    throw std::invalid_argument(message_of(err));
-  if (!gossip::valid_member_id(self_.id))
-    throw std::invalid_argument("the local id is reserved");
-  if (!gossip::valid_address(self_.address))
-    throw std::invalid_argument("the local address " + self_.address
-                                + " is not a canonical IP address and port");
-  if (!gossip::valid_tags(self_.tags))
-    throw std::invalid_argument("the local tags break the gossip wire's limits");
   self_.state = member_state::alive;
   self_.incarnation = 0;
   // Random phases: nodes started together must not probe or exchange

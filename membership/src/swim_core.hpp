@@ -38,6 +38,7 @@
 #include <vector>
 
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
 
 #include "awareness.hpp"
 #include "broadcast_queue.hpp"
@@ -70,9 +71,11 @@ public:
 
   /// A node that knows nobody yet. `self` gives its id, address and tags
   /// (state and incarnation are ignored: a node starts alive at 0). `seed`
-  /// drives every random choice, so equal seeds replay equal runs. Throws
-  /// std::invalid_argument for an invalid configuration, address or tags.
-  swim_core(swim_config cfg, member self, uint64_t seed, time_point now);
+  /// drives every random choice, so equal seeds replay equal runs. Fails
+  /// with error::config for an invalid configuration, id, address or tags:
+  /// the core never runs on settings it would have to refuse later.
+  static caf::expected<swim_core> make(swim_config cfg, member self, uint64_t seed,
+                                       time_point now);
 
   // -- input ------------------------------------------------------------------
 
@@ -160,6 +163,11 @@ public:
   }
 
 private:
+  // -- constructors -----------------------------------------------------------
+
+  /// Takes what make() checked.
+  swim_core(swim_config cfg, member self, uint64_t seed, time_point now);
+
   // -- member types -----------------------------------------------------------
 
   /// How far a datagram's claims about other members are believed.

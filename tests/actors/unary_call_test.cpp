@@ -371,7 +371,8 @@ TEST_CASE("the server counts no calls in flight once every call is answered", "[
   CHECK(wait_until([&] { return net.server().in_flight() == 0; }));
 }
 
-TEST_CASE("an abandoned call fails with cancelled at once and leaves the connection usable",
+TEST_CASE("a call its caller cancels fails with cancelled at once and leaves the connection "
+          "usable",
           "[unary]") {
   loopback net;
   auto started = std::make_shared<arrivals>();
@@ -380,13 +381,13 @@ TEST_CASE("an abandoned call fails with cancelled at once and leaves the connect
   net.server().register_unary("echo", [](byte_buffer req) { return caf::expected<byte_buffer>{req}; });
   auto client = net.connect();
   auto held = std::async(std::launch::async, [&client] {
-    return client.call("held", to_bytes("slow"), std::chrono::seconds{10}, 42);
+    return client.call("held", to_bytes("slow"), std::chrono::seconds{10}, call_key{42});
   });
   REQUIRE(started->wait_for(1, std::chrono::seconds{5}));
-  client.abandon(41); // names no call: nothing happens
-  client.abandon(0);  // the key of calls without one: never matches
+  client.cancel(call_key{41}); // names no call: nothing happens
+  client.cancel(call_key{0});  // the key of calls without one: never matches
   CHECK_FALSE(ready_within(held, std::chrono::milliseconds{100}));
-  client.abandon(42);
+  client.cancel(call_key{42});
   REQUIRE(ready_within(held, std::chrono::seconds{2}));
   auto result = held.get();
   REQUIRE_FALSE(result);

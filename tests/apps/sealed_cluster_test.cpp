@@ -14,8 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gossip_codec.hpp"
-
+#include "encoded_gossip.hpp"
 #include "eventually.hpp"
 #include "join_token.hpp"
 #include "plainly_printable.hpp"
@@ -59,7 +58,7 @@ std::vector<std::string> member_labels(const std::string& node) {
 /// Valid, unsealed gossip that announces a member of the forger's making.
 std::vector<uint8_t> forged_alive(const std::string& label) {
   node_id forged{0xF0F0F0F0F0F0F0F0u, 1};
-  return gossip::encode(gossip::datagram{
+  return encoded(gossip::datagram{
     forged, {gossip::alive{forged, 1, "127.0.0.1:9", {{"role", "forged"}, {"label", label}}}}});
 }
 
@@ -207,9 +206,9 @@ TEST_CASE("an --insecure-gossip cluster runs unsealed and still takes no forged 
     state.members.push_back(member{node_id{0xF1F1F1F1F1F1F1F1u, n}, loopback(9),
                                    0, member_state::alive,
                                    {{"role", "worker"}, {"label", "forged-" + std::to_string(n)}}});
-  attacker.send(director, gossip::encode(gossip::datagram{node_id{0xF2F2F2F2F2F2F2F2u, 1},
+  attacker.send(director, encoded(gossip::datagram{node_id{0xF2F2F2F2F2F2F2F2u, 1},
                                                           {state}}));
-  attacker.send(director, gossip::encode(gossip::datagram{
+  attacker.send(director, encoded(gossip::datagram{
                             node_id{0xF3F3F3F3F3F3F3F3u, 1},
                             {gossip::dead{*worker_id, 0, node_id{0xF3F3F3F3F3F3F3F3u, 1}}}}));
 

@@ -15,6 +15,7 @@ using namespace std::chrono_literals;
 using rpcnet::member_state;
 using rpcnet::swim_simulator;
 using rpcnet::test::cluster_of;
+using rpcnet::test::simulate;
 using rpcnet::to_seconds;
 using rpcnet::test::event_recorder;
 using rpcnet::test::rate_of;
@@ -25,7 +26,7 @@ TEST_CASE("a join is known to all 1,000 members within log2(N) + 2 gossip interv
           "[simulation]") {
   auto wall = std::chrono::steady_clock::now();
   auto opts = cluster_of(1000, 1);
-  swim_simulator sim{opts};
+  auto sim = simulate(opts);
   event_recorder events{sim};
   sim.run_for(5s);
   auto joiner = sim.add_node();
@@ -43,11 +44,13 @@ TEST_CASE("a join is known to all 1,000 members within log2(N) + 2 gossip interv
   CHECK(known);
   // The seed's reply told the joiner about everyone at once.
   CHECK(sim.core(joiner).live_members() == 1000);
+  // Every datagram the cores produced went on the wire and came off it.
+  CHECK(sim.codec_failures() == 0);
 }
 
 TEST_CASE("a graceful leave is known to all 100 members within 1 s", "[simulation]") {
   auto opts = cluster_of(101, 2);
-  swim_simulator sim{opts};
+  auto sim = simulate(opts);
   event_recorder events{sim};
   sim.run_for(20s);
   auto start = sim.now();
@@ -63,7 +66,7 @@ TEST_CASE("a graceful leave is known to all 100 members within 1 s", "[simulatio
 TEST_CASE("100 nodes joining through one seed at once converge", "[simulation]") {
   auto opts = cluster_of(100, 3);
   opts.converged = false;
-  swim_simulator sim{opts};
+  auto sim = simulate(opts);
   event_recorder events{sim};
   // Everyone knows everyone once each has seen 99 joins.
   auto all_known = [&] {
@@ -86,7 +89,7 @@ TEST_CASE("a quiet cluster of 100 gossips at most 330 bytes per member per secon
   auto measure = [](bool scale_push_pull) {
     auto opts = cluster_of(100, 4);
     opts.config.scale_push_pull = scale_push_pull;
-    swim_simulator sim{opts};
+    auto sim = simulate(opts);
     sim.run_for(60s);
     sim.reset_traffic();
     sim.run_for(10min);

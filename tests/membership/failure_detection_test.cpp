@@ -17,6 +17,7 @@ using rpcnet::lifeguard_config;
 using rpcnet::member_state;
 using rpcnet::swim_simulator;
 using rpcnet::test::cluster_of;
+using rpcnet::test::simulate;
 using rpcnet::to_seconds;
 using rpcnet::test::event_recorder;
 using rpcnet::test::wall_seconds;
@@ -38,7 +39,7 @@ loss_outcome run_with_loss(double loss, bool lifeguard, size_t nodes = 100,
   opts.network.loss = loss;
   if (!lifeguard)
     opts.config.lifeguard = lifeguard_config::disabled();
-  swim_simulator sim{opts};
+  auto sim = simulate(opts);
   event_recorder events{sim};
   sim.run_for(length);
   return {events.false_failures(), events.total(kind::suspect), wall_seconds(wall)};
@@ -50,7 +51,7 @@ TEST_CASE("a crash among 1,000 members is known failed by all within probe inter
           "suspicion timeout + dissemination",
           "[simulation]") {
   auto opts = cluster_of(1000, 5);
-  swim_simulator sim{opts};
+  auto sim = simulate(opts);
   event_recorder events{sim};
   sim.run_for(10s);
   const auto& cfg = opts.config;
@@ -118,7 +119,7 @@ TEST_CASE("a slow member that refutes suspicion is never declared failed", "[sim
     auto opts = cluster_of(20, 6);
     if (!lifeguard)
       opts.config.lifeguard = lifeguard_config::disabled();
-    swim_simulator sim{opts};
+    auto sim = simulate(opts);
     event_recorder events{sim};
     sim.run_for(10s);
     // One second more each way: its acks always miss the probe interval.
@@ -154,7 +155,7 @@ TEST_CASE("a slow member that refutes suspicion is never declared failed", "[sim
 TEST_CASE("a member restarted under its old id rejoins with a higher incarnation",
           "[simulation]") {
   auto opts = cluster_of(50, 7);
-  swim_simulator sim{opts};
+  auto sim = simulate(opts);
   event_recorder events{sim};
   sim.run_for(10s);
   size_t victim = 7;

@@ -22,6 +22,7 @@ using rpcnet::partition_detector;
 using rpcnet::time_point;
 using rpcnet::swim_simulator;
 using rpcnet::test::cluster_of;
+using rpcnet::test::simulate;
 using rpcnet::to_seconds;
 
 namespace {
@@ -48,7 +49,7 @@ TEST_CASE("in a 50/50 partition each side declares the other failed, and after h
           "are alive again with higher incarnations",
           "[simulation]") {
   auto opts = cluster_of(100, 8);
-  swim_simulator sim{opts};
+  auto sim = simulate(opts);
   // Partition events per member: how many, and the sizes of the last one.
   struct seen {
     size_t detected = 0;

@@ -12,9 +12,19 @@
 #include <unordered_set>
 #include <utility>
 
+#include <catch2/catch.hpp>
+
 #include <rpcnet/simulator/swim_simulator.hpp>
 
 namespace rpcnet::test {
+
+/// The simulator of `opts`; the test fails at once if the simulator
+/// refuses the configuration.
+inline swim_simulator simulate(simulation_options opts) {
+  auto sim = swim_simulator::make(std::move(opts));
+  REQUIRE(sim);
+  return std::move(*sim);
+}
 
 /// A simulation of `nodes` members that start out knowing each other, with
 /// the default configuration and a perfect network.

@@ -394,7 +394,9 @@ TEST_CASE("a joining node is verified by its seed, then learns every member from
           "seed's reply and verifies each",
           "[swim_core]") {
   auto seed = core_no(1, {2, 3, 4});
-  swim_core joiner{swim_config{}, member_no(5), 5, t0};
+  auto made = swim_core::make(swim_config{}, member_no(5), 5, t0);
+  REQUIRE(made);
+  auto& joiner = *made;
   std::vector<std::string> seeds{address_no(1)};
   auto out = joiner.join(seeds, t0);
   auto push = first_sent<gossip::push_pull>(out);
@@ -577,14 +579,23 @@ TEST_CASE("tombstones are forgotten after the tombstone timeout", "[swim_core]")
   CHECK(a.find(id_no(2)) == nullptr);
 }
 
-TEST_CASE("invalid settings are refused when the core is made", "[swim_core]") {
+TEST_CASE("invalid settings are refused with a config error when the core is made",
+          "[swim_core]") {
+  auto refused = [](swim_config cfg, rpcnet::member self) {
+    auto core = swim_core::make(std::move(cfg), std::move(self), 1, t0);
+    return !core && rpcnet::code_of(core.error()) == rpcnet::error::config;
+  };
   swim_config cfg;
   cfg.probe_timeout = 2s;
-  CHECK_THROWS_AS((swim_core{cfg, member_no(1), 1, t0}), std::invalid_argument);
+  CHECK(refused(cfg, member_no(1)));
   auto long_address = member_no(1);
   long_address.address = std::string(300, 'x');
-  CHECK_THROWS_AS((swim_core{swim_config{}, long_address, 1, t0}), std::invalid_argument);
+  CHECK(refused(swim_config{}, long_address));
   auto named = member_no(1);
   named.address = "node-1:7946";
-  CHECK_THROWS_AS((swim_core{swim_config{}, named, 1, t0}), std::invalid_argument);
+  CHECK(refused(swim_config{}, named));
+  auto reserved = member_no(1);
+  reserved.id = rpcnet::node_id::min();
+  CHECK(refused(swim_config{}, reserved));
+  CHECK(swim_core::make(swim_config{}, member_no(1), 1, t0));
 }

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "swim_core.hpp"
 
 namespace rpcnet::test {
@@ -24,14 +26,16 @@ inline member member_no(uint64_t n) {
 }
 
 /// A core for member `n` that already knows members `others` (alive).
+/// The test fails at once if the core refuses `cfg`.
 inline swim_core core_no(uint64_t n, const std::vector<uint64_t>& others,
                          swim_config cfg = {}) {
-  swim_core core{cfg, member_no(n), 1000 + n, t0};
+  auto core = swim_core::make(cfg, member_no(n), 1000 + n, t0);
+  REQUIRE(core);
   std::vector<member> known;
   for (auto o : others)
     known.push_back(member_no(o));
-  core.adopt(known, t0);
-  return core;
+  core->adopt(known, t0);
+  return std::move(*core);
 }
 
 /// A message of type T that `out` sends, with its destination.

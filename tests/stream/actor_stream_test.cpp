@@ -1,13 +1,15 @@
 // Streaming calls driven by actors: a consumer actor receives a server
 // stream one message per demand it sends, and a server serves a
 // bidirectional call with an actor of its own spawned per call -- both over
-// real QUIC, with the blocking form on the other end.
+// real QUIC, with the blocking form on the other end. A factory that throws
+// costs its call, not the connection.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <future>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -163,5 +165,28 @@ TEST_CASE("a server actor spawned per call serves a bidirectional stream", "[str
   auto end = stream->next();
   REQUIRE(end);
   CHECK_FALSE(*end);
+  CHECK(f.server.in_flight() == 0);
+}
+
+TEST_CASE("a stream actor factory that throws fails that call with remote, and the "
+          "connection serves the next call",
+          "[stream]") {
+  test::stream_fixture f{[](rpc_server& server) {
+    server.register_streaming_actor(
+      "broken", [](caf::actor_system&, caf::actor, uint64_t) -> caf::actor {
+        throw std::runtime_error("no actor today");
+      });
+    server.register_unary("echo", [](byte_buffer req) { return caf::expected<byte_buffer>{req}; });
+  }};
+  auto stream = f.client->call_streaming("broken");
+  REQUIRE(stream);
+  auto first = stream->next();
+  REQUIRE_FALSE(first);
+  CHECK(code_of(first.error()) == error::remote);
+  CHECK(message_of(first.error()).find("no actor today") != std::string::npos);
+  // The connection's actor lives on: the same connection answers.
+  auto reply = f.client->call("echo", to_bytes("still here"));
+  REQUIRE(reply);
+  CHECK(as_string_view(*reply) == "still here");
   CHECK(f.server.in_flight() == 0);
 }

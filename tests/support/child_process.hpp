@@ -71,10 +71,6 @@ public:
       close(in_);
   }
 
-  pid_t pid() const noexcept {
-    return pid_;
-  }
-
   /// Writes `line` and a newline to the child's stdin.
   void send_line(const std::string& line) {
     auto text = line + "\n";
@@ -89,13 +85,6 @@ public:
       data += n;
       left -= static_cast<size_t>(n);
     }
-  }
-
-  /// Closes the child's stdin (it sees end of file).
-  void close_stdin() {
-    if (in_ >= 0)
-      close(in_);
-    in_ = -1;
   }
 
   /// Waits up to `timeout` for a line that satisfies `match`, among the

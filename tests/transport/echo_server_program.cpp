@@ -92,13 +92,13 @@ int main(int argc, char** argv) {
     uint64_t number = std::stoull(value);
     std::chrono::milliseconds ms{number};
     if (flag == "--handshake-timeout-ms")
-      cfg.with_handshake_timeout(ms);
+      cfg.handshake_timeout = ms;
     else if (flag == "--request-read-timeout-ms")
-      cfg.with_request_read_timeout(ms);
+      cfg.request_read_timeout = ms;
     else if (flag == "--max-connection-buffered-bytes")
-      cfg.with_max_connection_buffered_bytes(number);
+      cfg.max_connection_buffered_bytes = number;
     else if (flag == "--max-endpoint-buffered-bytes")
-      cfg.with_max_endpoint_buffered_bytes(number);
+      cfg.max_endpoint_buffered_bytes = number;
     else
       usage("unknown flag " + flag);
   }

@@ -4,43 +4,17 @@
 // goes to a handler a program installs.
 #include <catch2/catch.hpp>
 
-#include <mutex>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <rpcnet/transport/library_log.hpp>
 #include <rpcnet/transport/utf8.hpp>
 
+#include "captured_log.hpp"
+
 namespace utf8 = rpcnet::utf8;
 using rpcnet::log_level;
-
-namespace {
-
-/// Collects the library's lines while it lives.
-class captured_log {
-public:
-  captured_log() {
-    rpcnet::set_log_handler([this](log_level level, const std::string& line) {
-      std::lock_guard<std::mutex> guard{mtx_};
-      lines_.emplace_back(level, line);
-    });
-  }
-  ~captured_log() {
-    rpcnet::set_log_handler({});
-    rpcnet::set_log_level(log_level::info);
-  }
-  std::vector<std::pair<log_level, std::string>> lines() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return lines_;
-  }
-
-private:
-  std::mutex mtx_;
-  std::vector<std::pair<log_level, std::string>> lines_;
-};
-
-} // namespace
+using rpcnet::test::captured_log;
 
 TEST_CASE("UTF-8 sequences are well-formed exactly as RFC 3629 says", "[utf8]") {
   CHECK(utf8::sequence_length("a", 0) == 1);

@@ -5,7 +5,6 @@
 #include <gnutls/gnutls.h>
 
 #include <algorithm>
-#include <stdexcept>
 #include <string>
 
 #include <rpcnet/transport/error.hpp>
@@ -103,22 +102,21 @@ std::vector<aead_keyring::key> aead_keyring::keys() const {
   return result;
 }
 
-byte_buffer aead_keyring::seal(std::span<const uint8_t> plain) const {
+caf::expected<byte_buffer> aead_keyring::seal(std::span<const uint8_t> plain) const {
   byte_buffer out(overhead + plain.size());
   out[0] = envelope_magic;
   out[1] = envelope_version;
   uint8_t* nonce = out.data() + 2;
   // 96 random bits per datagram: at gossip rates a nonce repeats under one
   // key with negligible probability for the key's whole life.
-  if (gnutls_rnd(GNUTLS_RND_NONCE, nonce, nonce_size) != 0)
-    throw std::runtime_error("gnutls_rnd failed");
+  if (auto rv = gnutls_rnd(GNUTLS_RND_NONCE, nonce, nonce_size); rv != 0)
+    return make_error(error::io, std::string{"cannot draw a nonce: "} + gnutls_strerror(rv));
   size_t cipher_len = plain.size() + tag_size;
   auto rv = gnutls_aead_cipher_encrypt(entries_.front()->handle, nonce, nonce_size,
                                        out.data(), 2, tag_size, plain.data(), plain.size(),
                                        out.data() + header_size, &cipher_len);
   if (rv != 0)
-    throw std::runtime_error(std::string{"AES-GCM encryption failed: "}
-                             + gnutls_strerror(rv));
+    return make_error(error::io, std::string{"AES-GCM encryption failed: "} + gnutls_strerror(rv));
   out.resize(header_size + cipher_len);
   return out;
 }

@@ -90,16 +90,9 @@ public:
   }
 
   caf::error init() {
+    if (auto err = cfg_.validate())
+      return err;
     auto bind_addr = socket_address::parse(cfg_.bind_address);
-    if (!bind_addr)
-      return make_error(error::config, "invalid bind address '" + cfg_.bind_address
-                                         + "' (expected host:port)");
-    if (cfg_.max_frame_size == 0 || cfg_.max_concurrent_streams == 0)
-      return make_error(error::config, "max_frame_size and max_concurrent_streams "
-                                       "must be positive");
-    if (cfg_.max_connection_buffered_bytes == 0 || cfg_.max_endpoint_buffered_bytes == 0)
-      return make_error(error::config, "max_connection_buffered_bytes and "
-                                       "max_endpoint_buffered_bytes must be positive");
     if (opts_.on_accept) {
       if (cfg_.cert_path.empty() || cfg_.key_path.empty())
         return make_error(error::config, "accepting connections needs a certificate "

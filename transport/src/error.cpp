@@ -68,7 +68,8 @@ error code_of(const caf::error& err) {
 
 std::string message_of(const caf::error& err) {
   const auto& ctx = err.context();
-  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+  // More may follow the message (config_errors adds its list of problems).
+  if (ctx.size() >= 1 && ctx.match_element<std::string>(0))
     return ctx.get_as<std::string>(0);
   return {};
 }

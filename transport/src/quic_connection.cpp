@@ -932,7 +932,7 @@ int quic_connection::on_stream_reset(int64_t stream_id, uint64_t app_code) {
   if (s)
     drop_input(*s);
   // A reset after the peer's FIN says nothing about our input -- unless it
-  // cancels the call: a peer abandoning a call resets its side even when it
+  // cancels the call: a peer cancelling a call resets its side even when it
   // had finished sending, and the STOP_SENDING meant for our writes is not
   // always sent then.
   bool cancels = app_code == static_cast<uint64_t>(app_error::cancelled);

@@ -151,9 +151,6 @@ public:
   const close_cause& cause() const noexcept {
     return cause_;
   }
-  bool ready() const noexcept {
-    return handshake_done_;
-  }
 
   /// True when nothing written to a stream awaits acknowledgement and no
   /// stream waits to be opened.

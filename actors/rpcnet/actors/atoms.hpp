@@ -30,21 +30,14 @@ using send_atom = caf::atom_constant<caf::atom("send")>;
 /// a server's error becomes the call's outcome.
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
 
-/// From either side: (cancel_atom, call id) abandons the call.
+/// The caller gives up on a call: (cancel_atom, call id) from either side
+/// of a streaming call, (cancel_atom, call_key) from a unary call's caller.
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
-/// (abandon_atom, key) withdraws the unary call started with that key.
-using abandon_atom = caf::atom_constant<caf::atom("abandon")>;
 
 /// Wait until a client's connection is ready: (connect_atom) -> bool.
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 
 /// Close a client's connection: (close_atom).
 using close_atom = caf::atom_constant<caf::atom("close")>;
-
-/// A client connection's deadline timer fired: (timeout_atom).
-using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
-
-/// A server stops taking new calls on a connection: (drain_atom).
-using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 } // namespace rpcnet

@@ -4,10 +4,13 @@
 // directly; rpc_client wraps it for plain C++ code.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
@@ -21,18 +24,33 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<rpcnet::stream_channel>)
 
 namespace rpcnet {
 
-/// What a client connection actor accepts. Callers use the first three;
-/// the rest come from the transport and from the actor's own timers.
+/// A caller's name for one of its unary calls, so that it can cancel the
+/// call before the reply comes: not 0 (calls without a key have 0), and
+/// unique among the connection's calls in flight.
+struct call_key {
+  uint64_t value = 0;
+
+  friend bool operator==(const call_key&, const call_key&) = default;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, call_key& x) {
+    return f(caf::meta::type_name("call_key"), x.value);
+  }
+};
+
+/// What callers may send a client connection actor. (The transport's
+/// events and the actor's deadline timer are messages of its own that
+/// callers cannot send.)
 using rpc_client_actor = caf::typed_actor<
   /// A call with the configured timeout.
   caf::replies_to<call_atom, std::string, byte_buffer>::with<byte_buffer>,
   /// A call with its own timeout.
   caf::replies_to<call_atom, std::string, byte_buffer, caf::timespan>::with<byte_buffer>,
-  /// A call with its own timeout and a caller's key that abandon_atom names.
-  caf::replies_to<call_atom, std::string, byte_buffer, caf::timespan, uint64_t>::with<byte_buffer>,
-  /// Withdraws the call started with this key: it fails with `cancelled`
-  /// and the server sees its stream reset (a hedge's losing attempt).
-  caf::reacts_to<abandon_atom, uint64_t>,
+  /// A call with its own timeout, named by the caller's key.
+  caf::replies_to<call_atom, std::string, byte_buffer, caf::timespan, call_key>::with<byte_buffer>,
+  /// Cancels the call started with this key: it fails with `cancelled` and
+  /// the server sees its stream reset (a hedge's losing attempt).
+  caf::reacts_to<cancel_atom, call_key>,
   /// Opens a streaming call of the given wire::call_kind; the channel
   /// carries its messages both ways (client_stream wraps it).
   caf::replies_to<stream_atom, std::string, uint8_t>::with<std::shared_ptr<stream_channel>>,
@@ -46,20 +64,19 @@ using rpc_client_actor = caf::typed_actor<
   caf::replies_to<send_atom, uint64_t, byte_buffer>::with<bool>,
   /// Ends the upload of call `id`.
   caf::reacts_to<finish_atom, uint64_t>,
-  /// Abandons call `id`.
+  /// Cancels streaming call `id`.
   caf::reacts_to<cancel_atom, uint64_t>,
   /// Answers true once the handshake completed, or the connection's error.
   caf::replies_to<connect_atom>::with<bool>,
   /// Closes the connection; calls in flight fail with `cancelled`.
-  caf::reacts_to<close_atom>,
-  caf::reacts_to<timeout_atom>,
-  caf::reacts_to<connection_ready>,
-  caf::reacts_to<connection_batch>,
-  caf::reacts_to<connection_closed>>;
+  caf::reacts_to<close_atom>>;
 
 /// Spawns a client connection actor that connects through `ep` to `remote`.
-rpc_client_actor spawn_client_connection(caf::actor_system& sys,
-                                         std::shared_ptr<endpoint> ep,
-                                         socket_address remote, rpc_config cfg);
+/// Fails with error::config without an endpoint or when cfg.validate()
+/// does.
+caf::expected<rpc_client_actor> spawn_client_connection(caf::actor_system& sys,
+                                                        std::shared_ptr<endpoint> ep,
+                                                        socket_address remote,
+                                                        rpc_config cfg);
 
 } // namespace rpcnet

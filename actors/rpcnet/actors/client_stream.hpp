@@ -43,7 +43,7 @@ public:
   /// server's error, `cancelled`, `connection` or `timeout` otherwise.
   caf::expected<std::optional<byte_buffer>> next();
 
-  /// Abandons the call; the server sees `cancelled`.
+  /// Cancels the call; the server sees `cancelled`.
   void cancel();
 
   /// Calls `fn` once when this call's object goes away (destroyed or

@@ -48,14 +48,14 @@ public:
   caf::expected<byte_buffer> call(const std::string& method, byte_buffer request,
                                   std::chrono::milliseconds timeout) const;
 
-  /// Calls `method` under a key of the caller's choosing (not 0, unique
-  /// among this connection's calls in flight), which abandon() names.
+  /// Calls `method` under a key of the caller's choosing (see call_key),
+  /// so that another thread can cancel() it.
   caf::expected<byte_buffer> call(const std::string& method, byte_buffer request,
-                                  std::chrono::milliseconds timeout, uint64_t abandon_key) const;
+                                  std::chrono::milliseconds timeout, call_key key) const;
 
-  /// Withdraws the call started with `abandon_key`: it fails with
-  /// `cancelled` and the server sees its stream reset. No-op once it ended.
-  void abandon(uint64_t abandon_key) const;
+  /// Cancels the call started with `key`: it fails with `cancelled` and the
+  /// server sees its stream reset. No-op once it ended.
+  void cancel(call_key key) const;
 
   /// Opens a bidirectional streaming call of `method`.
   caf::expected<client_stream> call_streaming(const std::string& method) const;

@@ -75,7 +75,7 @@ public:
   /// Ends the local direction with `frames` (an end frame at least).
   void finish(byte_buffer frames);
 
-  /// Abandons the call: resets the stream and fails both directions with
+  /// Cancels the call: resets the stream and fails both directions with
   /// `reason` locally.
   void cancel(caf::error reason);
 

@@ -77,7 +77,7 @@ using streaming_handler = std::function<caf::error(stream_reader& requests,
 /// (end_atom, id, error) when the caller finished (no error) or the call
 /// failed. It answers with (send_atom, id, bytes) -> bool -- waiting for
 /// each answer -- and ends the call with (finish_atom, id, error), no
-/// error meaning success, or abandons it with (cancel_atom, id).
+/// error meaning success, or cancels it with (cancel_atom, id).
 using streaming_actor_factory
   = std::function<caf::actor(caf::actor_system& sys, caf::actor connection, uint64_t id)>;
 

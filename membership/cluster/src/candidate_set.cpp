@@ -27,8 +27,8 @@ void candidate_set::collect(const worker_pool& pool) {
     }
   };
   gather(false);
-  only_suspects_ = slots_.empty();
-  if (only_suspects_)
+  // No alive worker matched: suspect ones are better than none.
+  if (slots_.empty())
     gather(true);
   // A change elsewhere in the pool (a worker of another filter suspected,
   // a tag this filter ignores) keeps the ring and the sums: rebuilding a

@@ -96,11 +96,6 @@ public:
     return slots_;
   }
 
-  /// True if the candidates are suspect workers (no alive one matched).
-  bool only_suspects() const noexcept {
-    return only_suspects_;
-  }
-
 private:
   /// Collects the candidates from `pool` and forgets the strategies'
   /// structures built over the previous ones.
@@ -150,7 +145,6 @@ private:
   /// generation never reaches this value).
   uint64_t generation_ = std::numeric_limits<uint64_t>::max();
   std::vector<uint32_t> slots_;
-  bool only_suspects_ = false;
 
   /// What the weights and the ring were built from: each candidate's slot,
   /// id and capacity. They are rebuilt only when this changes.

@@ -1,7 +1,32 @@
 // The circuit breaker's state machine.
 #include <rpcnet/cluster/circuit_breaker.hpp>
 
+#include <rpcnet/transport/configuration.hpp>
+
 namespace rpcnet {
+
+circuit_breaker::settings
+circuit_breaker::settings::with_failure_threshold(uint32_t failures) const {
+  return copy_with(*this, [&](auto& c) { c.failure_threshold = failures; });
+}
+
+circuit_breaker::settings
+circuit_breaker::settings::with_open_duration(duration pause) const {
+  return copy_with(*this, [&](auto& c) { c.open_duration = pause; });
+}
+
+circuit_breaker::settings
+circuit_breaker::settings::with_half_open_probes(uint32_t probes) const {
+  return copy_with(*this, [&](auto& c) { c.half_open_probes = probes; });
+}
+
+caf::error circuit_breaker::settings::validate() const {
+  config_errors errors{"circuit_breaker::settings"};
+  errors.require(failure_threshold > 0, "failure_threshold must be at least 1");
+  errors.require(open_duration >= duration::zero(), "open_duration must not be negative");
+  errors.require(half_open_probes > 0, "half_open_probes must be at least 1");
+  return errors.result();
+}
 
 circuit_breaker::circuit_breaker(settings cfg) : cfg_(cfg) {
   if (cfg_.failure_threshold == 0)

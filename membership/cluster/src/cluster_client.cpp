@@ -18,6 +18,7 @@
 #include <rpcnet/actors/rpc_client.hpp>
 #include "tag_filter.hpp"
 #include "worker_registry.hpp"
+#include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/error.hpp>
 
@@ -49,10 +50,10 @@ bool counts_against_worker(const caf::error& err) {
 /// The first of up to two concurrent attempts to finish well, or the last
 /// to fail (hedging).
 struct hedge_race {
-  /// One attempt of the race: where it runs and the key that withdraws it.
+  /// One attempt of the race: where it runs and the key that cancels it.
   struct racer {
     std::shared_ptr<rpc_client> conn;
-    uint64_t key;
+    call_key key;
     bool hedge;
   };
 
@@ -179,8 +180,8 @@ struct cluster_client::impl {
   mutable std::mutex mtx;
   /// Hedged attempts still running on threads of their own.
   int racers = 0;
-  /// Keys that name hedged attempts for withdrawal (0 means none).
-  std::atomic<uint64_t> next_abandon_key{1};
+  /// Keys that name hedged attempts for cancelling (0 means none).
+  std::atomic<uint64_t> next_call_key{1};
   std::condition_variable racers_done;
   std::map<node_id, std::shared_ptr<rpc_client>> pool;
   std::map<node_id, circuit_breaker> breakers;
@@ -352,11 +353,11 @@ struct cluster_client::impl {
 
   /// One call on one worker, counted in flight at the registry.
   /// With `race`, the attempt is listed there before it starts, under
-  /// `abandon_key`, so that the winner can withdraw it.
+  /// `key`, so that the winner can cancel it.
   caf::expected<byte_buffer> call_on(const worker& w, const std::string& method,
                                      const byte_buffer& request,
                                      std::chrono::milliseconds timeout,
-                                     hedge_race* race = nullptr, uint64_t abandon_key = 0,
+                                     hedge_race* race = nullptr, call_key key = {},
                                      bool hedge = false) {
     auto conn = connection(w);
     if (!conn) {
@@ -366,10 +367,10 @@ struct cluster_client::impl {
     }
     if (race) {
       std::lock_guard<std::mutex> guard{race->mtx};
-      race->racers.push_back({*conn, abandon_key, hedge});
+      race->racers.push_back({*conn, key, hedge});
     }
     begin_call(w.id);
-    auto result = (*conn)->call(method, request, timeout, abandon_key);
+    auto result = (*conn)->call(method, request, timeout, key);
     end_call(w.id);
     if (!result && code_of(result.error()) == error::connection)
       drop_connection(w.id, *conn);
@@ -391,12 +392,12 @@ struct cluster_client::impl {
         std::lock_guard<std::mutex> outer{mtx};
         ++racers;
       }
-      auto key = next_abandon_key.fetch_add(1);
+      call_key key{next_call_key.fetch_add(1)};
       std::thread{[this, race, w = std::move(w), method, request, timeout, hedge, key] {
         auto result = call_on(w, method, request, timeout, race.get(), key, hedge);
         if (!result && code_of(result.error()) == error::cancelled) {
           std::lock_guard<std::mutex> stats_guard{mtx};
-          ++counters.hedges_abandoned;
+          ++counters.hedges_cancelled;
         }
         race->finish(std::move(result), hedge);
         std::lock_guard<std::mutex> outer{mtx};
@@ -429,11 +430,11 @@ struct cluster_client::impl {
         std::lock_guard<std::mutex> stats_guard{mtx};
         ++counters.hedges_won;
       }
-      // The loser is withdrawn: its stream is reset, and the server's
+      // The loser is cancelled: its stream is reset, and the server's
       // reply, should it still come, goes nowhere.
       for (const auto& r : race->racers)
         if (r.hedge != race->won_by_hedge)
-          r.conn->abandon(r.key);
+          r.conn->cancel(r.key);
       return {std::move(*race->success), race->won_by_hedge ? second->id : first.id};
     }
     if (second)
@@ -443,7 +444,7 @@ struct cluster_client::impl {
 
   caf::expected<byte_buffer> call(const std::string& method, const byte_buffer& request,
                                   const worker_call_options& options) {
-    auto timeout = options.timeout.value_or(cfg.rpc.call_timeout());
+    auto timeout = options.timeout.value_or(cfg.rpc.call_timeout);
     std::vector<node_id> tried;
     caf::error last;
     duration delay = duration::zero();
@@ -462,8 +463,9 @@ struct cluster_client::impl {
       if (result)
         return result;
       last = std::move(result.error());
-      // A connection error may hit a request already sent; the issue's
-      // rule counts it safe (the worker is gone), like overloaded.
+      // A connection error may hit a request already sent; retry_policy's
+      // rule (is_safe_to_retry) counts it safe, since the worker is gone,
+      // like overloaded.
       auto progress = code_of(last) == error::timeout ? request_progress::sent
                                                       : request_progress::not_sent;
       if (!cfg.retry.should_retry(last, progress, attempt_no)) {
@@ -517,12 +519,44 @@ struct cluster_client::impl {
   }
 };
 
+// -- cluster_client_config ------------------------------------------------------
+
+cluster_client_config cluster_client_config::with_rpc(rpc_config client) const {
+  return copy_with(*this, [&](auto& c) { c.rpc = std::move(client); });
+}
+
+cluster_client_config cluster_client_config::with_retry(retry_policy policy) const {
+  return copy_with(*this, [&](auto& c) { c.retry = policy; });
+}
+
+cluster_client_config
+cluster_client_config::with_breaker(circuit_breaker::settings settings) const {
+  return copy_with(*this, [&](auto& c) { c.breaker = settings; });
+}
+
+cluster_client_config
+cluster_client_config::with_hedge_after(std::chrono::milliseconds delay) const {
+  return copy_with(*this, [&](auto& c) { c.hedge_after = delay; });
+}
+
+caf::error cluster_client_config::validate() const {
+  config_errors errors{"cluster_client_config"};
+  errors.nest("rpc", rpc.validate());
+  errors.nest("retry", retry.validate());
+  errors.nest("breaker", breaker.validate());
+  errors.require(!hedge_after || *hedge_after > std::chrono::milliseconds::zero(),
+                 "hedge_after must be positive when set");
+  return errors.result();
+}
+
 // -- cluster_client -------------------------------------------------------------
 
 caf::expected<cluster_client> cluster_client::start(caf::actor_system& sys,
                                                     worker_registry_actor registry,
                                                     cluster_client_config cfg,
                                                     std::shared_ptr<endpoint> shared) {
+  if (auto err = cfg.validate())
+    return err;
   auto ptr = std::make_unique<impl>(sys, std::move(registry), std::move(cfg));
   if (shared) {
     ptr->ep = std::move(shared);

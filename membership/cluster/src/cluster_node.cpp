@@ -1,13 +1,20 @@
 // Opening, starting and shutting down a cluster node (see cluster_node.hpp).
 #include <rpcnet/cluster/cluster_node.hpp>
 
+#include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
 
 caf::expected<std::unique_ptr<cluster_node>>
 cluster_node::open(caf::actor_system& sys, rpc_config server_cfg, cluster_config cluster_cfg) {
-  auto where = server_cfg.bind_address();
+  // Both configurations' problems in one error, before anything is bound.
+  config_errors errors{"cluster_node"};
+  errors.nest("server", server_cfg.validate());
+  errors.nest("cluster", cluster_cfg.validate());
+  if (auto err = errors.result())
+    return err;
+  auto where = server_cfg.bind_address;
   std::unique_ptr<cluster_node> node{new cluster_node(sys, std::move(server_cfg))};
   auto bound = node->server_.bind();
   if (!bound)

@@ -69,10 +69,6 @@ public:
     return points_.size();
   }
 
-  size_t virtual_nodes() const noexcept {
-    return virtual_nodes_;
-  }
-
 private:
   /// The index of the first point >= hash, wrapping to 0 past the last.
   size_t first_point_at_or_after(uint64_t hash) const noexcept;

@@ -4,9 +4,37 @@
 #include <algorithm>
 #include <cmath>
 
+#include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
+
+retry_policy retry_policy::with_max_attempts(uint32_t attempts) const {
+  return copy_with(*this, [&](auto& c) { c.max_attempts = attempts; });
+}
+
+retry_policy retry_policy::with_base_delay(duration delay) const {
+  return copy_with(*this, [&](auto& c) { c.base_delay = delay; });
+}
+
+retry_policy retry_policy::with_max_delay(duration delay) const {
+  return copy_with(*this, [&](auto& c) { c.max_delay = delay; });
+}
+
+retry_policy retry_policy::with_jitter(backoff_jitter spread) const {
+  return copy_with(*this, [&](auto& c) { c.jitter = spread; });
+}
+
+caf::error retry_policy::validate() const {
+  config_errors errors{"retry_policy"};
+  errors.require(max_attempts > 0, "max_attempts must be at least 1 (the first attempt)");
+  errors.require(base_delay >= duration::zero(), "base_delay must not be negative");
+  errors.require(max_delay >= base_delay, "max_delay must not be shorter than base_delay");
+  errors.require(jitter == backoff_jitter::none || jitter == backoff_jitter::full
+                   || jitter == backoff_jitter::decorrelated,
+                 "jitter is not a backoff_jitter");
+  return errors.result();
+}
 
 bool is_safe_to_retry(const caf::error& err, request_progress progress) {
   if (!err)

@@ -46,11 +46,6 @@ public:
 
   // -- properties -------------------------------------------------------------
 
-  /// The required tags, sorted by key.
-  const std::vector<requirement>& requirements() const noexcept {
-    return requirements_;
-  }
-
   /// True for the filter that matches everything.
   bool empty() const noexcept {
     return requirements_.empty();

@@ -2,6 +2,7 @@
 // node_registry, fed by membership events (see worker_registry_actor.hpp).
 #include <rpcnet/cluster/worker_registry_actor.hpp>
 
+#include <algorithm>
 #include <random>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -9,16 +10,21 @@
 #include "node_registry.hpp"
 #include "tag_filter.hpp"
 #include "worker_registry.hpp"
+#include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
 
 namespace {
 
+/// The actor as it is spawned: the public interface and the events of the
+/// membership actor it subscribes to. Callers get the worker_registry_actor
+/// view, which cannot send those.
+using worker_registry_impl = worker_registry_actor::extend<caf::reacts_to<membership_event>>;
+
 struct registry_state {
   std::unique_ptr<worker_registry> workers;
   node_registry nodes;
-  membership_actor membership;
   /// A user's routing actor and how long it may take to answer.
   caf::actor router;
   caf::timespan router_deadline{0};
@@ -27,7 +33,7 @@ struct registry_state {
   std::vector<caf::actor> replicas;
 };
 
-using self_ptr = worker_registry_actor::stateful_pointer<registry_state>;
+using self_ptr = worker_registry_impl::stateful_pointer<registry_state>;
 
 /// A member as a join event, to seed the tables from a snapshot.
 membership_event joined(const member& m) {
@@ -82,9 +88,9 @@ caf::result<worker> ask_router(self_ptr self, const worker_selection& sel) {
   return promise;
 }
 
-worker_registry_actor::behavior_type registry_behavior(self_ptr self, membership_actor membership,
-                                                       worker_registry::settings settings,
-                                                       std::string pool_filter) {
+worker_registry_impl::behavior_type registry_behavior(self_ptr self, membership_actor membership,
+                                                      worker_registry::settings settings,
+                                                      std::string pool_filter) {
   auto& st = self->state;
   st.workers = std::make_unique<worker_registry>(std::move(settings));
   st.pool_filter = std::move(pool_filter);
@@ -92,7 +98,6 @@ worker_registry_actor::behavior_type registry_behavior(self_ptr self, membership
     std::erase_if(self->state.replicas,
                   [&](const caf::actor& r) { return r.address() == msg.source; });
   });
-  st.membership = membership;
   // Subscribe first, then take the snapshot: events after the snapshot
   // arrive after it, and a join applied twice changes nothing.
   caf::anon_send(membership, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
@@ -173,13 +178,37 @@ worker_registry_actor::behavior_type registry_behavior(self_ptr self, membership
 
 } // namespace
 
+worker_registry_config worker_registry_config::with_pool_filter(std::string filter) const {
+  return copy_with(*this, [&](auto& c) { c.pool_filter = std::move(filter); });
+}
+
+worker_registry_config
+worker_registry_config::with_strategy(load_balancing_strategy choice) const {
+  return copy_with(*this, [&](auto& c) { c.strategy = choice; });
+}
+
+worker_registry_config worker_registry_config::with_max_in_flight(uint32_t calls) const {
+  return copy_with(*this, [&](auto& c) { c.max_in_flight = calls; });
+}
+
+caf::error worker_registry_config::validate() const {
+  config_errors errors{"worker_registry_config"};
+  auto filter = tag_filter::parse(pool_filter);
+  errors.require(static_cast<bool>(filter), "pool_filter '" + pool_filter + "' does not parse ("
+                                       + (filter ? "" : message_of(filter.error())) + ")");
+  errors.require(std::find(all_load_balancing_strategies.begin(),
+                           all_load_balancing_strategies.end(), strategy)
+                   != all_load_balancing_strategies.end(),
+                 "strategy is not a load_balancing_strategy");
+  return errors.result();
+}
+
 caf::expected<worker_registry_actor>
 spawn_worker_registry(caf::actor_system& sys, membership_actor membership,
                       worker_registry_config cfg) {
+  if (auto err = cfg.validate())
+    return err;
   auto filter = tag_filter::parse(cfg.pool_filter);
-  if (!filter)
-    return make_error(error::config,
-                      "bad worker pool filter '" + cfg.pool_filter + "': " + message_of(filter.error()));
   worker_registry::settings settings;
   settings.pool_filter = std::move(*filter);
   settings.strategy = cfg.strategy;
@@ -187,8 +216,8 @@ spawn_worker_registry(caf::actor_system& sys, membership_actor membership,
   // Directors seeded alike would make the same "random" choices in step.
   std::random_device entropy;
   settings.seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
-  return sys.spawn(registry_behavior, std::move(membership), std::move(settings),
-                   std::move(cfg.pool_filter));
+  return worker_registry_actor{sys.spawn(registry_behavior, std::move(membership),
+                                         std::move(settings), std::move(cfg.pool_filter))};
 }
 
 } // namespace rpcnet

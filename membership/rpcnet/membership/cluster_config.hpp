@@ -1,8 +1,10 @@
-// The settings of one node's cluster membership, mirroring the reference's
-// ClusterConfig: where gossip is received and what address others use, the
-// SWIM and Phi Accrual settings (swim_config), this node's tags, the cluster
-// keys, and how join and leave behave. Builders return a copy so settings
-// read as one expression.
+// The settings of one node's cluster membership, mirroring ClusterConfig of
+// the reference (the Rust RpcNet library whose design rpcnet takes): where
+// gossip is received and what address others use, the SWIM and Phi Accrual
+// settings (swim_config), this node's tags, the cluster keys, and how join
+// and leave behave. Written as every rpcnet configuration is
+// (configuration.hpp): builders return a copy so settings read as one
+// expression, and validate() names every bad field.
 #pragma once
 
 #include <chrono>
@@ -49,21 +51,30 @@ struct cluster_config {
 
   // -- builders ---------------------------------------------------------------
 
-  cluster_config with_bind_address(std::string address) const;
-  cluster_config with_advertise_address(std::string address) const;
-  cluster_config with_gossip_interval(duration interval) const;
-  cluster_config with_probe_timeout(duration timeout) const;
-  cluster_config with_indirect_probes(unsigned count) const;
-  cluster_config with_suspicion_timeout(duration timeout) const;
-  cluster_config with_gossip_fanout(unsigned fanout) const;
-  cluster_config with_health_check(health_check_config health) const;
-  cluster_config with_tag(std::string key, std::string value) const;
-  cluster_config with_cluster_key(std::vector<uint8_t> key) const;
-  cluster_config with_join_timeout(duration timeout) const;
+  [[nodiscard]] cluster_config with_bind_address(std::string address) const;
+  [[nodiscard]] cluster_config with_advertise_address(std::string address) const;
+  [[nodiscard]] cluster_config with_swim(swim_config settings) const;
+  /// Shortcuts into `swim`, for the reference's ClusterConfig settings.
+  [[nodiscard]] cluster_config with_gossip_interval(duration interval) const;
+  [[nodiscard]] cluster_config with_probe_timeout(duration timeout) const;
+  [[nodiscard]] cluster_config with_indirect_probes(unsigned count) const;
+  [[nodiscard]] cluster_config with_suspicion_timeout(duration timeout) const;
+  [[nodiscard]] cluster_config with_gossip_fanout(unsigned fanout) const;
+  [[nodiscard]] cluster_config with_health_check(health_check_config health) const;
+  /// Adds (or replaces) one tag.
+  [[nodiscard]] cluster_config with_tag(std::string key, std::string value) const;
+  /// Adds a key; the first one added seals.
+  [[nodiscard]] cluster_config with_cluster_key(std::vector<uint8_t> key) const;
+  [[nodiscard]] cluster_config with_accept_plaintext(bool accept) const;
+  [[nodiscard]] cluster_config with_join_timeout(duration timeout) const;
+  [[nodiscard]] cluster_config with_join_retry_interval(duration interval) const;
+  [[nodiscard]] cluster_config with_leave_propagation(duration propagation) const;
+  [[nodiscard]] cluster_config with_max_pending_datagrams(size_t datagrams) const;
 
   // -- validation -------------------------------------------------------------
 
-  /// An error::config naming the first bad setting, or no error.
+  /// No error, or one error::config naming every bad field, the swim
+  /// settings' included ("swim.gossip_interval must be positive").
   caf::error validate() const;
 };
 

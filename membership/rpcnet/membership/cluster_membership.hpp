@@ -1,7 +1,8 @@
-// Cluster membership for code that is not an actor (the reference's
-// ClusterMembership): starts a node's membership actor and offers its
-// requests as blocking calls. Events go to subscribing actors, or to a
-// callback that runs on an actor of its own.
+// Cluster membership for code that is not an actor (ClusterMembership of
+// the reference, the Rust RpcNet library whose design rpcnet takes): starts
+// a node's membership actor and offers its requests as blocking calls.
+// Events go to subscribing actors, or to a callback that runs on an actor
+// of its own.
 //
 //   auto cluster = cluster_membership::start(sys, cfg).value();
 //   cluster.on_event([](const membership_event& ev) { ... });
@@ -28,6 +29,7 @@ public:
 
   /// Starts membership on a gossip port of its own (cfg.bind_address), or
   /// on `shared`'s port (an rpc_server's endpoint_handle()) when given.
+  /// Fails as spawn_membership does.
   static caf::expected<cluster_membership> start(caf::actor_system& sys, cluster_config cfg,
                                                  std::shared_ptr<endpoint> shared = nullptr);
 
@@ -78,7 +80,8 @@ public:
   void unsubscribe(const caf::actor& subscriber);
 
   /// Calls `callback` for every event, in order, on an actor of its own;
-  /// returns that actor (unsubscribe it to stop).
+  /// returns that actor (unsubscribe it to stop). An exception from the
+  /// callback is logged, and the next event still comes.
   caf::actor on_event(std::function<void(const membership_event&)> callback);
 
   /// The membership actor, for actors that talk to it directly.

@@ -47,7 +47,8 @@ struct gossip_stats {
   uint64_t rejected_forged = 0;
   /// Dropped unread because too many waited for the membership actor.
   uint64_t dropped_backlog = 0;
-  /// Not sent: the destination address does not parse.
+  /// Not sent: the destination address does not parse, or the datagram
+  /// could not be encoded or sealed (those are also logged).
   uint64_t unsendable = 0;
   /// What the SWIM core made of what it decoded.
   swim_counters protocol;

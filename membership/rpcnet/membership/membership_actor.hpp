@@ -1,9 +1,10 @@
-// The membership actor (the reference's ClusterMembership): it runs one
-// node's SWIM core on the steady clock, receives gossip from the transport
-// thread of a UDP endpoint -- its RPC server's (one port per node) or one of
-// its own -- sends what the core says to send, sealed with the cluster key
-// when one is set, and sends every membership event to its subscribers.
-// cluster_membership.hpp wraps it for code that is not an actor.
+// The membership actor (ClusterMembership of the reference, the Rust RpcNet
+// library whose design rpcnet takes): it runs one node's SWIM core on the
+// steady clock, receives gossip from the transport thread of a UDP endpoint
+// -- its RPC server's (one port per node) or one of its own -- sends what
+// the core says to send, sealed with the cluster key when one is set, and
+// sends every membership event to its subscribers. cluster_membership.hpp
+// wraps it for code that is not an actor.
 #pragma once
 
 #include <memory>
@@ -20,7 +21,6 @@
 #include <rpcnet/membership/gossip_stats.hpp>
 #include <rpcnet/membership/member.hpp>
 #include <rpcnet/membership/membership_event.hpp>
-#include <rpcnet/transport/byte_buffer.hpp>
 
 namespace rpcnet {
 
@@ -36,10 +36,6 @@ using history_atom = caf::atom_constant<caf::atom("history")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
-using gossip_atom = caf::atom_constant<caf::atom("gossip")>;
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
-using join_retry_atom = caf::atom_constant<caf::atom("joinretry")>;
-using left_atom = caf::atom_constant<caf::atom("left")>;
 using key_atom = caf::atom_constant<caf::atom("key")>;
 
 /// What a key_atom request does to the cluster key ring (memberlist's
@@ -50,8 +46,9 @@ enum class key_operation : uint8_t {
   remove = 2,  ///< stop accepting this key (never the one in use)
 };
 
-/// What the membership actor accepts. Subscribers are plain actors that
-/// receive `membership_event` messages.
+/// What callers may send the membership actor. Subscribers are plain actors
+/// that receive `membership_event` messages. (Its timers and the datagrams
+/// from its endpoint are messages of its own that callers cannot send.)
 using membership_actor = caf::typed_actor<
   /// Joins through `seeds` ("host:port"), asking again until one answers;
   /// replies with how many other members this node knows, or error::timeout
@@ -75,18 +72,15 @@ using membership_actor = caf::typed_actor<
   /// key in use.
   caf::replies_to<key_atom, key_operation, std::vector<uint8_t>>::with<caf::ok_atom>,
   caf::reacts_to<subscribe_atom, caf::actor>,
-  caf::reacts_to<unsubscribe_atom, caf::actor>,
-  /// Internal: a datagram from the transport thread (source, bytes).
-  caf::reacts_to<gossip_atom, std::string, byte_buffer>,
-  /// Internal: timers.
-  caf::reacts_to<tick_atom>,
-  caf::reacts_to<join_retry_atom>,
-  caf::reacts_to<left_atom>>;
+  caf::reacts_to<unsubscribe_atom, caf::actor>>;
 
 /// Spawns the membership actor of a node. With `shared` the node receives
 /// gossip on that endpoint's port (its RPC server's); without it, on an
-/// endpoint of its own bound to cfg.bind_address. Fails with error::config
-/// for a bad configuration and error::io when the port cannot be bound.
+/// endpoint of its own bound to cfg.bind_address. Everything that can fail
+/// fails here, before the actor exists: error::config when cfg.validate()
+/// does or the SWIM core refuses the advertised address (gossip carries one
+/// canonical spelling, "[::1]:7946"), error::io when the port cannot be
+/// bound.
 caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
                                                  std::shared_ptr<endpoint> shared = nullptr);
 

@@ -1,11 +1,15 @@
-// The settings of SWIM gossip, mirroring the reference's ClusterConfig and
-// HealthCheckConfig, with DESIGN.md's defaults, plus the switches and
-// constants of the three Lifeguard refinements (after memberlist's
-// DefaultLANConfig). Every default says why it is what it is.
+// The settings of SWIM gossip, mirroring ClusterConfig and HealthCheckConfig
+// of the reference (the Rust RpcNet library whose design rpcnet takes), with
+// the defaults of DESIGN.md (the project's design notes), plus the switches
+// and constants of the three Lifeguard refinements (after memberlist's
+// DefaultLANConfig). Every default says why it is what it is. Written as
+// every rpcnet configuration is (configuration.hpp): named fields, builders
+// that return a changed copy, and validate() naming every bad field.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 #include <caf/error.hpp>
 
@@ -30,6 +34,15 @@ struct health_check_config {
   /// Intervals a peer's detector needs before its phi may raise suspicion;
   /// an estimate from fewer is noise.
   size_t min_samples = 10;
+
+  [[nodiscard]] health_check_config with_phi_threshold(double threshold) const;
+  [[nodiscard]] health_check_config with_history_size(size_t intervals) const;
+  [[nodiscard]] health_check_config with_min_std_deviation(duration deviation) const;
+  [[nodiscard]] health_check_config with_acceptable_pause(duration pause) const;
+  [[nodiscard]] health_check_config with_min_samples(size_t intervals) const;
+
+  /// No error, or one error::config naming every bad field.
+  caf::error validate() const;
 };
 
 /// Lifeguard (Dadgar et al., 2018): three refinements that keep a slow or
@@ -66,6 +79,16 @@ struct lifeguard_config {
     cfg.buddy_system = false;
     return cfg;
   }
+
+  [[nodiscard]] lifeguard_config with_local_health_awareness(bool on) const;
+  [[nodiscard]] lifeguard_config with_dynamic_suspicion(bool on) const;
+  [[nodiscard]] lifeguard_config with_buddy_system(bool on) const;
+  [[nodiscard]] lifeguard_config with_max_awareness(unsigned scores) const;
+  [[nodiscard]] lifeguard_config with_suspicion_min_divisor(unsigned divisor) const;
+  [[nodiscard]] lifeguard_config with_suspicion_confirmations(unsigned confirmations) const;
+
+  /// No error, or one error::config naming every bad field.
+  caf::error validate() const;
 };
 
 /// Bounds on what other nodes' gossip can make this node hold or send.
@@ -96,11 +119,23 @@ struct gossip_limits {
   /// requester answers a ping (a reply before that could be aimed at a
   /// victim's address). Requesters beyond it retry, as joins do.
   size_t max_deferred_replies = 64;
+
+  [[nodiscard]] gossip_limits with_max_members(size_t members) const;
+  [[nodiscard]] gossip_limits with_max_candidates(size_t candidates) const;
+  [[nodiscard]] gossip_limits with_max_introductions_per_source(size_t candidates) const;
+  [[nodiscard]] gossip_limits with_verification_pings(unsigned pings) const;
+  [[nodiscard]] gossip_limits with_max_incarnation_jump(uint64_t jump) const;
+  [[nodiscard]] gossip_limits with_max_deferred_replies(size_t requests) const;
+
+  /// No error, or one error::config naming every bad field.
+  caf::error validate() const;
 };
 
 /// The SWIM protocol (the reference's ClusterConfig, without the bind address
 /// and key, which belong to the membership actor).
 struct swim_config {
+  // -- settings ---------------------------------------------------------------
+
   /// One member is probed and updates are gossiped once per interval.
   duration gossip_interval = std::chrono::seconds{1};
   /// How long a direct ping waits for its ack before indirect probes start;
@@ -148,6 +183,26 @@ struct swim_config {
   lifeguard_config lifeguard;
   gossip_limits limits;
 
+  // -- builders ---------------------------------------------------------------
+
+  [[nodiscard]] swim_config with_gossip_interval(duration interval) const;
+  [[nodiscard]] swim_config with_probe_timeout(duration timeout) const;
+  [[nodiscard]] swim_config with_indirect_probes(unsigned count) const;
+  [[nodiscard]] swim_config with_suspicion_timeout(duration timeout) const;
+  [[nodiscard]] swim_config with_gossip_fanout(unsigned fanout) const;
+  [[nodiscard]] swim_config with_broadcast_interval(duration interval) const;
+  [[nodiscard]] swim_config with_push_pull_cycles(unsigned cycles) const;
+  [[nodiscard]] swim_config with_scale_push_pull(bool on) const;
+  [[nodiscard]] swim_config with_retransmit_multiplier(unsigned multiplier) const;
+  [[nodiscard]] swim_config with_tombstone_timeout(duration timeout) const;
+  [[nodiscard]] swim_config with_partition_window(duration window) const;
+  [[nodiscard]] swim_config with_partition_min_members(size_t members) const;
+  [[nodiscard]] swim_config with_health(health_check_config health) const;
+  [[nodiscard]] swim_config with_lifeguard(lifeguard_config lifeguard) const;
+  [[nodiscard]] swim_config with_limits(gossip_limits limits) const;
+
+  // -- derived durations ------------------------------------------------------
+
   /// The longest a suspicion lasts in a cluster of `members` (this node
   /// included): suspicion_timeout * max(1, log10(members)).
   duration longest_suspicion(size_t members) const noexcept;
@@ -157,7 +212,10 @@ struct swim_config {
   /// suspicion.
   duration shortest_suspicion(size_t members) const noexcept;
 
-  /// An error::config naming the first bad setting, or no error.
+  // -- validation -------------------------------------------------------------
+
+  /// No error, or one error::config naming every bad field, its parts'
+  /// included ("health.history_size must be at least 1").
   caf::error validate() const;
 };
 

@@ -19,6 +19,12 @@ std::string address_of(size_t index) {
 
 // -- constructors -------------------------------------------------------------
 
+caf::expected<swim_simulator> swim_simulator::make(simulation_options options) {
+  if (auto err = options.config.validate())
+    return err;
+  return swim_simulator{std::move(options)};
+}
+
 swim_simulator::swim_simulator(simulation_options options)
   : options_(std::move(options)),
     rng_(options_.seed),
@@ -32,7 +38,8 @@ swim_simulator::swim_simulator(simulation_options options)
     for (const auto& n : nodes_)
       everyone.push_back(member{n.id, n.address, 0, member_state::alive, {}});
     for (size_t i = 0; i < nodes_.size(); ++i) {
-      start(i);
+      if (!start(i))
+        continue;
       nodes_[i].core->adopt(everyone, now_);
       reschedule(i);
     }
@@ -42,6 +49,8 @@ swim_simulator::swim_simulator(simulation_options options)
   }
 }
 
+swim_simulator::swim_simulator(swim_simulator&&) noexcept = default;
+swim_simulator& swim_simulator::operator=(swim_simulator&&) noexcept = default;
 swim_simulator::~swim_simulator() = default;
 
 // -- the clock ----------------------------------------------------------------
@@ -93,7 +102,7 @@ void swim_simulator::step(scheduled ev) {
       n.counters.bytes_received += ev.bytes.size();
       auto dg = gossip::decode(ev.bytes);
       if (!dg) {
-        ++decode_failures_;
+        ++codec_failures_;
         return;
       }
       dispatch(ev.node, n.core->handle(*dg, nodes_[ev.from].address, now_));
@@ -127,13 +136,17 @@ void swim_simulator::dispatch(size_t index, swim_output out) {
   auto& n = nodes_[index];
   for (auto& dg : out.datagrams) {
     auto bytes = gossip::encode(dg.datagram);
+    if (!bytes) {
+      ++codec_failures_;
+      continue;
+    }
     n.counters.datagrams_sent += 1;
-    n.counters.bytes_sent += bytes.size();
+    n.counters.bytes_sent += bytes->size();
     auto to = by_address_.find(dg.destination);
     if (to == by_address_.end())
       continue;
     if (auto delay = network_.transit(index, to->second, rng_))
-      push(now_ + *delay, scheduled::kind::deliver, to->second, index, std::move(bytes));
+      push(now_ + *delay, scheduled::kind::deliver, to->second, index, std::move(*bytes));
   }
   if (observer_)
     for (const auto& ev : out.events)
@@ -142,11 +155,13 @@ void swim_simulator::dispatch(size_t index, swim_output out) {
 
 // -- nodes --------------------------------------------------------------------
 
-std::unique_ptr<swim_core> swim_simulator::make_core(size_t index) {
+caf::expected<std::unique_ptr<swim_core>> swim_simulator::make_core(size_t index) {
   const auto& n = nodes_[index];
-  return std::make_unique<swim_core>(options_.config,
-                                     member{n.id, n.address, 0, member_state::alive, {}},
-                                     rng_(), now_);
+  auto core = swim_core::make(options_.config,
+                              member{n.id, n.address, 0, member_state::alive, {}}, rng_(), now_);
+  if (!core)
+    return std::move(core.error());
+  return std::make_unique<swim_core>(std::move(*core));
 }
 
 size_t swim_simulator::add_node() {
@@ -160,15 +175,20 @@ size_t swim_simulator::add_node() {
   return index;
 }
 
-void swim_simulator::start(size_t index) {
+bool swim_simulator::start(size_t index) {
+  auto core = make_core(index);
+  if (!core)
+    return false;
   auto& n = nodes_[index];
-  n.core = make_core(index);
+  n.core = std::move(*core);
   n.running = true;
   n.tick_at = time_point::max();
+  return true;
 }
 
 void swim_simulator::join(size_t index, const std::vector<size_t>& seeds) {
-  start(index);
+  if (!start(index))
+    return;
   nodes_[index].seeds = seeds;
   if (seeds.empty())
     reschedule(index);

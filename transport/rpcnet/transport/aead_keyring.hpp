@@ -68,8 +68,10 @@ public:
   // -- sealing ----------------------------------------------------------------
 
   /// `plain` encrypted and authenticated with the primary key under a fresh
-  /// random nonce: magic, version, nonce, ciphertext, tag.
-  byte_buffer seal(std::span<const uint8_t> plain) const;
+  /// random nonce: magic, version, nonce, ciphertext, tag. Fails with
+  /// error::io when GnuTLS cannot draw the nonce or encrypt; the owner (an
+  /// actor) counts the datagram as unsent and goes on.
+  caf::expected<byte_buffer> seal(std::span<const uint8_t> plain) const;
 
   /// The plaintext of a sealed datagram, trying every key. Fails with
   /// error::protocol for a short datagram, a wrong magic or version, or when

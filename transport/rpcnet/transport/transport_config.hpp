@@ -1,15 +1,21 @@
 // Settings of a node's transport: where it binds, its TLS material and the
 // QUIC limits it advertises. Filled from rpcnet::rpc_config by the runtime;
-// every field has the default DESIGN.md names.
+// every field has the default DESIGN.md (the project's design notes)
+// names. Written as every rpcnet configuration is (configuration.hpp).
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include <caf/error.hpp>
 
 namespace rpcnet {
 
 struct transport_config {
+  // -- settings ---------------------------------------------------------------
+
   /// Local UDP address; port 0 picks a free port.
   std::string bind_address = "127.0.0.1:0";
 
@@ -82,6 +88,35 @@ struct transport_config {
   /// RTT assumed before the first sample; ngtcp2's 333 ms default makes the
   /// pacer hold the first request after a handshake for ~22 ms on a LAN.
   std::chrono::microseconds initial_rtt{10'000};
+
+  // -- builders ---------------------------------------------------------------
+
+  [[nodiscard]] transport_config with_bind_address(std::string address) const;
+  [[nodiscard]] transport_config with_cert_path(std::string path) const;
+  [[nodiscard]] transport_config with_key_path(std::string path) const;
+  [[nodiscard]] transport_config with_ca_path(std::string path) const;
+  [[nodiscard]] transport_config with_client_certificate(std::string cert_path,
+                                                         std::string key_path) const;
+  [[nodiscard]] transport_config with_client_ca_path(std::string path) const;
+  [[nodiscard]] transport_config with_alpn(std::string protocol) const;
+  [[nodiscard]] transport_config with_max_frame_size(uint32_t bytes) const;
+  [[nodiscard]] transport_config with_max_concurrent_streams(uint64_t streams) const;
+  [[nodiscard]] transport_config with_stream_window(uint64_t bytes) const;
+  [[nodiscard]] transport_config with_connection_window(uint64_t bytes) const;
+  [[nodiscard]] transport_config with_max_connection_buffered_bytes(uint64_t bytes) const;
+  [[nodiscard]] transport_config with_max_endpoint_buffered_bytes(uint64_t bytes) const;
+  [[nodiscard]] transport_config with_request_read_timeout(std::chrono::milliseconds t) const;
+  [[nodiscard]] transport_config with_max_connections(size_t connections) const;
+  [[nodiscard]] transport_config with_idle_timeout(std::chrono::milliseconds timeout) const;
+  [[nodiscard]] transport_config with_keep_alive_interval(std::chrono::milliseconds i) const;
+  [[nodiscard]] transport_config with_handshake_timeout(std::chrono::milliseconds t) const;
+  [[nodiscard]] transport_config with_initial_rtt(std::chrono::microseconds rtt) const;
+
+  // -- validation -------------------------------------------------------------
+
+  /// No error, or one error::config naming every bad field (see
+  /// config_errors). endpoint::start refuses a configuration that fails.
+  caf::error validate() const;
 };
 
 } // namespace rpcnet

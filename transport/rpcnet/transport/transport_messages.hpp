@@ -24,7 +24,7 @@ using connection_id = uint64_t;
 enum class app_error : uint64_t {
   no_error = 0,
   protocol = 1,  ///< malformed frames on the stream or connection
-  cancelled = 2, ///< the call was abandoned (timeout, cancel)
+  cancelled = 2, ///< the call was cancelled (by its caller, or at its deadline)
   shutdown = 3,  ///< the endpoint is shutting down
   internal = 4,  ///< an internal failure on the sending side
 };
@@ -131,7 +131,7 @@ struct write_stream_command {
   uint64_t token = 0;
 };
 
-/// Abandon a stream in both directions (RESET_STREAM + STOP_SENDING). A
+/// Reset a stream in both directions (RESET_STREAM + STOP_SENDING). A
 /// stream opened locally may be named by its token instead of its id.
 struct reset_stream_command {
   connection_id conn = 0;

@@ -23,7 +23,9 @@ namespace rpcnet {
 /// Archive flags: no header, so payloads carry only the value.
 inline constexpr unsigned archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
 
-/// Serializes `value` into a payload.
+/// Serializes `value` into a payload. Binary archives of values (what
+/// generated types are: no pointers, no polymorphism) have no failure of
+/// their own, so this throws only what allocating the buffer throws.
 template <class T>
 byte_buffer encode(const T& value) {
   std::ostringstream out;

@@ -67,6 +67,9 @@ void load_alternative(Archive& ar, std::variant<Ts...>& x, size_t index) {
     ar >> value;
     x.template emplace<I>(std::move(value));
   } else {
+    // Boost.Serialization reports a bad input only by throwing; every load
+    // runs inside rpcnet::decode, which catches it (serialization.hpp), so
+    // this never reaches an actor.
     throw boost::archive::archive_exception{boost::archive::archive_exception::input_stream_error};
   }
 }

@@ -98,7 +98,7 @@ public:
     return next_as<Response>(stream_);
   }
 
-  /// Abandons the call; the server sees `cancelled`.
+  /// Cancels the call; the server sees `cancelled`.
   void cancel() {
     stream_.cancel();
   }

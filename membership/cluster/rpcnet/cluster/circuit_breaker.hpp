@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include <caf/error.hpp>
+
 #include <rpcnet/membership/membership_time.hpp>
 
 namespace rpcnet {
@@ -31,6 +33,14 @@ public:
     /// Probe calls allowed at once when half-open; that many successes
     /// close the circuit.
     uint32_t half_open_probes = 1;
+
+    [[nodiscard]] settings with_failure_threshold(uint32_t failures) const;
+    [[nodiscard]] settings with_open_duration(duration pause) const;
+    [[nodiscard]] settings with_half_open_probes(uint32_t probes) const;
+
+    /// No error, or one error::config naming every bad field
+    /// (configuration.hpp). The breaker itself raises a 0 to 1.
+    caf::error validate() const;
   };
 
   // -- constructors -----------------------------------------------------------

@@ -1,11 +1,12 @@
-// The cluster client (the reference's ClusterClient): calls a method on
-// some worker of the cluster, chosen by the worker registry, over one pooled
-// QUIC connection per worker. A call that fails in a way that is safe to
-// retry (the connection failed, the worker was overloaded, or the request
-// never left) fails over to another worker after a jittered exponential
-// backoff; a handler's own error is returned as it is. A circuit breaker
-// per worker keeps calls away from a worker that keeps failing; an optional
-// hedge sends a second request to another worker when the first is slow.
+// The cluster client (ClusterClient of the reference, the Rust RpcNet
+// library whose design rpcnet takes): calls a method on some worker of the
+// cluster, chosen by the worker registry, over one pooled QUIC connection
+// per worker. A call that fails in a way that is safe to retry (the
+// connection failed, the worker was overloaded, or the request never left)
+// fails over to another worker after a jittered exponential backoff; a
+// handler's own error is returned as it is. A circuit breaker per worker
+// keeps calls away from a worker that keeps failing; an optional hedge
+// sends a second request to another worker when the first is slow.
 // Thread-safe: many threads may call at once.
 #pragma once
 
@@ -28,6 +29,8 @@ namespace rpcnet {
 
 class endpoint;
 
+/// The cluster client's settings, written as every rpcnet configuration is
+/// (configuration.hpp).
 struct cluster_client_config {
   explicit cluster_client_config(rpc_config client) : rpc(std::move(client)) {
   }
@@ -39,6 +42,15 @@ struct cluster_client_config {
   /// Send a second request to another worker when the first has not
   /// answered after this long; the first answer wins. Unset: no hedging.
   std::optional<std::chrono::milliseconds> hedge_after;
+
+  [[nodiscard]] cluster_client_config with_rpc(rpc_config client) const;
+  [[nodiscard]] cluster_client_config with_retry(retry_policy policy) const;
+  [[nodiscard]] cluster_client_config with_breaker(circuit_breaker::settings settings) const;
+  [[nodiscard]] cluster_client_config with_hedge_after(std::chrono::milliseconds delay) const;
+
+  /// No error, or one error::config naming every bad field, those of rpc,
+  /// retry and breaker included ("retry.max_attempts must be at least 1").
+  caf::error validate() const;
 };
 
 /// Per-call choices.
@@ -61,8 +73,8 @@ struct cluster_client_stats {
   uint64_t failovers = 0;
   uint64_t hedges = 0;
   uint64_t hedges_won = 0;
-  /// Losing attempts withdrawn once the other answered.
-  uint64_t hedges_abandoned = 0;
+  /// Losing attempts cancelled once the other answered.
+  uint64_t hedges_cancelled = 0;
   /// Workers skipped because their circuit was open.
   uint64_t circuit_rejections = 0;
   uint64_t connections_opened = 0;
@@ -71,7 +83,8 @@ struct cluster_client_stats {
 class cluster_client {
 public:
   /// A client choosing workers through `registry`. With `shared`, its
-  /// connections leave from that endpoint (the node's one port).
+  /// connections leave from that endpoint (the node's one port). Fails with
+  /// error::config when cfg.validate() does.
   static caf::expected<cluster_client> start(caf::actor_system& sys,
                                              worker_registry_actor registry,
                                              cluster_client_config cfg,

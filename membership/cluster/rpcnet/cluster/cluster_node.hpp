@@ -35,7 +35,8 @@ public:
 
   /// Binds a server with `server_cfg` (port 0 picks a free one; a port in
   /// use is an error here) and starts membership with `cluster_cfg` on its
-  /// port. The server does not accept calls until start().
+  /// port. The server does not accept calls until start(). Bad settings of
+  /// either configuration fail it with one error naming them all.
   static caf::expected<std::unique_ptr<cluster_node>>
   open(caf::actor_system& sys, rpc_config server_cfg, cluster_config cluster_cfg);
 

@@ -53,6 +53,18 @@ struct retry_policy {
   duration max_delay = std::chrono::seconds{1};
   backoff_jitter jitter = backoff_jitter::full;
 
+  // -- builders ---------------------------------------------------------------
+
+  [[nodiscard]] retry_policy with_max_attempts(uint32_t attempts) const;
+  [[nodiscard]] retry_policy with_base_delay(duration delay) const;
+  [[nodiscard]] retry_policy with_max_delay(duration delay) const;
+  [[nodiscard]] retry_policy with_jitter(backoff_jitter spread) const;
+
+  // -- validation -------------------------------------------------------------
+
+  /// No error, or one error::config naming every bad field (configuration.hpp).
+  caf::error validate() const;
+
   // -- decisions --------------------------------------------------------------
 
   /// Whether attempt number `attempt` (1 for the first) that failed with

@@ -1,10 +1,11 @@
-// The worker registry as an actor (the reference's WorkerRegistry and
-// NodeRegistry): it subscribes to a membership actor, keeps the worker pool
-// (worker_registry) and the node table (node_registry) current from the
-// events, and answers selection requests by tag filter and strategy -- or
-// by asking a user's routing actor, with a deadline, falling back to the
-// strategy when the router is late or answers nonsense. The cluster client
-// reports the calls and streams in flight per worker.
+// The worker registry as an actor (WorkerRegistry and NodeRegistry of the
+// reference, the Rust RpcNet library whose design rpcnet takes): it
+// subscribes to a membership actor, keeps the worker pool (worker_registry)
+// and the node table (node_registry) current from the events, and answers
+// selection requests by tag filter and strategy -- or by asking a user's
+// routing actor, with a deadline, falling back to the strategy when the
+// router is late or answers nonsense. The cluster client reports the calls
+// and streams in flight per worker.
 #pragma once
 
 #include <string>
@@ -45,6 +46,8 @@ struct worker_selection {
   std::vector<node_id> exclude;
 };
 
+/// The registry's settings, written as every rpcnet configuration is
+/// (configuration.hpp).
 struct worker_registry_config {
   /// Which members are workers, e.g. "role=worker" ("" for every member).
   std::string pool_filter = "role=worker";
@@ -52,6 +55,14 @@ struct worker_registry_config {
   /// A worker with this many calls and streams in flight takes no more
   /// (load shedding); 0 for no cap.
   uint32_t max_in_flight = 0;
+
+  [[nodiscard]] worker_registry_config with_pool_filter(std::string filter) const;
+  [[nodiscard]] worker_registry_config with_strategy(load_balancing_strategy choice) const;
+  [[nodiscard]] worker_registry_config with_max_in_flight(uint32_t calls) const;
+
+  /// No error, or one error::config naming every bad field (a pool filter
+  /// that does not parse, a strategy that is none of the seven).
+  caf::error validate() const;
 };
 
 /// A change in one worker's calls and streams in flight, as a replica
@@ -61,7 +72,8 @@ struct in_flight_delta {
   int32_t change = 0;
 };
 
-/// What the registry accepts.
+/// What callers may send the registry. (The events of the membership actor
+/// it subscribes to are messages of its own that callers cannot send.)
 using worker_registry_actor = caf::typed_actor<
   /// A worker for the selection; errors: config (malformed filter),
   /// no_workers, overloaded (every match at its in-flight cap).
@@ -91,12 +103,10 @@ using worker_registry_actor = caf::typed_actor<
   /// every live member as a `joined` membership_event, then every event
   /// the registry applies, (strategy_atom, strategy) on a change, and
   /// (router_atom, bool) whenever a routing actor is installed or removed.
-  caf::replies_to<subscribe_atom, caf::actor>::with<caf::ok_atom>,
-  /// Events from the membership actor.
-  caf::reacts_to<membership_event>>;
+  caf::replies_to<subscribe_atom, caf::actor>::with<caf::ok_atom>>;
 
-/// Spawns a registry fed by `membership`. Fails with error::config for a
-/// malformed pool filter.
+/// Spawns a registry fed by `membership`. Fails with error::config when
+/// cfg.validate() does.
 caf::expected<worker_registry_actor>
 spawn_worker_registry(caf::actor_system& sys, membership_actor membership,
                       worker_registry_config cfg = {});

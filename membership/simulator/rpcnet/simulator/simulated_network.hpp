@@ -45,14 +45,6 @@ public:
   /// Room for a node added after construction.
   void add_node();
 
-  void set_conditions(network_conditions conditions) {
-    conditions_ = conditions;
-  }
-
-  const network_conditions& conditions() const noexcept {
-    return conditions_;
-  }
-
   /// True if `a` and `b` are on the same side of every partition.
   bool connected(size_t a, size_t b) const {
     return group_[a] == group_[b];

@@ -17,6 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <caf/expected.hpp>
+
 #include <rpcnet/membership/membership_event.hpp>
 #include <rpcnet/simulator/simulated_network.hpp>
 #include <rpcnet/membership/swim_config.hpp>
@@ -53,10 +55,14 @@ public:
   using event_observer
     = std::function<void(size_t node, const membership_event& event, time_point at)>;
 
-  // -- constructors -----------------------------------------------------------
+  // -- constructors, destructors ----------------------------------------------
 
-  explicit swim_simulator(simulation_options options);
+  /// A simulation of `options`; error::config when options.config is not
+  /// a valid swim_config (every node's core would refuse it).
+  static caf::expected<swim_simulator> make(simulation_options options);
 
+  swim_simulator(swim_simulator&&) noexcept;
+  swim_simulator& operator=(swim_simulator&&) noexcept;
   ~swim_simulator();
 
   // -- the clock --------------------------------------------------------------
@@ -136,9 +142,10 @@ public:
   /// Zeroes every node's traffic counters (to measure a steady state).
   void reset_traffic();
 
-  /// Datagrams that failed to decode (none, unless the codec is broken).
-  uint64_t decode_failures() const noexcept {
-    return decode_failures_;
+  /// Datagrams that failed to encode or decode: none, unless the codec or
+  /// the core is broken (a failure costs the datagram, as on a real node).
+  uint64_t codec_failures() const noexcept {
+    return codec_failures_;
   }
 
   /// Datagrams processed so far.
@@ -182,14 +189,18 @@ private:
 
   // -- helpers ----------------------------------------------------------------
 
+  explicit swim_simulator(simulation_options options);
+
   void step(scheduled ev);
-  void start(size_t node);
+  /// Gives `node` a fresh core and runs it; false (the node stays down)
+  /// if the core refuses, which make() rules out for the configuration.
+  bool start(size_t node);
   void send_join(size_t node);
   void dispatch(size_t node, swim_output out);
   void reschedule(size_t node);
   void push(time_point at, scheduled::kind what, size_t node, size_t from = 0,
             byte_buffer bytes = {});
-  std::unique_ptr<swim_core> make_core(size_t node);
+  caf::expected<std::unique_ptr<swim_core>> make_core(size_t node);
 
   // -- member variables -------------------------------------------------------
 
@@ -204,7 +215,7 @@ private:
   time_point now_;
   uint64_t next_order_ = 0;
   event_observer observer_;
-  uint64_t decode_failures_ = 0;
+  uint64_t codec_failures_ = 0;
   uint64_t delivered_ = 0;
 };
 
