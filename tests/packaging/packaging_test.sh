@@ -20,8 +20,8 @@
 #                                        Benchmark, gRPC and certtool hidden
 #                                        (a mount namespace of its own; needs
 #                                        root, else exits 77: skipped), a
-#                                        build without tests, benchmarks and
-#                                        examples configures
+#                                        build without tests and benchmarks
+#                                        configures; one with tests does not
 #
 # tests/packaging/CMakeLists.txt sets the environment:
 #   RPCNET_SOURCE_DIR, RPCNET_BUILD_DIR, RPCNET_CERT_DIR, RPCNET_VERSION,
@@ -232,13 +232,16 @@ without-test-deps)
   [[ $hidden -gt 0 ]] || fail "found none of the packages to hide"
   echo "== hid $hidden folders and files of catch2, libbenchmark-dev, gRPC, protobuf and gnutls-bin"
   source="$RPCNET_SOURCE_DIR"
-  library_only=(-G Ninja -DCMAKE_CXX_COMPILER="$RPCNET_CXX" -DRPCNET_BUILD_BENCHMARKS=OFF
-                -DRPCNET_BUILD_EXAMPLES=OFF)
-  step "configure with RPCNET_BUILD_TESTS=OFF" 120 \
-    cmake -S "$source" -B "$work/no-tests" "${library_only[@]}" -DRPCNET_BUILD_TESTS=OFF
-  step "configure with BUILD_TESTING=OFF" 120 \
-    cmake -S "$source" -B "$work/no-testing" "${library_only[@]}" -DBUILD_TESTING=OFF
-  # They are hidden indeed: what needs them stops with the package's name.
+  step "configure with RPCNET_BUILD_TESTS=OFF and RPCNET_BUILD_BENCHMARKS=OFF" 120 \
+    cmake -S "$source" -B "$work/no-tests" -G Ninja -DCMAKE_CXX_COMPILER="$RPCNET_CXX" \
+          -DRPCNET_BUILD_TESTS=OFF -DRPCNET_BUILD_BENCHMARKS=OFF
+  grep -q "certtool (gnutls-bin) not found: no development certificates" "$work/step.log" \
+    || fail "the configure without certtool does not say the examples lack certificates"
+  step "configure with BUILD_TESTING=OFF and RPCNET_BUILD_BENCHMARKS=OFF" 120 \
+    cmake -S "$source" -B "$work/no-testing" -G Ninja -DCMAKE_CXX_COMPILER="$RPCNET_CXX" \
+          -DBUILD_TESTING=OFF -DRPCNET_BUILD_BENCHMARKS=OFF
+  # They are hidden indeed: the tests, which need them, stop with the
+  # package's name.
   expect_refusal() {
     local package=$1 log="$work/refused.log"
     shift
@@ -249,9 +252,8 @@ without-test-deps)
       || { cat "$log" >&2; fail "the refusal does not name $package: $*"; }
     echo "== refused without $package: $*"
   }
+  expect_refusal gnutls-bin -DRPCNET_BUILD_TESTS=ON
   expect_refusal catch2 -DRPCNET_BUILD_TESTS=ON -DCERTTOOL_EXECUTABLE=/bin/true
-  expect_refusal gnutls-bin -DRPCNET_BUILD_TESTS=OFF -DRPCNET_BUILD_BENCHMARKS=OFF \
-                 -DRPCNET_BUILD_EXAMPLES=ON
   ;;
 
 *)
