@@ -53,10 +53,11 @@ install(FILES
   DESTINATION ${RPCNET_CONFIG_DIR})
 
 # rpcnet.pc. Static libraries need their dependencies on every link line
-# (Requires); shared ones only for a --static link (Requires.private).
+# (Requires); shared ones only for a --static link (Requires.private). Each
+# module comes before what it links (ngtcp2's crypto before ngtcp2).
 # Dependent libraries come first: the reverse of rpcnet_library()'s order,
 # in which each library follows those it links.
-set(rpcnet_pc_private_modules "libngtcp2 >= 0.12, libngtcp2_crypto_gnutls, gnutls >= 3.7, spdlog")
+set(rpcnet_pc_private_modules "libngtcp2_crypto_gnutls, libngtcp2 >= 0.12, gnutls >= 3.7, spdlog")
 if(RPCNET_STATIC)
   set(RPCNET_PC_REQUIRES "${rpcnet_pc_private_modules}")
   set(RPCNET_PC_REQUIRES_PRIVATE "")

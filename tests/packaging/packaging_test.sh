@@ -39,8 +39,8 @@ mode="${1:?usage: packaging_test.sh headers|headers-self-test|consumer|deb|witho
 # The hidden packages are hidden from this process alone: it runs again in
 # a mount namespace of its own, where mounts vanish when it exits.
 if [[ "$mode" == without-test-deps && "${RPCNET_PACKAGES_HIDDEN:-0}" != 1 ]]; then
-  if [[ $(id -u) -ne 0 ]] || ! command -v unshare >/dev/null; then
-    echo "SKIPPED: hiding packages needs root and unshare"
+  if [[ $(id -u) -ne 0 ]] || ! unshare --mount true 2>/dev/null; then
+    echo "SKIPPED: hiding packages needs root and a mount namespace (unshare --mount)"
     exit 77
   fi
   exec unshare --mount --propagation private env RPCNET_PACKAGES_HIDDEN=1 bash "$0" "$mode"
@@ -140,13 +140,18 @@ headers)
 headers-self-test)
   install_rpcnet
   check_headers "$prefix" || fail "the check refuses a clean install"
-  cp "$RPCNET_SOURCE_DIR/transport/src/quic_connection.hpp" "$prefix/include/rpcnet/transport/"
-  cp "$RPCNET_SOURCE_DIR/tests/support/temp_dir.hpp" "$prefix/include/rpcnet/"
+  # A private header where the public ones are, a test header, and a public
+  # header gone.
+  private="$(find "$RPCNET_SOURCE_DIR/transport/src" -name '*.hpp' | sort | head -n 1)"
+  test_header="$(find "$RPCNET_SOURCE_DIR/tests/support" -name '*.hpp' | sort | head -n 1)"
+  [[ -n "$private" && -n "$test_header" ]] || fail "no src/ or test header to plant"
+  cp "$private" "$prefix/include/rpcnet/transport/"
+  cp "$test_header" "$prefix/include/rpcnet/"
   rm "$prefix/include/rpcnet/actors/rpc_client.hpp"
   out="$(check_headers "$prefix" 2>&1)" && fail "the check passed a prefix with a src/ header, a test header and a public header missing"
   echo "$out"
-  for name in include/rpcnet/transport/quic_connection.hpp include/rpcnet/temp_dir.hpp \
-              include/rpcnet/actors/rpc_client.hpp; do
+  for name in "include/rpcnet/transport/$(basename "$private")" \
+              "include/rpcnet/$(basename "$test_header")" include/rpcnet/actors/rpc_client.hpp; do
     grep -qxF "  $name" <<<"$out" || fail "the check did not name $name"
   done
   echo "== the check names a private header, a test header and a missing public header"
