@@ -1,5 +1,7 @@
-# Finds every library rpcnet builds against and stops with the name of the
-# Debian package to install when one is missing.
+# Finds every library the rpcnet libraries and programs build against and
+# stops with the name of the Debian package to install when one is missing.
+# What only the tests or the benchmarks need is found where they are added
+# (tests/, benchmarks/), so a build without them needs none of it.
 include_guard(GLOBAL)
 
 macro(rpcnet_require found package)
@@ -38,12 +40,3 @@ rpcnet_require(CLI11_FOUND libcli11-dev)
 
 find_package(nlohmann_json 3.11 QUIET CONFIG)
 rpcnet_require(nlohmann_json_FOUND nlohmann-json3-dev)
-
-find_package(Catch2 2 QUIET CONFIG)
-rpcnet_require(Catch2_FOUND catch2)
-
-find_program(CERTTOOL_EXECUTABLE certtool)
-rpcnet_require(CERTTOOL_EXECUTABLE gnutls-bin)
-
-# Optional: micro-benchmarks and the gRPC baseline.
-find_package(benchmark QUIET CONFIG)

@@ -1,11 +1,15 @@
 # rpcnet_generate(<name> INPUTS <definition.rpc.hpp>...
 #                 [OUTPUT_DIR <dir>] [SERVER_ONLY] [CLIENT_ONLY] [TYPES_ONLY])
 #
-# Runs rpcnet-gen at build time -- the reference's build.rs -- whenever a
-# definition or the generator changes, and makes <name> an INTERFACE library:
-# link it and include "<service>/<service>.hpp". Each service of each input
-# becomes a sibling directory of OUTPUT_DIR (default:
-# ${CMAKE_CURRENT_BINARY_DIR}/<name>).
+# Runs rpcnet-gen at build time -- what build.rs does in the Rust rpcnet
+# this project follows -- whenever a definition or the generator changes,
+# and makes <name> an INTERFACE library: link it and include
+# "<service>/<service>.hpp". Each service of each input becomes a sibling
+# directory of OUTPUT_DIR (default: ${CMAKE_CURRENT_BINARY_DIR}/<name>).
+#
+# In the rpcnet tree it runs the rpcnet-gen target; elsewhere the installed
+# one: find_package(rpcnet) includes this file from beside rpcnetConfig.cmake
+# and imports rpcnet::rpcnet-gen and rpcnet::typed.
 #
 # The generated headers are declared as byproducts so that Ninja recompiles
 # what includes them in the same build that regenerated them; their names
@@ -21,6 +25,13 @@ function(rpcnet_generate name)
   endif()
   if(NOT arg_OUTPUT_DIR)
     set(arg_OUTPUT_DIR "${CMAKE_CURRENT_BINARY_DIR}/${name}")
+  endif()
+  if(TARGET rpcnet-gen)
+    set(generator rpcnet-gen)
+  elseif(TARGET rpcnet::rpcnet-gen)
+    set(generator rpcnet::rpcnet-gen)
+  else()
+    message(FATAL_ERROR "rpcnet_generate(${name}): no rpcnet-gen; call find_package(rpcnet) first")
   endif()
 
   set(flags "")
@@ -73,9 +84,11 @@ function(rpcnet_generate name)
   add_custom_command(
     OUTPUT "${stamp}"
     BYPRODUCTS ${byproducts}
-    COMMAND rpcnet-gen ${input_args} --output "${arg_OUTPUT_DIR}" ${flags}
+    # The generator expression orders the build after an in-tree rpcnet-gen;
+    # DEPENDS on its file reruns it when the generator changes.
+    COMMAND "$<TARGET_FILE:${generator}>" ${input_args} --output "${arg_OUTPUT_DIR}" ${flags}
     COMMAND "${CMAKE_COMMAND}" -E touch "${stamp}"
-    DEPENDS ${inputs} rpcnet-gen
+    DEPENDS ${inputs} "$<TARGET_FILE:${generator}>"
     COMMENT "rpcnet-gen: generating ${name}"
     VERBATIM)
   add_custom_target(${name}_generate DEPENDS "${stamp}")

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/version.hpp>
 
 #include "cluster_key_source.hpp"
 #include "commands.hpp"
@@ -127,6 +128,8 @@ T or_exit(caf::expected<T> value) {
 int main(int argc, char** argv) {
   CLI::App app{"rpcnet: a director/worker cluster over QUIC + TLS 1.3"};
   app.require_subcommand(1);
+  // The library's version: the one this program runs with.
+  app.set_version_flag("-V,--version", "rpcnet " + std::string{rpcnet::version()}, "Print version");
   auto env = process_environment();
 
   // -- director ----------------------------------------------------------------

@@ -5,6 +5,7 @@
 // typed error. Standard library only. docs/codegen.md describes the subset.
 #pragma once
 
+#include <cstddef>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -113,7 +114,7 @@ public:
   }
 
 private:
-  template <size_t I, class V>
+  template <std::size_t I, class V>
   result(std::in_place_index_t<I> which, V&& v) : data_(which, std::forward<V>(v)) {
   }
 
