@@ -18,7 +18,7 @@ cmake -S "$root" -B "$build" -G Ninja \
 cmake --build "$build" -j "$jobs"
 
 case "$mode" in
-  # The reference's four terminals at once: director, two workers and a
+  # The Rust RpcNet's four terminals at once: director, two workers and a
   # client on loopback for at most 20 s, then a clean shutdown.
   demo) "$build/apps/rpcnet/rpcnet" demo --certs "$root/certs" --duration 20 ;;
   test) cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 300 ;;

@@ -42,7 +42,7 @@ struct worker_settings {
   std::string label;
   bool simulate_failures = false;
   failure_phases phases;
-  /// The time a task takes (the reference sleeps 100 ms).
+  /// The time a task takes (the Rust RpcNet sleeps 100 ms).
   milliseconds work{100};
   /// The time between two tokens of a generate stream.
   milliseconds token_interval{100};
@@ -63,7 +63,7 @@ struct client_settings {
   /// Tasks sent to one worker before the director is asked again.
   uint64_t reassign_every = 5;
   milliseconds call_timeout{5'000};
-  /// Pause between tasks (the reference waits 1 s).
+  /// Pause between tasks (the Rust RpcNet waits 1 s).
   milliseconds task_pause{0};
 };
 

@@ -1,4 +1,4 @@
-// The worker's service, the reference's ComputeService: process_task
+// The worker's service, the Rust RpcNet's ComputeService: process_task
 // answers one task with the label of the worker that did it, and generate
 // streams numbered tokens. generate starts after a given token, so a client
 // that lost its worker mid-stream resumes on another without a token seen

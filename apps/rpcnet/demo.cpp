@@ -1,4 +1,4 @@
-// `rpcnet demo`: the reference's four terminals in one command -- a
+// `rpcnet demo`: the Rust RpcNet's four terminals in one command -- a
 // director, two workers and a client on loopback, this same executable in
 // four processes sharing the terminal -- for a bounded time, then a clean
 // shutdown (SIGTERM to the workers and the director, which leave and

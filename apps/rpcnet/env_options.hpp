@@ -1,4 +1,4 @@
-// The settings the CLI also reads from the environment, as the reference's
+// The settings the CLI also reads from the environment, as the Rust RpcNet's
 // programs do: each has a flag, an environment variable and a default, and
 // a flag wins over the environment, which wins over the default. Values are
 // checked here, so that a bad one is one line of error wherever it came

@@ -1,4 +1,4 @@
-// The worker's simulated failure, the reference's cycle: healthy for a
+// The worker's simulated failure, the Rust RpcNet's cycle: healthy for a
 // while, a warning some seconds before the failure, failed (answering
 // errors) for a while, then recovered -- and again. Without I/O: the worker
 // asks for the n-th transition and sleeps until it is due.

@@ -1,8 +1,8 @@
-// rpcnet: the cluster example of the Rust rpcnet (the reference these
-// programs follow) as one CLI. Subcommands director, worker, client (the
+// rpcnet: the cluster example of the Rust RpcNet library,
+// whose design rpcnet follows, as one CLI. Subcommands director, worker, client (the
 // four terminals), members and stats (a node's member table and gossip
 // counters), keygen (a cluster key) and demo (the four terminals at once,
-// for a bounded time). Each setting the reference's programs read from the
+// for a bounded time). Each setting the Rust RpcNet's programs read from the
 // environment is also a flag; the flag wins.
 #include <unistd.h>
 

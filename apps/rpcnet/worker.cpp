@@ -75,7 +75,7 @@ private:
   std::atomic<bool> stopping_{false};
 };
 
-/// The reference's failure cycle, until shutdown.
+/// The Rust RpcNet's failure cycle, until shutdown.
 void simulate_failures(const failure_schedule& schedule, compute_service& service,
                        const shutdown_signal& shutdown) {
   auto start = std::chrono::steady_clock::now();

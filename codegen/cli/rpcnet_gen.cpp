@@ -1,5 +1,5 @@
 // rpcnet-gen: generates typed clients, servers and service actors from
-// service definitions (*.rpc.hpp), with the reference's options and
+// service definitions (*.rpc.hpp), with the Rust RpcNet's options and
 // messages. The work is the codegen library's generator; this file only
 // parses the command line and reports.
 #include <cstdlib>
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   app.add_flag("--server-only", server_only, "Generate only server code");
   app.add_flag("--client-only", client_only, "Generate only client code");
   app.add_flag("--types-only", types_only, "Generate only type definitions");
-  // Help and version come last, as in the reference's usage text.
+  // Help and version come last, as in the Rust RpcNet's usage text.
   app.set_help_flag("-h,--help", "Print help");
   app.set_version_flag("-V,--version", "rpcnet-gen " RPCNET_VERSION, "Print version");
   CLI11_PARSE(app, argc, argv);

@@ -19,7 +19,7 @@ class phi_accrual_detector {
 public:
   // -- member types -----------------------------------------------------------
 
-  /// The settings of a detector (the reference's HealthCheckConfig part).
+  /// The settings of a detector (the Rust RpcNet's HealthCheckConfig part).
   struct settings {
     /// How many of the latest inter-arrival intervals the estimate uses.
     size_t history = 100;

@@ -2,7 +2,7 @@
 // subcommand, one line of error and a non-zero exit for a bad address, a
 // port in use, missing certificates or a cluster key that is missing or not
 // a key, settings taken from the environment variables of the Rust rpcnet's
-// example (the reference the CLI follows) unless a flag says otherwise,
+// example (the Rust RpcNet the CLI follows) unless a flag says otherwise,
 // rpcnet keygen's key files, and rpcnet members.
 #include <catch2/catch.hpp>
 
@@ -92,7 +92,7 @@ TEST_CASE("missing certificates are one line of error", "[cli]") {
                     "rpcnet: error: certificate file /nonexistent/"));
 }
 
-TEST_CASE("a worker takes the reference's defaults and environment variables", "[cli]") {
+TEST_CASE("a worker takes the Rust RpcNet's defaults and environment variables", "[cli]") {
   auto addr = loopback(free_udp_port());
   // Defaults: label worker-1, director 127.0.0.1:61000, no failure simulation.
   auto plain = run_rpcnet(worker_args(addr));

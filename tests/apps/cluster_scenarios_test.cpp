@@ -1,5 +1,5 @@
-// The failure scenarios of the Rust rpcnet's cluster example (the reference
-// the CLI follows) on real processes on loopback: the `rpcnet` director,
+// The failure scenarios of the cluster example of the Rust RpcNet library
+// (which the CLI follows) on real processes on loopback: the `rpcnet` director,
 // workers and clients, each a process of its own, with test timings (500 ms
 // pool reports, 20 ms tasks and tokens), gossip sealed with the key of the
 // director's join token (or of a key file). Each scenario is bounded in time

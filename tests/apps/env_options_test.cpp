@@ -1,5 +1,5 @@
 // Tests where the CLI's settings come from: a flag wins over the
-// environment, which wins over the reference's defaults, and a bad value is
+// environment, which wins over the Rust RpcNet's defaults, and a bad value is
 // a config error that names the flag, the variable and the value.
 #include <catch2/catch.hpp>
 
@@ -25,7 +25,7 @@ env_lookup fake_env(std::map<std::string, std::string> vars) {
 
 } // namespace
 
-TEST_CASE("without flag or environment the reference's defaults apply", "[env_options]") {
+TEST_CASE("without flag or environment the Rust RpcNet's defaults apply", "[env_options]") {
   auto env = fake_env({});
   CHECK(resolve(director_addr_option, std::nullopt, env) == "127.0.0.1:61000");
   CHECK(resolve(director_bind_option, std::nullopt, env) == "127.0.0.1:61000");

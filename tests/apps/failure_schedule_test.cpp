@@ -1,4 +1,4 @@
-// Tests the simulated failure cycle: warn, fail, recover at the reference's
+// Tests the simulated failure cycle: warn, fail, recover at the Rust RpcNet's
 // times, again each cycle, and the phase at any moment.
 #include <catch2/catch.hpp>
 
@@ -7,7 +7,7 @@
 using namespace rpcnet::cli;
 using namespace std::chrono_literals;
 
-TEST_CASE("the reference's cycle warns at 7 s, fails at 10 s and recovers at 15 s",
+TEST_CASE("the Rust RpcNet's cycle warns at 7 s, fails at 10 s and recovers at 15 s",
           "[failure_schedule]") {
   auto schedule = failure_schedule::make({});
   REQUIRE(schedule);

@@ -120,14 +120,14 @@ TEST_CASE("server-only with client-only writes both and still skips types.hpp",
   CHECK(includes == "#include \"client.hpp\"\n#include \"server.hpp\"\n");
 }
 
-TEST_CASE("types-only with server-only: types are skipped, as in the reference",
+TEST_CASE("types-only with server-only: types are skipped, as in the Rust RpcNet",
           "[generator]") {
   auto [files, includes] = generate_greeting({true, false, true});
   CHECK(files == std::set<std::string>{"greeting/greeting.hpp", "greeting/server.hpp"});
   CHECK(includes == "#include \"server.hpp\"\n");
 }
 
-TEST_CASE("a missing input is reported as the reference does, and nothing is written",
+TEST_CASE("a missing input is reported as the Rust RpcNet does, and nothing is written",
           "[generator]") {
   scratch_dir out;
   auto result = generator{}

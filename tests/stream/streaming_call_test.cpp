@@ -1,5 +1,5 @@
 // Streaming calls end to end over QUIC: the three patterns of the
-// reference's telemetry walkthrough (bidirectional chat, server-streamed
+// Rust RpcNet's telemetry walkthrough (bidirectional chat, server-streamed
 // rolling averages, a client-streamed upload), many streams interleaved on
 // one connection, errors and cancellation from either side, and
 // backpressure: a server streaming to a client that does not read stalls.

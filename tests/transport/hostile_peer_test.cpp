@@ -1,5 +1,5 @@
 // Tests that a server treats stream bytes from the network as hostile
-// (DESIGN.md "Errors", PROTOCOL.md sections 2 and 3): a peer that breaks the
+// (docs/architecture.md "Errors", PROTOCOL.md sections 2 and 3): a peer that breaks the
 // framing (truncated, oversized, no end frame, bytes after the end frame) or
 // the call protocol (unknown frame type, unsupported version, frames out of
 // order) on one stream gets a protocol error on that stream -- a STATUS

@@ -1,5 +1,5 @@
 // rpcnet's configuration of a server or client, mirroring RpcConfig of the
-// reference (the Rust RpcNet library whose design rpcnet takes): TLS
+// Rust RpcNet library whose design rpcnet takes: TLS
 // material, the bind address, the server name to verify, keep-alive, the
 // call timeout and the wire limits. Written as every rpcnet configuration
 // is (configuration.hpp): named fields, builders that return a changed
@@ -30,7 +30,7 @@ struct rpc_config {
 
   rpc_config() = default;
 
-  /// The reference's RpcConfig::new(cert_path, bind_address).
+  /// The Rust RpcNet's RpcConfig::new(cert_path, bind_address).
   rpc_config(std::string cert, std::string bind)
     : cert_path(std::move(cert)), bind_address(std::move(bind)) {
   }
@@ -45,7 +45,7 @@ struct rpc_config {
   /// A server's PEM private key.
   std::string key_path;
   /// The CA file a client verifies the server against. Empty: cert_path,
-  /// as in the reference.
+  /// as in the Rust RpcNet.
   std::string ca_path;
   /// The name the server's certificate must carry (DNS name or IP).
   std::string server_name = "localhost";

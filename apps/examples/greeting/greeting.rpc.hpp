@@ -1,4 +1,4 @@
-// The greeting service of the reference's getting-started, as an rpcnet
+// The greeting service of the Rust RpcNet's getting-started, as an rpcnet
 // service definition: ordinary C++ that compiles on its own, and the input
 // rpcnet-gen turns into greeting/{types,client,server,greeting}.hpp.
 // snippet-begin: definition

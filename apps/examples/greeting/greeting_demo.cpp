@@ -1,4 +1,4 @@
-// The reference's getting-started, in one process: a Greeting server and a
+// The Rust RpcNet's getting-started, in one process: a Greeting server and a
 // GreetingClient, both generated at build time from greeting.rpc.hpp by
 // rpcnet_generate(), greet "World" over QUIC + TLS 1.3 and print the reply.
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // The telemetry walkthrough end to end: starts the telemetry server and a
 // client in one process (each with its own UDP socket and transport thread)
 // and drives chat, subscribe_metrics and upload_batch over QUIC, printing
-// what the reference's client prints.
+// what the Rust RpcNet's client prints.
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>

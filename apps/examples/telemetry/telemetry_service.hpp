@@ -1,5 +1,5 @@
 // The telemetry service: every streaming pattern rpcnet offers, as in the
-// reference's walkthrough -- chat (bidirectional: each message answered
+// Rust RpcNet's walkthrough -- chat (bidirectional: each message answered
 // with "ack: <body>"), subscribe_metrics (server streaming: five rolling
 // averages for the requested sensor) and upload_batch (client streaming:
 // how many readings were accepted).

@@ -1,4 +1,4 @@
-// The telemetry walkthrough's messages (the reference's telemetry.rs), as
+// The telemetry walkthrough's messages (the Rust RpcNet's telemetry.rs), as
 // Boost.Serialization types carried by rpcnet::encode / rpcnet::decode.
 #pragma once
 

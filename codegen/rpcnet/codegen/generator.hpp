@@ -55,7 +55,7 @@ public:
   /// Adds a definition file; each input's services become sibling directories.
   generator& input(std::filesystem::path path);
 
-  /// The output directory (default: src/generated, as in the reference).
+  /// The output directory (default: src/generated, as in the Rust RpcNet).
   generator& output(std::filesystem::path dir);
 
   generator& server_only(bool on = true);

@@ -63,7 +63,7 @@ struct enum_def {
   std::string doc;
 };
 
-/// An enum whose alternatives may carry data (the reference's
+/// An enum whose alternatives may carry data (the Rust RpcNet's
 /// `enum GreetingError { EmptyName, InvalidInput(String) }`): a struct
 /// deriving from rpcnet::variants with one nested struct per alternative.
 struct variants_def {

@@ -14,7 +14,7 @@ struct output_selection {
   bool client = true;
   bool server = true;
 
-  /// The reference's rules: no flag means everything; otherwise the named
+  /// The Rust RpcNet's rules: no flag means everything; otherwise the named
   /// parts, and types only when neither --server-only nor --client-only.
   static output_selection from_flags(bool server_only, bool client_only, bool types_only);
 };

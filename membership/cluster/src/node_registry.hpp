@@ -43,7 +43,7 @@ public:
   /// Nodes whose tag `key` has the value `value`, in id order.
   std::vector<member> nodes_with_tag(std::string_view key, std::string_view value) const;
 
-  /// Nodes that have the tag `key` with any value (the reference's
+  /// Nodes that have the tag `key` with any value (the Rust RpcNet's
   /// nodes_with_tag("gpu")), in id order.
   std::vector<member> nodes_with_tag(std::string_view key) const;
 

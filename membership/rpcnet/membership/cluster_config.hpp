@@ -1,5 +1,5 @@
 // The settings of one node's cluster membership, mirroring ClusterConfig of
-// the reference (the Rust RpcNet library whose design rpcnet takes): where
+// the Rust RpcNet library whose design rpcnet takes: where
 // gossip is received and what address others use, the SWIM and Phi Accrual
 // settings (swim_config), this node's tags, the cluster keys, and how join
 // and leave behave. Written as every rpcnet configuration is
@@ -30,7 +30,7 @@ struct cluster_config {
   /// which must not then be a wildcard (0.0.0.0 or ::).
   std::string advertise_address;
   swim_config swim;
-  /// Gossiped with this node; the reference's role/label tags go here.
+  /// Gossiped with this node; the Rust RpcNet's role/label tags go here.
   tag_map tags;
   /// AES-GCM keys (16, 24 or 32 bytes each). The first seals every datagram
   /// sent; any of them opens one received. Empty: gossip is not encrypted.
@@ -54,7 +54,7 @@ struct cluster_config {
   [[nodiscard]] cluster_config with_bind_address(std::string address) const;
   [[nodiscard]] cluster_config with_advertise_address(std::string address) const;
   [[nodiscard]] cluster_config with_swim(swim_config settings) const;
-  /// Shortcuts into `swim`, for the reference's ClusterConfig settings.
+  /// Shortcuts into `swim`, for the Rust RpcNet's ClusterConfig settings.
   [[nodiscard]] cluster_config with_gossip_interval(duration interval) const;
   [[nodiscard]] cluster_config with_probe_timeout(duration timeout) const;
   [[nodiscard]] cluster_config with_indirect_probes(unsigned count) const;

@@ -1,5 +1,5 @@
 // Cluster membership for code that is not an actor (ClusterMembership of
-// the reference, the Rust RpcNet library whose design rpcnet takes): starts
+// the Rust RpcNet library whose design rpcnet takes): starts
 // a node's membership actor and offers its requests as blocking calls.
 // Events go to subscribing actors, or to a callback that runs on an actor
 // of its own.

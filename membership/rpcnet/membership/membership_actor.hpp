@@ -1,4 +1,4 @@
-// The membership actor (ClusterMembership of the reference, the Rust RpcNet
+// The membership actor (ClusterMembership of the Rust RpcNet
 // library whose design rpcnet takes): it runs one node's SWIM core on the
 // steady clock, receives gossip from the transport thread of a UDP endpoint
 // -- its RPC server's (one port per node) or one of its own -- sends what

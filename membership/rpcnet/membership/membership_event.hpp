@@ -1,5 +1,5 @@
 // What a node tells its subscribers about other members: one event per
-// change of a member's state as this node sees it (the reference's
+// change of a member's state as this node sees it (the Rust RpcNet's
 // NodeJoined, NodeLeft, NodeFailed, NodeSuspect(node, phi), NodeRecovered,
 // NodeUpdated), and PartitionDetected / PartitionHealed when many members
 // fail or come back together (see partition_detector.hpp).

@@ -1,4 +1,4 @@
-// A cluster member's identity: 128 random bits, like the reference's UUIDs,
+// A cluster member's identity: 128 random bits, like the Rust RpcNet's UUIDs,
 // fixed for the life of a process. Ids are ordered (as unsigned 128-bit
 // numbers, which is also the order of their 16 big-endian wire bytes) so that
 // push-pull state can be cut into parts that each cover a range of ids.

@@ -1,6 +1,6 @@
 // The settings of SWIM gossip, mirroring ClusterConfig and HealthCheckConfig
-// of the reference (the Rust RpcNet library whose design rpcnet takes), with
-// the defaults of DESIGN.md (the project's design notes), plus the switches
+// of the Rust RpcNet library whose design rpcnet takes, with
+// the defaults of docs/architecture.md, plus the switches
 // and constants of the three Lifeguard refinements (after memberlist's
 // DefaultLANConfig). Every default says why it is what it is. Written as
 // every rpcnet configuration is (configuration.hpp): named fields, builders
@@ -17,7 +17,7 @@
 
 namespace rpcnet {
 
-/// The Phi Accrual part (the reference's HealthCheckConfig).
+/// The Phi Accrual part (the Rust RpcNet's HealthCheckConfig).
 struct health_check_config {
   /// Phi above this raises suspicion: a 1e-8 chance that the peer is merely
   /// late, given the ack intervals seen so far.
@@ -131,7 +131,7 @@ struct gossip_limits {
   caf::error validate() const;
 };
 
-/// The SWIM protocol (the reference's ClusterConfig, without the bind address
+/// The SWIM protocol (the Rust RpcNet's ClusterConfig, without the bind address
 /// and key, which belong to the membership actor).
 struct swim_config {
   // -- settings ---------------------------------------------------------------
@@ -144,7 +144,7 @@ struct swim_config {
   /// Members asked to ping a silent member on our behalf (ping-req).
   unsigned indirect_probes = 3;
   /// How long a suspected member has to refute before it is declared dead,
-  /// in a cluster of up to 10 members: the reference's 5 s, so a crash is
+  /// in a cluster of up to 10 members: the Rust RpcNet's 5 s, so a crash is
   /// known within about 6 s. Larger clusters multiply it by log10(n), as
   /// memberlist does, because news takes O(log n) rounds to reach a
   /// suspect. With dynamic suspicion this is how long an unconfirmed

@@ -1,4 +1,4 @@
-// A node's transport thread (DESIGN.md, "Threads"): it owns the UDP socket
+// A node's transport thread (docs/architecture.md, "Threads"): it owns the UDP socket
 // and every QUIC connection (ngtcp2 + GnuTLS), routes datagrams by
 // connection id, runs ngtcp2's timers, and speaks to actors with typed
 // messages (transport_messages.hpp). It alone touches ngtcp2 and GnuTLS.

@@ -1,6 +1,6 @@
 // Settings of a node's transport: where it binds, its TLS material and the
 // QUIC limits it advertises. Filled from rpcnet::rpc_config by the runtime;
-// every field has the default DESIGN.md (the project's design notes)
+// every field has the default docs/architecture.md
 // names. Written as every rpcnet configuration is (configuration.hpp).
 #pragma once
 

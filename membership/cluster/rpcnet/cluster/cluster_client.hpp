@@ -1,4 +1,4 @@
-// The cluster client (ClusterClient of the reference, the Rust RpcNet
+// The cluster client (ClusterClient of the Rust RpcNet
 // library whose design rpcnet takes): calls a method on some worker of the
 // cluster, chosen by the worker registry, over one pooled QUIC connection
 // per worker. A call that fails in a way that is safe to retry (the

@@ -1,5 +1,5 @@
 // The load-balancing strategies the worker registry offers, by name: the
-// reference's round robin, random and least connections, and beyond it
+// Rust RpcNet's round robin, random and least connections, and beyond it
 // power of two choices, weighted by capacity, consistent hashing on an
 // affinity key, and zone locality.
 #pragma once
@@ -40,7 +40,7 @@ inline constexpr std::array<load_balancing_strategy, 7> all_load_balancing_strat
   load_balancing_strategy::locality,
 };
 
-/// The default strategy, as in the reference.
+/// The default strategy, as in the Rust RpcNet.
 inline constexpr load_balancing_strategy default_load_balancing_strategy
   = load_balancing_strategy::least_connections;
 

@@ -1,5 +1,5 @@
 // The worker registry as an actor (WorkerRegistry and NodeRegistry of the
-// reference, the Rust RpcNet library whose design rpcnet takes): it
+// Rust RpcNet library whose design rpcnet takes): it
 // subscribes to a membership actor, keeps the worker pool (worker_registry)
 // and the node table (node_registry) current from the events, and answers
 // selection requests by tag filter and strategy -- or by asking a user's
