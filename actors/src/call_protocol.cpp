@@ -1,5 +1,7 @@
 #include "call_protocol.hpp"
 
+#include <algorithm>
+
 #include <rpcnet/transport/frame_codec.hpp>
 
 namespace rpcnet::wire {
@@ -50,10 +52,6 @@ public:
     return s;
   }
 
-  std::string rest() {
-    return get_string(buf_.size() - pos_);
-  }
-
   bool short_read() const {
     return short_;
   }
@@ -71,19 +69,65 @@ void append_framed(byte_buffer& out, const byte_buffer& payload) {
   frame_encoder::append(out, payload);
 }
 
+/// CALL: type, version, kind, flags, request id, deadline, wait, method
+/// length; STATUS: type, code, request id, message length. Metadata and
+/// details follow.
+constexpr size_t call_fixed_size = 21;
+constexpr size_t status_fixed_size = 12;
+
+/// CALL flag: the deadline field is set.
+constexpr uint8_t flag_deadline = 0x01;
+
+/// Reads a metadata section, checking each pair as it comes so that a
+/// hostile count costs no more than the frame's own bytes; returns why it
+/// is malformed, or nothing.
+std::string get_metadata(reader& in, call_metadata& md, size_t max_size) {
+  auto count = in.get<uint16_t>();
+  size_t total = 0;
+  for (uint16_t i = 0; i < count; ++i) {
+    auto klen = in.get<uint8_t>();
+    auto key = in.get_string(klen);
+    auto vlen = in.get<uint16_t>();
+    auto value = in.get_string(vlen);
+    if (in.short_read())
+      return "metadata is truncated";
+    total += 3 + key.size() + value.size();
+    if (total > max_size)
+      return "metadata exceeds the limit of " + std::to_string(max_size) + " bytes";
+    if (auto why = metadata_key_problem(key); !why.empty())
+      return "metadata: " + why;
+    if (auto why = metadata_value_problem(key, value); !why.empty())
+      return "metadata: " + why;
+    md.add(std::move(key), std::move(value));
+  }
+  return {};
+}
+
 } // namespace
+
+void put_metadata(byte_buffer& out, const call_metadata& md) {
+  put_u16(out, static_cast<uint16_t>(md.size()));
+  for (const auto& [k, v] : md.entries()) {
+    out.push_back(static_cast<uint8_t>(k.size()));
+    out.insert(out.end(), k.begin(), k.end());
+    put_u16(out, static_cast<uint16_t>(v.size()));
+    out.insert(out.end(), v.begin(), v.end());
+  }
+}
 
 byte_buffer encode_call(const call_header& hdr) {
   byte_buffer out;
-  out.reserve(18 + hdr.method.size());
+  out.reserve(call_fixed_size + hdr.method.size() + hdr.metadata.wire_size());
   out.push_back(static_cast<uint8_t>(frame_type::call));
   out.push_back(protocol_version);
   out.push_back(static_cast<uint8_t>(hdr.kind));
-  out.push_back(0); // reserved
+  out.push_back(hdr.deadline_ms ? flag_deadline : 0);
   put_u64(out, hdr.request_id);
-  put_u32(out, hdr.timeout_ms);
-  put_u16(out, static_cast<uint16_t>(hdr.method.size()));
+  put_u32(out, hdr.deadline_ms.value_or(0));
+  put_u32(out, hdr.wait_ms);
+  out.push_back(static_cast<uint8_t>(hdr.method.size()));
   out.insert(out.end(), hdr.method.begin(), hdr.method.end());
+  put_metadata(out, hdr.metadata);
   return out;
 }
 
@@ -98,11 +142,16 @@ byte_buffer encode_data(const byte_buffer& body) {
 byte_buffer encode_status(const status& st) {
   byte_buffer out;
   auto n = std::min(st.message.size(), max_status_message);
-  out.reserve(10 + n);
+  auto details = std::min(st.details.size(), max_error_details);
+  out.reserve(status_fixed_size + n + st.trailers.wire_size() + details);
   out.push_back(static_cast<uint8_t>(frame_type::status));
   out.push_back(st.code);
   put_u64(out, st.request_id);
+  put_u16(out, static_cast<uint16_t>(n));
   out.insert(out.end(), st.message.begin(), st.message.begin() + static_cast<ptrdiff_t>(n));
+  put_metadata(out, st.trailers);
+  put_u16(out, static_cast<uint16_t>(details));
+  out.insert(out.end(), st.details.begin(), st.details.begin() + static_cast<ptrdiff_t>(details));
   return out;
 }
 
@@ -124,7 +173,7 @@ void append_status(byte_buffer& out, const status& st) {
   append_framed(out, encode_status(st));
 }
 
-decode_result decode(const byte_buffer& payload) {
+decode_result decode(const byte_buffer& payload, size_t max_metadata) {
   if (payload.empty())
     return {std::nullopt, "empty frame where a typed frame was expected"};
   reader in{payload};
@@ -134,22 +183,31 @@ decode_result decode(const byte_buffer& payload) {
       call_header hdr;
       auto version = in.get<uint8_t>();
       auto kind = in.get<uint8_t>();
-      in.get<uint8_t>(); // reserved
+      auto flags = in.get<uint8_t>();
       hdr.request_id = in.get<uint64_t>();
-      hdr.timeout_ms = in.get<uint32_t>();
-      auto len = in.get<uint16_t>();
+      auto deadline = in.get<uint32_t>();
+      hdr.wait_ms = in.get<uint32_t>();
+      auto len = in.get<uint8_t>();
       if (in.short_read())
         return {std::nullopt, "truncated CALL frame"};
       if (version != protocol_version)
         return {std::nullopt, "unsupported protocol version " + std::to_string(version)};
       if (kind < 1 || kind > 4)
         return {std::nullopt, "unknown call kind " + std::to_string(kind)};
+      if ((flags & ~flag_deadline) != 0)
+        return {std::nullopt, "unknown CALL flags " + std::to_string(flags)};
       hdr.kind = static_cast<call_kind>(kind);
-      if (len == 0 || len > max_method_size)
-        return {std::nullopt, "method name of " + std::to_string(len) + " bytes"};
+      if (flags & flag_deadline)
+        hdr.deadline_ms = deadline;
+      else if (deadline != 0)
+        return {std::nullopt, "a deadline without the deadline flag"};
+      if (len == 0)
+        return {std::nullopt, "empty method name"};
       hdr.method = in.get_string(len);
+      if (auto why = get_metadata(in, hdr.metadata, max_metadata); !why.empty())
+        return {std::nullopt, "CALL " + why};
       if (in.short_read() || !in.at_end())
-        return {std::nullopt, "CALL frame length does not match its method"};
+        return {std::nullopt, "CALL frame length does not match its fields"};
       return {frame{std::move(hdr)}, {}};
     }
     case frame_type::data:
@@ -158,14 +216,22 @@ decode_result decode(const byte_buffer& payload) {
       status st;
       st.code = in.get<uint8_t>();
       st.request_id = in.get<uint64_t>();
+      auto len = in.get<uint16_t>();
       if (in.short_read())
         return {std::nullopt, "truncated STATUS frame"};
       error unused{};
       if (st.code != 0 && !from_wire(st.code, unused))
         return {std::nullopt, "unknown status code " + std::to_string(st.code)};
-      st.message = in.rest();
-      if (st.message.size() > max_status_message)
+      if (len > max_status_message)
         return {std::nullopt, "STATUS message too long"};
+      st.message = in.get_string(len);
+      if (auto why = get_metadata(in, st.trailers, max_metadata); !why.empty())
+        return {std::nullopt, "STATUS " + why};
+      auto details = in.get<uint16_t>();
+      auto blob = in.get_string(details);
+      st.details.assign(blob.begin(), blob.end());
+      if (in.short_read() || !in.at_end())
+        return {std::nullopt, "STATUS frame length does not match its fields"};
       return {frame{std::move(st)}, {}};
     }
   }
@@ -178,6 +244,7 @@ status status_from_error(const caf::error& err, uint64_t request_id) {
   if (is_rpcnet_error(err)) {
     st.code = err.code();
     st.message = message_of(err);
+    st.details = details_of(err);
   } else {
     st.code = static_cast<uint8_t>(code_of(err));
     st.message = describe(err);
@@ -189,7 +256,7 @@ caf::error error_from_status(const status& st) {
   error code{};
   if (!from_wire(st.code, code))
     code = error::protocol;
-  return make_error(code, st.message);
+  return make_error(code, st.message, st.details);
 }
 
 } // namespace rpcnet::wire

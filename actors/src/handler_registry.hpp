@@ -17,11 +17,12 @@ namespace rpcnet {
 class handler_registry {
 public:
   struct function_entry {
-    unary_handler fn;
+    context_unary_handler fn;
     handler_execution execution = handler_execution::blocking_pool;
   };
   using entry
-    = std::variant<function_entry, service_actor, streaming_handler, streaming_actor_factory>;
+    = std::variant<function_entry, service_actor, context_streaming_handler,
+                 streaming_actor_factory>;
   using table = std::unordered_map<std::string, entry>;
 
   /// Registers or replaces the handler of `method`.

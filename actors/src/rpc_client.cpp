@@ -136,29 +136,55 @@ caf::expected<byte_buffer> rpc_client::call(const std::string& method, byte_buff
   return result;
 }
 
+caf::expected<byte_buffer> rpc_client::call(const std::string& method, byte_buffer request,
+                                            const call_options& opts) const {
+  auto reply = call_with_trailers(method, std::move(request), opts);
+  if (!reply)
+    return std::move(reply.error());
+  return std::move(reply->body);
+}
+
+caf::expected<call_reply> rpc_client::call_with_trailers(const std::string& method,
+                                                         byte_buffer request,
+                                                         const call_options& opts) const {
+  caf::expected<call_reply> result{make_error(error::connection, "no reply")};
+  auto timeout = opts.timeout.value_or(caf::timespan{impl_->cfg_.call_timeout});
+  caf::scoped_actor self{impl_->sys_};
+  self->request(impl_->actor_, timeout + wait_slack, call_atom::value, method, std::move(request),
+                opts)
+    .receive([&](call_reply& reply) { result = std::move(reply); },
+             [&](caf::error& err) { result = normalize(std::move(err)); });
+  return result;
+}
+
 void rpc_client::cancel(call_key key) const {
   caf::anon_send(impl_->actor_, cancel_atom::value, key);
 }
 
-caf::expected<client_stream> rpc_client::open_stream(const std::string& method,
-                                                     uint8_t kind) const {
+caf::expected<client_stream> rpc_client::open_stream(const std::string& method, uint8_t kind,
+                                                     const call_options& opts) const {
   caf::expected<client_stream> result{make_error(error::connection, "no reply")};
   caf::scoped_actor self{impl_->sys_};
   auto wait = stream_channel::clock::duration{impl_->cfg_.call_timeout};
   self->request(impl_->actor_, impl_->cfg_.call_timeout + wait_slack, stream_atom::value,
-                method, kind)
+                method, kind, opts)
     .receive([&](std::shared_ptr<stream_channel>& ch) { result = client_stream{ch, wait}; },
              [&](caf::error& err) { result = normalize(std::move(err)); });
   return result;
 }
 
 caf::expected<client_stream> rpc_client::call_streaming(const std::string& method) const {
-  return open_stream(method, static_cast<uint8_t>(wire::call_kind::bidi_streaming));
+  return call_streaming(method, call_options{});
+}
+
+caf::expected<client_stream> rpc_client::call_streaming(const std::string& method,
+                                                        const call_options& opts) const {
+  return open_stream(method, static_cast<uint8_t>(wire::call_kind::bidi_streaming), opts);
 }
 
 caf::expected<client_stream> rpc_client::call_server_streaming(const std::string& method,
                                                                const byte_buffer& request) const {
-  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::server_streaming));
+  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::server_streaming), {});
   if (!stream)
     return stream;
   if (auto err = stream->send(request))
@@ -171,7 +197,7 @@ caf::expected<client_stream> rpc_client::call_server_streaming(const std::string
 caf::expected<byte_buffer>
 rpc_client::call_client_streaming(const std::string& method,
                                   const std::vector<byte_buffer>& requests) const {
-  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::client_streaming));
+  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::client_streaming), {});
   if (!stream)
     return std::move(stream.error());
   for (auto& request : requests)

@@ -1,6 +1,8 @@
 // Builders, validation and the transport settings of rpc_config.
 #include <rpcnet/actors/rpc_config.hpp>
 
+#include <algorithm>
+
 #include <rpcnet/transport/configuration.hpp>
 
 namespace rpcnet {
@@ -79,6 +81,18 @@ rpc_config rpc_config::with_request_read_timeout(milliseconds timeout) const {
   return copy_with(*this, [&](auto& c) { c.request_read_timeout = timeout; });
 }
 
+rpc_config rpc_config::with_max_metadata_size(size_t bytes) const {
+  return copy_with(*this, [&](auto& c) { c.max_metadata_size = bytes; });
+}
+
+rpc_config rpc_config::with_deadline_margin(milliseconds margin) const {
+  return copy_with(*this, [&](auto& c) { c.deadline_margin = margin; });
+}
+
+rpc_config rpc_config::with_interceptor(std::shared_ptr<client_interceptor> interceptor) const {
+  return copy_with(*this, [&](auto& c) { c.interceptors.push_back(std::move(interceptor)); });
+}
+
 caf::error rpc_config::validate() const {
   config_errors errors{"rpc_config"};
   // The client's view of the transport: the bind address and every limit,
@@ -91,6 +105,13 @@ caf::error rpc_config::validate() const {
   errors.require(key_path.empty() || !cert_path.empty(), "key_path is set without cert_path");
   errors.require(!server_name.empty(), "server_name must not be empty");
   errors.require(call_timeout > milliseconds::zero(), "call_timeout must be positive");
+  // Below a few pairs' worth, interceptors could not attach a token and a
+  // trace id; a CALL frame larger than max_frame_size is refused anyway.
+  errors.require(max_metadata_size >= 64, "max_metadata_size must be at least 64 bytes");
+  errors.require(deadline_margin >= milliseconds::zero(), "deadline_margin must not be negative");
+  errors.require(std::all_of(interceptors.begin(), interceptors.end(),
+                             [](const auto& icpt) { return icpt != nullptr; }),
+                 "interceptors must not hold a null interceptor");
   return errors.result();
 }
 

@@ -17,6 +17,16 @@ rpc_server::~rpc_server() {
 
 void rpc_server::register_unary(std::string method, unary_handler handler,
                                 handler_execution execution) {
+  register_unary(
+    std::move(method),
+    context_unary_handler{[fn = std::move(handler)](call_context&, byte_buffer request) {
+      return fn(std::move(request));
+    }},
+    execution);
+}
+
+void rpc_server::register_unary(std::string method, context_unary_handler handler,
+                                handler_execution execution) {
   state_->handlers.set(std::move(method),
                        handler_registry::function_entry{std::move(handler), execution});
 }
@@ -26,7 +36,21 @@ void rpc_server::register_actor(std::string method, service_actor service) {
 }
 
 void rpc_server::register_streaming(std::string method, streaming_handler handler) {
+  register_streaming(std::move(method),
+                     context_streaming_handler{
+                       [fn = std::move(handler)](call_context&, stream_reader& requests,
+                                                 stream_writer& responses) {
+                         return fn(requests, responses);
+                       }});
+}
+
+void rpc_server::register_streaming(std::string method, context_streaming_handler handler) {
   state_->handlers.set(std::move(method), std::move(handler));
+}
+
+void rpc_server::add_interceptor(std::shared_ptr<server_interceptor> interceptor) {
+  if (interceptor)
+    state_->interceptors.push_back(std::move(interceptor));
 }
 
 void rpc_server::register_streaming_actor(std::string method, streaming_actor_factory factory) {
@@ -38,12 +62,13 @@ caf::expected<socket_address> rpc_server::bind() {
     return ep_->local_address();
   if (auto err = cfg_.validate())
     return err;
+  state_->max_metadata_size = cfg_.max_metadata_size;
   endpoint::options opts;
-  opts.on_accept = [sys = &sys_, state = state_](connection_id id, const socket_address&) {
+  opts.on_accept = [sys = &sys_, state = state_](connection_id id, const socket_address& peer) {
     auto ep = state->ep.lock();
     if (!ep)
       return caf::actor{};
-    return spawn_server_connection(*sys, state, std::move(ep), id);
+    return spawn_server_connection(*sys, state, std::move(ep), id, peer);
   };
   auto ep = endpoint::start(sys_, cfg_.to_transport(true), std::move(opts));
   if (!ep)
@@ -93,6 +118,14 @@ size_t rpc_server::in_flight() const {
 
 uint64_t rpc_server::protocol_errors() const {
   return state_->protocol_errors.load();
+}
+
+uint64_t rpc_server::abandoned_calls() const {
+  return state_->abandoned_calls.load();
+}
+
+uint64_t rpc_server::deadlines_exceeded() const {
+  return state_->deadlines_exceeded.load();
 }
 
 transport_stats rpc_server::transport() const {

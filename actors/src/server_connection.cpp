@@ -9,7 +9,9 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actor_stream.hpp"
+#include "call_context_state.hpp"
 #include "call_protocol.hpp"
+#include "interceptor_chain.hpp"
 #include "reply_writer.hpp"
 #include "stream_inbound.hpp"
 #include <rpcnet/transport/frame_codec.hpp>
@@ -25,6 +27,33 @@ struct partial_call {
   std::optional<byte_buffer> body;
 };
 
+using clock = call_context::clock;
+
+/// A stream's deadline passed on the server: (stream_deadline_atom, stream).
+using stream_deadline_atom = caf::atom_constant<caf::atom("sdeadline")>;
+
+/// A unary call handed to its handler. Whoever answers it first -- the
+/// handler, or the server giving up on it (the caller cancelled or left,
+/// the deadline passed) -- claims it; the other's answer is dropped.
+struct running_call {
+  running_call(call_context c, reply_target t) : ctx(std::move(c)), target(std::move(t)) {
+  }
+
+  call_context ctx;
+  reply_target target;
+  clock::time_point started = clock::now();
+  /// Interceptors whose before() ran: their after() runs at the end.
+  size_t intercepted = 0;
+  /// The deadline's entry in the server's watcher (0: none). Set before
+  /// the handler is posted, so its thread sees it.
+  deadline_watcher::ticket ticket = 0;
+  std::atomic<bool> answered{false};
+
+  bool claim() {
+    return !answered.exchange(true, std::memory_order_acq_rel);
+  }
+};
+
 /// A streaming call being served: where its events go and how. The sink is
 /// a stream_channel (a handler on the pool) or an actor_stream (a user's
 /// actor).
@@ -33,18 +62,72 @@ struct streaming_call {
   stream_inbound inbound{false};
   actor_stream* by_actor = nullptr;
   uint64_t request_id = 0;
+  call_context ctx;
+  deadline_watcher::ticket ticket = 0;
+  /// Actor-served calls: interceptors whose before() ran, the start, and
+  /// the outcome the actor finished with.
+  size_t intercepted = 0;
+  clock::time_point started = clock::now();
+  call_shape shape = call_shape::bidi_streaming;
+  caf::error outcome;
 };
 
 struct server_connection_state {
   std::shared_ptr<server_state> shared;
   std::shared_ptr<endpoint> ep;
   connection_id conn = 0;
+  socket_address peer;
   std::unordered_map<int64_t, partial_call> calls;
   std::unordered_map<int64_t, streaming_call> streams;
+  /// Unary calls handed to handlers, for cancelling them when their
+  /// caller resets the stream or the connection closes. Answered calls
+  /// are swept out once the map has doubled since the last sweep.
+  std::unordered_map<int64_t, std::shared_ptr<running_call>> running;
+  size_t sweep_at = 64;
   static inline const char* name = "rpcnet.server_connection";
 };
 
 using self_ptr = caf::stateful_actor<server_connection_state>*;
+
+call_shape shape_of(wire::call_kind kind) {
+  switch (kind) {
+    case wire::call_kind::unary: return call_shape::unary;
+    case wire::call_kind::bidi_streaming: return call_shape::bidi_streaming;
+    case wire::call_kind::server_streaming: return call_shape::server_streaming;
+    case wire::call_kind::client_streaming: return call_shape::client_streaming;
+  }
+  return call_shape::unary;
+}
+
+/// Ends a unary call with the handler's `result`, unless the server gave
+/// up on it first; runs the after-hooks either way.
+void finish_unary(running_call& call, caf::expected<byte_buffer> result, server_state& shared) {
+  if (call.ticket != 0)
+    shared.deadlines.forget(call.ticket);
+  if (!result && !is_rpcnet_error(result.error()))
+    result = make_error(error::remote, describe(result.error()));
+  bool mine = call.claim();
+  auto outcome = !mine ? call.ctx.cancellation() : result ? caf::error{} : result.error();
+  if (mine)
+    call.target.send(std::move(result), call.ctx.trailers(), shared.max_metadata_size);
+  run_after(shared.interceptors, call.intercepted, call.started, call.ctx, call_shape::unary,
+            outcome);
+  if (mine)
+    shared.call_finished();
+}
+
+/// Gives up on a unary call: cancels its context and, unless it was
+/// answered already, answers it with `why` when `answer` (nobody listens
+/// on a stream its caller reset) and stops counting it as in flight.
+void abandon(running_call& call, caf::error why, server_state& shared, bool answer) {
+  call.ctx.shared_state()->cancel(why);
+  if (!call.claim())
+    return;
+  if (answer)
+    call.target.send_error(why);
+  shared.abandoned_calls.fetch_add(1, std::memory_order_relaxed);
+  shared.call_finished();
+}
 
 /// What a call is answered with when the handler pool could start no
 /// thread for it.
@@ -52,54 +135,62 @@ caf::error no_handler_thread() {
   return make_error(error::overloaded, "the server could not start a handler thread");
 }
 
-/// Runs a function handler and answers the call; on a pool thread or in a
-/// one-shot actor (see handler_execution).
-void run_function_handler(const unary_handler& handler, byte_buffer body,
-                          const reply_target& target, server_state& shared) {
+/// Runs a function handler, after the interceptors, and answers the call;
+/// on a pool thread or in a one-shot actor (see handler_execution). A call
+/// given up before its turn came does not run.
+void run_function_handler(const context_unary_handler& handler, byte_buffer body,
+                          running_call& call, server_state& shared) {
   caf::expected<byte_buffer> result{byte_buffer{}};
-  try {
-    result = handler(std::move(body));
-  } catch (const std::exception& ex) {
-    result = make_error(error::remote, ex.what());
-  } catch (...) {
-    result = make_error(error::remote, "handler threw a non-standard exception");
+  if (auto refusal = run_before(shared.interceptors, call.intercepted, call.ctx,
+                                call_shape::unary)) {
+    result = std::move(refusal);
+  } else if (call.ctx.cancelled()) {
+    result = call.ctx.cancellation();
+  } else {
+    try {
+      result = handler(call.ctx, std::move(body));
+    } catch (const std::exception& ex) {
+      result = make_error(error::remote, ex.what());
+    } catch (...) {
+      result = make_error(error::remote, "handler threw a non-standard exception");
+    }
   }
-  if (!result && !is_rpcnet_error(result.error()))
-    result = make_error(error::remote, describe(result.error()));
-  target.send(std::move(result));
-  shared.call_finished();
+  finish_unary(call, std::move(result), shared);
 }
 
 /// The body of a one-shot handler actor (handler_execution::actor).
-void run_handler_actor(caf::event_based_actor*, const unary_handler& handler, byte_buffer body,
-                       const reply_target& target, const std::shared_ptr<server_state>& shared) {
-  run_function_handler(handler, std::move(body), target, *shared);
+void run_handler_actor(caf::event_based_actor*, const context_unary_handler& handler,
+                       byte_buffer body, const std::shared_ptr<running_call>& call,
+                       const std::shared_ptr<server_state>& shared) {
+  run_function_handler(handler, std::move(body), *call, *shared);
 }
 
-/// Runs a streaming handler on a pool thread and ends the reply with its
-/// outcome -- unless the call failed first (the caller cancelled or went
-/// away), when there is nobody to tell.
-void run_streaming_handler(const streaming_handler& handler, stream_channel& ch,
-                           const wire::call_header& header, server_state& shared) {
-  auto wait = header.timeout_ms > 0 ? stream_wait{std::chrono::milliseconds{header.timeout_ms}}
-                                    : stream_wait::max();
+/// Runs a streaming handler on a pool thread, after the interceptors, and
+/// ends the reply with its outcome -- unless the call failed first (the
+/// caller cancelled or went away), when there is nobody to tell.
+void run_streaming_handler(const context_streaming_handler& handler, stream_channel& ch,
+                           uint32_t wait_ms, uint64_t request_id, call_context& ctx,
+                           call_shape shape, server_state& shared) {
+  auto started = clock::now();
+  auto wait = wait_ms > 0 ? stream_wait{std::chrono::milliseconds{wait_ms}} : stream_wait::max();
   stream_reader requests{ch, wait};
   stream_writer responses{ch, wait};
-  caf::error outcome;
-  try {
-    outcome = handler(requests, responses);
-  } catch (const std::exception& ex) {
-    outcome = make_error(error::remote, ex.what());
-  } catch (...) {
-    outcome = make_error(error::remote, "handler threw a non-standard exception");
+  size_t intercepted = 0;
+  caf::error outcome = run_before(shared.interceptors, intercepted, ctx, shape);
+  if (!outcome) {
+    try {
+      outcome = handler(ctx, requests, responses);
+    } catch (const std::exception& ex) {
+      outcome = make_error(error::remote, ex.what());
+    } catch (...) {
+      outcome = make_error(error::remote, "handler threw a non-standard exception");
+    }
   }
-  if (!ch.failure()) {
-    byte_buffer tail;
-    wire::append_status(tail, outcome ? wire::status_from_error(outcome, header.request_id)
-                                      : wire::status{0, header.request_id, {}});
-    frame_encoder::append_end(tail);
-    ch.finish(std::move(tail));
-  }
+  if (auto failure = ch.failure())
+    outcome = failure;
+  else
+    ch.finish(encode_reply_end(outcome, request_id, ctx.trailers(), shared.max_metadata_size));
+  run_after(shared.interceptors, intercepted, started, ctx, shape, outcome);
   shared.call_finished();
 }
 
@@ -120,8 +211,13 @@ void forget_if_done(server_connection_state& st,
   auto& call = it->second;
   if (!call.sink->input_closed() || !call.sink->output_closed())
     return;
-  if (call.by_actor)
+  if (call.ticket != 0)
+    st.shared->deadlines.forget(call.ticket);
+  if (call.by_actor) {
+    run_after(st.shared->interceptors, call.intercepted, call.started, call.ctx, call.shape,
+              call.outcome);
     st.shared->call_finished();
+  }
   st.streams.erase(it);
 }
 
@@ -171,6 +267,11 @@ private:
     switch (ev.what) {
       case stream_event::kind::reset:
         st_.calls.erase(ev.stream_id);
+        if (auto it = st_.running.find(ev.stream_id); it != st_.running.end()) {
+          abandon(*it->second, make_error(error::cancelled, "the caller cancelled the call"),
+                  *st_.shared, false);
+          st_.running.erase(it);
+        }
         return;
       case stream_event::kind::protocol_error:
         st_.shared->protocol_errors.fetch_add(1, std::memory_order_relaxed);
@@ -188,7 +289,7 @@ private:
     }
     auto& call = st_.calls[ev.stream_id];
     for (size_t i = 0; i < ev.frames.size(); ++i) {
-      auto decoded = wire::decode(ev.frames[i]);
+      auto decoded = wire::decode(ev.frames[i], st_.shared->max_metadata_size);
       auto rid = call.header ? call.header->request_id : 0;
       if (!decoded.value) {
         reject(ev.stream_id, rid, decoded.error);
@@ -230,13 +331,32 @@ private:
   /// once both directions are done.
   void route(std::unordered_map<int64_t, streaming_call>::iterator it, stream_event& ev) {
     auto& call = it->second;
+    if (ev.what == stream_event::kind::reset)
+      call.ctx.shared_state()->cancel(make_error(error::cancelled, "the caller cancelled the call"));
     if (auto bad = call.inbound.apply(*call.sink, ev); !bad.empty()) {
+      call.ctx.shared_state()->cancel(make_error(error::protocol, bad));
       // A refusal was counted by the transport; it broke no protocol.
       if (ev.what != stream_event::kind::refused)
         st_.shared->protocol_errors.fetch_add(1, std::memory_order_relaxed);
       st_.ep->submit(reset_stream_command{st_.conn, ev.stream_id, 0, app_error::protocol});
     }
     forget_if_done(st_, it);
+  }
+
+  /// The context of a call that arrives now.
+  call_context context_for(wire::call_header& header) {
+    return make_call_context(std::move(header.method), std::move(header.metadata),
+                             header.deadline_ms, st_.peer);
+  }
+
+  /// A call whose caller's deadline had already passed when it arrived.
+  static bool arrived_late(const wire::call_header& header) {
+    return header.deadline_ms && *header.deadline_ms == 0;
+  }
+
+  caf::error late_arrival() {
+    st_.shared->deadlines_exceeded.fetch_add(1, std::memory_order_relaxed);
+    return make_error(error::timeout, "the caller's deadline had passed when the call arrived");
   }
 
   void start_streaming(int64_t sid, wire::call_header header, stream_event& rest) {
@@ -250,22 +370,42 @@ private:
       refuse(make_error(error::cancelled, "server is shutting down"));
       return;
     }
+    if (arrived_late(header)) {
+      refuse(late_arrival());
+      return;
+    }
     auto table = st_.shared->handlers.snapshot();
     auto it = table->find(header.method);
     if (it == table->end()) {
       refuse(make_error(error::unknown_method, "unknown method '" + header.method + "'"));
       return;
     }
-    auto* handler = std::get_if<streaming_handler>(&it->second);
+    auto* handler = std::get_if<context_streaming_handler>(&it->second);
     auto* factory = std::get_if<streaming_actor_factory>(&it->second);
     if (!handler && !factory) {
       refuse(make_error(error::unknown_method, "'" + header.method + "' is not a streaming method"));
       return;
     }
+    auto shape = shape_of(header.kind);
+    auto request_id = header.request_id;
+    auto wait_ms = header.wait_ms;
+    auto ctx = context_for(header);
     st_.ep->submit(manual_credit_command{st_.conn, sid, 0});
     stream_channel::address addr{st_.ep, st_.conn, sid, 0};
     auto window = st_.ep->config().stream_window;
+    streaming_call call;
+    call.request_id = request_id;
+    call.ctx = ctx;
+    call.shape = shape;
     if (factory) {
+      // An actor serves the call: the hooks run here, on this actor.
+      if (auto refusal = run_before(st_.shared->interceptors, call.intercepted, call.ctx,
+                                    shape)) {
+        run_after(st_.shared->interceptors, call.intercepted, call.started, call.ctx, shape,
+                  refusal);
+        refuse(refusal);
+        return;
+      }
       auto id = static_cast<uint64_t>(sid);
       auto consumer = spawn_consumer(*factory, id);
       if (!consumer) {
@@ -274,27 +414,29 @@ private:
       }
       st_.shared->call_started();
       auto sink = std::make_shared<actor_stream>(self_, addr, window, std::move(*consumer), id);
-      auto* raw = sink.get();
-      auto [pos, added] = st_.streams.emplace(
-        sid, streaming_call{std::move(sink), stream_inbound{false}, raw, header.request_id});
-      route(pos, rest);
-      return;
+      call.by_actor = sink.get();
+      call.sink = std::move(sink);
+    } else {
+      auto ch = std::make_shared<stream_channel>(addr, window);
+      st_.shared->call_started();
+      // Posted before the stream is listed: the channel is thread-safe, and a
+      // refused post then leaves nothing behind.
+      if (!st_.shared->pool.post([fn = *handler, ch, wait_ms, request_id, ctx, shape,
+                                  shared = st_.shared]() mutable {
+            run_streaming_handler(fn, *ch, wait_ms, request_id, ctx, shape, *shared);
+          })) {
+        st_.shared->call_finished();
+        refuse(no_handler_thread());
+        return;
+      }
+      call.sink = std::move(ch);
     }
-    auto ch = std::make_shared<stream_channel>(addr, window);
-    auto request_id = header.request_id;
-    st_.shared->call_started();
-    // Posted before the stream is listed: the channel is thread-safe, and a
-    // refused post then leaves nothing behind.
-    if (!st_.shared->pool.post([fn = *handler, ch, header = std::move(header),
-                                shared = st_.shared] {
-          run_streaming_handler(fn, *ch, header, *shared);
-        })) {
-      st_.shared->call_finished();
-      refuse(no_handler_thread());
-      return;
-    }
-    auto [pos, added] = st_.streams.emplace(
-      sid, streaming_call{ch, stream_inbound{false}, nullptr, request_id});
+    if (auto due = ctx.deadline())
+      call.ticket = st_.shared->deadlines.watch(
+        *due, [self = caf::actor_cast<caf::actor>(self_), sid] {
+          caf::anon_send(self, stream_deadline_atom::value, sid);
+        });
+    auto [pos, added] = st_.streams.emplace(sid, std::move(call));
     route(pos, rest);
   }
 
@@ -312,10 +454,26 @@ private:
     }
   }
 
+  /// Lists a unary call handed to its handler, sweeping out answered ones
+  /// once the list has doubled.
+  void track(int64_t sid, std::shared_ptr<running_call> call) {
+    if (st_.running.size() >= st_.sweep_at) {
+      std::erase_if(st_.running, [](const auto& entry) {
+        return entry.second->answered.load(std::memory_order_acquire);
+      });
+      st_.sweep_at = std::max<size_t>(64, 2 * st_.running.size());
+    }
+    st_.running[sid] = std::move(call);
+  }
+
   void dispatch(int64_t sid, wire::call_header header, byte_buffer body) {
     auto to = target(sid, header.request_id);
     if (st_.shared->draining.load(std::memory_order_relaxed)) {
       to.send_error(make_error(error::cancelled, "server is shutting down"));
+      return;
+    }
+    if (arrived_late(header)) {
+      to.send_error(late_arrival());
       return;
     }
     auto table = st_.shared->handlers.snapshot();
@@ -324,42 +482,50 @@ private:
       to.send_error(make_error(error::unknown_method, "unknown method '" + header.method + "'"));
       return;
     }
-    if (std::holds_alternative<streaming_handler>(it->second)) {
+    if (std::holds_alternative<context_streaming_handler>(it->second)
+        || std::holds_alternative<streaming_actor_factory>(it->second)) {
       to.send_error(make_error(error::unknown_method,
                                "'" + header.method + "' is a streaming method"));
       return;
     }
-    st_.shared->call_started();
+    auto shared = st_.shared;
+    auto call = std::make_shared<running_call>(context_for(header), std::move(to));
+    shared->call_started();
+    if (auto due = call->ctx.deadline())
+      call->ticket = shared->deadlines.watch(*due, [call, raw = shared.get()] {
+        raw->deadlines_exceeded.fetch_add(1, std::memory_order_relaxed);
+        abandon(*call, make_error(error::timeout, "the call's deadline passed on the server"),
+                *raw, true);
+      });
+    track(sid, call);
     if (auto* fn = std::get_if<handler_registry::function_entry>(&it->second)) {
-      auto shared = st_.shared;
       if (fn->execution == handler_execution::actor) {
         // Arguments rather than captures: CAF 0.17 binds a reference to a
         // null pointer (UBSan) when a function actor gets no arguments.
-        self_->spawn(run_handler_actor, fn->fn, std::move(body), std::move(to), shared);
-      } else if (!shared->pool.post([handler = fn->fn, body = std::move(body), to,
+        self_->spawn(run_handler_actor, fn->fn, std::move(body), call, shared);
+      } else if (!shared->pool.post([handler = fn->fn, body = std::move(body), call,
                                      shared]() mutable {
-                   run_function_handler(handler, std::move(body), to, *shared);
+                   run_function_handler(handler, std::move(body), *call, *shared);
                  })) {
-        to.send_error(no_handler_thread());
-        shared->call_finished();
+        finish_unary(*call, no_handler_thread(), *shared);
       }
       return;
     }
+    // A service actor: the hooks run here, on this actor.
+    if (auto refusal = run_before(shared->interceptors, call->intercepted, call->ctx,
+                                  call_shape::unary)) {
+      finish_unary(*call, std::move(refusal), *shared);
+      return;
+    }
     auto service = std::get<service_actor>(it->second);
-    auto timeout = header.timeout_ms > 0
-                     ? caf::duration{std::chrono::milliseconds{header.timeout_ms}}
-                     : caf::duration{caf::infinite};
-    auto shared = st_.shared;
-    self_->request(service, timeout, call_atom::value, header.method, std::move(body))
-      .then(
-        [to, shared](byte_buffer& reply) {
-          to.send(std::move(reply));
-          shared->call_finished();
-        },
-        [to, shared](caf::error& err) {
-          to.send(service_failure(std::move(err)));
-          shared->call_finished();
-        });
+    auto left = call->ctx.remaining();
+    auto timeout = left == clock::duration::max() ? caf::duration{caf::infinite}
+                                                  : caf::duration{left};
+    self_->request(service, timeout, call_atom::value, call->ctx.method(), std::move(body))
+      .then([call, shared](byte_buffer& reply) { finish_unary(*call, std::move(reply), *shared); },
+            [call, shared](caf::error& err) {
+              finish_unary(*call, service_failure(std::move(err)), *shared);
+            });
   }
 
   self_ptr self_;
@@ -367,22 +533,46 @@ private:
 };
 
 caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> shared,
-                                std::shared_ptr<endpoint> ep, connection_id conn) {
+                                std::shared_ptr<endpoint> ep, connection_id conn,
+                                socket_address peer) {
   self->state.shared = std::move(shared);
   self->state.ep = std::move(ep);
   self->state.conn = conn;
+  self->state.peer = std::move(peer);
   return {
     [self](connection_ready&) {},
     [self](connection_batch& batch) { connection_logic{self}.on_batch(batch); },
     [self](connection_closed& msg) {
-      self->state.calls.clear();
-      for (auto& [sid, call] : self->state.streams) {
-        call.sink->fail(make_error(error::connection, msg.reason));
+      auto& st = self->state;
+      auto gone = make_error(error::connection, msg.reason);
+      st.calls.clear();
+      for (auto& [sid, call] : st.running)
+        abandon(*call, gone, *st.shared, false);
+      st.running.clear();
+      for (auto& [sid, call] : st.streams) {
+        call.ctx.shared_state()->cancel(gone);
+        call.sink->fail(gone);
+        if (call.ticket != 0)
+          st.shared->deadlines.forget(call.ticket);
         if (call.by_actor)
-          self->state.shared->call_finished();
+          st.shared->call_finished();
       }
-      self->state.streams.clear();
+      st.streams.clear();
       self->quit();
+    },
+    [self](stream_deadline_atom, int64_t sid) {
+      auto& st = self->state;
+      auto it = st.streams.find(sid);
+      if (it == st.streams.end())
+        return;
+      auto expired = make_error(error::timeout, "the call's deadline passed on the server");
+      st.shared->deadlines_exceeded.fetch_add(1, std::memory_order_relaxed);
+      it->second.ticket = 0;
+      it->second.ctx.shared_state()->cancel(expired);
+      it->second.outcome = expired;
+      it->second.sink->fail(expired);
+      st.ep->submit(reset_stream_command{st.conn, sid, 0, app_error::cancelled});
+      forget_if_done(st, it);
     },
     [self](demand_atom, uint64_t id, uint32_t n) {
       if (auto* call = actor_call(self->state, id))
@@ -397,18 +587,17 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
       auto it = self->state.streams.find(static_cast<int64_t>(id));
       if (it == self->state.streams.end() || !it->second.by_actor)
         return;
-      byte_buffer tail;
-      auto rid = it->second.request_id;
-      wire::append_status(tail, status ? wire::status_from_error(status, rid)
-                                       : wire::status{0, rid, {}});
-      frame_encoder::append_end(tail);
-      it->second.by_actor->finish(std::move(tail));
+      auto& call = it->second;
+      call.outcome = status;
+      call.by_actor->finish(encode_reply_end(status, call.request_id, call.ctx.trailers(),
+                                             self->state.shared->max_metadata_size));
       forget_if_done(self->state, it);
     },
     [self](cancel_atom, uint64_t id) {
       auto it = self->state.streams.find(static_cast<int64_t>(id));
       if (it == self->state.streams.end() || !it->second.by_actor)
         return;
+      it->second.outcome = make_error(error::cancelled, "the server's actor cancelled the call");
       it->second.by_actor->cancel();
       forget_if_done(self->state, it);
     },
@@ -419,8 +608,9 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
 
 caf::actor spawn_server_connection(caf::actor_system& sys,
                                    std::shared_ptr<server_state> state,
-                                   std::shared_ptr<endpoint> ep, connection_id conn) {
-  return sys.spawn(server_connection, std::move(state), std::move(ep), conn);
+                                   std::shared_ptr<endpoint> ep, connection_id conn,
+                                   socket_address peer) {
+  return sys.spawn(server_connection, std::move(state), std::move(ep), conn, std::move(peer));
 }
 
 } // namespace rpcnet

@@ -12,8 +12,11 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "deadline_watcher.hpp"
 #include "handler_pool.hpp"
 #include "handler_registry.hpp"
+#include <rpcnet/actors/call_metadata.hpp>
+#include <rpcnet/actors/interceptor.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 
 namespace rpcnet {
@@ -38,6 +41,19 @@ struct server_state {
   /// Malformed calls seen (framing is counted by the transport).
   std::atomic<uint64_t> protocol_errors{0};
 
+  /// Calls given up while their handler still ran or waited: the caller
+  /// cancelled or went away, or the deadline passed.
+  std::atomic<uint64_t> abandoned_calls{0};
+
+  /// Calls whose deadline passed on this server (before or while they ran).
+  std::atomic<uint64_t> deadlines_exceeded{0};
+
+  /// Run around every call, in order; set before the server binds.
+  server_interceptors interceptors;
+
+  /// The most metadata a call's CALL frame may carry, and its trailers.
+  size_t max_metadata_size = call_metadata::default_max_size;
+
   std::mutex idle_mtx;
   std::condition_variable idle_cv;
 
@@ -50,11 +66,16 @@ struct server_state {
       idle_cv.notify_all();
     }
   }
+
+  /// Last: destroyed first, so that no deadline fires into a server that
+  /// is being torn down.
+  deadline_watcher deadlines;
 };
 
 /// Spawns the actor for one accepted connection.
 caf::actor spawn_server_connection(caf::actor_system& sys,
                                    std::shared_ptr<server_state> state,
-                                   std::shared_ptr<endpoint> ep, connection_id conn);
+                                   std::shared_ptr<endpoint> ep, connection_id conn,
+                                   socket_address peer);
 
 } // namespace rpcnet

@@ -5,7 +5,33 @@
 
 namespace rpcnet {
 
-std::string stream_inbound::apply(stream_sink& ch, stream_event& ev) {
+namespace {
+
+/// The sink, remembering how the call ended for stream_inbound::outcome().
+struct recorder {
+  stream_sink& sink;
+  caf::error& outcome;
+
+  void fail(caf::error err) {
+    outcome = err;
+    sink.fail(std::move(err));
+  }
+  void end_input(caf::error status) {
+    outcome = status;
+    sink.end_input(std::move(status));
+  }
+  void push(byte_buffer message, uint64_t wire_size) {
+    sink.push(std::move(message), wire_size);
+  }
+  void acked(uint64_t bytes) {
+    sink.acked(bytes);
+  }
+};
+
+} // namespace
+
+std::string stream_inbound::apply(stream_sink& sink, stream_event& ev) {
+  recorder ch{sink, outcome_};
   switch (ev.what) {
     case stream_event::kind::progress:
       ch.acked(ev.acked);

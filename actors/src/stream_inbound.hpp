@@ -26,8 +26,15 @@ public:
   /// resets the stream -- else an empty string.
   std::string apply(stream_sink& ch, stream_event& ev);
 
+  /// How the peer's direction ended: no error for a clean end (or while it
+  /// goes on), else the failure or the reply's error status.
+  const caf::error& outcome() const noexcept {
+    return outcome_;
+  }
+
 private:
   bool replies_;
+  caf::error outcome_;
   std::optional<wire::status> status_;
 };
 

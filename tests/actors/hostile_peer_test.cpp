@@ -89,11 +89,24 @@ TEST_CASE("the server answers malformed requests with a protocol STATUS, counts 
   SECTION("an empty request") {
     check_protocol_status(peer.exchange(framed({})), "ended before its CALL and DATA", 0);
   }
-  SECTION("a CALL frame of protocol version 2") {
-    auto v2 = call;
-    v2[1] = 2;
-    check_protocol_status(peer.exchange(framed({v2, data})), "unsupported protocol version 2",
+  SECTION("a CALL frame of protocol version 1") {
+    auto v1 = call;
+    v1[1] = 1;
+    check_protocol_status(peer.exchange(framed({v1, data})), "unsupported protocol version 1",
                           0);
+  }
+  SECTION("a CALL frame whose metadata breaks the rules") {
+    auto hdr = unary_call("echo", 9);
+    hdr.metadata.add("Bad Key", "x");
+    check_protocol_status(peer.exchange(framed({wire::encode_call(hdr), data})),
+                          "is not lower-case", 0);
+  }
+  SECTION("a CALL frame with more metadata than the server's limit") {
+    auto hdr = unary_call("echo", 9);
+    for (int i = 0; i < 40; ++i)
+      hdr.metadata.add("k" + std::to_string(i), std::string(250, 'v'));
+    check_protocol_status(peer.exchange(framed({wire::encode_call(hdr), data})),
+                          "metadata exceeds the limit of 8192 bytes", 0);
   }
   SECTION("a stream that ends inside a frame") {
     auto cut = framed({call, data}, false);
@@ -213,7 +226,7 @@ TEST_CASE("the client takes a remote error STATUS from the wire with its message
   REQUIRE(req.header);
   CHECK(req.header->method == "m");
   CHECK(req.header->kind == wire::call_kind::unary);
-  CHECK(req.header->timeout_ms == 5'000);
+  CHECK(req.header->deadline_ms == 5'000u);
   server.reply(req, framed({wire::encode_status(
                       wire::status{static_cast<uint8_t>(error::remote),
                                    req.header->request_id, "from the wire"})}));

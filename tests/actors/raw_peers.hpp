@@ -36,7 +36,7 @@ inline byte_buffer framed(std::initializer_list<byte_buffer> payloads, bool with
 inline wire::call_header unary_call(std::string method, uint64_t id) {
   wire::call_header hdr;
   hdr.request_id = id;
-  hdr.timeout_ms = 5'000;
+  hdr.deadline_ms = 5'000;
   hdr.method = std::move(method);
   return hdr;
 }

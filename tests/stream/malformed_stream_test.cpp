@@ -28,7 +28,7 @@ byte_buffer bidi_call(uint64_t id, const std::string& method,
   wire::call_header hdr;
   hdr.kind = wire::call_kind::bidi_streaming;
   hdr.request_id = id;
-  hdr.timeout_ms = 5000;
+  hdr.deadline_ms = 5000;
   hdr.method = method;
   byte_buffer out;
   wire::append_call(out, hdr);

@@ -26,7 +26,7 @@ struct client_hello_options {
   /// SNI; empty sends no server_name extension.
   std::string server_name = "localhost";
   /// The one protocol offered; empty sends no ALPN extension.
-  std::string alpn = "rpcnet/1";
+  std::string alpn = "rpcnet/2";
   transport_parameters_form transport_parameters = transport_parameters_form::valid;
   /// The Initial packet's SCID, which valid transport parameters must name
   /// (RFC 9000 section 7.3).

@@ -162,7 +162,7 @@ public:
   static byte_buffer echo_call(uint64_t request_id, const byte_buffer& body) {
     wire::call_header hdr;
     hdr.request_id = request_id;
-    hdr.timeout_ms = 5000;
+    hdr.deadline_ms = 5000;
     hdr.method = "echo";
     byte_buffer out;
     wire::append_call(out, hdr);

@@ -75,7 +75,7 @@ constexpr const char* spy_method = "spy";
 byte_buffer call_frame(uint64_t request_id, const std::string& method = spy_method) {
   wire::call_header hdr;
   hdr.request_id = request_id;
-  hdr.timeout_ms = 5000;
+  hdr.deadline_ms = 5000;
   hdr.method = method;
   return framed(wire::encode_call(hdr));
 }
@@ -183,7 +183,11 @@ TEST_CASE("a frame of an unknown type gets a protocol error while other calls su
 
 TEST_CASE("a CALL frame of an unsupported protocol version gets a protocol error",
           "[hostile]") {
-  auto payload = wire::encode_call(wire::call_header{wire::call_kind::unary, 1, 5000, spy_method});
+  wire::call_header hdr;
+  hdr.request_id = 1;
+  hdr.deadline_ms = 5000;
+  hdr.method = spy_method;
+  auto payload = wire::encode_call(hdr);
   payload[1] = 9; // version
   auto hostile = concat({framed(payload), data_frame("x"), end_frame()});
   require_refused_while_serving(hostile, true, broken_layer::call);

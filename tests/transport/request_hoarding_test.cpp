@@ -47,7 +47,7 @@ constexpr uint64_t mib = 1024 * 1024;
 byte_buffer unended_request(uint64_t request_id, size_t size) {
   wire::call_header hdr;
   hdr.request_id = request_id;
-  hdr.timeout_ms = 60'000;
+  hdr.deadline_ms = 60'000;
   hdr.method = "echo";
   byte_buffer out;
   wire::append_call(out, hdr);

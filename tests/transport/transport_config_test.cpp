@@ -34,7 +34,7 @@ TEST_CASE("a transport_config builder returns a changed copy", "[config]") {
   CHECK(changed.max_frame_size == 1024);
   CHECK(changed.alpn == "other/1");
   CHECK(original.max_frame_size == transport_config{}.max_frame_size);
-  CHECK(original.alpn == "rpcnet/1");
+  CHECK(original.alpn == "rpcnet/2");
 }
 
 TEST_CASE("a transport_config with several bad fields names every one of them in one error",

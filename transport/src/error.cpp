@@ -19,6 +19,7 @@ std::string_view to_string_view(error code) {
     case error::overloaded: return "overloaded";
     case error::protocol: return "protocol";
     case error::no_workers: return "no_workers";
+    case error::unauthenticated: return "unauthenticated";
   }
   return "unknown";
 }
@@ -29,7 +30,7 @@ std::string to_string(error code) {
 
 bool from_wire(uint8_t value, error& out) {
   if (value < static_cast<uint8_t>(error::connection)
-      || value > static_cast<uint8_t>(error::no_workers))
+      || value > static_cast<uint8_t>(error::unauthenticated))
     return false;
   out = static_cast<error>(value);
   return true;
@@ -42,6 +43,20 @@ caf::error make_error(error code) {
 caf::error make_error(error code, std::string message) {
   return caf::error{static_cast<uint8_t>(code), error_category,
                     caf::make_message(std::move(message))};
+}
+
+caf::error make_error(error code, std::string message, byte_buffer details) {
+  if (details.empty())
+    return make_error(code, std::move(message));
+  return caf::error{static_cast<uint8_t>(code), error_category,
+                    caf::make_message(std::move(message), std::move(details))};
+}
+
+byte_buffer details_of(const caf::error& err) {
+  const auto& ctx = err.context();
+  if (ctx.size() >= 2 && ctx.match_element<byte_buffer>(1))
+    return ctx.get_as<byte_buffer>(1);
+  return {};
 }
 
 bool is_rpcnet_error(const caf::error& err) {

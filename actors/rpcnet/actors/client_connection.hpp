@@ -16,6 +16,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <rpcnet/actors/atoms.hpp>
+#include <rpcnet/actors/call_options.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/stream_channel.hpp>
 #include <rpcnet/transport/endpoint.hpp>
@@ -23,20 +24,6 @@
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<rpcnet::stream_channel>)
 
 namespace rpcnet {
-
-/// A caller's name for one of its unary calls, so that it can cancel the
-/// call before the reply comes: not 0 (calls without a key have 0), and
-/// unique among the connection's calls in flight.
-struct call_key {
-  uint64_t value = 0;
-
-  friend bool operator==(const call_key&, const call_key&) = default;
-
-  template <class Inspector>
-  friend typename Inspector::result_type inspect(Inspector& f, call_key& x) {
-    return f(caf::meta::type_name("call_key"), x.value);
-  }
-};
 
 /// What callers may send a client connection actor. (The transport's
 /// events and the actor's deadline timer are messages of its own that
@@ -48,12 +35,19 @@ using rpc_client_actor = caf::typed_actor<
   caf::replies_to<call_atom, std::string, byte_buffer, caf::timespan>::with<byte_buffer>,
   /// A call with its own timeout, named by the caller's key.
   caf::replies_to<call_atom, std::string, byte_buffer, caf::timespan, call_key>::with<byte_buffer>,
+  /// A call with its options (metadata, parent, timeout, key); answers
+  /// the reply with its trailing metadata.
+  caf::replies_to<call_atom, std::string, byte_buffer, call_options>::with<call_reply>,
   /// Cancels the call started with this key: it fails with `cancelled` and
   /// the server sees its stream reset (a hedge's losing attempt).
   caf::reacts_to<cancel_atom, call_key>,
   /// Opens a streaming call of the given wire::call_kind; the channel
   /// carries its messages both ways (client_stream wraps it).
   caf::replies_to<stream_atom, std::string, uint8_t>::with<std::shared_ptr<stream_channel>>,
+  /// The same with call options: metadata, and a parent whose deadline
+  /// bounds the whole call and whose cancellation cancels it.
+  caf::replies_to<stream_atom, std::string, uint8_t,
+                  call_options>::with<std::shared_ptr<stream_channel>>,
   /// Opens a streaming call whose messages go to a consumer actor as
   /// (message_atom, id, bytes) on demand and (end_atom, id, error) at the
   /// end; answers the call's id (actor_stream.hpp).
@@ -64,7 +58,8 @@ using rpc_client_actor = caf::typed_actor<
   caf::replies_to<send_atom, uint64_t, byte_buffer>::with<bool>,
   /// Ends the upload of call `id`.
   caf::reacts_to<finish_atom, uint64_t>,
-  /// Cancels streaming call `id`.
+  /// Cancels call `id` (a streaming call's id, or a unary call's request
+  /// id -- how a parent's cancellation reaches its children).
   caf::reacts_to<cancel_atom, uint64_t>,
   /// Answers true once the handshake completed, or the connection's error.
   caf::replies_to<connect_atom>::with<bool>,

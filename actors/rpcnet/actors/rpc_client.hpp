@@ -53,12 +53,26 @@ public:
   caf::expected<byte_buffer> call(const std::string& method, byte_buffer request,
                                   std::chrono::milliseconds timeout, call_key key) const;
 
+  /// Calls `method` with options: metadata, timeout, key, and the call
+  /// being served on whose behalf this one is made (call_options.hpp).
+  caf::expected<byte_buffer> call(const std::string& method, byte_buffer request,
+                                  const call_options& opts) const;
+
+  /// The same, returning the reply with the server's trailing metadata.
+  caf::expected<call_reply> call_with_trailers(const std::string& method, byte_buffer request,
+                                               const call_options& opts = {}) const;
+
   /// Cancels the call started with `key`: it fails with `cancelled` and the
   /// server sees its stream reset. No-op once it ended.
   void cancel(call_key key) const;
 
   /// Opens a bidirectional streaming call of `method`.
   caf::expected<client_stream> call_streaming(const std::string& method) const;
+
+  /// Opens a streaming call of `method` with options: metadata, and a
+  /// timeout or parent that bounds the whole call.
+  caf::expected<client_stream> call_streaming(const std::string& method,
+                                              const call_options& opts) const;
 
   /// Sends `request` as the one message of a server-streaming call and
   /// returns the stream of responses.
@@ -80,7 +94,8 @@ public:
   void close();
 
 private:
-  caf::expected<client_stream> open_stream(const std::string& method, uint8_t kind) const;
+  caf::expected<client_stream> open_stream(const std::string& method, uint8_t kind,
+                                           const call_options& opts) const;
 
 public:
 

@@ -16,6 +16,8 @@
 
 #include <caf/error.hpp>
 
+#include <rpcnet/actors/call_metadata.hpp>
+#include <rpcnet/actors/interceptor.hpp>
 #include <rpcnet/transport/transport_config.hpp>
 
 namespace rpcnet {
@@ -25,6 +27,11 @@ struct rpc_config {
 
   /// The default call timeout (30 s).
   static constexpr std::chrono::milliseconds default_call_timeout{30'000};
+
+  /// What a call made on behalf of another keeps back of the parent's
+  /// remaining time by default, so that its failure reaches the parent's
+  /// handler while the parent's caller still waits.
+  static constexpr std::chrono::milliseconds default_deadline_margin{5};
 
   // -- constructors -----------------------------------------------------------
 
@@ -71,6 +78,13 @@ struct rpc_config {
   uint64_t max_endpoint_buffered_bytes = transport_config{}.max_endpoint_buffered_bytes;
   /// How long a unary request may take to arrive.
   std::chrono::milliseconds request_read_timeout = transport_config{}.request_read_timeout;
+  /// The most metadata (request or trailing) a call may carry on the wire,
+  /// each way; a peer that sends more gets a protocol error.
+  size_t max_metadata_size = call_metadata::default_max_size;
+  /// See default_deadline_margin.
+  std::chrono::milliseconds deadline_margin = default_deadline_margin;
+  /// A client's interceptors, run around each of its calls in order.
+  client_interceptors interceptors;
 
   // -- builders ---------------------------------------------------------------
 
@@ -91,6 +105,11 @@ struct rpc_config {
   [[nodiscard]] rpc_config with_max_connection_buffered_bytes(uint64_t bytes) const;
   [[nodiscard]] rpc_config with_max_endpoint_buffered_bytes(uint64_t bytes) const;
   [[nodiscard]] rpc_config with_request_read_timeout(std::chrono::milliseconds timeout) const;
+  [[nodiscard]] rpc_config with_max_metadata_size(size_t bytes) const;
+  [[nodiscard]] rpc_config with_deadline_margin(std::chrono::milliseconds margin) const;
+  /// Appends a client interceptor.
+  [[nodiscard]] rpc_config
+  with_interceptor(std::shared_ptr<client_interceptor> interceptor) const;
 
   // -- validation -------------------------------------------------------------
 

@@ -17,6 +17,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/interceptor.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/streaming_handler.hpp>
 #include <rpcnet/actors/unary_handler.hpp>
@@ -47,6 +48,11 @@ public:
   void register_unary(std::string method, unary_handler handler,
                       handler_execution execution = handler_execution::blocking_pool);
 
+  /// Registers a handler that reads the call's context (call_context.hpp):
+  /// metadata, deadline, peer, cancellation, trailers.
+  void register_unary(std::string method, context_unary_handler handler,
+                      handler_execution execution = handler_execution::blocking_pool);
+
   /// Routes `method` to a service actor.
   void register_actor(std::string method, service_actor service);
 
@@ -54,9 +60,16 @@ public:
   /// client-streaming: the caller decides). It runs on the handler pool.
   void register_streaming(std::string method, streaming_handler handler);
 
+  /// Registers a streaming handler that reads the call's context.
+  void register_streaming(std::string method, context_streaming_handler handler);
+
   /// Serves each streaming call of `method` with an actor made by `factory`
   /// (see streaming_actor_factory).
   void register_streaming_actor(std::string method, streaming_actor_factory factory);
+
+  /// Adds an interceptor that runs around every call (interceptor.hpp), after
+  /// those added before it. Add them before bind().
+  void add_interceptor(std::shared_ptr<server_interceptor> interceptor);
 
   // -- lifecycle --------------------------------------------------------------
 
@@ -79,8 +92,16 @@ public:
   /// Calls handed to handlers and not yet answered.
   size_t in_flight() const;
 
-  /// Malformed calls answered with a protocol error.
+  /// Malformed calls answered with a protocol error (metadata over the
+  /// limit or with bad keys included).
   uint64_t protocol_errors() const;
+
+  /// Calls the server gave up on while their handler still ran or waited:
+  /// the caller cancelled or went away, or the deadline passed.
+  uint64_t abandoned_calls() const;
+
+  /// Calls whose deadline passed here, before or while they ran.
+  uint64_t deadlines_exceeded() const;
 
   /// The transport's counters (datagrams, handshakes, framing errors).
   transport_stats transport() const;

@@ -16,6 +16,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/actors/stream_channel.hpp>
 #include <rpcnet/transport/byte_buffer.hpp>
 
@@ -70,6 +71,10 @@ private:
 /// already written.
 using streaming_handler = std::function<caf::error(stream_reader& requests,
                                                    stream_writer& responses)>;
+
+/// A streaming handler that reads the call's context (call_context.hpp).
+using context_streaming_handler = std::function<caf::error(
+  call_context& ctx, stream_reader& requests, stream_writer& responses)>;
 
 /// Spawns the actor that serves one streaming call `id` (the actor form of
 /// a streaming handler). The actor asks `connection` for messages with

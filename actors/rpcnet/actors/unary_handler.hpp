@@ -1,6 +1,6 @@
 // What a server runs for a unary method: a function from the request's
-// bytes to the reply's bytes or an error, or a service actor that answers
-// (call_atom, method, bytes).
+// bytes (and, if it wants them, the call's context) to the reply's bytes or
+// an error, or a service actor that answers (call_atom, method, bytes).
 #pragma once
 
 #include <functional>
@@ -11,6 +11,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <rpcnet/actors/atoms.hpp>
+#include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/transport/byte_buffer.hpp>
 
 namespace rpcnet {
@@ -19,6 +20,11 @@ namespace rpcnet {
 /// delays no other call. Return make_error(error::remote, "why") -- or any
 /// error, or throw -- and the client sees `remote` with the message.
 using unary_handler = std::function<caf::expected<byte_buffer>(byte_buffer request)>;
+
+/// A unary handler that reads the call's context: metadata, deadline,
+/// peer, cancellation (call_context.hpp), and sets trailing metadata.
+using context_unary_handler
+  = std::function<caf::expected<byte_buffer>(call_context& ctx, byte_buffer request)>;
 
 /// Where a function handler runs.
 enum class handler_execution {

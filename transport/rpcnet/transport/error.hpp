@@ -13,6 +13,8 @@
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
 
+#include <rpcnet/transport/byte_buffer.hpp>
+
 namespace rpcnet {
 
 /// What went wrong. Numbers are part of the wire (docs/PROTOCOL.md): never
@@ -31,6 +33,7 @@ enum class error : uint8_t {
   overloaded = 11,    ///< the server refused the call for lack of capacity
   protocol = 12,      ///< malformed input from the peer
   no_workers = 13,    ///< no worker matched the request
+  unauthenticated = 14, ///< the call lacks valid credentials (an interceptor refused it)
 };
 
 /// The CAF error category of rpcnet errors.
@@ -50,6 +53,14 @@ caf::error make_error(error code);
 
 /// Builds a caf::error carrying `code` and a human-readable `message`.
 caf::error make_error(error code, std::string message);
+
+/// Builds a caf::error carrying `code`, `message` and machine-readable
+/// `details` (a serialized message of the application's choosing), which
+/// travel to the caller in the call's STATUS frame.
+caf::error make_error(error code, std::string message, byte_buffer details);
+
+/// The details attached to `err` (see above), or an empty buffer.
+byte_buffer details_of(const caf::error& err);
 
 /// True if `err` is an rpcnet error.
 bool is_rpcnet_error(const caf::error& err);

@@ -35,8 +35,10 @@ struct transport_config {
   std::string client_key_path;
   std::string client_ca_path;
 
-  /// ALPN both sides require.
-  std::string alpn = "rpcnet/1";
+  /// ALPN both sides require: it names the call protocol's version
+  /// (docs/PROTOCOL.md), so that peers of different versions fail in the
+  /// handshake with a clear alert rather than on each other's frames.
+  std::string alpn = "rpcnet/2";
 
   /// Largest frame payload accepted on a stream.
   uint32_t max_frame_size = 8u * 1024 * 1024;

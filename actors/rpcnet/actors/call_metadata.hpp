@@ -1,0 +1,81 @@
+// The metadata of a call: ordered key/value pairs that travel with the
+// request (an auth token, a trace id) and with the reply's status (trailing
+// metadata), as gRPC's. Keys are lower-case ASCII; a key ending in "-bin"
+// holds arbitrary bytes, any other key printable ASCII text. The same rules
+// bind both sides, so what one side may send the other accepts.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace rpcnet {
+
+class call_metadata {
+public:
+  using entry = std::pair<std::string, std::string>;
+
+  /// The default bound on a call's metadata on the wire (8 KiB), each way.
+  static constexpr size_t default_max_size = 8192;
+
+  /// Appends a pair; keys may repeat (get_all() returns every value).
+  void add(std::string key, std::string value);
+
+  /// Replaces every value of `key` with `value`.
+  void set(std::string key, std::string value);
+
+  /// Removes every value of `key`.
+  void erase(std::string_view key);
+
+  /// The first value of `key`.
+  std::optional<std::string_view> get(std::string_view key) const;
+
+  /// Every value of `key`, in order.
+  std::vector<std::string_view> get_all(std::string_view key) const;
+
+  const std::vector<entry>& entries() const noexcept {
+    return entries_;
+  }
+  bool empty() const noexcept {
+    return entries_.empty();
+  }
+  size_t size() const noexcept {
+    return entries_.size();
+  }
+
+  /// Bytes the pairs take on the wire (docs/PROTOCOL.md, "Metadata"): what
+  /// the size limit counts.
+  size_t wire_size() const noexcept;
+
+  friend bool operator==(const call_metadata&, const call_metadata&) = default;
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, call_metadata& x) {
+    return f(caf::meta::type_name("call_metadata"), x.entries_);
+  }
+
+private:
+  std::vector<entry> entries_;
+};
+
+/// True for keys whose values are bytes rather than text ("...-bin").
+bool is_binary_key(std::string_view key) noexcept;
+
+/// Why `key` may not be a metadata key (1 to 255 of a-z 0-9 - _ .), or
+/// empty when it may.
+std::string metadata_key_problem(std::string_view key);
+
+/// Why `value` may not be the value of `key` (text keys take printable
+/// ASCII, space included, up to 65535 bytes), or empty when it may.
+std::string metadata_value_problem(std::string_view key, std::string_view value);
+
+/// Why `md` may not go on the wire under a limit of `max_size` bytes: the
+/// first bad key or value, or the size; empty when it may.
+std::string metadata_problem(const call_metadata& md, size_t max_size);
+
+} // namespace rpcnet

@@ -1,0 +1,41 @@
+// The shared state behind a call_context: what the server learnt of the
+// call when it arrived, and the cancellation flag with its callbacks, which
+// the connection actor, the deadline watcher and the handler's thread all
+// touch.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include <rpcnet/actors/call_context.hpp>
+
+namespace rpcnet {
+
+struct call_context::state {
+  std::string method;
+  call_metadata metadata;
+  std::optional<clock::time_point> deadline;
+  socket_address peer;
+  call_metadata trailers;
+
+  std::atomic<bool> cancelled{false};
+  std::mutex mtx;
+  caf::error reason;
+  uint64_t next_subscription = 1;
+  std::vector<std::pair<uint64_t, std::function<void()>>> callbacks;
+
+  /// Cancels the call with `why` and runs its callbacks; false when it was
+  /// cancelled already (the first reason stands).
+  bool cancel(caf::error why);
+
+  /// Forgets callback `id`.
+  void unsubscribe(uint64_t id);
+};
+
+/// A context for a call that arrives now with `timeout_ms` left (when the
+/// caller sent a deadline).
+call_context make_call_context(std::string method, call_metadata metadata,
+                               std::optional<uint32_t> timeout_ms, socket_address peer);
+
+} // namespace rpcnet
