@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Makes the development PKI used by the examples and tests: a CA, a server
 # certificate for localhost/127.0.0.1 signed by it, and a client certificate
-# for mutual-TLS tests. Existing files are kept unless --force is given.
+# for mutual-TLS tests whose subjectAltName holds one entry of each kind the
+# transport reports (peer_identity): a DNS name, a SPIFFE URI, an IP address
+# and an e-mail address. Existing files are kept unless --force is given or
+# this script is newer than them (what it makes changed).
 # Usage: certs/make-certs.sh [--force] [output-dir]
 set -euo pipefail
 
 force=0
 if [[ "${1:-}" == "--force" ]]; then force=1; shift; fi
-out="${1:-$(cd "$(dirname "$0")" && pwd)}"
+script="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+out="${1:-$(dirname "$script")}"
 mkdir -p "$out"
 cd "$out"
 
-if [[ $force -eq 0 && -s ca.pem && -s test_cert.pem && -s test_key.pem \
-      && -s client_cert.pem && -s client_key.pem ]]; then
+fresh() { [[ -s "$1" && "$1" -nt "$script" ]]; }
+if [[ $force -eq 0 ]] && fresh ca.pem && fresh test_cert.pem && fresh test_key.pem \
+     && fresh client_cert.pem && fresh client_key.pem; then
   exit 0
 fi
 command -v certtool >/dev/null || {
@@ -47,6 +52,10 @@ cn = "rpcnet-client"
 organization = "rpcnet"
 serial = 3
 expiration_days = 3650
+dns_name = "client.rpcnet.test"
+uri = "spiffe://rpcnet.test/client"
+ip_address = "127.0.0.1"
+email = "client@rpcnet.test"
 tls_www_client
 signing_key
 T

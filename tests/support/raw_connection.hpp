@@ -68,9 +68,7 @@ public:
   /// Connects to `server` (verifying it against the development CA) and
   /// waits up to 5 s for the handshake.
   raw_connection(caf::actor_system& sys, const socket_address& server) : self_(sys) {
-    transport_config cfg;
-    cfg.ca_path = cert_file("ca.pem");
-    auto ep = endpoint::start(sys, cfg);
+    auto ep = endpoint::start(sys, bare_client_config());
     REQUIRE(ep);
     ep_ = std::move(*ep);
     conn_ = ep_->connect(server, "localhost", caf::actor_cast<caf::actor>(self_));

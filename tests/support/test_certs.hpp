@@ -1,10 +1,12 @@
 // Paths of the development certificates (certs/make-certs.sh) and the
-// server and client configurations most tests start from.
+// server and client configurations most tests start from, for the RPC layer
+// and for bare endpoints.
 #pragma once
 
 #include <string>
 
 #include <rpcnet/actors/rpc_config.hpp>
+#include <rpcnet/transport/transport_config.hpp>
 
 namespace rpcnet::test {
 
@@ -27,6 +29,19 @@ inline rpc_config client_config() {
   return rpc_config{cert_file("test_cert.pem"), "127.0.0.1:0"}
     .with_ca_path(cert_file("ca.pem"))
     .with_server_name("localhost");
+}
+
+/// A bare endpoint (no RPC layer) that accepts with the development
+/// certificate.
+inline transport_config bare_server_config() {
+  return transport_config{}
+    .with_cert_path(cert_file("test_cert.pem"))
+    .with_key_path(cert_file("test_key.pem"));
+}
+
+/// A bare endpoint that connects to servers the development CA signed.
+inline transport_config bare_client_config() {
+  return transport_config{}.with_ca_path(cert_file("ca.pem"));
 }
 
 } // namespace rpcnet::test

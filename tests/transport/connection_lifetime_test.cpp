@@ -48,10 +48,7 @@ caf::behavior quiet_owner(caf::event_based_actor* self, rpcnet::connection_id) {
 /// certificate and at most `max_connections` connections.
 std::shared_ptr<rpcnet::endpoint> start_bare_server(caf::actor_system& sys,
                                                     size_t max_connections) {
-  rpcnet::transport_config cfg;
-  cfg.cert_path = rpcnet::test::cert_file("test_cert.pem");
-  cfg.key_path = rpcnet::test::cert_file("test_key.pem");
-  cfg.max_connections = max_connections;
+  auto cfg = rpcnet::test::bare_server_config().with_max_connections(max_connections);
   rpcnet::endpoint::options opts;
   // (CAF 0.17 spawns function actors without arguments through a null
   // pointer -- undefined behaviour UBSan reports -- so the owner takes one.)

@@ -40,14 +40,11 @@ byte_buffer upload() {
 /// blocking actor the test drives by hand.
 struct bare_server {
   explicit bare_server(caf::actor_system& sys) : owner(sys) {
-    transport_config cfg;
-    cfg.cert_path = test::cert_file("test_cert.pem");
-    cfg.key_path = test::cert_file("test_key.pem");
     endpoint::options opts;
     opts.on_accept = [this](connection_id, const socket_address&) {
       return caf::actor_cast<caf::actor>(owner);
     };
-    auto started = endpoint::start(sys, cfg, std::move(opts));
+    auto started = endpoint::start(sys, test::bare_server_config(), std::move(opts));
     REQUIRE(started);
     ep = std::move(*started);
     ep->start_accepting();

@@ -589,7 +589,7 @@ private:
       auto& conn = *it->second;
       if (conn.owner()) {
         if (conn.take_ready_signal())
-          caf::anon_send(conn.owner(), connection_ready{conn.id(), conn.peer()});
+          caf::anon_send(conn.owner(), connection_ready{conn.id(), conn.peer(), conn.identity()});
         if (conn.has_events())
           caf::anon_send(conn.owner(), connection_batch{conn.id(), conn.take_events()});
       }

@@ -10,6 +10,8 @@
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/error.hpp>
 
+#include "peer_certificate.hpp"
+
 namespace rpcnet {
 
 ngtcp2_tstamp monotonic_now() {
@@ -838,6 +840,11 @@ int quic_connection::on_handshake_completed() {
   }
   handshake_done_ = true;
   ready_signal_ = true;
+  // Only a verified chain makes a certificate's names worth reporting: a
+  // client verifies every server, a server its clients only under mutual
+  // TLS (without a client CA it asks for no certificate either).
+  if (!is_server_ || !host_.config().client_ca_path.empty())
+    identity_ = verified_peer_identity(session_);
   if (is_server_) {
     owner_ = host_.accept(id_, remote_);
     if (!owner_)

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -21,6 +22,7 @@
 #include "buffer_budget.hpp"
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
+#include <rpcnet/transport/peer_identity.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 #include <rpcnet/transport/transport_config.hpp>
 #include <rpcnet/transport/transport_messages.hpp>
@@ -170,6 +172,11 @@ public:
   const socket_address& peer() const noexcept {
     return remote_;
   }
+  /// Who the peer's verified certificate names, once the handshake
+  /// completed (see connection_ready::identity).
+  const std::optional<peer_identity>& identity() const noexcept {
+    return identity_;
+  }
 
   // -- ngtcp2 callbacks (called through trampolines) --------------------------
 
@@ -253,6 +260,9 @@ private:
   /// The name the server's certificate must carry (client side); GnuTLS
   /// holds a pointer into it.
   std::string server_name_;
+
+  /// The peer's certificate identity, read when the handshake completed.
+  std::optional<peer_identity> identity_;
 
   /// The addresses of the connection's path; ngtcp2_path points into them.
   socket_address local_;

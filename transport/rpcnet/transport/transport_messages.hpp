@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 
 #include <rpcnet/transport/byte_buffer.hpp>
+#include <rpcnet/transport/peer_identity.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
 namespace rpcnet {
@@ -69,6 +71,10 @@ struct connection_batch {
 struct connection_ready {
   connection_id conn = 0;
   socket_address peer;
+  /// What the peer's verified certificate says: on a client always (it
+  /// verifies every server), on a server under mutual TLS; nullopt where
+  /// the peer presented no certificate.
+  std::optional<peer_identity> identity;
 };
 
 /// The connection is gone. `code` is an rpcnet::error value and `reason`
