@@ -68,13 +68,15 @@ void call_context::state::unsubscribe(uint64_t id) {
 }
 
 call_context make_call_context(std::string method, call_metadata metadata,
-                               std::optional<uint32_t> timeout_ms, socket_address peer) {
+                               std::optional<uint32_t> timeout_ms, socket_address peer,
+                               std::shared_ptr<const peer_identity> identity) {
   auto st = std::make_shared<call_context::state>();
   st->method = std::move(method);
   st->metadata = std::move(metadata);
   if (timeout_ms)
     st->deadline = call_context::clock::now() + std::chrono::milliseconds{*timeout_ms};
   st->peer = std::move(peer);
+  st->identity = std::move(identity);
   return call_context{std::move(st)};
 }
 
@@ -106,6 +108,10 @@ call_context::clock::duration call_context::remaining() const noexcept {
 
 const socket_address& call_context::peer_address() const noexcept {
   return st_ ? st_->peer : no_address;
+}
+
+const peer_identity* call_context::peer_identity() const noexcept {
+  return st_ ? st_->identity.get() : nullptr;
 }
 
 bool call_context::cancelled() const noexcept {

@@ -17,6 +17,8 @@ struct call_context::state {
   call_metadata metadata;
   std::optional<clock::time_point> deadline;
   socket_address peer;
+  /// Shared by the calls of one connection.
+  std::shared_ptr<const rpcnet::peer_identity> identity;
   call_metadata trailers;
 
   std::atomic<bool> cancelled{false};
@@ -36,6 +38,7 @@ struct call_context::state {
 /// A context for a call that arrives now with `timeout_ms` left (when the
 /// caller sent a deadline).
 call_context make_call_context(std::string method, call_metadata metadata,
-                               std::optional<uint32_t> timeout_ms, socket_address peer);
+                               std::optional<uint32_t> timeout_ms, socket_address peer,
+                               std::shared_ptr<const peer_identity> identity);
 
 } // namespace rpcnet

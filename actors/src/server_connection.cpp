@@ -77,6 +77,8 @@ struct server_connection_state {
   std::shared_ptr<endpoint> ep;
   connection_id conn = 0;
   socket_address peer;
+  /// The client's verified certificate (mutual TLS), from connection_ready.
+  std::shared_ptr<const peer_identity> identity;
   std::unordered_map<int64_t, partial_call> calls;
   std::unordered_map<int64_t, streaming_call> streams;
   /// Unary calls handed to handlers, for cancelling them when their
@@ -346,7 +348,7 @@ private:
   /// The context of a call that arrives now.
   call_context context_for(wire::call_header& header) {
     return make_call_context(std::move(header.method), std::move(header.metadata),
-                             header.deadline_ms, st_.peer);
+                             header.deadline_ms, st_.peer, st_.identity);
   }
 
   /// A call whose caller's deadline had already passed when it arrived.
@@ -540,7 +542,10 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
   self->state.conn = conn;
   self->state.peer = std::move(peer);
   return {
-    [self](connection_ready&) {},
+    [self](connection_ready& ready) {
+      if (ready.identity)
+        self->state.identity = std::make_shared<const peer_identity>(std::move(*ready.identity));
+    },
     [self](connection_batch& batch) { connection_logic{self}.on_batch(batch); },
     [self](connection_closed& msg) {
       auto& st = self->state;

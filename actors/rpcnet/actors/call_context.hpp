@@ -21,6 +21,7 @@
 #include <caf/error.hpp>
 
 #include <rpcnet/actors/call_metadata.hpp>
+#include <rpcnet/transport/peer_identity.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
 namespace rpcnet {
@@ -80,6 +81,11 @@ public:
 
   /// The caller's UDP address.
   const socket_address& peer_address() const noexcept;
+
+  /// Who the caller's certificate says it is -- subject and names -- when
+  /// the server verified one (mutual TLS: rpc_config::client_ca_path);
+  /// null otherwise.
+  const rpcnet::peer_identity* peer_identity() const noexcept;
 
   // -- cancellation -----------------------------------------------------------
 
