@@ -975,6 +975,17 @@ int quic_connection::on_stream_close(int64_t stream_id, uint64_t app_code) {
       auto& ev = event_for(s, stream_event::kind::reset);
       ev.app_code = app_code;
       ev.detail = "stream closed before it ended";
+    } else if (!s.stop_reported && !s.fin_sent
+               && app_code == static_cast<uint64_t>(app_error::cancelled)) {
+      // ngtcp2 0.12 tells of a peer's STOP_SENDING through no callback of
+      // its own (stream_stop_sending reports our own shutdown): it resets
+      // our direction with the peer's code and closes the stream. A peer
+      // that cancels a call it had finished sending is heard only here --
+      // the owner still has a reply to write, which nobody will read.
+      s.stop_reported = true;
+      auto& ev = event_for(s, stream_event::kind::reset);
+      ev.app_code = app_code;
+      ev.detail = "peer stopped reading the stream";
     }
     drop_input(s);
     if (s.token != 0)
