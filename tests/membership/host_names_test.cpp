@@ -60,7 +60,8 @@ TEST_CASE("a node joins through a seed given as localhost:<port>", "[host_names]
 TEST_CASE("a node binds and advertises localhost:<port> and gossips the numeric address",
           "[host_names]") {
   runtime rt;
-  auto bound = cluster_membership::start(rt.system(), node_config().with_bind_address("localhost:0"));
+  auto bound =
+    cluster_membership::start(rt.system(), node_config().with_bind_address("localhost:0"));
   REQUIRE(bound);
   auto addr = socket_address::parse(bound->local_member().address);
   REQUIRE(addr);

@@ -22,7 +22,7 @@ using detail::host_port_problem;
 constexpr size_t max_name_length = 253;
 constexpr size_t max_label_length = 63;
 
-std::string_view describe(host_port_problem problem) {
+std::string_view reason(host_port_problem problem) {
   switch (problem) {
     case host_port_problem::none: break;
     case host_port_problem::empty: return "it is empty";
@@ -100,7 +100,7 @@ struct addrinfo_deleter {
 caf::expected<host_port> parse_host_port(std::string_view text) {
   auto parts = detail::split_host_port(text);
   if (parts.problem != host_port_problem::none)
-    return malformed(text, describe(parts.problem));
+    return malformed(text, reason(parts.problem));
   host_port result{std::string{parts.host}, parts.port, detail::ip_literal(parts)};
   if (result.literal)
     return result;
@@ -135,13 +135,10 @@ caf::expected<socket_address> resolve_address(const host_port& parsed) {
     return unresolved(parsed.host, gai_strerror(rc));
   std::unique_ptr<addrinfo, addrinfo_deleter> list{found};
   const addrinfo* chosen = nullptr;
-  for (auto family : {AF_INET, AF_INET6}) {
+  for (auto family : {AF_INET, AF_INET6})
     for (const auto* ai = list.get(); ai != nullptr && chosen == nullptr; ai = ai->ai_next)
       if (ai->ai_family == family)
         chosen = ai;
-    if (chosen != nullptr)
-      break;
-  }
   if (chosen == nullptr)
     return unresolved(parsed.host, "it has no IPv4 or IPv6 address");
   auto addr = socket_address::from_native(chosen->ai_addr, chosen->ai_addrlen);

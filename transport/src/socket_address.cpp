@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <string>
@@ -40,15 +39,13 @@ host_port_parts split_host_port(std::string_view text) noexcept {
     parts.host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
-  // Digits only: from_chars alone would take "8080" out of "8080 ".
+  // Digits only (from_chars takes no sign for an unsigned number), and at
+  // most five: "0000000080" is not a port.
   constexpr size_t max_port_digits = 5;
-  bool digits = !port.empty() && port.size() <= max_port_digits
-                && std::all_of(port.begin(), port.end(),
-                               [](char c) { return c >= '0' && c <= '9'; });
   unsigned value = 0;
-  if (digits)
-    std::from_chars(port.data(), port.data() + port.size(), value);
-  if (!digits || value > 65535)
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || port.size() > max_port_digits || ec != std::errc{}
+      || end != port.data() + port.size() || value > 65535)
     return fail(host_port_problem::bad_port);
   if (parts.host.empty())
     return fail(host_port_problem::empty_host);
