@@ -5,6 +5,7 @@
 #include <caf/send.hpp>
 
 #include "call_protocol.hpp"
+#include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
@@ -61,9 +62,35 @@ public:
   socket_address local_;
 };
 
+namespace {
+
+/// The server's address, resolved on the caller's thread (a look-up may
+/// take as long as DNS does, and no actor may wait on that). A name the
+/// user typed is also the name the server's certificate must carry, unless
+/// cfg.server_name says another.
+caf::expected<socket_address> resolve_server(const std::string& server_address,
+                                             rpc_config& cfg) {
+  auto parsed = parse_host_port(server_address);
+  if (!parsed)
+    return make_error(error::config, "invalid server address " + message_of(parsed.error()));
+  if (parsed->is_name() && cfg.server_name.empty()) {
+    cfg.server_name = parsed->host;
+    // "db.example." is fully qualified; certificates and SNI spell it
+    // without the final dot.
+    if (cfg.server_name.back() == '.')
+      cfg.server_name.pop_back();
+  }
+  return resolve_address(*parsed);
+}
+
+} // namespace
+
 caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
                                               const std::string& server_address,
                                               rpc_config cfg) {
+  auto remote = resolve_server(server_address, cfg);
+  if (!remote)
+    return std::move(remote.error());
   // Before the endpoint starts: its thread is not worth starting for a
   // configuration the connection would refuse.
   if (auto err = cfg.validate())
@@ -71,7 +98,7 @@ caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
   auto ep = endpoint::start(sys, cfg.to_transport(false));
   if (!ep)
     return normalize(std::move(ep.error()));
-  return connect(sys, server_address, std::move(cfg), std::move(*ep), true);
+  return connect(sys, *remote, std::move(cfg), std::move(*ep), true);
 }
 
 caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
@@ -79,21 +106,16 @@ caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
                                               rpc_config cfg, std::shared_ptr<endpoint> ep) {
   if (!ep)
     return make_error(error::config, "no endpoint to connect from");
-  return connect(sys, server_address, std::move(cfg), std::move(ep), false);
+  auto remote = resolve_server(server_address, cfg);
+  if (!remote)
+    return std::move(remote.error());
+  return connect(sys, *remote, std::move(cfg), std::move(ep), false);
 }
 
 caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
-                                              const std::string& server_address,
-                                              rpc_config cfg, std::shared_ptr<endpoint> ep,
-                                              bool owns_endpoint) {
-  auto remote = socket_address::parse(server_address);
-  if (!remote) {
-    if (owns_endpoint)
-      ep->shutdown();
-    return make_error(error::config,
-                      "invalid server address '" + server_address + "' (expected host:port)");
-  }
-  auto actor = spawn_client_connection(sys, ep, *remote, cfg);
+                                              const socket_address& remote, rpc_config cfg,
+                                              std::shared_ptr<endpoint> ep, bool owns_endpoint) {
+  auto actor = spawn_client_connection(sys, ep, remote, cfg);
   if (!actor) {
     if (owns_endpoint)
       ep->shutdown();

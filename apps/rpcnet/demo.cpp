@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/aead_keyring.hpp>
 #include <rpcnet/transport/error.hpp>
 
@@ -125,9 +126,11 @@ private:
 int run_demo(const demo_settings& settings, shutdown_signal& shutdown) {
   auto certs = std::string{"--certs="} + settings.certs;
   auto seconds = std::to_string(settings.duration.count() / 1000);
-  auto director_addr = socket_address::parse(settings.director);
+  // The processes get the addresses as given and resolve names themselves;
+  // the token carries what the director's name resolves to here.
+  auto director_addr = resolve_address(settings.director);
   if (!director_addr)
-    return fail("demo: the director address " + settings.director + " does not parse");
+    return fail("demo: the director address: " + message_of(director_addr.error()));
   auto key = generate_cluster_key();
   if (!key)
     return fail("demo: " + message_of(key.error()));

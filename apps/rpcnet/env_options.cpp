@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet::cli {
@@ -40,9 +41,12 @@ std::string resolve(const env_option& option, const std::optional<std::string>& 
 }
 
 caf::expected<socket_address> parse_address(const env_option& option, std::string_view text) {
-  if (auto addr = socket_address::parse(text))
+  auto addr = resolve_address(text);
+  if (addr)
     return *addr;
-  return bad_value(option, text, "expected a numeric host:port such as 127.0.0.1:61000");
+  if (code_of(addr.error()) == error::config)
+    return bad_value(option, text, "expected host:port such as 127.0.0.1:61000 or localhost:61000");
+  return bad_value(option, text, message_of(addr.error()));
 }
 
 caf::expected<bool> parse_switch(const env_option& option, std::string_view text) {

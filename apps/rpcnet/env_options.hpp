@@ -50,7 +50,9 @@ env_lookup process_environment();
 std::string resolve(const env_option& option, const std::optional<std::string>& flag,
                     const env_lookup& env);
 
-/// A numeric "host:port"; a config error naming the option otherwise.
+/// "host:port", a name resolved here (the CLI's main thread, before any
+/// node starts); a config error naming the option and saying what is wrong
+/// otherwise, a name that does not resolve included.
 caf::expected<socket_address> parse_address(const env_option& option, std::string_view text);
 
 /// true/false, 1/0, yes/no, on/off (any case); a config error otherwise.

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/error.hpp>
 
 #include "base64.hpp"
@@ -86,9 +87,14 @@ caf::expected<join_token> parse_join_token(std::string_view text) {
   auto key = decode_base64url(key_text);
   if (!key || !valid_key_size(key->size()))
     return bad_token("its key is not 16, 24 or 32 bytes of base64url");
-  auto director = socket_address::parse(address);
+  // A director prints its numeric address, but an operator may hand out a
+  // token naming it ("director.internal:61000"): resolved here, as the CLI
+  // resolves its flags.
+  auto director = resolve_address(address);
+  if (!director && code_of(director.error()) == error::config)
+    return bad_token("its address is not a host:port");
   if (!director)
-    return bad_token("its address is not a numeric host:port");
+    return bad_token("its address: " + message_of(director.error()));
   return join_token{*director, std::move(*key)};
 }
 

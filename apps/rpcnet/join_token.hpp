@@ -10,8 +10,10 @@
 //              for a 16, 24 or 32-byte key
 //   <check>    8 lowercase hex digits: the CRC-32 (IEEE 802.3) of the token
 //              without ".<check>", i.e. of "rpcnet1.<key>@<address>"
-//   <address>  the director's numeric host:port as socket_address prints it,
-//              "127.0.0.1:61000" or "[::1]:61000"
+//   <address>  the director's host:port: as socket_address prints it when
+//              the director makes the token, "127.0.0.1:61000" or
+//              "[::1]:61000"; a name ("director.internal:61000") in a
+//              token made by hand is resolved when the token is read
 //
 // Neither base64url nor hex has '.' or '@', so the token splits at its first
 // '@' and the two dots before it whatever the address holds. A CRC-32 over
@@ -39,8 +41,9 @@ struct join_token {
 /// The token's text. `token.key` is 16, 24 or 32 bytes.
 std::string format_join_token(const join_token& token);
 
-/// The token `text` spells; a config error saying what is wrong otherwise,
-/// which never repeats the text, since it holds a key.
+/// The token `text` spells, its address resolved if it is a name; a config
+/// error saying what is wrong otherwise, which never repeats the text,
+/// since it holds a key.
 caf::expected<join_token> parse_join_token(std::string_view text);
 
 } // namespace rpcnet::cli

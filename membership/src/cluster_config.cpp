@@ -2,8 +2,8 @@
 #include <rpcnet/membership/cluster_config.hpp>
 
 #include "gossip_codec.hpp"
+#include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/configuration.hpp>
-#include <rpcnet/transport/socket_address.hpp>
 
 namespace rpcnet {
 
@@ -74,10 +74,10 @@ cluster_config cluster_config::with_max_pending_datagrams(size_t datagrams) cons
 caf::error cluster_config::validate() const {
   config_errors errors{"cluster_config"};
   errors.nest("swim", swim.validate());
-  errors.require(socket_address::parse(bind_address).has_value(),
-                 "bind_address '" + bind_address + "' is not a numeric host:port");
-  errors.require(advertise_address.empty() || socket_address::parse(advertise_address),
-                 "advertise_address '" + advertise_address + "' is not a numeric host:port");
+  // Syntax only: names are resolved when the membership starts.
+  errors.require_parsed("bind_address", parse_host_port(bind_address));
+  if (!advertise_address.empty())
+    errors.require_parsed("advertise_address", parse_host_port(advertise_address));
   errors.require(gossip::valid_tags(tags),
                  "tags break the gossip limits (at most 255 pairs, keys of 1-255 bytes, "
                  "values of at most 255 bytes, 512 bytes in all, printable UTF-8)");

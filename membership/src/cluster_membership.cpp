@@ -6,6 +6,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/library_log.hpp>
 
@@ -15,6 +16,34 @@ namespace {
 
 /// Room beyond the actor's own deadlines: answers never take long.
 constexpr auto request_slack = std::chrono::seconds{10};
+
+/// `seeds` as the membership actor takes them: numeric, names resolved
+/// here, on the caller's thread. A seed that is not host:port is a config
+/// error. A name that does not resolve is skipped with a warning, since the
+/// other seeds may do; when none is left, the join fails with connection
+/// at once rather than wait out the join timeout.
+caf::expected<std::vector<std::string>> resolve_seeds(const std::vector<std::string>& seeds) {
+  std::vector<std::string> resolved;
+  std::vector<std::string> unresolved;
+  for (const auto& seed : seeds) {
+    auto parsed = parse_host_port(seed);
+    if (!parsed)
+      return make_error(error::config, "join: seed " + message_of(parsed.error()));
+    if (auto addr = resolve_address(*parsed))
+      resolved.push_back(addr->to_string());
+    else
+      unresolved.push_back(message_of(addr.error()));
+  }
+  if (resolved.empty() && !unresolved.empty()) {
+    std::string why;
+    for (const auto& reason : unresolved)
+      why += (why.empty() ? "" : "; ") + reason;
+    return make_error(error::connection, "join: no seed resolves: " + why);
+  }
+  for (const auto& reason : unresolved)
+    log_line(log_level::warn, "membership: join: skipping a seed: " + reason);
+  return resolved;
+}
 
 } // namespace
 
@@ -56,7 +85,10 @@ caf::error cluster_membership::command(Ts&&... xs) const {
 }
 
 caf::error cluster_membership::join(std::vector<std::string> seeds) {
-  auto known = ask<uint64_t>(join_atom::value, std::move(seeds));
+  auto resolved = resolve_seeds(seeds);
+  if (!resolved)
+    return std::move(resolved.error());
+  auto known = ask<uint64_t>(join_atom::value, std::move(*resolved));
   return known ? caf::error{} : std::move(known.error());
 }
 

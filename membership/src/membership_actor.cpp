@@ -13,6 +13,7 @@
 #include "gossip_codec.hpp"
 #include "membership_spawn.hpp"
 #include "swim_core.hpp"
+#include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/aead_keyring.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/error.hpp>
@@ -275,6 +276,16 @@ membership_actor_impl::behavior_type membership_behavior(self_ptr self,
   arm_timer(self, now);
   return {
     [self](join_atom, std::vector<std::string>& seeds) -> caf::result<uint64_t> {
+      // A look-up here would stall this actor, and every actor sharing its
+      // thread, for as long as DNS takes: names are resolved before the
+      // request is sent (cluster_membership::join does).
+      for (const auto& seed : seeds)
+        if (!socket_address::parse(seed))
+          return make_error(error::config,
+                            "join: seed '" + seed
+                              + "' is not a numeric host:port; the membership actor resolves "
+                                "no names (resolve_address it first, or join through "
+                                "cluster_membership::join)");
       auto& st = self->state;
       auto now = membership_clock::now();
       auto out = st.core->join(seeds, now);
@@ -464,6 +475,17 @@ caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster
   auto keys = key_ring(cfg.cluster_keys);
   if (!keys)
     return std::move(keys.error());
+  // A name is resolved here, on the caller's thread, and once: a node
+  // gossips the numeric address, so that no member ever resolves another's
+  // name. A literal goes to the SWIM core as written, which refuses any
+  // spelling but the one gossip carries.
+  auto advertised = cfg.advertise_address;
+  if (auto parsed = parse_host_port(advertised); parsed && parsed->is_name()) {
+    auto addr = resolve_address(*parsed);
+    if (!addr)
+      return make_error(error::config, "advertise_address: " + message_of(addr.error()));
+    advertised = addr->to_string();
+  }
   bool owns = false;
   if (!shared) {
     transport_config tcfg;
@@ -474,7 +496,6 @@ caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster
     shared = std::move(*ep);
     owns = true;
   }
-  auto advertised = cfg.advertise_address;
   if (advertised.empty()) {
     const auto& local = shared->local_address();
     auto host = local.host();

@@ -42,7 +42,7 @@ TEST_CASE("an rpc_config with several bad fields names every one of them in one 
   CHECK(code_of(err) == error::config);
   CHECK(config_errors::problems_of(err)
         == std::vector<std::string>{
-          "bind_address '127.0.0.1' is not a numeric host:port",
+          "bind_address '127.0.0.1' is not a host:port (it has no ':port')",
           "client_cert_path and client_key_path are set together or not at all",
           "max_concurrent_streams must be positive",
           "cert_path or ca_path must name a PEM file (a server presents cert_path, a client "

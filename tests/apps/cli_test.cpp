@@ -1,9 +1,10 @@
 // Tests the `rpcnet` command line as a user meets it: --help on every
 // subcommand, one line of error and a non-zero exit for a bad address, a
-// port in use, missing certificates or a cluster key that is missing or not
-// a key, settings taken from the environment variables of the Rust rpcnet's
-// example (the Rust RpcNet the CLI follows) unless a flag says otherwise,
-// rpcnet keygen's key files, and rpcnet members.
+// name that does not resolve, a port in use, missing certificates or a
+// cluster key that is missing or not a key, processes that find each other
+// by host name, settings taken from the environment variables of the Rust
+// rpcnet's example (the Rust RpcNet the CLI follows) unless a flag says
+// otherwise, rpcnet keygen's key files, and rpcnet members.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -61,13 +62,53 @@ TEST_CASE("every subcommand explains itself with --help", "[cli]") {
 }
 
 TEST_CASE("an address that does not parse is one line of error", "[cli]") {
-  CHECK(single_error_line({"worker", "--addr", "localhost:1"})
-        == "rpcnet: error: invalid --addr / WORKER_ADDR value 'localhost:1': expected a numeric "
-           "host:port such as 127.0.0.1:61000");
+  CHECK(single_error_line({"worker", "--addr", "localhost:99999"})
+        == "rpcnet: error: invalid --addr / WORKER_ADDR value 'localhost:99999': expected "
+           "host:port such as 127.0.0.1:61000 or localhost:61000");
   CHECK(starts_with(single_error_line({"client"}, {"DIRECTOR_ADDR=nowhere"}),
                     "rpcnet: error: invalid --director / DIRECTOR_ADDR value 'nowhere'"));
   CHECK(starts_with(single_error_line({"members", "--node", "1.2.3"}),
                     "rpcnet: error: invalid --node value '1.2.3'"));
+}
+
+TEST_CASE("a name that does not resolve is one line of error", "[cli]") {
+  CHECK(single_error_line({"worker", "--addr", "nowhere.invalid:1"})
+        == "rpcnet: error: invalid --addr / WORKER_ADDR value 'nowhere.invalid:1': cannot "
+           "resolve 'nowhere.invalid': Name or service not known");
+  CHECK(single_error_line({"client"}, {"DIRECTOR_ADDR=director.invalid:61000"})
+        == "rpcnet: error: invalid --director / DIRECTOR_ADDR value 'director.invalid:61000': "
+           "cannot resolve 'director.invalid': Name or service not known");
+  CHECK(starts_with(single_error_line({"stats", "--node", "node.invalid:1"}),
+                    "rpcnet: error: invalid --node value 'node.invalid:1': cannot resolve"));
+  CHECK(starts_with(single_error_line({"demo", "--director", "demo.invalid:1"}),
+                    "rpcnet: error: invalid --director value 'demo.invalid:1': cannot resolve"));
+}
+
+TEST_CASE("a director, a worker and a client find each other by localhost:<port>", "[cli]") {
+  auto director_addr = "localhost:" + std::to_string(free_udp_port());
+  auto director = run_rpcnet({"director", "--addr", director_addr, "--certs", RPCNET_CERT_DIR,
+                              "--pool-interval", "0.5", "--insecure-gossip"});
+  // The name resolved once, at start: the logs and the gossip say 127.0.0.1.
+  REQUIRE(wait_for_text(*director, "director ready - listening on 127.0.0.1:", 10s));
+  auto worker_port = std::to_string(free_udp_port());
+  auto worker = run_rpcnet({"worker", "--addr", "localhost:" + worker_port, "--director",
+                            director_addr, "--label", "worker-named", "--certs", RPCNET_CERT_DIR,
+                            "--work-ms", "20", "--join-timeout-ms", "500", "--insecure-gossip"});
+  REQUIRE(wait_for_text(*worker, "joined cluster with role=worker", 10s));
+  REQUIRE(wait_for_text(*director, "cluster event joined: worker-named ", 10s));
+  CHECK(wait_for_text(*director, "worker-named at 127.0.0.1:" + worker_port, 10s));
+  auto client = run_rpcnet({"client", "--director", director_addr, "--certs", RPCNET_CERT_DIR,
+                            "--tasks", "3", "--call-timeout-ms", "2000"});
+  auto summary = finish_client(*client, 30s);
+  CHECK(summary.tasks == 3);
+  CHECK(summary.by_worker["worker-named"] == 3);
+  auto members = run_rpcnet({"members", "--node", director_addr, "--certs", RPCNET_CERT_DIR});
+  REQUIRE(members->wait_exit(10s) == 0);
+  CHECK(wait_for_text(*members, "127.0.0.1:" + worker_port + " alive", 1s));
+  worker->kill(SIGTERM);
+  CHECK(worker->wait_exit(10s) == 0);
+  director->kill(SIGTERM);
+  CHECK(director->wait_exit(10s) == 0);
 }
 
 TEST_CASE("a port in use is one line of error", "[cli]") {

@@ -45,17 +45,24 @@ TEST_CASE("the environment overrides a default and a flag overrides the environm
   CHECK(resolve(worker_label_option, std::string{}, env).empty());
 }
 
-TEST_CASE("addresses must be numeric host:port", "[env_options]") {
+TEST_CASE("addresses are host:port, names resolved", "[env_options]") {
   CHECK(parse_address(worker_addr_option, "127.0.0.1:62001")->port() == 62001);
   CHECK(parse_address(worker_addr_option, "[::1]:7000"));
-  for (auto bad : {"localhost:61000", "127.0.0.1", "127.0.0.1:99999", "", "1.2.3.4:x"}) {
+  CHECK(parse_address(worker_addr_option, "localhost:61000")->to_string() == "127.0.0.1:61000");
+  for (auto bad : {"localhost", "127.0.0.1", "127.0.0.1:99999", "", "1.2.3.4:x", "my host:1"}) {
     auto addr = parse_address(worker_addr_option, bad);
     REQUIRE_FALSE(addr);
     CHECK(code_of(addr.error()) == error::config);
     CHECK(message_of(addr.error())
           == "invalid --addr / WORKER_ADDR value '" + std::string{bad}
-               + "': expected a numeric host:port such as 127.0.0.1:61000");
+               + "': expected host:port such as 127.0.0.1:61000 or localhost:61000");
   }
+  auto nowhere = parse_address(worker_addr_option, "nowhere.invalid:1");
+  REQUIRE_FALSE(nowhere);
+  CHECK(code_of(nowhere.error()) == error::config);
+  CHECK(message_of(nowhere.error())
+        == "invalid --addr / WORKER_ADDR value 'nowhere.invalid:1': cannot resolve "
+           "'nowhere.invalid': Name or service not known");
 }
 
 TEST_CASE("switches, levels and labels accept their spellings and refuse the rest",

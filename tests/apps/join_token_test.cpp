@@ -1,5 +1,6 @@
 // Tests the join token (apps/rpcnet/join_token.hpp): what the director prints
-// reads back as the same address and key, IPv4 and IPv6 alike, and a token
+// reads back as the same address and key, IPv4 and IPv6 alike, a token
+// made by hand may name the director's host, and a token
 // changed in any one character, cut short anywhere or of another version is
 // refused with an error that does not repeat it.
 #include <catch2/catch.hpp>
@@ -117,8 +118,18 @@ TEST_CASE("a join token with the right check digits still needs a valid key and 
         == "invalid --join token: its key is not 16, 24 or 32 bytes of base64url");
   CHECK(error_of("rpcnet1._____________________x.5fa37342@127.0.0.1:1")
         == "invalid --join token: its key is not 16, 24 or 32 bytes of base64url");
-  CHECK(error_of("rpcnet1.AAAAAAAAAAAAAAAAAAAAAA.7f38d9b2@localhost:1")
-        == "invalid --join token: its address is not a numeric host:port");
+  CHECK(error_of("rpcnet1.AAAAAAAAAAAAAAAAAAAAAA.d18d9ca9@my host:1")
+        == "invalid --join token: its address is not a host:port");
+  CHECK(error_of("rpcnet1.AAAAAAAAAAAAAAAAAAAAAA.9c3e6e1c@nowhere.invalid:1")
+        == "invalid --join token: its address: cannot resolve 'nowhere.invalid': Name or "
+           "service not known");
+}
+
+TEST_CASE("a join token made by hand may name the director's host", "[token]") {
+  auto token = parse_join_token("rpcnet1.AAAAAAAAAAAAAAAAAAAAAA.7f38d9b2@localhost:1");
+  REQUIRE(token);
+  CHECK(token->director.to_string() == "127.0.0.1:1");
+  CHECK(token->key == std::vector<uint8_t>(16, 0));
 }
 
 TEST_CASE("base64url has one spelling per key", "[token]") {

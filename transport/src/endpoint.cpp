@@ -19,6 +19,7 @@
 
 #include <caf/send.hpp>
 
+#include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/error.hpp>
 #include "tls_credentials.hpp"
 
@@ -92,7 +93,11 @@ public:
   caf::error init() {
     if (auto err = cfg_.validate())
       return err;
-    auto bind_addr = socket_address::parse(cfg_.bind_address);
+    // On the caller's thread, before ours exists: a look-up of a name may
+    // take as long as DNS does, and validate() has checked the syntax.
+    auto bind_addr = resolve_address(cfg_.bind_address);
+    if (!bind_addr)
+      return make_error(error::config, "bind_address: " + message_of(bind_addr.error()));
     if (opts_.on_accept) {
       if (cfg_.cert_path.empty() || cfg_.key_path.empty())
         return make_error(error::config, "accepting connections needs a certificate "

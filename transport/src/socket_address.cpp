@@ -4,51 +4,88 @@
 
 #include <charconv>
 #include <cstring>
+#include <string>
+
+#include "host_port_syntax.hpp"
 
 namespace rpcnet {
+
+namespace detail {
+
+host_port_parts split_host_port(std::string_view text) noexcept {
+  host_port_parts parts;
+  auto fail = [&](host_port_problem problem) {
+    parts.problem = problem;
+    return parts;
+  };
+  if (text.empty())
+    return fail(host_port_problem::empty);
+  std::string_view port;
+  if (text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos)
+      return fail(host_port_problem::unclosed_bracket);
+    if (close + 1 >= text.size() || text[close + 1] != ':')
+      return fail(host_port_problem::no_port_after_bracket);
+    parts.host = text.substr(1, close - 1);
+    parts.bracketed = true;
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+      return fail(host_port_problem::no_port);
+    if (text.find(':') != colon)
+      return fail(host_port_problem::unbracketed_v6);
+    parts.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  // Digits only (from_chars takes no sign for an unsigned number), and at
+  // most five: "0000000080" is not a port.
+  constexpr size_t max_port_digits = 5;
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || port.size() > max_port_digits || ec != std::errc{}
+      || end != port.data() + port.size() || value > 65535)
+    return fail(host_port_problem::bad_port);
+  if (parts.host.empty())
+    return fail(host_port_problem::empty_host);
+  parts.port = static_cast<uint16_t>(value);
+  return parts;
+}
+
+std::optional<socket_address> ip_literal(const host_port_parts& parts) {
+  // inet_pton reads a C string; a NUL inside the text would cut it short.
+  if (parts.host.size() >= INET6_ADDRSTRLEN
+      || parts.host.find('\0') != std::string_view::npos)
+    return std::nullopt;
+  std::string host{parts.host};
+  if (parts.bracketed) {
+    sockaddr_in6 v6{};
+    if (inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) != 1)
+      return std::nullopt;
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(parts.port);
+    return socket_address::from_native(reinterpret_cast<const sockaddr*>(&v6), sizeof v6);
+  }
+  sockaddr_in v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4.sin_addr) != 1)
+    return std::nullopt;
+  v4.sin_family = AF_INET;
+  v4.sin_port = htons(parts.port);
+  return socket_address::from_native(reinterpret_cast<const sockaddr*>(&v4), sizeof v4);
+}
+
+} // namespace detail
 
 socket_address::socket_address() noexcept : len_(0) {
   std::memset(&storage_, 0, sizeof(storage_));
 }
 
 std::optional<socket_address> socket_address::parse(std::string_view text) {
-  std::string_view host;
-  std::string_view port;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size()
-        || text[close + 1] != ':')
-      return std::nullopt;
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon)
-      return std::nullopt;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc{} || end != port.data() + port.size()
-      || value > 65535 || host.empty() || host.size() >= INET6_ADDRSTRLEN)
+  auto parts = detail::split_host_port(text);
+  if (parts.problem != detail::host_port_problem::none)
     return std::nullopt;
-  std::string host_str{host};
-  socket_address result;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&result.storage_);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&result.storage_);
-  if (inet_pton(AF_INET, host_str.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(value));
-    result.len_ = sizeof(sockaddr_in);
-  } else if (inet_pton(AF_INET6, host_str.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(value));
-    result.len_ = sizeof(sockaddr_in6);
-  } else {
-    return std::nullopt;
-  }
-  return result;
+  return detail::ip_literal(parts);
 }
 
 socket_address socket_address::from_native(const sockaddr* addr, socklen_t len) {

@@ -1,8 +1,8 @@
 // Builders and validation of transport_config.
 #include <rpcnet/transport/transport_config.hpp>
 
+#include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/configuration.hpp>
-#include <rpcnet/transport/socket_address.hpp>
 
 namespace rpcnet {
 
@@ -91,8 +91,8 @@ transport_config transport_config::with_initial_rtt(microseconds rtt) const {
 
 caf::error transport_config::validate() const {
   config_errors errors{"transport_config"};
-  errors.require(socket_address::parse(bind_address).has_value(),
-                 "bind_address '" + bind_address + "' is not a numeric host:port");
+  // Syntax only: a name is resolved when the endpoint starts.
+  errors.require_parsed("bind_address", parse_host_port(bind_address));
   errors.require(cert_path.empty() == key_path.empty(),
                  "cert_path and key_path are set together or not at all");
   errors.require(client_cert_path.empty() == client_key_path.empty(),

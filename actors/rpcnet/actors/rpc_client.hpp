@@ -25,9 +25,12 @@ namespace rpcnet {
 
 class rpc_client {
 public:
-  /// Connects to `server_address` ("host:port") and waits for the
-  /// handshake. Fails with `tls` when the server's certificate does not
-  /// verify, `connection` when nobody answers, `config` for bad settings.
+  /// Connects to `server_address` ("host:port", "[v6]:port", or a name
+  /// such as "db.internal:7000", which is resolved here on the caller's
+  /// thread; see address_resolver.hpp) and waits for the handshake. Fails
+  /// with `tls` when the server's certificate does not verify,
+  /// `connection` when the name does not resolve or nobody answers,
+  /// `config` for bad settings or an address that is not host:port.
   static caf::expected<rpc_client> connect(caf::actor_system& sys,
                                            const std::string& server_address,
                                            rpc_config cfg);
@@ -105,8 +108,7 @@ private:
   explicit rpc_client(std::shared_ptr<impl> ptr) : impl_(std::move(ptr)) {
   }
 
-  static caf::expected<rpc_client> connect(caf::actor_system& sys,
-                                           const std::string& server_address,
+  static caf::expected<rpc_client> connect(caf::actor_system& sys, const socket_address& remote,
                                            rpc_config cfg, std::shared_ptr<endpoint> ep,
                                            bool owns_endpoint);
 

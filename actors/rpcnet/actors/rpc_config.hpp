@@ -47,7 +47,9 @@ struct rpc_config {
   /// A server's PEM certificate chain; for a client, the certificate or CA
   /// file it trusts unless ca_path names another.
   std::string cert_path;
-  /// Local UDP address, numeric "host:port"; port 0 picks a free port.
+  /// Local UDP address, "host:port": an IP literal or a name such as
+  /// "localhost:0", resolved when the endpoint starts; port 0 picks a free
+  /// port.
   std::string bind_address = "127.0.0.1:0";
   /// A server's PEM private key.
   std::string key_path;
@@ -55,6 +57,10 @@ struct rpc_config {
   /// as in the Rust RpcNet.
   std::string ca_path;
   /// The name the server's certificate must carry (DNS name or IP).
+  /// Empty: the host name of the server address when rpc_client::connect
+  /// is given a name ("db.internal:7000" verifies "db.internal"); with a
+  /// numeric address it must be set. The default fits the development
+  /// certificates (certs/make-certs.sh).
   std::string server_name = "localhost";
   /// Mutual TLS, client side: the certificate and key this client presents.
   std::string client_cert_path;

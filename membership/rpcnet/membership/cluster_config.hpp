@@ -24,10 +24,13 @@ struct cluster_config {
   // -- settings ---------------------------------------------------------------
 
   /// Where gossip is received when the node has a gossip port of its own
-  /// (ignored when it shares its RPC server's port), numeric "host:port".
+  /// (ignored when it shares its RPC server's port), "host:port": an IP
+  /// literal or a name such as "localhost:7946".
   std::string bind_address = "127.0.0.1:0";
   /// The address other members send gossip to. Empty: the bound address,
-  /// which must not then be a wildcard (0.0.0.0 or ::).
+  /// which must not then be a wildcard (0.0.0.0 or ::). A name is resolved
+  /// once, when the membership starts, and the node gossips the address
+  /// it found: members never resolve each other's names.
   std::string advertise_address;
   swim_config swim;
   /// Gossiped with this node; the Rust RpcNet's role/label tags go here.

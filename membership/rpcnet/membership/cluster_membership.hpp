@@ -41,8 +41,12 @@ public:
 
   // -- membership -------------------------------------------------------------
 
-  /// Joins through `seeds`, retrying until one answers; error::timeout after
-  /// cluster_config::join_timeout.
+  /// Joins through `seeds` ("host:port": IP literals or names such as
+  /// "seed-1.internal:7946", resolved here on the caller's thread, once per
+  /// join), retrying until one answers; error::timeout after
+  /// cluster_config::join_timeout, error::config for a seed that is not
+  /// host:port, error::connection when no seed's name resolves (a seed
+  /// that does not resolve while others do is skipped, with a warning).
   caf::error join(std::vector<std::string> seeds);
 
   /// Leaves gracefully: the other members see NodeLeft.

@@ -50,9 +50,11 @@ enum class key_operation : uint8_t {
 /// that receive `membership_event` messages. (Its timers and the datagrams
 /// from its endpoint are messages of its own that callers cannot send.)
 using membership_actor = caf::typed_actor<
-  /// Joins through `seeds` ("host:port"), asking again until one answers;
-  /// replies with how many other members this node knows, or error::timeout
-  /// after cluster_config::join_timeout.
+  /// Joins through `seeds` (numeric "host:port": the actor resolves no
+  /// names, as a look-up would block it; cluster_membership::join does),
+  /// asking again until one answers; replies with how many other members
+  /// this node knows, error::timeout after cluster_config::join_timeout, or
+  /// error::config for a seed that is not a numeric address.
   caf::replies_to<join_atom, std::vector<std::string>>::with<uint64_t>,
   /// Announces a graceful departure and replies once it had time to spread.
   caf::replies_to<leave_atom>::with<caf::ok_atom>,
@@ -78,9 +80,10 @@ using membership_actor = caf::typed_actor<
 /// gossip on that endpoint's port (its RPC server's); without it, on an
 /// endpoint of its own bound to cfg.bind_address. Everything that can fail
 /// fails here, before the actor exists: error::config when cfg.validate()
-/// does or the SWIM core refuses the advertised address (gossip carries one
-/// canonical spelling, "[::1]:7946"), error::io when the port cannot be
-/// bound.
+/// does, a bind or advertise address that is a name does not resolve
+/// (both are resolved here, on the caller's thread), or the SWIM core
+/// refuses the advertised address (gossip carries one canonical spelling,
+/// "[::1]:7946"), error::io when the port cannot be bound.
 caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
                                                  std::shared_ptr<endpoint> shared = nullptr);
 

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
 
@@ -36,6 +39,15 @@ public:
 
   /// Notes `problem` (what is wrong with one field, naming it) unless `ok`.
   void require(bool ok, std::string_view problem);
+
+  /// Notes "<field> <why>" when `parsed`, a parser's verdict on the
+  /// field's text, is an error saying why
+  /// (require_parsed("bind_address", parse_host_port(bind_address))).
+  template <class T>
+  void require_parsed(std::string_view field, const caf::expected<T>& parsed) {
+    if (!parsed)
+      problems_.push_back(std::string{field} + " " + message_of(parsed.error()));
+  }
 
   /// Notes every problem of `nested`, the validate() of the configuration
   /// held in field `field`, each prefixed "field." (nothing when `field` is

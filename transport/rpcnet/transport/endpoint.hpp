@@ -90,7 +90,10 @@ public:
 
   // -- constructors, destructors ----------------------------------------------
 
-  /// Binds the socket, loads TLS material and starts the thread.
+  /// Binds the socket, loads TLS material and starts the thread. A bind
+  /// address that is a name ("localhost:0") is resolved here, on the
+  /// caller's thread (resolve_address); one that does not resolve fails
+  /// with error::config.
   static caf::expected<std::shared_ptr<endpoint>>
   start(caf::actor_system& sys, transport_config cfg, options opts = {});
 

@@ -1,6 +1,10 @@
-// An IPv4 or IPv6 UDP address, parsed from and printed as "host:port"
-// ("127.0.0.1:8080", "[::1]:8080"). Host names are not resolved: rpcnet
-// binds and connects to literal addresses.
+// An IPv4 or IPv6 UDP address, parsed from and printed as a numeric
+// "host:port" ("127.0.0.1:8080", "[::1]:8080"). parse() resolves no names:
+// it is what runs on actors and the transport thread, on addresses that
+// came over the network. What users type may also name a host
+// ("localhost:8080", "db.internal:7000"); address_resolver.hpp turns that
+// into a socket_address, on the caller's thread, where rpcnet's blocking
+// calls begin.
 #pragma once
 
 #include <netinet/in.h>
@@ -17,7 +21,8 @@ class socket_address {
 public:
   socket_address() noexcept;
 
-  /// Parses "a.b.c.d:port" or "[v6]:port"; nullopt on anything else.
+  /// Parses "a.b.c.d:port" or "[v6]:port"; nullopt on anything else,
+  /// names included (resolve_address takes those).
   static std::optional<socket_address> parse(std::string_view text);
 
   /// Wraps a kernel address (AF_INET or AF_INET6).

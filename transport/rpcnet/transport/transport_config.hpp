@@ -16,7 +16,8 @@ namespace rpcnet {
 struct transport_config {
   // -- settings ---------------------------------------------------------------
 
-  /// Local UDP address; port 0 picks a free port.
+  /// Local UDP address, "host:port" (address_resolver.hpp): an IP literal
+  /// or a name that endpoint::start resolves; port 0 picks a free port.
   std::string bind_address = "127.0.0.1:0";
 
   /// PEM certificate chain and key this node presents when it accepts
