@@ -1,6 +1,7 @@
 #include <rpcnet/actors/call_metadata.hpp>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace rpcnet {
 
@@ -93,6 +94,9 @@ std::string metadata_value_problem(std::string_view key, std::string_view value)
 }
 
 std::string metadata_problem(const call_metadata& md, size_t max_size) {
+  // The wire counts pairs in 16 bits.
+  if (md.size() > UINT16_MAX)
+    return "more than " + std::to_string(UINT16_MAX) + " metadata pairs";
   for (const auto& [k, v] : md.entries()) {
     if (auto why = metadata_key_problem(k); !why.empty())
       return why;

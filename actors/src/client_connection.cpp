@@ -218,7 +218,10 @@ void on_event(self_ptr self, stream_event& ev) {
       call.status = std::move(*st);
     else
       bad = "unexpected frame in a unary reply";
-    if (bad.empty() && call.status && call.status->request_id != id)
+    // A server that could not read the CALL frame cannot name the request:
+    // its error status says 0, and its reason is worth more than ours.
+    if (bad.empty() && call.status && call.status->request_id != id
+        && (call.status->request_id != 0 || call.status->ok()))
       bad = "reply names request " + std::to_string(call.status->request_id);
     if (!bad.empty()) {
       fail_call(self, id, make_error(error::protocol, bad), true);
@@ -345,6 +348,7 @@ caf::expected<uint64_t> open_streaming_call(self_ptr self, std::string& method, 
   wire::append_call(out, hdr);
   st.ep->submit(open_stream_command{st.conn, id, std::move(out), false, true});
   client_stream_call entry;
+  entry.inbound = stream_inbound{true, st.cfg.max_metadata_size};
   entry.sink = std::move(sink);
   entry.by_actor = by_actor;
   entry.deadline = call->deadline;

@@ -107,7 +107,8 @@ caf::error rpc_config::validate() const {
   errors.require(call_timeout > milliseconds::zero(), "call_timeout must be positive");
   // Below a few pairs' worth, interceptors could not attach a token and a
   // trace id; a CALL frame larger than max_frame_size is refused anyway.
-  errors.require(max_metadata_size >= 64, "max_metadata_size must be at least 64 bytes");
+  errors.require(max_metadata_size >= 64 && max_metadata_size <= (1u << 20),
+                 "max_metadata_size must be 64 bytes to 1 MiB");
   errors.require(deadline_margin >= milliseconds::zero(), "deadline_margin must not be negative");
   errors.require(std::all_of(interceptors.begin(), interceptors.end(),
                              [](const auto& icpt) { return icpt != nullptr; }),

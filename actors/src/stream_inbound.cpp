@@ -53,7 +53,7 @@ std::string stream_inbound::apply(stream_sink& sink, stream_event& ev) {
   }
   for (auto& payload : ev.frames) {
     auto wire_size = payload.size() + frame_encoder::header_size;
-    auto decoded = wire::decode(payload);
+    auto decoded = wire::decode(payload, max_metadata_);
     std::string bad;
     if (!decoded.value)
       bad = decoded.error;

@@ -17,7 +17,9 @@ class stream_inbound {
 public:
   /// `replies`: the input is a reply (DATA*, STATUS, end), else a request's
   /// remaining messages (DATA*, end).
-  explicit stream_inbound(bool replies) : replies_(replies) {
+  /// `max_metadata`: the most trailing metadata a reply may carry.
+  explicit stream_inbound(bool replies, size_t max_metadata = call_metadata::default_max_size)
+    : replies_(replies), max_metadata_(max_metadata) {
   }
 
   /// Applies `ev` to `ch`. Returns a description when the call cannot go
@@ -34,6 +36,7 @@ public:
 
 private:
   bool replies_;
+  size_t max_metadata_;
   caf::error outcome_;
   std::optional<wire::status> status_;
 };

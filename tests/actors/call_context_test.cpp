@@ -233,7 +233,36 @@ TEST_CASE("cancelling the caller of A -> B -> C cancels C's handler", "[call_con
   CHECK(c_seen->cancellation_code() == error::cancelled);
 }
 
-TEST_CASE("a call made for a parent that is already cancelled or out of time fails at once",
+TEST_CASE("a call made for a parent with less time left than the margin fails at once",
+          "[call_context][hops]") {
+  loopback net;
+  auto calls = std::make_shared<arrivals>();
+  net.server().register_unary("echo", [calls](byte_buffer req) -> caf::expected<byte_buffer> {
+    calls->arrive();
+    return req;
+  });
+  // A wide margin, so that the test does not race a loaded machine's clock.
+  auto client = net.connect(client_config().with_deadline_margin(500ms));
+  std::atomic<int> outcomes_checked{0};
+  net.server().register_unary("outer", [&, client](call_context& ctx, byte_buffer req)
+                                         -> caf::expected<byte_buffer> {
+    // About 1 s left, less the margin: the child goes.
+    if (client.call("echo", req, call_options::child_of(ctx)))
+      ++outcomes_checked;
+    std::this_thread::sleep_until(*ctx.deadline() - 400ms);
+    // Less than the margin left: the child fails without being sent.
+    auto late = client.call("echo", req, call_options::child_of(ctx));
+    if (!late && code_of(late.error()) == error::timeout)
+      ++outcomes_checked;
+    return req;
+  });
+  auto outer = net.connect();
+  REQUIRE(outer.call("outer", to_bytes("x"), call_options{}.with_timeout(1s)));
+  CHECK(outcomes_checked.load() == 2);
+  CHECK(calls->count() == 1);
+}
+
+TEST_CASE("a call made for a parent that was cancelled fails with cancelled and is not sent",
           "[call_context][hops]") {
   loopback net;
   auto calls = std::make_shared<arrivals>();
@@ -242,25 +271,28 @@ TEST_CASE("a call made for a parent that is already cancelled or out of time fai
     return req;
   });
   auto client = net.connect();
-  auto seen = std::make_shared<observed>();
-  std::atomic<int> outcomes_checked{0};
-  net.server().register_unary("outer", [&, client](call_context& ctx, byte_buffer req)
+  auto started = std::make_shared<arrivals>();
+  auto child_failed = std::make_shared<arrivals>();
+  net.server().register_unary("outer", [=](call_context& ctx, byte_buffer req)
                                          -> caf::expected<byte_buffer> {
-    // 20 ms left, of which the margin keeps 5: the child still goes.
-    auto ok = client.call("echo", req, call_options::child_of(ctx));
-    if (ok)
-      ++outcomes_checked;
-    std::this_thread::sleep_until(*ctx.deadline() - 2ms);
-    // Less than the margin left: the child fails without being sent.
-    auto late = client.call("echo", req, call_options::child_of(ctx));
-    if (!late && code_of(late.error()) == error::timeout)
-      ++outcomes_checked;
+    started->arrive();
+    gate noticed;
+    auto sub = ctx.on_cancel([&noticed] { noticed.open(); });
+    noticed.wait(patience);
+    auto child = client.call("echo", req, call_options::child_of(ctx));
+    if (!child && code_of(child.error()) == error::cancelled)
+      child_failed->arrive();
     return req;
   });
   auto outer = net.connect();
-  static_cast<void>(outer.call("outer", to_bytes("x"), call_options{}.with_timeout(40ms)));
-  CHECK(wait_until([&] { return outcomes_checked.load() == 2; }));
-  CHECK(calls->count() == 1);
+  auto pending = std::async(std::launch::async, [&] {
+    return outer.call("outer", to_bytes("x"), call_options{}.with_timeout(10s).with_key({5}));
+  });
+  REQUIRE(started->wait_for(1, patience));
+  outer.cancel(call_key{5});
+  REQUIRE(ready_within(pending, patience));
+  REQUIRE(child_failed->wait_for(1, patience));
+  CHECK(calls->count() == 0);
 }
 
 TEST_CASE("under mutual TLS the handler's context names the client's certificate",

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << rpcnet::describe(err) << '\n';
     return EXIT_FAILURE;
   }
-  std::cout << "server listening on " << addr->to_string() << " (QUIC, ALPN rpcnet/1)\n";
+  std::cout << "server listening on " << addr->to_string() << " (QUIC, ALPN rpcnet/2)\n";
   // snippet-end: server
 
   // snippet-begin: client
