@@ -10,8 +10,11 @@
 #include <caf/scoped_actor.hpp>
 
 #include <map>
+#include <mutex>
+#include <thread>
 #include <optional>
 
+#include <rpcnet/actors/rpc_client.hpp>
 #include <rpcnet/cluster/cluster_client.hpp>
 #include <rpcnet/transport/error.hpp>
 
@@ -316,4 +319,54 @@ TEST_CASE("a server-streaming call goes to a chosen worker", "[cluster_client]")
   CHECK(eventually([&] { return in_flight() == 1; }, 1s));
   stream = make_error(error::cancelled, "dropped");
   CHECK(eventually([&] { return in_flight() == 0; }, 1s));
+}
+
+TEST_CASE("the cluster client carries a handler's deadline, cancellation and metadata to the "
+          "worker it calls",
+          "[cluster_client][call_context]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys};
+  worker_node a{sys, "a"};
+  join_all(sys, director, {&a});
+  auto cancelled = std::make_shared<std::atomic<int>>(0);
+  auto tenant = std::make_shared<std::string>();
+  auto tenant_mtx = std::make_shared<std::mutex>();
+  a.node->server().register_unary(
+    "slow", [cancelled, tenant, tenant_mtx](call_context& ctx, byte_buffer) -> caf::expected<byte_buffer> {
+      {
+        std::lock_guard<std::mutex> guard{*tenant_mtx};
+        *tenant = std::string{ctx.metadata().get("tenant").value_or("")};
+      }
+      auto until = std::chrono::steady_clock::now() + 5s;
+      while (!ctx.cancelled() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(1ms);
+      if (ctx.cancelled())
+        ++*cancelled;
+      return make_error(error::remote, "slow");
+    });
+  auto workers = cluster_client::start(sys, director.registry, client_settings());
+  REQUIRE(workers);
+  // A front server whose handler hands its call on to a worker.
+  rpc_server front{sys, server_config()};
+  front.register_unary("front", [&workers](call_context& ctx, byte_buffer req) {
+    worker_call_options opts;
+    opts.parent = ctx;
+    opts.metadata.add("tenant", "blue");
+    return workers->call_worker("slow", std::move(req), opts);
+  });
+  auto addr = front.bind();
+  REQUIRE(addr);
+  REQUIRE_FALSE(front.start());
+  auto caller = rpc_client::connect(sys, addr->to_string(), client_config());
+  REQUIRE(caller);
+  auto start = std::chrono::steady_clock::now();
+  auto reply = caller->call("front", {}, call_options{}.with_timeout(150ms));
+  CHECK(code_of(reply.error()) == error::timeout);
+  CHECK(std::chrono::steady_clock::now() - start < 150ms + 500ms);
+  CHECK(eventually([&] { return cancelled->load() == 1; }, 5s));
+  std::lock_guard<std::mutex> guard{*tenant_mtx};
+  CHECK(*tenant == "blue");
+  CHECK(workers->stats().failovers == 0);
+  front.stop(0ms);
 }

@@ -355,10 +355,8 @@ struct cluster_client::impl {
   /// With `race`, the attempt is listed there before it starts, under
   /// `key`, so that the winner can cancel it.
   caf::expected<byte_buffer> call_on(const worker& w, const std::string& method,
-                                     const byte_buffer& request,
-                                     std::chrono::milliseconds timeout,
-                                     hedge_race* race = nullptr, call_key key = {},
-                                     bool hedge = false) {
+                                     const byte_buffer& request, const call_options& opts,
+                                     hedge_race* race = nullptr, bool hedge = false) {
     auto conn = connection(w);
     if (!conn) {
       caf::expected<byte_buffer> failed{conn.error()};
@@ -367,10 +365,10 @@ struct cluster_client::impl {
     }
     if (race) {
       std::lock_guard<std::mutex> guard{race->mtx};
-      race->racers.push_back({*conn, key, hedge});
+      race->racers.push_back({*conn, opts.key, hedge});
     }
     begin_call(w.id);
-    auto result = (*conn)->call(method, request, timeout, key);
+    auto result = (*conn)->call(method, request, opts);
     end_call(w.id);
     if (!result && code_of(result.error()) == error::connection)
       drop_connection(w.id, *conn);
@@ -381,10 +379,10 @@ struct cluster_client::impl {
   /// call_on(first); with hedging, a second request to another worker when
   /// the first is slow, the first success winning.
   outcome attempt(const worker& first, const std::string& method, const byte_buffer& request,
-                  std::chrono::milliseconds timeout, const worker_call_options& options,
+                  const call_options& opts, const worker_call_options& options,
                   std::vector<node_id>& tried) {
     if (!cfg.hedge_after)
-      return {call_on(first, method, request, timeout), first.id};
+      return {call_on(first, method, request, opts), first.id};
     auto race = std::make_shared<hedge_race>();
     auto launch = [&](worker w, bool hedge) {
       race->running += 1;
@@ -392,9 +390,9 @@ struct cluster_client::impl {
         std::lock_guard<std::mutex> outer{mtx};
         ++racers;
       }
-      call_key key{next_call_key.fetch_add(1)};
-      std::thread{[this, race, w = std::move(w), method, request, timeout, hedge, key] {
-        auto result = call_on(w, method, request, timeout, race.get(), key, hedge);
+      auto keyed = opts.with_key(call_key{next_call_key.fetch_add(1)});
+      std::thread{[this, race, w = std::move(w), method, request, keyed, hedge] {
+        auto result = call_on(w, method, request, keyed, race.get(), hedge);
         if (!result && code_of(result.error()) == error::cancelled) {
           std::lock_guard<std::mutex> stats_guard{mtx};
           ++counters.hedges_cancelled;
@@ -444,7 +442,10 @@ struct cluster_client::impl {
 
   caf::expected<byte_buffer> call(const std::string& method, const byte_buffer& request,
                                   const worker_call_options& options) {
-    auto timeout = options.timeout.value_or(cfg.rpc.call_timeout);
+    call_options opts;
+    opts.timeout = options.timeout.value_or(cfg.rpc.call_timeout);
+    opts.metadata = options.metadata;
+    opts.parent = options.parent;
     std::vector<node_id> tried;
     caf::error last;
     duration delay = duration::zero();
@@ -459,10 +460,18 @@ struct cluster_client::impl {
         fail_call();
         return last ? std::move(last) : std::move(w.error());
       }
-      auto [result, served_by] = attempt(*w, method, request, timeout, options, tried);
+      auto [result, served_by] = attempt(*w, method, request, opts, options, tried);
       if (result)
         return result;
       last = std::move(result.error());
+      // The caller's caller gave up: another worker would be asked for
+      // nothing.
+      if (options.parent
+          && (options.parent.cancelled()
+              || options.parent.remaining() == call_context::clock::duration::zero())) {
+        fail_call();
+        return last;
+      }
       // A connection error may hit a request already sent; retry_policy's
       // rule (is_safe_to_retry) counts it safe, since the worker is gone,
       // like overloaded.

@@ -18,6 +18,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/call_context.hpp>
+#include <rpcnet/actors/call_metadata.hpp>
 #include <rpcnet/actors/client_stream.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/cluster/circuit_breaker.hpp>
@@ -61,8 +63,14 @@ struct worker_call_options {
   std::string affinity_key;
   /// locality: the caller's zone.
   std::string zone;
-  /// Overrides the configured call timeout.
+  /// Overrides the configured call timeout (of each attempt).
   std::optional<std::chrono::milliseconds> timeout;
+  /// Sent with every attempt.
+  call_metadata metadata;
+  /// The call being served on whose behalf this one is made: each attempt
+  /// gets what is left of its deadline (less the margin) and is cancelled
+  /// with it, and no attempt starts once it is cancelled or out of time.
+  call_context parent;
 };
 
 /// What the client has done, for operators and tests.
