@@ -79,19 +79,23 @@ TEST_CASE("a handler reads the caller's metadata in order and the caller reads t
           "[call_context]") {
   loopback net;
   auto seen = std::make_shared<observed>();
+  // snippet-begin: context-handler
   net.server().register_unary("echo", [seen](call_context& ctx, byte_buffer req)
                                         -> caf::expected<byte_buffer> {
-    seen->record(ctx);
+    seen->record(ctx); // ctx.metadata(), ctx.deadline(), ctx.peer_address() ...
     ctx.trailers().add("served-by", "test");
     ctx.trailers().add("count-bin", std::string("\x00\x01", 2));
     return req;
   });
+  // snippet-end: context-handler
   auto client = net.connect();
+  // snippet-begin: call-options
   auto opts = call_options{}
                 .with_metadata("authorization", "Bearer t0k3n")
                 .with_metadata("x-tag", "a")
                 .with_metadata("x-tag", "b");
   auto reply = client.call_with_trailers("echo", to_bytes("hi"), opts);
+  // snippet-end: call-options
   REQUIRE(reply);
   CHECK(reply->body == to_bytes("hi"));
   CHECK(reply->trailers.get("served-by") == std::optional<std::string_view>{"test"});
@@ -219,9 +223,12 @@ TEST_CASE("cancelling the caller of A -> B -> C cancels C's handler", "[call_con
   c_net.server().register_unary("c", waits_for_cancellation(c_seen));
   auto b_to_c = c_net.connect();
   loopback b_net;
+  // snippet-begin: child-call
   b_net.server().register_unary("b", [b_to_c](call_context& ctx, byte_buffer req) {
+    // C's call gets B's deadline less the margin, and is cancelled with B's.
     return b_to_c.call("c", std::move(req), call_options::child_of(ctx));
   });
+  // snippet-end: child-call
   auto a = b_net.connect();
   auto pending = std::async(std::launch::async, [&] {
     return a.call("b", to_bytes("x"), call_options{}.with_timeout(10s).with_key({3}));

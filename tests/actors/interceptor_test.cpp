@@ -219,12 +219,19 @@ TEST_CASE("the bearer-token check refuses a call without a valid token with unau
 
 TEST_CASE("accepting(token) compares the whole token", "[interceptor][auth]") {
   loopback net;
+  // snippet-begin: interceptors
   net.server().add_interceptor(bearer_token_check::accepting("abc"));
+  net.server().add_interceptor(std::make_shared<trace_context_server>());
+  net.server().add_interceptor(std::make_shared<call_log>());
+  // snippet-end: interceptors
   net.server().register_unary("echo", echo_handler());
   auto with = [&](std::string token) {
-    return net.connect(client_config().with_interceptor(
-                         std::make_shared<bearer_token_attach>(std::move(token))))
-      .call("echo", to_bytes("x"));
+    // snippet-begin: client-interceptors
+    auto cfg = client_config()
+                 .with_interceptor(std::make_shared<bearer_token_attach>(token))
+                 .with_interceptor(std::make_shared<trace_context_client>());
+    // snippet-end: client-interceptors
+    return net.connect(cfg).call("echo", to_bytes("x"));
   };
   CHECK(with("abc"));
   CHECK_FALSE(with("ab"));
