@@ -9,6 +9,8 @@
 #include <iostream>
 #include <regex>
 
+#include "support/bench_metadata.hpp"
+
 namespace rpcnet::bench {
 
 std::pair<bench_clock::time_point, bench_clock::time_point>
@@ -35,6 +37,8 @@ server_process start_rpcnet_server(const bench_options& opt, bool as_worker) {
                                 opt.handler};
   if (as_worker)
     args.push_back("--worker");
+  if (opt.metadata > 0)
+    args.insert(args.end(), {"--metadata", std::to_string(opt.metadata)});
   if (opt.cpu)
     args.insert(args.end(), {"--cpu", std::to_string(*opt.cpu)});
   return server_process{args};
@@ -83,7 +87,7 @@ double json_number(const std::string& json, const std::string& key) {
 }
 
 int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler,
-          bool as_worker) {
+          bool as_worker, size_t metadata) {
   if (cpu)
     pin_to_cpu(*cpu);
   runtime rt;
@@ -104,9 +108,30 @@ int serve(const std::string& certs, std::optional<int> cpu, const std::string& h
     alone.emplace(rt.system(), cfg);
   }
   rpc_server& server = node ? node->server() : *alone;
-  server.register_unary(
-    "echo", [](byte_buffer request) -> caf::expected<byte_buffer> { return request; },
-    handler == "pool" ? handler_execution::blocking_pool : handler_execution::actor);
+  auto execution = handler == "pool" ? handler_execution::blocking_pool : handler_execution::actor;
+  if (metadata == 0) {
+    server.register_unary(
+      "echo", [](byte_buffer request) -> caf::expected<byte_buffer> { return request; },
+      execution);
+  } else {
+    // Metadata that went missing or changed size on the way fails the call,
+    // so it shows in the client's error count instead of passing unseen.
+    server.register_unary(
+      "echo",
+      [metadata](call_context& ctx, byte_buffer request) -> caf::expected<byte_buffer> {
+        const auto& md = ctx.metadata();
+        if (md.size() != metadata)
+          return make_error(error::remote, "echo expected " + std::to_string(metadata)
+                                             + " metadata pairs, got "
+                                             + std::to_string(md.size()));
+        for (const auto& [key, value] : md.entries())
+          if (!is_bench_pair(key, value))
+            return make_error(error::remote, "echo got metadata pair '" + key
+                                               + "' that is not one of the benchmark's");
+        return request;
+      },
+      execution);
+  }
   // Streams messages of the requested size until the caller cancels.
   server.register_streaming("subscribe", [](stream_reader& in, stream_writer& out) -> caf::error {
     auto req = in.next();

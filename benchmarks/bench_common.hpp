@@ -30,6 +30,8 @@ struct bench_options {
   std::optional<int> cpu;
   /// Where the server runs unary handlers: "pool" or "actor".
   std::string handler = "actor";
+  /// Unary: metadata pairs per call (support/bench_metadata.hpp).
+  size_t metadata = 0;
 };
 
 /// When measuring starts (after the warm-up) and ends, counted from now.
@@ -54,8 +56,10 @@ std::optional<std::string> run_grpc_baseline(const std::string& args, const benc
 double json_number(const std::string& json, const std::string& key);
 
 /// The rpcnet server process: echo (unary), subscribe and chat (streaming).
+/// With `metadata` > 0 echo fails every call that does not carry exactly
+/// that many of the benchmark's pairs.
 int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler,
-          bool as_worker);
+          bool as_worker, size_t metadata);
 
 /// `rpcnet-bench gossip`: the SWIM simulator.
 struct gossip_options {

@@ -1,7 +1,8 @@
 // rpcnet-bench: throughput and latency of rpcnet between two processes on
 // this machine, next to its baselines in the same run.
 //
-//   rpcnet-bench unary  [--concurrency C] [--payload B] [--duration S] ...
+//   rpcnet-bench unary  [--concurrency C] [--payload B] [--duration S]
+//                       [--metadata N] ...
 //   rpcnet-bench stream [--payload B] [--duration S] ...
 //   rpcnet-bench gossip [--nodes N] [--loss P] [--minutes M] [--json]
 //
@@ -15,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bench_common.hpp"
+#include "support/bench_metadata.hpp"
 
 using namespace rpcnet::bench;
 
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
                     "where the server runs the echo handler: actor (gRPC's async server runs "
                     "handlers inline too) or pool (the default for handlers that may block)")
     ->check(CLI::IsMember({"actor", "pool"}));
+  unary->add_option("--metadata", opt.metadata, metadata_help)
+    ->check(CLI::Range(size_t{0}, max_metadata_pairs));
   auto* stream = app.add_subcommand("stream", "one streaming call: server streaming or ping-pong");
   add_common_options(*stream, opt);
   auto* cluster = app.add_subcommand(
@@ -69,12 +73,14 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--handler", handler);
   bool as_worker = false;
   serve_cmd->add_flag("--worker", as_worker);
+  size_t metadata = 0;
+  serve_cmd->add_option("--metadata", metadata);
   auto* udp = app.add_subcommand("serve-udp-echo", "(internal) the UDP echo")->group("");
   udp->add_option("--cpu", cpu);
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd)
-      return serve(certs, cpu, handler, as_worker);
+      return serve(certs, cpu, handler, as_worker, metadata);
     if (*udp)
       return serve_udp_echo(cpu);
     if (*stream)

@@ -1,6 +1,7 @@
 // rpcnet-bench unary: closed-loop echo calls on one connection with C in
-// flight, next to the gRPC baseline and a bare UDP ping-pong (the floor for
-// one call in flight) when asked to compare.
+// flight, each carrying --metadata N pairs, next to the gRPC baseline (the
+// same pairs) and a bare UDP ping-pong (the floor for one call in flight)
+// when asked to compare.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include "bench_common.hpp"
+#include "support/bench_metadata.hpp"
 
 namespace rpcnet::bench {
 
@@ -33,8 +35,9 @@ struct load_state {
 };
 
 caf::behavior load_generator(caf::stateful_actor<load_state>* self, rpc_client_actor client,
-                             byte_buffer payload, size_t concurrency,
-                             bench_clock::time_point measure_from, bench_clock::time_point until,
+                             byte_buffer payload, std::optional<call_options> opts,
+                             size_t concurrency, bench_clock::time_point measure_from,
+                             bench_clock::time_point until,
                              std::shared_ptr<std::promise<load_result>> done) {
   auto finish_one = [self, done] {
     if (--self->state.active == 0) {
@@ -42,30 +45,56 @@ caf::behavior load_generator(caf::stateful_actor<load_state>* self, rpc_client_a
       self->quit();
     }
   };
-  self->state.issue = [self, client, payload, measure_from, until, finish_one] {
+  self->state.issue = [self, client, payload, opts, measure_from, until, finish_one] {
     auto start = bench_clock::now();
-    self->request(client, caf::infinite, call_atom::value, std::string{"echo"}, payload)
-      .then(
-        [=](byte_buffer&) {
-          auto now = bench_clock::now();
-          if (start >= measure_from && now <= until)
-            self->state.result.latencies_ns.push_back(
-              static_cast<uint64_t>((now - start).count()));
-          if (now < until)
-            self->state.issue();
-          else
-            finish_one();
-        },
-        [=](caf::error& err) {
-          if (self->state.result.errors++ == 0)
-            self->state.result.first_error = describe(err);
-          finish_one();
-        });
+    auto on_reply = [=] {
+      auto now = bench_clock::now();
+      if (start >= measure_from && now <= until)
+        self->state.result.latencies_ns.push_back(static_cast<uint64_t>((now - start).count()));
+      if (now < until)
+        self->state.issue();
+      else
+        finish_one();
+    };
+    auto on_error = [=](caf::error& err) {
+      if (self->state.result.errors++ == 0)
+        self->state.result.first_error = describe(err);
+      finish_one();
+    };
+    // Without metadata the call takes the message it took before metadata
+    // existed, so figures stay comparable with earlier runs.
+    if (!opts) {
+      self->request(client, caf::infinite, call_atom::value, std::string{"echo"}, payload)
+        .then([=](byte_buffer&) { on_reply(); }, on_error);
+      return;
+    }
+    // The options were built once; each call copies them, as any caller
+    // that keeps its metadata around would.
+    self->request(client, caf::infinite, call_atom::value, std::string{"echo"}, payload, *opts)
+      .then([=](call_reply&) { on_reply(); }, on_error);
   };
   self->state.active = concurrency;
   for (size_t i = 0; i < concurrency; ++i)
     self->state.issue();
   return {[](caf::unit_t) {}};
+}
+
+/// The options every call carries: none without metadata.
+std::optional<call_options> call_options_for(const bench_options& opt) {
+  if (opt.metadata == 0)
+    return std::nullopt;
+  call_options opts;
+  for (auto& [key, value] : bench_metadata_pairs(opt.metadata))
+    opts.metadata.add(std::move(key), std::move(value));
+  return opts;
+}
+
+/// A unary report, which says what metadata its calls carried.
+latency_report make_unary_report(const char* impl, const bench_options& opt) {
+  auto report = make_report(impl, "unary", opt);
+  report.metadata_pairs = opt.metadata;
+  report.metadata_pair_bytes = metadata_pair_bytes;
+  return report;
 }
 
 latency_report run_rpcnet_unary(const bench_options& opt) {
@@ -76,14 +105,14 @@ latency_report run_rpcnet_unary(const bench_options& opt) {
   auto fut = done->get_future();
   auto [measure_from, until] = measurement_window(opt);
   rt.system().spawn(load_generator, client.actor(), byte_buffer(opt.payload, uint8_t{0x5a}),
-                    opt.concurrency, measure_from, until, done);
+                    call_options_for(opt), opt.concurrency, measure_from, until, done);
   if (fut.wait_until(until + std::chrono::seconds{30}) != std::future_status::ready)
     throw bench_error("the load generator did not finish");
   auto result = fut.get();
   if (result.errors > 0)
     std::cerr << "rpcnet-bench: " << result.errors << " calls failed, first: "
               << result.first_error << '\n';
-  auto report = make_report("rpcnet", "unary", opt);
+  auto report = make_unary_report("rpcnet", opt);
   report.errors = result.errors;
   report.summarize(result.latencies_ns, opt.duration);
   client.close();
@@ -133,10 +162,15 @@ latency_report run_udp_pingpong(const bench_options& opt) {
 // -- the gRPC baseline, run as a separate program ----------------------------
 
 std::optional<latency_report> run_grpc_unary(const bench_options& opt) {
-  auto out = run_grpc_baseline("unary --concurrency " + std::to_string(opt.concurrency), opt);
+  auto out = run_grpc_baseline("unary --concurrency " + std::to_string(opt.concurrency)
+                                 + " --metadata " + std::to_string(opt.metadata),
+                               opt);
   if (!out)
     return std::nullopt;
-  auto report = make_report("grpc", "unary", opt);
+  // A baseline that ignored the pairs would make the comparison unfair.
+  if (json_number(*out, "metadata_pairs") != static_cast<double>(opt.metadata))
+    throw bench_error("the gRPC baseline ran with other metadata: " + *out);
+  auto report = make_unary_report("grpc", opt);
   report.calls = static_cast<uint64_t>(json_number(*out, "calls"));
   report.rps = json_number(*out, "rps");
   report.p50_us = json_number(*out, "p50_us");

@@ -3,9 +3,9 @@
 // This file is its command line; the workloads live in grpc_unary_bench.cpp
 // and grpc_stream_bench.cpp.
 //
-//   rpcnet-grpc-bench unary  [--concurrency C] [--payload B] [--duration S]
-//                            [--warmup S] [--json] [--cert P] [--key P]
-//                            [--ca P] [--cpu N]
+//   rpcnet-grpc-bench unary  [--concurrency C] [--metadata N] [--payload B]
+//                            [--duration S] [--warmup S] [--json]
+//                            [--cert P] [--key P] [--ca P] [--cpu N]
 //   rpcnet-grpc-bench stream --mode oneway|pingpong [--payload B]
 //                            [--duration S] [--warmup S] [--json]
 //                            [--cert P] [--key P] [--ca P] [--cpu N]
@@ -15,6 +15,7 @@
 // rpcnet's server does.
 
 #include "grpc_bench.hpp"
+#include "support/bench_metadata.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
   auto* unary = app.add_subcommand("unary", "closed-loop unary echo calls over gRPC with TLS");
   unary->add_option("--concurrency", unary_opts.concurrency, "calls in flight at all times")
       ->check(CLI::Range(1, 1 << 20));
+  unary->add_option("--metadata", unary_opts.metadata, rpcnet::bench::metadata_help)
+      ->check(CLI::Range(std::size_t{0}, rpcnet::bench::max_metadata_pairs));
   add_client_options(*unary, unary_opts);
 
   stream_options stream_opts;
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
   serve->add_option("--cert", serve_opts.cert_path, "server certificate")->required();
   serve->add_option("--key", serve_opts.key_path, "server private key")->required();
   serve->add_option("--cpu", serve_opts.cpu, "pin to this CPU")->check(CLI::Range(0, CPU_SETSIZE - 1));
+  serve->add_option("--metadata", serve_opts.metadata, "unary: metadata pairs every call must carry");
 
   CLI11_PARSE(app, argc, argv);
 

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rpcnet::grpc_bench {
 
@@ -48,6 +49,8 @@ struct client_options {
 
 struct unary_options : client_options {
   int concurrency = 1;
+  // Metadata pairs per call (support/bench_metadata.hpp).
+  std::size_t metadata = 0;
 };
 
 enum class stream_mode { oneway, pingpong };
@@ -77,10 +80,11 @@ gpr_timespec grpc_deadline_after(std::chrono::milliseconds delay);
 // What a client gets: a TLS channel, already connected, to its own server.
 using client_body = std::function<void(const std::shared_ptr<grpc::Channel>& channel)>;
 
-// Starts `serve --rpcs <rpcs>` in a process of its own, runs `client`
-// against it, and stops the server, failing if it died during the run
-// (which would make the measurement meaningless).
-void run_with_server(client_options& options, const std::string& rpcs, const client_body& client);
+// Starts `serve --rpcs <rpcs> <server_args>` in a process of its own, runs
+// `client` against it, and stops the server, failing if it died during the
+// run (which would make the measurement meaningless).
+void run_with_server(client_options& options, const std::string& rpcs, const client_body& client,
+                     const std::vector<std::string>& server_args = {});
 
 // ---------------------------------------------------------------------------
 // Server side (the `serve` child process)
@@ -88,6 +92,9 @@ void run_with_server(client_options& options, const std::string& rpcs, const cli
 
 struct server_options {
   int port = 0;
+  // Unary: calls that do not carry exactly this many of the benchmark's
+  // metadata pairs fail; 0 checks nothing.
+  std::size_t metadata = 0;
   std::string cert_path;
   std::string key_path;
   std::optional<int> cpu;

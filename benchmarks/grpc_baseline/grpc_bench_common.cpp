@@ -59,7 +59,8 @@ gpr_timespec grpc_deadline_after(std::chrono::milliseconds delay) {
                       gpr_time_from_millis(static_cast<std::int64_t>(delay.count()), GPR_TIMESPAN));
 }
 
-void run_with_server(client_options& options, const std::string& rpcs, const client_body& client) {
+void run_with_server(client_options& options, const std::string& rpcs, const client_body& client,
+                     const std::vector<std::string>& server_args) {
   std::string cert_dir = "certs";
   if (char const* env = std::getenv("RPCNET_CERT_DIR"); env != nullptr && *env != '\0') {
     cert_dir = env;
@@ -88,6 +89,7 @@ void run_with_server(client_options& options, const std::string& rpcs, const cli
   if (options.cpu) {
     args.insert(args.end(), {"--cpu", std::to_string(*options.cpu)});
   }
+  args.insert(args.end(), server_args.begin(), server_args.end());
   rpcnet::bench::server_process server(std::move(args), server_start_timeout);
   {
     // The channel closes its connection before the server is told to stop,

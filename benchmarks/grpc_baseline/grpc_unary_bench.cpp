@@ -5,12 +5,15 @@
 
 #include "echo.grpc.pb.h"
 #include "grpc_bench.hpp"
+#include "support/bench_metadata.hpp"
 
 #include <sched.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -46,7 +49,29 @@ struct server_call {
 // waits for a round trip through the queue before it is matched.
 constexpr int preposted_calls_per_queue = 64;
 
-void serve_queue(rpcnet_bench::Echo::AsyncService& service, grpc::ServerCompletionQueue& queue) {
+// Why the call's metadata is not the `expected` pairs of the benchmark, or
+// empty when it is. gRPC adds metadata of its own (user-agent and the
+// like), so only the benchmark's keys are counted.
+std::string metadata_problem(const grpc::ServerContext& context, std::size_t expected) {
+  std::size_t found = 0;
+  for (auto const& [key, value] : context.client_metadata()) {
+    std::string_view const k{key.data(), key.size()};
+    if (!k.starts_with(rpcnet::bench::metadata_key_prefix)) {
+      continue;
+    }
+    if (!rpcnet::bench::is_bench_pair(k, std::string_view{value.data(), value.size()})) {
+      return "metadata pair '" + std::string(k) + "' is not one of the benchmark's";
+    }
+    ++found;
+  }
+  if (found != expected) {
+    return "expected " + std::to_string(expected) + " metadata pairs, got " + std::to_string(found);
+  }
+  return {};
+}
+
+void serve_queue(rpcnet_bench::Echo::AsyncService& service, grpc::ServerCompletionQueue& queue,
+                 std::size_t metadata) {
   auto accept_one = [&] {
     auto* call = new server_call;
     service.RequestCall(&call->context, &call->request, &call->responder, &queue, &queue, call);
@@ -65,6 +90,14 @@ void serve_queue(rpcnet_bench::Echo::AsyncService& service, grpc::ServerCompleti
     // From here the queue owns the call until the reply has been sent.
     auto* pending = call.release();
     pending->replied = true;
+    // Metadata lost or altered on the way fails the call, which the client
+    // reports instead of a figure.
+    if (metadata > 0) {
+      if (auto why = metadata_problem(pending->context, metadata); !why.empty()) {
+        pending->responder.FinishWithError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why), pending);
+        continue;
+      }
+    }
     // Swapping hands the request bytes to the reply without copying them.
     pending->reply.mutable_data()->swap(*pending->request.mutable_data());
     pending->responder.Finish(pending->reply, grpc::Status::OK, pending);
@@ -100,6 +133,9 @@ std::vector<std::uint64_t> run_client(const unary_options& options, const std::s
 
   rpcnet_bench::Payload request;
   request.set_data(std::string(options.payload, 'x'));
+  // Built once; each call's fresh context copies them in, as rpcnet's
+  // calls copy their options.
+  auto const metadata = rpcnet::bench::bench_metadata_pairs(options.metadata);
 
   // Declared before the calls so it outlives every reader bound to it.
   grpc::CompletionQueue queue;
@@ -107,6 +143,9 @@ std::vector<std::uint64_t> run_client(const unary_options& options, const std::s
 
   auto start_call = [&](client_call& call) {
     call.context.emplace();
+    for (auto const& [key, value] : metadata) {
+      call.context->AddMetadata(key, value);
+    }
     call.reply.Clear();
     call.started = clock_type::now();
     call.reader = stub->PrepareAsyncCall(&*call.context, request, &queue);
@@ -197,7 +236,7 @@ int serve_unary(const server_options& options) {
 
   std::vector<std::thread> threads;
   for (auto& queue : queues) {
-    threads.emplace_back([&service, &queue] { serve_queue(service, *queue); });
+    threads.emplace_back([&service, &queue, &options] { serve_queue(service, *queue, options.metadata); });
   }
   announce_port(built.port);
 
@@ -211,15 +250,22 @@ int serve_unary(const server_options& options) {
 
 int run_unary(unary_options options) {
   std::vector<std::uint64_t> latencies_ns;
-  run_with_server(options, "unary", [&](const std::shared_ptr<grpc::Channel>& channel) {
-    latencies_ns = run_client(options, channel);
-  });
+  std::vector<std::string> server_args;
+  if (options.metadata > 0) {
+    server_args = {"--metadata", std::to_string(options.metadata)};
+  }
+  run_with_server(
+      options, "unary",
+      [&](const std::shared_ptr<grpc::Channel>& channel) { latencies_ns = run_client(options, channel); },
+      server_args);
 
   rpcnet::bench::latency_report out;
   out.impl = "grpc";
   out.mode = "unary";
   out.concurrency = static_cast<std::uint64_t>(options.concurrency);
   out.payload = options.payload;
+  out.metadata_pairs = options.metadata;
+  out.metadata_pair_bytes = rpcnet::bench::metadata_pair_bytes;
   out.summarize(latencies_ns, options.duration_s);
   std::printf("%s\n", options.json ? out.json().c_str() : out.text().c_str());
   std::fflush(stdout);

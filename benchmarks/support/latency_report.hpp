@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct latency_report {
   double p50_us = 0;
   double p99_us = 0;
   double p999_us = 0;
+  /// Unary runs: metadata pairs per call and bytes per pair (key plus
+  /// value); other workloads carry none and leave them out of the JSON.
+  std::optional<uint64_t> metadata_pairs;
+  std::optional<uint64_t> metadata_pair_bytes;
 
   /// Fills calls, rps and percentiles from per-call latencies in ns.
   void summarize(std::vector<uint64_t>& latencies_ns, double seconds) {
@@ -55,18 +60,32 @@ struct latency_report {
                   static_cast<unsigned long long>(payload), duration_s,
                   static_cast<unsigned long long>(calls),
                   static_cast<unsigned long long>(errors), rps, p50_us, p99_us, p999_us);
-    return buf;
+    std::string out = buf;
+    if (metadata_pairs && metadata_pair_bytes) {
+      out.pop_back();
+      out += ",\"metadata_pairs\":" + std::to_string(*metadata_pairs)
+             + ",\"metadata_pair_bytes\":" + std::to_string(*metadata_pair_bytes) + "}";
+    }
+    return out;
   }
 
   std::string text() const {
     char buf[256];
     std::snprintf(buf, sizeof(buf),
                   "%-8s %-6s C=%-4llu payload=%lluB  %9.0f calls/s  p50 %7.1fus  p99 %8.1fus  "
-                  "p999 %8.1fus%s",
+                  "p999 %8.1fus%s%s",
                   impl.c_str(), mode.c_str(), static_cast<unsigned long long>(concurrency),
                   static_cast<unsigned long long>(payload), rps, p50_us, p99_us, p999_us,
-                  errors ? "  (errors!)" : "");
+                  metadata_text().c_str(), errors ? "  (errors!)" : "");
     return buf;
+  }
+
+private:
+  std::string metadata_text() const {
+    if (!metadata_pairs || *metadata_pairs == 0 || !metadata_pair_bytes)
+      return {};
+    return "  metadata " + std::to_string(*metadata_pairs) + "x"
+           + std::to_string(*metadata_pair_bytes) + "B";
   }
 };
 
