@@ -1,6 +1,7 @@
 #include "call_protocol.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <rpcnet/transport/frame_codec.hpp>
 
@@ -42,14 +43,23 @@ public:
     return x;
   }
 
-  std::string get_string(size_t n) {
+  /// The next `n` bytes, viewed in the frame.
+  std::string_view get_view(size_t n) {
     if (pos_ + n > buf_.size()) {
       short_ = true;
       return {};
     }
-    std::string s(reinterpret_cast<const char*>(buf_.data()) + pos_, n);
+    std::string_view s(reinterpret_cast<const char*>(buf_.data()) + pos_, n);
     pos_ += n;
     return s;
+  }
+
+  std::string get_string(size_t n) {
+    return std::string{get_view(n)};
+  }
+
+  size_t remaining() const {
+    return buf_.size() - pos_;
   }
 
   bool short_read() const {
@@ -80,44 +90,57 @@ constexpr uint8_t flag_deadline = 0x01;
 
 /// Reads a metadata section, checking each pair as it comes so that a
 /// hostile count costs no more than the frame's own bytes; returns why it
-/// is malformed, or nothing.
+/// is malformed, or nothing. Pairs are checked in the frame and copied
+/// only once they pass, and the text of a problem is built only for one.
 std::string get_metadata(reader& in, call_metadata& md, size_t max_size) {
   auto count = in.get<uint16_t>();
+  // Each pair takes at least 3 bytes: a hostile count reserves no more.
+  md.reserve(std::min<size_t>(count, in.remaining() / 3));
   size_t total = 0;
   for (uint16_t i = 0; i < count; ++i) {
     auto klen = in.get<uint8_t>();
-    auto key = in.get_string(klen);
+    auto key = in.get_view(klen);
     auto vlen = in.get<uint16_t>();
-    auto value = in.get_string(vlen);
+    auto value = in.get_view(vlen);
     if (in.short_read())
       return "metadata is truncated";
     total += 3 + key.size() + value.size();
     if (total > max_size)
       return "metadata exceeds the limit of " + std::to_string(max_size) + " bytes";
-    if (auto why = metadata_key_problem(key); !why.empty())
-      return "metadata: " + why;
-    if (auto why = metadata_value_problem(key, value); !why.empty())
-      return "metadata: " + why;
-    md.add(std::move(key), std::move(value));
+    if (!is_valid_metadata_key(key))
+      return "metadata: " + metadata_key_problem(key);
+    if (!is_valid_metadata_value(key, value))
+      return "metadata: " + metadata_value_problem(key, value);
+    md.add(std::string{key}, std::string{value});
   }
   return {};
 }
 
-} // namespace
+/// Appends `n` bytes at `p`.
+void put_bytes(byte_buffer& out, const void* p, size_t n) {
+  auto pos = out.size();
+  out.resize(pos + n);
+  if (n > 0)
+    std::memcpy(out.data() + pos, p, n);
+}
 
 void put_metadata(byte_buffer& out, const call_metadata& md) {
   put_u16(out, static_cast<uint16_t>(md.size()));
   for (const auto& [k, v] : md.entries()) {
     out.push_back(static_cast<uint8_t>(k.size()));
-    out.insert(out.end(), k.begin(), k.end());
+    put_bytes(out, k.data(), k.size());
     put_u16(out, static_cast<uint16_t>(v.size()));
-    out.insert(out.end(), v.begin(), v.end());
+    put_bytes(out, v.data(), v.size());
   }
 }
 
-byte_buffer encode_call(const call_header& hdr) {
-  byte_buffer out;
-  out.reserve(call_fixed_size + hdr.method.size() + hdr.metadata.wire_size());
+/// Bytes a metadata section takes: its count and its pairs.
+size_t metadata_section_size(const call_metadata& md) {
+  return 2 + md.wire_size();
+}
+
+/// The CALL payload, appended to `out`.
+void put_call(byte_buffer& out, const call_header& hdr) {
   out.push_back(static_cast<uint8_t>(frame_type::call));
   out.push_back(protocol_version);
   out.push_back(static_cast<uint8_t>(hdr.kind));
@@ -126,8 +149,20 @@ byte_buffer encode_call(const call_header& hdr) {
   put_u32(out, hdr.deadline_ms.value_or(0));
   put_u32(out, hdr.wait_ms);
   out.push_back(static_cast<uint8_t>(hdr.method.size()));
-  out.insert(out.end(), hdr.method.begin(), hdr.method.end());
+  put_bytes(out, hdr.method.data(), hdr.method.size());
   put_metadata(out, hdr.metadata);
+}
+
+size_t call_size(const call_header& hdr) {
+  return call_fixed_size + hdr.method.size() + metadata_section_size(hdr.metadata);
+}
+
+} // namespace
+
+byte_buffer encode_call(const call_header& hdr) {
+  byte_buffer out;
+  out.reserve(call_size(hdr));
+  put_call(out, hdr);
   return out;
 }
 
@@ -143,20 +178,25 @@ byte_buffer encode_status(const status& st) {
   byte_buffer out;
   auto n = std::min(st.message.size(), max_status_message);
   auto details = std::min(st.details.size(), max_error_details);
-  out.reserve(status_fixed_size + n + st.trailers.wire_size() + details);
+  out.reserve(status_fixed_size + n + metadata_section_size(st.trailers) + 2 + details);
   out.push_back(static_cast<uint8_t>(frame_type::status));
   out.push_back(st.code);
   put_u64(out, st.request_id);
   put_u16(out, static_cast<uint16_t>(n));
-  out.insert(out.end(), st.message.begin(), st.message.begin() + static_cast<ptrdiff_t>(n));
+  put_bytes(out, st.message.data(), n);
   put_metadata(out, st.trailers);
   put_u16(out, static_cast<uint16_t>(details));
-  out.insert(out.end(), st.details.begin(), st.details.begin() + static_cast<ptrdiff_t>(details));
+  put_bytes(out, st.details.data(), details);
   return out;
 }
 
 void append_call(byte_buffer& out, const call_header& hdr) {
-  append_framed(out, encode_call(hdr));
+  // Encoded in place behind its length prefix, like append_data.
+  auto size = call_size(hdr);
+  auto pos = out.size();
+  out.resize(pos + frame_encoder::header_size);
+  put_call(out, hdr);
+  frame_encoder::write_header(out.data() + pos, static_cast<uint32_t>(size));
 }
 
 void append_data(byte_buffer& out, const byte_buffer& body) {

@@ -109,7 +109,13 @@ void finish_unary(running_call& call, caf::expected<byte_buffer> result, server_
   if (!result && !is_rpcnet_error(result.error()))
     result = make_error(error::remote, describe(result.error()));
   bool mine = call.claim();
-  auto outcome = !mine ? call.ctx.cancellation() : result ? caf::error{} : result.error();
+  caf::error outcome;
+  if (!mine)
+    // Given up on: the context may be a moment from being cancelled.
+    outcome = call.ctx.cancelled() ? call.ctx.cancellation()
+                                   : make_error(error::cancelled, "the server gave up the call");
+  else if (!result)
+    outcome = result.error();
   if (mine)
     call.target.send(std::move(result), call.ctx.trailers(), shared.max_metadata_size);
   run_after(shared.interceptors, call.intercepted, call.started, call.ctx, call_shape::unary,
@@ -122,8 +128,12 @@ void finish_unary(running_call& call, caf::expected<byte_buffer> result, server_
 /// answered already, answers it with `why` when `answer` (nobody listens
 /// on a stream its caller reset) and stops counting it as in flight.
 void abandon(running_call& call, caf::error why, server_state& shared, bool answer) {
+  // Claimed before the context is cancelled: cancelling runs the handler's
+  // callbacks, and a handler that returns at once must find the call
+  // given up already.
+  bool mine = call.claim();
   call.ctx.shared_state()->cancel(why);
-  if (!call.claim())
+  if (!mine)
     return;
   if (answer)
     call.target.send_error(why);

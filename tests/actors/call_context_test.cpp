@@ -214,7 +214,10 @@ TEST_CASE("A -> B -> C with a 100 ms budget and C slow: the client times out in 
   }
   REQUIRE(c_seen->cancelled.wait_for(1, patience));
   REQUIRE(b_seen->cancelled.wait_for(1, patience));
-  CHECK(c_seen->cancellation_code() == error::timeout);
+  // C's deadline passes on C at the moment B's call to C times out on B,
+  // which resets the stream: whichever C notices first names the cause.
+  auto c_cause = c_seen->cancellation_code();
+  CHECK((c_cause == error::timeout || c_cause == error::cancelled));
 }
 
 TEST_CASE("cancelling the caller of A -> B -> C cancels C's handler", "[call_context][hops]") {

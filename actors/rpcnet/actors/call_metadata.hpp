@@ -29,6 +29,11 @@ public:
   /// Replaces every value of `key` with `value`.
   void set(std::string key, std::string value);
 
+  /// Room for `n` pairs.
+  void reserve(size_t n) {
+    entries_.reserve(n);
+  }
+
   /// Removes every value of `key`.
   void erase(std::string_view key);
 
@@ -65,6 +70,11 @@ private:
 
 /// True for keys whose values are bytes rather than text ("...-bin").
 bool is_binary_key(std::string_view key) noexcept;
+
+/// True when `key` may be a metadata key, and `value` its value (the
+/// rules below); the fast checks that the *_problem functions explain.
+bool is_valid_metadata_key(std::string_view key) noexcept;
+bool is_valid_metadata_value(std::string_view key, std::string_view value) noexcept;
 
 /// Why `key` may not be a metadata key (1 to 255 of a-z 0-9 - _ .), or
 /// empty when it may.
