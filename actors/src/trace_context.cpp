@@ -2,19 +2,11 @@
 
 #include <random>
 
+#include <rpcnet/transport/hex.hpp>
+
 namespace rpcnet {
 
 namespace {
-
-constexpr char hex_digits[] = "0123456789abcdef";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
 
 /// Reads 2*N lower-case hex digits into `out`; false on anything else.
 template <size_t N>
@@ -22,8 +14,9 @@ bool parse_hex(std::string_view text, std::array<uint8_t, N>& out) {
   if (text.size() != 2 * N)
     return false;
   for (size_t i = 0; i < N; ++i) {
-    auto hi = hex_value(text[2 * i]);
-    auto lo = hex_value(text[2 * i + 1]);
+    // W3C Trace Context: lower-case hex only.
+    auto hi = hex::digit_value(text[2 * i], false);
+    auto lo = hex::digit_value(text[2 * i + 1], false);
     if (hi < 0 || lo < 0)
       return false;
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
@@ -34,8 +27,8 @@ bool parse_hex(std::string_view text, std::array<uint8_t, N>& out) {
 template <size_t N>
 void append_hex(std::string& out, const std::array<uint8_t, N>& bytes) {
   for (auto b : bytes) {
-    out += hex_digits[b >> 4];
-    out += hex_digits[b & 0x0f];
+    out += hex::digits[b >> 4];
+    out += hex::digits[b & 0x0f];
   }
 }
 

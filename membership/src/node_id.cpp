@@ -1,29 +1,15 @@
 // Node ids as hex text and back.
 #include <rpcnet/membership/node_id.hpp>
 
+#include <rpcnet/transport/hex.hpp>
+
 namespace rpcnet {
-
-namespace {
-
-constexpr char hex_digits[] = "0123456789abcdef";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-} // namespace
 
 std::string node_id::to_string() const {
   std::string out(32, '0');
   for (int i = 0; i < 16; ++i) {
-    out[15 - i] = hex_digits[(hi >> (4 * i)) & 0xf];
-    out[31 - i] = hex_digits[(lo >> (4 * i)) & 0xf];
+    out[15 - i] = hex::digits[(hi >> (4 * i)) & 0xf];
+    out[31 - i] = hex::digits[(lo >> (4 * i)) & 0xf];
   }
   return out;
 }
@@ -33,7 +19,7 @@ std::optional<node_id> node_id::parse(std::string_view text) {
     return std::nullopt;
   node_id id;
   for (size_t i = 0; i < 32; ++i) {
-    auto v = hex_value(text[i]);
+    auto v = hex::digit_value(text[i]);
     if (v < 0)
       return std::nullopt;
     auto& half = i < 16 ? id.hi : id.lo;

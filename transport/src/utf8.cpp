@@ -1,6 +1,8 @@
 // Well-formedness of UTF-8 (see utf8.hpp): the table of RFC 3629, section 4.
 #include <rpcnet/transport/utf8.hpp>
 
+#include <rpcnet/transport/hex.hpp>
+
 namespace rpcnet::utf8 {
 
 namespace {
@@ -82,11 +84,10 @@ bool all_sequences(std::string_view text, Refuse refuse) {
 namespace {
 
 void append_escape(std::string& out, char kind, uint32_t value, int digits) {
-  static constexpr char hex[] = "0123456789abcdef";
   out += '\\';
   out += kind;
   for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
-    out += hex[(value >> shift) & 0xf];
+    out += hex::digits[(value >> shift) & 0xf];
 }
 
 } // namespace

@@ -30,6 +30,10 @@ namespace {
 /// asking a routing actor with its own deadline.
 constexpr auto selection_timeout = std::chrono::seconds{10};
 
+/// How often the client's own endpoint pings a worker whose connection is
+/// idle, unless the configuration sets keep_alive_interval (see start()).
+constexpr auto worker_keep_alive = std::chrono::milliseconds{1000};
+
 /// The breaker's verdict on a failed call: a handler's own error proves the
 /// worker alive and working, so it neither opens nor closes the circuit.
 bool counts_against_worker(const caf::error& err) {
@@ -570,8 +574,16 @@ caf::expected<cluster_client> cluster_client::start(caf::actor_system& sys,
   if (shared) {
     ptr->ep = std::move(shared);
   } else {
-    // One endpoint (one port, one transport thread) for every worker.
-    auto ep = endpoint::start(sys, ptr->cfg.rpc.to_transport(false));
+    // One endpoint (one port, one transport thread) for every worker. Its
+    // connections ping idle workers: a worker killed while it holds a call
+    // whose request it had acknowledged is otherwise not heard from until
+    // the call's timeout, since nothing more is sent to it -- the ping's
+    // port-unreachable answer ends the connection in a second, and the call
+    // fails over.
+    auto transport = ptr->cfg.rpc.to_transport(false);
+    if (transport.keep_alive_interval.count() == 0)
+      transport.keep_alive_interval = worker_keep_alive;
+    auto ep = endpoint::start(sys, transport);
     if (!ep)
       return std::move(ep.error());
     ptr->ep = std::move(*ep);
