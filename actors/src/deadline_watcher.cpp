@@ -1,72 +1,104 @@
 #include "deadline_watcher.hpp"
 
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
 namespace rpcnet {
 
-deadline_watcher::~deadline_watcher() {
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    stopping_ = true;
+struct deadline_watcher::core {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::set<std::pair<clock::time_point, ticket>> order;
+  std::map<ticket, std::pair<clock::time_point, std::function<void()>>> entries;
+  ticket next = 1;
+  bool stopping = false;
+  std::thread thread;
+};
+
+namespace {
+
+void run_watcher(std::shared_ptr<deadline_watcher::core> c) {
+  std::unique_lock<std::mutex> lock{c->mtx};
+  while (!c->stopping) {
+    if (c->order.empty()) {
+      c->cv.wait(lock);
+      continue;
+    }
+    auto [due, t] = *c->order.begin();
+    if (deadline_watcher::clock::now() < due) {
+      c->cv.wait_until(lock, due);
+      continue;
+    }
+    c->order.erase(c->order.begin());
+    auto it = c->entries.find(t);
+    auto fn = std::move(it->second.second);
+    c->entries.erase(it);
+    lock.unlock();
+    fn();
+    fn = nullptr;
+    lock.lock();
   }
-  cv_.notify_all();
-  if (thread_.joinable())
-    thread_.join();
+}
+
+} // namespace
+
+deadline_watcher::deadline_watcher() : core_(std::make_shared<core>()) {
+}
+
+deadline_watcher::~deadline_watcher() {
+  std::thread thread;
+  decltype(core_->entries) dropped;
+  {
+    std::lock_guard<std::mutex> guard{core_->mtx};
+    core_->stopping = true;
+    thread = std::move(core_->thread);
+    dropped.swap(core_->entries);
+    core_->order.clear();
+  }
+  core_->cv.notify_all();
+  if (!thread.joinable())
+    return;
+  if (thread.get_id() == std::this_thread::get_id())
+    thread.detach();
+  else
+    thread.join();
 }
 
 deadline_watcher::ticket deadline_watcher::watch(clock::time_point due,
                                                  std::function<void()> on_due) {
-  std::lock_guard<std::mutex> guard{mtx_};
-  auto t = next_++;
-  bool earliest = order_.empty() || due < order_.begin()->first;
-  order_.emplace(due, t);
-  entries_.emplace(t, std::make_pair(due, std::move(on_due)));
-  if (!thread_.joinable())
-    thread_ = std::thread{[this] { run(); }};
+  std::lock_guard<std::mutex> guard{core_->mtx};
+  auto t = core_->next++;
+  bool earliest = core_->order.empty() || due < core_->order.begin()->first;
+  core_->order.emplace(due, t);
+  core_->entries.emplace(t, std::make_pair(due, std::move(on_due)));
+  if (!core_->thread.joinable())
+    core_->thread = std::thread{run_watcher, core_};
   else if (earliest)
-    cv_.notify_one();
+    core_->cv.notify_one();
   return t;
 }
 
 void deadline_watcher::forget(ticket t) {
   std::function<void()> dropped;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto it = entries_.find(t);
-    if (it == entries_.end())
+    std::lock_guard<std::mutex> guard{core_->mtx};
+    auto it = core_->entries.find(t);
+    if (it == core_->entries.end())
       return;
-    order_.erase({it->second.first, t});
+    core_->order.erase({it->second.first, t});
     dropped = std::move(it->second.second);
-    entries_.erase(it);
+    core_->entries.erase(it);
   }
   // What the callback captured goes outside the lock: it may own a call's
   // last references.
 }
 
 size_t deadline_watcher::size() const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return entries_.size();
-}
-
-void deadline_watcher::run() {
-  std::unique_lock<std::mutex> lock{mtx_};
-  while (!stopping_) {
-    if (order_.empty()) {
-      cv_.wait(lock);
-      continue;
-    }
-    auto [due, t] = *order_.begin();
-    if (clock::now() < due) {
-      cv_.wait_until(lock, due);
-      continue;
-    }
-    order_.erase(order_.begin());
-    auto it = entries_.find(t);
-    auto fn = std::move(it->second.second);
-    entries_.erase(it);
-    lock.unlock();
-    fn();
-    fn = nullptr;
-    lock.lock();
-  }
+  std::lock_guard<std::mutex> guard{core_->mtx};
+  return core_->entries.size();
 }
 
 } // namespace rpcnet

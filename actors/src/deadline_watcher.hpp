@@ -7,13 +7,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <mutex>
-#include <set>
-#include <thread>
+#include <memory>
 
 namespace rpcnet {
 
@@ -22,9 +18,11 @@ public:
   using clock = std::chrono::steady_clock;
   using ticket = uint64_t;
 
-  deadline_watcher() = default;
+  deadline_watcher();
 
-  /// Joins the thread; callbacks not yet due never run.
+  /// Stops the thread; callbacks not yet due never run. Safe on the
+  /// watcher's own thread too (a callback may drop the last reference to
+  /// what owns the watcher): the thread then ends after that callback.
   ~deadline_watcher();
 
   deadline_watcher(const deadline_watcher&) = delete;
@@ -40,16 +38,11 @@ public:
   /// Deadlines being watched.
   size_t size() const;
 
-private:
-  void run();
+  struct core;
 
-  mutable std::mutex mtx_;
-  std::condition_variable cv_;
-  std::set<std::pair<clock::time_point, ticket>> order_;
-  std::map<ticket, std::pair<clock::time_point, std::function<void()>>> entries_;
-  ticket next_ = 1;
-  bool stopping_ = false;
-  std::thread thread_;
+private:
+  /// Shared with the thread, which may outlive this object by one callback.
+  std::shared_ptr<core> core_;
 };
 
 } // namespace rpcnet

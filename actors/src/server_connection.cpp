@@ -443,10 +443,12 @@ private:
       }
       call.sink = std::move(ch);
     }
+    // A weak handle, so that a stream's deadline keeps no actor alive.
     if (auto due = ctx.deadline())
       call.ticket = st_.shared->deadlines.watch(
-        *due, [self = caf::actor_cast<caf::actor>(self_), sid] {
-          caf::anon_send(self, stream_deadline_atom::value, sid);
+        *due, [weak = caf::actor_cast<caf::weak_actor_ptr>(self_), sid] {
+          if (auto self = caf::actor_cast<caf::actor>(weak))
+            caf::anon_send(self, stream_deadline_atom::value, sid);
         });
     auto [pos, added] = st_.streams.emplace(sid, std::move(call));
     route(pos, rest);
