@@ -304,8 +304,14 @@ caf::expected<prepared_call> prepare_call(self_ptr self, std::string& method,
     hdr.metadata = seen.metadata;
   }
   if (!hdr.metadata.empty())
-    if (auto why = metadata_problem(hdr.metadata, st.cfg.max_metadata_size); !why.empty())
-      return make_error(error::config, why);
+    if (auto why = metadata_problem(hdr.metadata, st.cfg.max_metadata_size); !why.empty()) {
+      auto refused = make_error(error::config, why);
+      // The interceptors saw the call leave; they see it fail, too.
+      if (call.intercepted)
+        run_after(st.cfg.interceptors, call.intercepted->ran, call.intercepted->started,
+                  call.intercepted->call, refused);
+      return refused;
+    }
   if (call.deadline != deadline_clock::time_point::max())
     hdr.deadline_ms = wire_deadline(call.deadline, now);
   hdr.request_id = st.next_request_id++;

@@ -407,11 +407,14 @@ TEST_CASE("a client interceptor adds metadata, and one that refuses sends nothin
   REQUIRE(client.call("echo", to_bytes("x")));
   auto blocked = client.call("blocked", to_bytes("x"));
   CHECK(code_of(blocked.error()) == error::cancelled);
+  auto malformed = client.call("echo", to_bytes("x"), call_options{}.with_metadata("Bad", "v"));
+  CHECK(code_of(malformed.error()) == error::config);
   CHECK(calls->count() == 1);
   {
     std::lock_guard<std::mutex> guard{seen_mtx};
     CHECK(seen_tag == "tests");
   }
   std::lock_guard<std::mutex> guard{tags->mtx};
-  CHECK(tags->outcomes == std::vector<std::string>{"echo:ok", "blocked:cancelled"});
+  CHECK(tags->outcomes
+        == std::vector<std::string>{"echo:ok", "blocked:cancelled", "echo:config"});
 }
