@@ -73,6 +73,22 @@ context_unary_handler waits_for_cancellation(std::shared_ptr<observed> seen) {
   };
 }
 
+/// An echo handler that records its context.
+context_unary_handler recording_echo(std::shared_ptr<observed> seen) {
+  return [seen](call_context& ctx, byte_buffer req) -> caf::expected<byte_buffer> {
+    seen->record(ctx);
+    return req;
+  };
+}
+
+/// An echo handler that counts its calls.
+unary_handler counting_echo(std::shared_ptr<arrivals> calls) {
+  return [calls](byte_buffer req) -> caf::expected<byte_buffer> {
+    calls->arrive();
+    return req;
+  };
+}
+
 /// A server whose method `name` waits for its call's cancellation.
 struct slow_server {
   explicit slow_server(const std::string& name = "slow") {
@@ -120,11 +136,7 @@ TEST_CASE("a handler reads the caller's metadata in order and the caller reads t
 TEST_CASE("a handler sees the caller's deadline", "[call_context]") {
   loopback net;
   auto seen = std::make_shared<observed>();
-  net.server().register_unary("echo", [seen](call_context& ctx, byte_buffer req)
-                                        -> caf::expected<byte_buffer> {
-    seen->record(ctx);
-    return req;
-  });
+  net.server().register_unary("echo", recording_echo(seen));
   auto client = net.connect();
   auto before = clock_type::now();
   REQUIRE(client.call("echo", to_bytes("x"), call_options{}.with_timeout(2s)));
@@ -271,10 +283,7 @@ TEST_CASE("a call made for a parent with less time left than the margin fails at
           "[call_context][hops]") {
   loopback net;
   auto calls = std::make_shared<arrivals>();
-  net.server().register_unary("echo", [calls](byte_buffer req) -> caf::expected<byte_buffer> {
-    calls->arrive();
-    return req;
-  });
+  net.server().register_unary("echo", counting_echo(calls));
   // A wide margin, so that the test does not race a loaded machine's clock.
   auto client = net.connect(client_config().with_deadline_margin(500ms));
   std::atomic<int> outcomes_checked{0};
@@ -300,10 +309,7 @@ TEST_CASE("a call made for a parent that was cancelled fails with cancelled and 
           "[call_context][hops]") {
   loopback net;
   auto calls = std::make_shared<arrivals>();
-  net.server().register_unary("echo", [calls](byte_buffer req) -> caf::expected<byte_buffer> {
-    calls->arrive();
-    return req;
-  });
+  net.server().register_unary("echo", counting_echo(calls));
   auto client = net.connect();
   auto started = std::make_shared<arrivals>();
   auto child_failed = std::make_shared<arrivals>();
@@ -333,11 +339,7 @@ TEST_CASE("under mutual TLS the handler's context names the client's certificate
           "[call_context][mtls]") {
   loopback net{server_config().with_client_ca_path(cert_file("ca.pem"))};
   auto seen = std::make_shared<observed>();
-  net.server().register_unary("who", [seen](call_context& ctx, byte_buffer req)
-                                       -> caf::expected<byte_buffer> {
-    seen->record(ctx);
-    return req;
-  });
+  net.server().register_unary("who", recording_echo(seen));
   auto client = net.connect(
     client_config().with_client_certificate(cert_file("client_cert.pem"),
                                             cert_file("client_key.pem")));
@@ -353,10 +355,7 @@ TEST_CASE("a CALL whose deadline had passed on arrival is answered timeout witho
           "[call_context][deadline][hostile]") {
   loopback net;
   auto calls = std::make_shared<arrivals>();
-  net.server().register_unary("echo", [calls](byte_buffer req) -> caf::expected<byte_buffer> {
-    calls->arrive();
-    return req;
-  });
+  net.server().register_unary("echo", counting_echo(calls));
   raw_client peer{net.client_system(), net.address()};
   auto hdr = unary_call("echo", 4);
   hdr.deadline_ms = 0;
@@ -372,11 +371,7 @@ TEST_CASE("a deadline of years is sent as the longest the wire holds and works",
           "[call_context][deadline]") {
   loopback net;
   auto seen = std::make_shared<observed>();
-  net.server().register_unary("echo", [seen](call_context& ctx, byte_buffer req)
-                                        -> caf::expected<byte_buffer> {
-    seen->record(ctx);
-    return req;
-  });
+  net.server().register_unary("echo", recording_echo(seen));
   auto client = net.connect();
   auto three_years = std::chrono::hours{24 * 365 * 3};
   REQUIRE(client.call("echo", to_bytes("x"), call_options{}.with_timeout(three_years)));
@@ -391,10 +386,7 @@ TEST_CASE("metadata the client may not send fails the call with config and sends
           "[call_context][metadata]") {
   loopback net;
   auto calls = std::make_shared<arrivals>();
-  net.server().register_unary("echo", [calls](byte_buffer req) -> caf::expected<byte_buffer> {
-    calls->arrive();
-    return req;
-  });
+  net.server().register_unary("echo", counting_echo(calls));
   auto client = net.connect(client_config().with_max_metadata_size(100));
   auto too_big = client.call("echo", to_bytes("x"),
                              call_options{}.with_metadata("k", std::string(200, 'v')));
