@@ -1,6 +1,9 @@
 // An rpcnet client for plain C++ code: connect, then call methods by name.
 // Copies share one connection; calls from many threads run in parallel on
-// it, each on its own QUIC stream.
+// it, each on its own QUIC stream. A lost connection fails the calls in
+// flight with `connection` and is dialled again by the next call, with a
+// jittered backoff after failed dials (rpc_config::reconnect); a call made
+// with call_options::wait_for_ready waits for the server instead.
 //
 //   auto client = rpcnet::rpc_client::connect(sys, "127.0.0.1:8080", cfg);
 //   auto reply = client->call("add", request);   // caf::expected<byte_buffer>
