@@ -78,6 +78,19 @@ caf::expected<byte_buffer> echo(const rpc_client& client, call_options opts = {}
   return client.call("echo", to_bytes("ping"), opts.timeout ? opts : opts.with_timeout(5s));
 }
 
+/// A client (quick_backoff) of `srv`, which is then stopped; returns once
+/// the client knows: a call that went out before the server's close
+/// arrived fails with `connection` like any call in flight, wait-for-ready
+/// or not, and the test's calls come after it.
+rpc_client client_of_stopped(restartable_server& srv, runtime& rt) {
+  auto client = rpc_client::connect(rt.system(), srv.address,
+                                    client_config().with_reconnect(quick_backoff()));
+  REQUIRE(client);
+  srv.stop();
+  REQUIRE_FALSE(echo(*client));
+  return std::move(*client);
+}
+
 } // namespace
 
 TEST_CASE("a call in flight when the server stops fails at once, and the next call dials its "
@@ -178,17 +191,13 @@ TEST_CASE("while the server is down calls fail at once and dials follow the back
 TEST_CASE("a wait-for-ready call waits for the server to come back", "[reconnect]") {
   restartable_server srv;
   runtime client_rt;
-  auto client = rpc_client::connect(client_rt.system(), srv.address,
-                                    client_config().with_reconnect(quick_backoff()));
-  REQUIRE(client);
-  srv.stop();
-  // A call without wait-for-ready sees the failed dial...
-  REQUIRE_FALSE(echo(*client));
-  // ...one with it waits through the backoff until the server is back.
+  auto client = client_of_stopped(srv, client_rt);
+  // A call with wait-for-ready waits through the backoff until the server
+  // is back.
   auto waiting = std::async(std::launch::async, [&] {
     // snippet-begin: wait-for-ready
     auto opts = call_options{}.with_timeout(20s).with_wait_for_ready();
-    return client->call("echo", to_bytes("ping"), opts);
+    return client.call("echo", to_bytes("ping"), opts);
     // snippet-end: wait-for-ready
   });
   CHECK_FALSE(ready_within(waiting, 300ms));
@@ -203,15 +212,9 @@ TEST_CASE("a wait-for-ready call fails with timeout when the server stays away",
           "[reconnect]") {
   restartable_server srv;
   runtime client_rt;
-  auto client = rpc_client::connect(client_rt.system(), srv.address,
-                                    client_config().with_reconnect(quick_backoff()));
-  REQUIRE(client);
-  srv.stop();
-  // Once the client knows the server is gone (a call that went out before
-  // the close arrived fails with `connection`, wait-for-ready or not)...
-  REQUIRE_FALSE(echo(*client));
+  auto client = client_of_stopped(srv, client_rt);
   auto started = clock_type::now();
-  auto result = echo(*client, call_options{}.with_timeout(600ms).with_wait_for_ready());
+  auto result = echo(client, call_options{}.with_timeout(600ms).with_wait_for_ready());
   auto took = elapsed_since(started);
   REQUIRE_FALSE(result);
   CHECK(code_of(result.error()) == error::timeout);

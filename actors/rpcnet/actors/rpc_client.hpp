@@ -83,12 +83,14 @@ public:
   /// Sends `request` as the one message of a server-streaming call and
   /// returns the stream of responses.
   caf::expected<client_stream> call_server_streaming(const std::string& method,
-                                                     const byte_buffer& request) const;
+                                                     const byte_buffer& request,
+                                                     const call_options& opts = {}) const;
 
   /// Uploads `requests` as a client-streaming call and returns the single
   /// response.
   caf::expected<byte_buffer> call_client_streaming(const std::string& method,
-                                                   const std::vector<byte_buffer>& requests) const;
+                                                   const std::vector<byte_buffer>& requests,
+                                                   const call_options& opts = {}) const;
 
   /// The connection's actor, for callers that are actors themselves.
   const rpc_client_actor& actor() const noexcept;
