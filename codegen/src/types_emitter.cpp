@@ -52,6 +52,8 @@ public:
       out_.line();
       std::visit([this](const auto& t) { declaration(t); }, type);
     }
+    for (const auto& svc : def_.services)
+      packed_requests(svc);
     out_.line().line("} // namespace " + scope_).line();
     out_.line("// Fields only on the wire, no class information.");
     for (const auto& name : wire_names_)
@@ -126,6 +128,31 @@ private:
       .line();
     members(v.name, v.name, "& value", ", x.value");
     out_.close("};");
+  }
+
+  /// The structs that carry the parameters of `svc`'s methods that take
+  /// several: one message, the parameters its fields in order.
+  void packed_requests(const service_def& svc) {
+    auto ns = requests_namespace(svc);
+    bool opened = false;
+    for (const auto& m : svc.methods) {
+      if (!packs_parameters(m))
+        continue;
+      if (!opened)
+        out_.line()
+          .line("/// The requests of the " + svc.name + " methods that take several "
+                "parameters:")
+          .line("/// one struct per method, one message on the wire, the parameters its fields.")
+          .line("namespace " + ns + " {");
+      opened = true;
+      struct_def request{m.name, {}, "The parameters of " + m.name + "."};
+      for (const auto& p : m.params)
+        request.fields.push_back({p.type, p.name, ""});
+      out_.line();
+      plain_struct(request, ns + "::" + m.name);
+    }
+    if (opened)
+      out_.line().line("} // namespace " + ns);
   }
 
   /// Equality, serialize and inspect of a struct whose data members are

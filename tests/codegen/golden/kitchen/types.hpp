@@ -227,6 +227,71 @@ struct Summary {
   }
 };
 
+/// What process_task was given, and what its handler saw of the call.
+struct TaskReceipt {
+  std::string task_id;
+  std::vector<std::uint8_t> data;
+  /// The caller's "tenant" metadata, if it sent one.
+  std::optional<std::string> tenant;
+  /// The time the call had left when the handler started.
+  std::int64_t remaining_ms{};
+
+  friend bool operator==(const TaskReceipt&, const TaskReceipt&) = default;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& task_id& data& tenant& remaining_ms;
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, TaskReceipt& x) {
+    return f(caf::meta::type_name("codegen_test::everything::TaskReceipt"), x.task_id, x.data, x.tenant, x.remaining_ms);
+  }
+};
+
+/// The requests of the Tasks methods that take several parameters:
+/// one struct per method, one message on the wire, the parameters its fields.
+namespace tasks_requests {
+
+/// The parameters of process_task.
+struct process_task {
+  std::string task_id;
+  std::vector<std::uint8_t> data;
+
+  friend bool operator==(const process_task&, const process_task&) = default;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& task_id& data;
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, process_task& x) {
+    return f(caf::meta::type_name("codegen_test::everything::tasks_requests::process_task"), x.task_id, x.data);
+  }
+};
+
+/// The parameters of repeat.
+struct repeat {
+  std::uint32_t first{};
+  std::uint32_t count{};
+  Chunk chunk;
+
+  friend bool operator==(const repeat&, const repeat&) = default;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& first& count& chunk;
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, repeat& x) {
+    return f(caf::meta::type_name("codegen_test::everything::tasks_requests::repeat"), x.first, x.count, x.chunk);
+  }
+};
+
+} // namespace tasks_requests
+
 } // namespace codegen_test::everything
 
 // Fields only on the wire, no class information.
@@ -239,5 +304,8 @@ BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::EchoError::Invalid, boost::
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::EchoError, boost::serialization::object_serializable)
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::Chunk, boost::serialization::object_serializable)
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::Summary, boost::serialization::object_serializable)
+BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::TaskReceipt, boost::serialization::object_serializable)
+BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::tasks_requests::process_task, boost::serialization::object_serializable)
+BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::tasks_requests::repeat, boost::serialization::object_serializable)
 
 #endif // RPCNET_GENERATED_TYPES_CODEGEN_TEST__EVERYTHING_EVERYTHING_RPC_HPP
