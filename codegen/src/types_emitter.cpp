@@ -82,8 +82,11 @@ private:
       out_.line();
     std::string archived;
     std::string inspected;
+    // Members by this-> and x., never bare: a field (or a packed parameter)
+    // may be called ar, Archive, f or Inspector like serialize's and
+    // inspect's own names.
     for (const auto& f : s.fields) {
-      archived += "& " + f.name;
+      archived += "& this->" + f.name;
       inspected += ", x." + f.name;
     }
     members(s.name, path, archived, inspected);
@@ -126,7 +129,7 @@ private:
       .line("return std::get_if<A>(&value);")
       .close()
       .line();
-    members(v.name, v.name, "& value", ", x.value");
+    members(v.name, v.name, "& this->value", ", x.value");
     out_.close("};");
   }
 
@@ -156,7 +159,7 @@ private:
   }
 
   /// Equality, serialize and inspect of a struct whose data members are
-  /// `archived` ("& a& b") and `inspected` (", x.a, x.b").
+  /// `archived` ("& this->a& this->b") and `inspected` (", x.a, x.b").
   void members(const std::string& name, const std::string& path, const std::string& archived,
                const std::string& inspected) {
     wire_names_.push_back(scope_ + "::" + path);

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include <caf/deep_to_string.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include <rpcnet/rpcnet.hpp>
@@ -664,6 +665,14 @@ TEST_CASE("the parameters of a method travel as one message: their fields in ord
   auto back = rpcnet::decode<tasks_requests::process_task>(fields);
   REQUIRE(back);
   CHECK(*back == request);
+}
+
+TEST_CASE("fields named like serialize's and inspect's own names round-trip", "[wire]") {
+  Awkward awkward{true, -7, "f", true, 9};
+  auto back = rpcnet::decode<Awkward>(rpcnet::encode(awkward));
+  REQUIRE(back);
+  CHECK(*back == awkward);
+  CHECK(caf::deep_to_string(awkward).find("-7") != std::string::npos);
 }
 
 TEST_CASE("results, variants and optionals have the documented wire form", "[wire]") {

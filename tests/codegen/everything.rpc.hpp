@@ -78,6 +78,15 @@ struct Summary {
   std::uint64_t bytes;
 };
 
+/// Fields named like the generated serialize's and inspect's own names.
+struct Awkward {
+  bool ar;
+  std::int32_t Archive;
+  std::string f;
+  bool x;
+  std::uint8_t Inspector;
+};
+
 struct Kitchen : rpcnet::service {
   /// Unary: answers the request, or an EchoError.
   rpcnet::result<Everything, EchoError> echo(Everything request);
