@@ -86,59 +86,16 @@ std::future<caf::expected<Reply>> call_async(const rpc_client& client, std::stri
 
 // -- streaming calls ----------------------------------------------------------
 
-/// Opens a streaming call of `method` with `opts` and sends the requests
-/// [first, last) as its whole upload. rpc_client has server- and
-/// client-streaming calls only without options, so calls with options go
-/// through this -- their CALL frame says bidirectional, which only
-/// interceptors see.
-template <class It>
-caf::expected<client_stream> open_and_upload(const rpc_client& client, const std::string& method,
-                                             It first, It last, const call_options& opts) {
-  auto stream = client.call_streaming(method, opts);
-  if (!stream)
-    return stream;
-  for (; first != last; ++first)
-    if (auto err = stream->send(encode(*first)))
-      return err;
-  if (auto err = stream->finish())
-    return err;
-  return stream;
-}
-
 /// Uploads `requests` as a client-streaming call and waits for the reply.
 template <class Reply, class Request>
 caf::expected<Reply> call_client_streaming(const rpc_client& client, const std::string& method,
-                                           const std::vector<Request>& requests) {
+                                           const std::vector<Request>& requests,
+                                           const call_options& opts = {}) {
   std::vector<byte_buffer> frames;
   frames.reserve(requests.size());
   for (const auto& request : requests)
     frames.push_back(encode(request));
-  return decode_reply<Reply>(client.call_client_streaming(method, frames));
-}
-
-/// The same with options.
-template <class Reply, class Request>
-caf::expected<Reply> call_client_streaming(const rpc_client& client, const std::string& method,
-                                           const std::vector<Request>& requests,
-                                           const call_options& opts) {
-  auto stream = open_and_upload(client, method, requests.begin(), requests.end(), opts);
-  if (!stream)
-    return std::move(stream.error());
-  // Exactly one response, then the clean end.
-  std::optional<Reply> reply;
-  for (;;) {
-    auto next = next_as<Reply>(*stream);
-    if (!next)
-      return std::move(next.error());
-    if (!*next)
-      break;
-    if (reply)
-      return make_error(error::protocol, "the server sent more than one response");
-    reply = std::move(**next);
-  }
-  if (!reply)
-    return make_error(error::protocol, "the server ended the call without a response");
-  return std::move(*reply);
+  return decode_reply<Reply>(client.call_client_streaming(method, frames, opts));
 }
 
 /// Uploads without blocking: the upload runs on a thread of its own, since
@@ -218,17 +175,9 @@ open_bidirectional(const rpc_client& client, const std::string& method,
 template <class Request, class Response>
 caf::expected<call_stream<Request, Response>>
 open_server_streaming(const rpc_client& client, const std::string& method,
-                      const Request& request) {
-  return typed_stream<Request, Response>(client.call_server_streaming(method, encode(request)));
-}
-
-/// The same with options.
-template <class Request, class Response>
-caf::expected<call_stream<Request, Response>>
-open_server_streaming(const rpc_client& client, const std::string& method,
-                      const Request& request, const call_options& opts) {
+                      const Request& request, const call_options& opts = {}) {
   return typed_stream<Request, Response>(
-    open_and_upload(client, method, &request, &request + 1, opts));
+    client.call_server_streaming(method, encode(request), opts));
 }
 
 } // namespace rpcnet::typed
