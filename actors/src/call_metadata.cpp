@@ -1,6 +1,7 @@
 #include <rpcnet/actors/call_metadata.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 
 namespace rpcnet {
@@ -14,12 +15,33 @@ constexpr size_t pair_overhead = 3;
 constexpr size_t max_key_size = 255;
 constexpr size_t max_value_size = 65535;
 
-bool is_key_char(char c) noexcept {
+constexpr bool is_key_char(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 }
 
-bool is_printable(char c) noexcept {
+constexpr bool is_printable(char c) noexcept {
   return c >= 0x20 && c < 0x7f;
+}
+
+/// Per byte value: bit 0 set when it may not be in a key, bit 1 when it
+/// may not be in a text value.
+constexpr std::array<uint8_t, 256> byte_rules = [] {
+  std::array<uint8_t, 256> rules{};
+  for (int b = 0; b < 256; ++b) {
+    auto c = static_cast<char>(b);
+    rules[b] = static_cast<uint8_t>((is_key_char(c) ? 0 : 1) | (is_printable(c) ? 0 : 2));
+  }
+  return rules;
+}();
+
+/// Whether every byte of `text` keeps rule `bit`. Every call's metadata is
+/// checked on both sides, so without an early exit: one load and one or
+/// per byte, which the compiler unrolls.
+bool all_bytes_keep(std::string_view text, uint8_t bit) noexcept {
+  uint8_t broken = 0;
+  for (char c : text)
+    broken |= byte_rules[static_cast<uint8_t>(c)];
+  return (broken & bit) == 0;
 }
 
 /// A key or value as a message may quote it: short, and only printable.
@@ -34,8 +56,23 @@ std::string quoted(std::string_view text) {
 
 } // namespace
 
+const std::vector<call_metadata::entry>& call_metadata::no_entries() noexcept {
+  static const std::vector<entry> none;
+  return none;
+}
+
+std::vector<call_metadata::entry>& call_metadata::mutable_entries() {
+  // Sole owners change the pairs in place: a copy on another thread would
+  // hold a second reference, so use_count() == 1 cannot race with one.
+  if (!entries_)
+    entries_ = std::make_shared<std::vector<entry>>();
+  else if (entries_.use_count() > 1)
+    entries_ = std::make_shared<std::vector<entry>>(*entries_);
+  return *entries_;
+}
+
 void call_metadata::add(std::string key, std::string value) {
-  entries_.emplace_back(std::move(key), std::move(value));
+  mutable_entries().emplace_back(std::move(key), std::move(value));
 }
 
 void call_metadata::set(std::string key, std::string value) {
@@ -44,11 +81,13 @@ void call_metadata::set(std::string key, std::string value) {
 }
 
 void call_metadata::erase(std::string_view key) {
-  std::erase_if(entries_, [&](const entry& e) { return e.first == key; });
+  if (!get(key))
+    return;
+  std::erase_if(mutable_entries(), [&](const entry& e) { return e.first == key; });
 }
 
 std::optional<std::string_view> call_metadata::get(std::string_view key) const {
-  for (const auto& [k, v] : entries_)
+  for (const auto& [k, v] : entries())
     if (k == key)
       return std::string_view{v};
   return std::nullopt;
@@ -56,7 +95,7 @@ std::optional<std::string_view> call_metadata::get(std::string_view key) const {
 
 std::vector<std::string_view> call_metadata::get_all(std::string_view key) const {
   std::vector<std::string_view> out;
-  for (const auto& [k, v] : entries_)
+  for (const auto& [k, v] : entries())
     if (k == key)
       out.emplace_back(v);
   return out;
@@ -64,7 +103,7 @@ std::vector<std::string_view> call_metadata::get_all(std::string_view key) const
 
 size_t call_metadata::wire_size() const noexcept {
   size_t n = 0;
-  for (const auto& [k, v] : entries_)
+  for (const auto& [k, v] : entries())
     n += pair_overhead + k.size() + v.size();
   return n;
 }
@@ -74,23 +113,11 @@ bool is_binary_key(std::string_view key) noexcept {
 }
 
 bool is_valid_metadata_key(std::string_view key) noexcept {
-  if (key.empty() || key.size() > max_key_size)
-    return false;
-  for (char c : key)
-    if (!is_key_char(c))
-      return false;
-  return true;
+  return !key.empty() && key.size() <= max_key_size && all_bytes_keep(key, 1);
 }
 
 bool is_valid_metadata_value(std::string_view key, std::string_view value) noexcept {
-  if (value.size() > max_value_size)
-    return false;
-  if (is_binary_key(key))
-    return true;
-  for (char c : value)
-    if (!is_printable(c))
-      return false;
-  return true;
+  return value.size() <= max_value_size && (is_binary_key(key) || all_bytes_keep(value, 2));
 }
 
 std::string metadata_key_problem(std::string_view key) {
@@ -118,13 +145,16 @@ std::string metadata_problem(const call_metadata& md, size_t max_size) {
   // The wire counts pairs in 16 bits.
   if (md.size() > UINT16_MAX)
     return "more than " + std::to_string(UINT16_MAX) + " metadata pairs";
+  // One pass: the rules and the size.
+  size_t n = 0;
   for (const auto& [k, v] : md.entries()) {
     if (!is_valid_metadata_key(k))
       return metadata_key_problem(k);
     if (!is_valid_metadata_value(k, v))
       return metadata_value_problem(k, v);
+    n += pair_overhead + k.size() + v.size();
   }
-  if (auto n = md.wire_size(); n > max_size)
+  if (n > max_size)
     return "metadata of " + std::to_string(n) + " bytes exceeds the limit of "
            + std::to_string(max_size);
   return {};

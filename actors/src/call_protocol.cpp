@@ -118,10 +118,8 @@ std::string get_metadata(reader& in, call_metadata& md, size_t max_size) {
 
 /// Appends `n` bytes at `p`.
 void put_bytes(byte_buffer& out, const void* p, size_t n) {
-  auto pos = out.size();
-  out.resize(pos + n);
-  if (n > 0)
-    std::memcpy(out.data() + pos, p, n);
+  auto* bytes = static_cast<const uint8_t*>(p);
+  out.insert(out.end(), bytes, bytes + n);
 }
 
 void put_metadata(byte_buffer& out, const call_metadata& md) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,7 +32,7 @@ public:
 
   /// Room for `n` pairs.
   void reserve(size_t n) {
-    entries_.reserve(n);
+    mutable_entries().reserve(n);
   }
 
   /// Removes every value of `key`.
@@ -44,28 +45,41 @@ public:
   std::vector<std::string_view> get_all(std::string_view key) const;
 
   const std::vector<entry>& entries() const noexcept {
-    return entries_;
+    return entries_ ? *entries_ : no_entries();
   }
+
   bool empty() const noexcept {
-    return entries_.empty();
+    return !entries_ || entries_->empty();
   }
+
   size_t size() const noexcept {
-    return entries_.size();
+    return entries_ ? entries_->size() : 0;
   }
 
   /// Bytes the pairs take on the wire (docs/PROTOCOL.md, "Metadata"): what
   /// the size limit counts.
   size_t wire_size() const noexcept;
 
-  friend bool operator==(const call_metadata&, const call_metadata&) = default;
+  friend bool operator==(const call_metadata& x, const call_metadata& y) {
+    return x.entries() == y.entries();
+  }
 
   template <class Inspector>
   friend typename Inspector::result_type inspect(Inspector& f, call_metadata& x) {
-    return f(caf::meta::type_name("call_metadata"), x.entries_);
+    return f(caf::meta::type_name("call_metadata"), x.mutable_entries());
   }
 
 private:
-  std::vector<entry> entries_;
+  static const std::vector<entry>& no_entries() noexcept;
+
+  /// The pairs, this copy's own from here on.
+  std::vector<entry>& mutable_entries();
+
+  /// Shared by copies until one of them changes (copy on write): a call's
+  /// options are copied into the message that takes them to the connection
+  /// actor, and interceptors copy what they see, on every call -- a
+  /// reference count instead of a string per value. Null: no pairs.
+  std::shared_ptr<std::vector<entry>> entries_;
 };
 
 /// True for keys whose values are bytes rather than text ("...-bin").
