@@ -47,14 +47,10 @@ struct running_call {
   /// The deadline's entry in the server's watcher (0: none). Set before
   /// the handler is posted, so its thread sees it.
   deadline_watcher::ticket ticket = 0;
-  /// Served by a service actor: its answer is a message to the connection
-  /// actor, which alone touches the fields below then.
-  bool by_actor = false;
   /// Tells a context service actor when the call is given up; dropped
-  /// once it answered.
+  /// once it answered. Set and dropped on the connection actor (function
+  /// handlers' calls leave it empty).
   cancel_subscription service_link;
-  /// finish_unary ran: the call's after-hooks are done.
-  bool finished = false;
   std::atomic<bool> answered{false};
 
   bool claim() {
@@ -116,7 +112,6 @@ call_shape shape_of(wire::call_kind kind) {
 void finish_unary(running_call& call, caf::expected<byte_buffer> result, server_state& shared) {
   // First: a service that answered hears of no cancellation after.
   call.service_link.reset();
-  call.finished = true;
   if (call.ticket != 0)
     shared.deadlines.forget(call.ticket);
   if (!result && !is_rpcnet_error(result.error()))
@@ -569,7 +564,6 @@ private:
       return;
     }
     // A service actor: the hooks run here, on this actor.
-    call->by_actor = true;
     if (auto refusal = run_before(shared->interceptors, call->intercepted, call->ctx,
                                   call_shape::unary)) {
       finish_unary(*call, std::move(refusal), *shared);
@@ -631,24 +625,16 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
       auto& st = self->state;
       auto gone = make_error(error::connection, msg.reason);
       st.calls.clear();
-      for (auto& [sid, call] : st.running) {
+      for (auto& [sid, call] : st.running)
         abandon(*call, gone, *st.shared);
-        // A service's answer can no longer reach this actor, which quits:
-        // the interceptors hear of the call's end here.
-        if (call->by_actor && !call->finished)
-          finish_unary(*call, gone, *st.shared);
-      }
       st.running.clear();
       for (auto& [sid, call] : st.streams) {
         give_up_stream(call, gone, *st.shared);
         call.sink->fail(gone);
         if (call.ticket != 0)
           st.shared->deadlines.forget(call.ticket);
-        if (call.by_actor) {
-          run_after(st.shared->interceptors, call.intercepted, call.started, call.ctx,
-                    call.shape, gone);
+        if (call.by_actor)
           st.shared->call_finished();
-        }
       }
       st.streams.clear();
       self->quit();
