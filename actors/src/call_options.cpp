@@ -27,4 +27,8 @@ call_options call_options::with_parent(call_context p) const {
   return copy_with(*this, [&](auto& c) { c.parent = std::move(p); });
 }
 
+call_options call_options::with_wait_for_ready(bool wait) const {
+  return copy_with(*this, [&](auto& c) { c.wait_for_ready = wait; });
+}
+
 } // namespace rpcnet

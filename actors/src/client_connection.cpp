@@ -1,7 +1,10 @@
 #include <rpcnet/actors/client_connection.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
+#include <random>
 #include <set>
 #include <unordered_map>
 #include <variant>
@@ -12,6 +15,7 @@
 
 #include "actor_stream.hpp"
 #include "call_protocol.hpp"
+#include "connection_lifecycle.hpp"
 #include "interceptor_chain.hpp"
 #include "stream_inbound.hpp"
 #include <rpcnet/transport/error.hpp>
@@ -70,13 +74,29 @@ struct client_stream_call {
   std::unique_ptr<intercepted_call> intercepted;
 };
 
+/// A call waiting for the connection: for a dial under way, or (asked
+/// with wait_for_ready) for the backoff after a failed one to end.
+struct held_call {
+  /// When it stops waiting and fails with `timeout`.
+  deadline_clock::time_point deadline;
+  bool wait_for_ready = false;
+  /// Called once: with no error when the connection is ready, else with
+  /// the error the call fails with.
+  std::function<void(caf::error)> resume;
+};
+
 struct client_state {
+  /// The endpoint while the connection is up or being dialled. Dropped
+  /// when it closes: the endpoint holds this actor while a connection of
+  /// ours is open, and no cycle may outlive that.
   std::shared_ptr<endpoint> ep;
+  /// The endpoint to dial again through, while someone else keeps it.
+  std::weak_ptr<endpoint> home;
+  socket_address remote;
   rpc_config cfg{"", ""};
   connection_id conn = 0;
-  bool ready = false;
-  /// Set once the connection is gone; every later call fails with it.
-  caf::error closed;
+  connection_lifecycle link{reconnect_policy{}, 0};
+  std::vector<held_call> held;
   uint64_t next_request_id = 1;
   std::unordered_map<uint64_t, pending_call> calls;
   std::unordered_map<uint64_t, client_stream_call> streams;
@@ -88,7 +108,6 @@ struct client_state {
   std::set<std::pair<deadline_clock::time_point, uint64_t>> deadlines;
   /// When the pending timer message fires; max() when none is pending.
   deadline_clock::time_point timer_due = deadline_clock::time_point::max();
-  std::vector<caf::typed_response_promise<bool>> ready_waiters;
   static inline const char* name = "rpcnet.client_connection";
 };
 
@@ -263,8 +282,6 @@ caf::expected<prepared_call> prepare_call(self_ptr self, std::string& method,
                                           wire::call_kind kind, call_options& opts,
                                           std::optional<caf::timespan> timeout) {
   auto& st = self->state;
-  if (st.closed)
-    return st.closed;
   if (method.empty() || method.size() > wire::max_method_size)
     return make_error(error::config, "method names are 1 to "
                                        + std::to_string(wire::max_method_size) + " bytes");
@@ -381,17 +398,22 @@ actor_stream* actor_stream_of(self_ptr self, uint64_t id) {
   return s;
 }
 
+/// Sends unary call `payload` and lists it; `promise` gets the reply.
 template <class Reply>
-caf::result<Reply> start_call(self_ptr self, std::string& method, byte_buffer& payload,
-                              call_options opts) {
+void start_call(self_ptr self, std::string& method, byte_buffer& payload, call_options opts,
+                caf::typed_response_promise<Reply> promise) {
   auto& st = self->state;
-  if (payload.size() + 1 > st.cfg.max_frame_size)
-    return make_error(error::config, "request of " + std::to_string(payload.size())
-                                       + " bytes exceeds the maximum frame size");
+  if (payload.size() + 1 > st.cfg.max_frame_size) {
+    promise.deliver(make_error(error::config, "request of " + std::to_string(payload.size())
+                                                + " bytes exceeds the maximum frame size"));
+    return;
+  }
   auto call = prepare_call(self, method, wire::call_kind::unary, opts,
                            opts.timeout.value_or(caf::timespan{st.cfg.call_timeout}));
-  if (!call)
-    return std::move(call.error());
+  if (!call) {
+    promise.deliver(std::move(call.error()));
+    return;
+  }
   auto& hdr = call->header;
   auto id = hdr.request_id;
   byte_buffer out;
@@ -400,9 +422,8 @@ caf::result<Reply> start_call(self_ptr self, std::string& method, byte_buffer& p
   wire::append_data(out, payload);
   frame_encoder::append_end(out);
   st.ep->submit(open_stream_command{st.conn, id, std::move(out), true});
-  auto promise = self->make_response_promise<Reply>();
   pending_call pending;
-  pending.promise = promise;
+  pending.promise = std::move(promise);
   pending.deadline = call->deadline;
   pending.key = opts.key;
   pending.intercepted = std::move(call->intercepted);
@@ -411,12 +432,11 @@ caf::result<Reply> start_call(self_ptr self, std::string& method, byte_buffer& p
   arm_timer(self, call->deadline);
   // After the call is listed: a parent cancelled already cancels it at once.
   st.calls.find(id)->second.parent_link = link_to_parent(self, opts.parent, id);
-  return promise;
 }
 
 /// Opens a streaming call read and written through a stream_channel.
-caf::result<std::shared_ptr<stream_channel>> open_channel(self_ptr self, std::string& method,
-                                                          uint8_t kind, call_options opts) {
+caf::expected<std::shared_ptr<stream_channel>>
+open_channel(self_ptr self, std::string& method, uint8_t kind, call_options opts) {
   auto& st = self->state;
   auto id = st.next_request_id;
   auto ch = std::make_shared<stream_channel>(stream_channel::address{st.ep, st.conn, -1, id},
@@ -428,6 +448,21 @@ caf::result<std::shared_ptr<stream_channel>> open_channel(self_ptr self, std::st
   return ch;
 }
 
+/// Opens a streaming call whose messages go to `consumer` (actor_stream).
+caf::expected<uint64_t> open_actor_stream(self_ptr self, std::string& method, uint8_t kind,
+                                          caf::actor consumer) {
+  auto& st = self->state;
+  // The sink needs the call's id, which only opening the call assigns:
+  // it is the next request id unless opening fails.
+  auto id = st.next_request_id;
+  auto actor_sink = std::make_shared<actor_stream>(
+    self, stream_channel::address{st.ep, st.conn, -1, id}, st.ep->config().stream_window,
+    std::move(consumer), id);
+  auto* raw = actor_sink.get();
+  std::shared_ptr<stream_sink> sink = std::move(actor_sink);
+  return open_streaming_call(self, method, kind, call_options{}, sink, raw);
+}
+
 /// The options of the calls that give only a timeout and a key.
 call_options plain_options(caf::timespan timeout, call_key key = {}) {
   call_options opts;
@@ -436,27 +471,215 @@ call_options plain_options(caf::timespan timeout, call_key key = {}) {
   return opts;
 }
 
+// -- the connection's lifecycle -----------------------------------------------
+
+/// Makes sure a timer message arrives for the earliest held call's
+/// deadline and, while calls wait out a backoff, for its end.
+void arm_for_held(self_ptr self) {
+  auto& st = self->state;
+  if (st.held.empty())
+    return;
+  auto due = std::min_element(st.held.begin(), st.held.end(), [](auto& x, auto& y) {
+               return x.deadline < y.deadline;
+             })->deadline;
+  if (st.link.current() == connection_lifecycle::phase::backing_off)
+    due = std::min(due, st.link.next_dial());
+  arm_timer(self, due);
+}
+
+/// Resumes the held calls that `which` picks with `outcome` (no error:
+/// the connection is ready).
+template <class Predicate>
+void settle_held(self_ptr self, const caf::error& outcome, Predicate which) {
+  auto& held = self->state.held;
+  auto first = std::stable_partition(held.begin(), held.end(),
+                                     [&](const held_call& h) { return !which(h); });
+  std::vector<held_call> settled{std::make_move_iterator(first),
+                                 std::make_move_iterator(held.end())};
+  held.erase(first, held.end());
+  // Resuming may start calls, and failing them may run interceptors: only
+  // once the list is consistent again.
+  for (auto& h : settled)
+    h.resume(outcome);
+}
+
+void settle_all_held(self_ptr self, const caf::error& outcome) {
+  settle_held(self, outcome, [](const held_call&) { return true; });
+}
+
+/// Dials the server again (the lifecycle has begun the dial), or closes
+/// for good when the endpoint is gone.
+void dial(self_ptr self) {
+  auto& st = self->state;
+  st.ep = st.home.lock();
+  if (!st.ep || !st.ep->running()) {
+    st.ep.reset();
+    st.link.close(make_error(error::connection, "the client's endpoint is shut down"));
+    settle_all_held(self, st.link.refusal(deadline_clock::now()));
+    return;
+  }
+  st.conn = st.ep->connect(st.remote, st.cfg.server_name, caf::actor_cast<caf::actor>(self));
+}
+
+/// Runs `start` with `opts` once the connection is ready: now, or after
+/// the dial it waits for, with its timeout shortened by the wait. Else
+/// `fail` gets why the call cannot be made. A call without a timeout of
+/// its own waits for the connection up to `wait_bound`.
+template <class Start, class Fail>
+void when_connected(self_ptr self, call_options opts, caf::timespan wait_bound, Start start,
+                    Fail fail) {
+  auto& st = self->state;
+  auto now = deadline_clock::now();
+  auto verdict = st.link.admit(now, opts.wait_for_ready);
+  using connection_verdict = connection_lifecycle::verdict;
+  if (verdict == connection_verdict::send) {
+    start(std::move(opts));
+    return;
+  }
+  if (verdict == connection_verdict::refuse) {
+    fail(st.link.refusal(now));
+    return;
+  }
+  constexpr auto longest = std::chrono::milliseconds{UINT32_MAX};
+  std::optional<deadline_clock::time_point> timeout_due;
+  if (opts.timeout)
+    timeout_due = now + std::clamp<caf::timespan>(*opts.timeout, caf::timespan{0}, longest);
+  auto deadline = timeout_due.value_or(now + std::min<caf::timespan>(wait_bound, longest));
+  if (opts.parent)
+    if (auto parent_due = opts.parent.deadline())
+      deadline = std::min(deadline, *parent_due - st.cfg.deadline_margin);
+  auto wait_for_ready = opts.wait_for_ready;
+  st.held.push_back(
+    {deadline, wait_for_ready,
+     [start = std::move(start), fail = std::move(fail), opts = std::move(opts),
+      timeout_due](caf::error why) mutable {
+       if (why) {
+         fail(std::move(why));
+         return;
+       }
+       if (timeout_due)
+         opts.timeout = std::max<caf::timespan>(*timeout_due - deadline_clock::now(),
+                                                caf::timespan{0});
+       start(std::move(opts));
+     }});
+  arm_timer(self, deadline);
+  if (verdict == connection_verdict::dial_and_hold)
+    dial(self);
+}
+
+/// Answers the request being handled with what `open` (call_options&& ->
+/// caf::expected<T>) returns once the connection is ready.
+template <class T, class Open>
+caf::result<T> answer_when_connected(self_ptr self, call_options opts, Open open) {
+  auto promise = self->make_response_promise<T>();
+  auto wait_bound = caf::timespan{self->state.cfg.call_timeout};
+  when_connected(
+    self, std::move(opts), wait_bound,
+    [promise, open = std::move(open)](call_options&& ready) mutable {
+      auto result = open(std::move(ready));
+      if (result)
+        promise.deliver(std::move(*result));
+      else
+        promise.deliver(std::move(result.error()));
+    },
+    [promise](caf::error why) mutable { promise.deliver(std::move(why)); });
+  return promise;
+}
+
+/// A unary call once the connection is ready.
+template <class Reply>
+caf::result<Reply> call_when_connected(self_ptr self, std::string& method, byte_buffer& payload,
+                                       call_options opts) {
+  auto promise = self->make_response_promise<Reply>();
+  if (!opts.timeout)
+    opts.timeout = caf::timespan{self->state.cfg.call_timeout};
+  auto wait_bound = *opts.timeout;
+  when_connected(
+    self, std::move(opts), wait_bound,
+    [self, promise, method = std::move(method),
+     payload = std::move(payload)](call_options&& ready) mutable {
+      start_call(self, method, payload, std::move(ready), promise);
+    },
+    [promise](caf::error why) mutable { promise.deliver(std::move(why)); });
+  return promise;
+}
+
+/// The transport's word on the connection we dialled last.
+void on_closed(self_ptr self, connection_closed& msg) {
+  auto& st = self->state;
+  if (msg.conn != st.conn)
+    return;
+  error code{};
+  if (!from_wire(msg.code, code))
+    code = error::connection;
+  auto why = make_error(code, msg.reason);
+  auto was_ready = st.link.on_closed(why, deadline_clock::now());
+  fail_everything(self, why);
+  st.ep.reset();
+  if (was_ready)
+    return;
+  // A failed dial: the calls that waited for it fail with its error,
+  // unless they wait for the server and another dial will come.
+  auto redials = st.link.current() == connection_lifecycle::phase::backing_off
+                 && st.cfg.reconnect.enabled;
+  settle_held(self, why, [redials](const held_call& h) { return !(redials && h.wait_for_ready); });
+  arm_for_held(self);
+}
+
+/// The timer: expires calls in flight and held calls, and dials again
+/// when a backoff ended and calls wait.
+void on_timer(self_ptr self) {
+  auto& st = self->state;
+  st.timer_due = deadline_clock::time_point::max();
+  auto now = deadline_clock::now();
+  while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
+    auto id = st.deadlines.begin()->second;
+    auto expired = make_error(error::timeout, "no reply within the call timeout");
+    if (auto it = st.streams.find(id); it != st.streams.end()) {
+      it->second.sink->fail(expired);
+      st.ep->submit(reset_stream_command{st.conn, -1, id, app_error::cancelled});
+      forget_stream(self, it);
+      continue;
+    }
+    fail_call(self, id, std::move(expired), true);
+  }
+  settle_held(self,
+              make_error(error::timeout, "not connected to the server within the call's deadline"),
+              [now](const held_call& h) { return h.deadline <= now; });
+  if (!st.held.empty() && st.link.dial_due(now)) {
+    st.link.begin_dial();
+    dial(self);
+  }
+  if (!st.deadlines.empty())
+    arm_timer(self, st.deadlines.begin()->first);
+  arm_for_held(self);
+}
+
 client_connection_actor::behavior_type client_connection(self_ptr self,
                                                          std::shared_ptr<endpoint> ep,
                                                          socket_address remote, rpc_config cfg) {
   auto& st = self->state;
-  st.ep = std::move(ep);
+  st.home = ep;
+  st.remote = std::move(remote);
   st.cfg = std::move(cfg);
-  st.conn = st.ep->connect(remote, st.cfg.server_name, caf::actor_cast<caf::actor>(self));
+  st.link = connection_lifecycle{st.cfg.reconnect, std::random_device{}()};
+  st.ep = std::move(ep);
+  st.conn = st.ep->connect(st.remote, st.cfg.server_name, caf::actor_cast<caf::actor>(self));
   return {
     [self](call_atom, std::string& method, byte_buffer& payload) {
       auto timeout = caf::timespan{self->state.cfg.call_timeout};
-      return start_call<byte_buffer>(self, method, payload, plain_options(timeout));
+      return call_when_connected<byte_buffer>(self, method, payload, plain_options(timeout));
     },
     [self](call_atom, std::string& method, byte_buffer& payload, caf::timespan timeout) {
-      return start_call<byte_buffer>(self, method, payload, plain_options(timeout));
+      return call_when_connected<byte_buffer>(self, method, payload, plain_options(timeout));
     },
     [self](call_atom, std::string& method, byte_buffer& payload, caf::timespan timeout,
            call_key key) {
-      return start_call<byte_buffer>(self, method, payload, plain_options(timeout, key));
+      return call_when_connected<byte_buffer>(self, method, payload,
+                                              plain_options(timeout, key));
     },
     [self](call_atom, std::string& method, byte_buffer& payload, call_options& opts) {
-      return start_call<call_reply>(self, method, payload, std::move(opts));
+      return call_when_connected<call_reply>(self, method, payload, std::move(opts));
     },
     [self](cancel_atom, call_key key) {
       if (key.value == 0)
@@ -471,27 +694,24 @@ client_connection_actor::behavior_type client_connection(self_ptr self,
     },
     [self](stream_atom, std::string& method,
            uint8_t kind) -> caf::result<std::shared_ptr<stream_channel>> {
-      return open_channel(self, method, kind, call_options{});
+      return answer_when_connected<std::shared_ptr<stream_channel>>(
+        self, call_options{}, [self, method, kind](call_options&& opts) mutable {
+          return open_channel(self, method, kind, std::move(opts));
+        });
     },
     [self](stream_atom, std::string& method, uint8_t kind,
            call_options& opts) -> caf::result<std::shared_ptr<stream_channel>> {
-      return open_channel(self, method, kind, std::move(opts));
+      return answer_when_connected<std::shared_ptr<stream_channel>>(
+        self, std::move(opts), [self, method, kind](call_options&& ready) mutable {
+          return open_channel(self, method, kind, std::move(ready));
+        });
     },
     [self](stream_atom, std::string& method, uint8_t kind,
            caf::actor& consumer) -> caf::result<uint64_t> {
-      auto& st = self->state;
-      // The sink needs the call's id, which only opening the call assigns:
-      // it is the next request id unless opening fails.
-      auto id = st.next_request_id;
-      auto actor_sink = std::make_shared<actor_stream>(
-        self, stream_channel::address{st.ep, st.conn, -1, id}, st.ep->config().stream_window,
-        std::move(consumer), id);
-      auto* raw = actor_sink.get();
-      std::shared_ptr<stream_sink> sink = std::move(actor_sink);
-      auto opened = open_streaming_call(self, method, kind, call_options{}, sink, raw);
-      if (!opened)
-        return std::move(opened.error());
-      return *opened;
+      return answer_when_connected<uint64_t>(
+        self, call_options{}, [self, method, kind, consumer](call_options&&) mutable {
+          return open_actor_stream(self, method, kind, std::move(consumer));
+        });
     },
     [self](demand_atom, uint64_t id, uint32_t n) {
       if (auto* s = actor_stream_of(self, id))
@@ -524,69 +744,36 @@ client_connection_actor::behavior_type client_connection(self_ptr self,
       fail_call(self, id, make_error(error::cancelled, "the parent call was cancelled"), true);
     },
     [self](connect_atom) -> caf::result<bool> {
-      auto& st = self->state;
-      if (st.closed)
-        return st.closed;
-      if (st.ready)
-        return true;
-      auto promise = self->make_response_promise<bool>();
-      st.ready_waiters.push_back(promise);
-      return promise;
+      return answer_when_connected<bool>(
+        self, call_options{}, [](call_options&&) -> caf::expected<bool> { return true; });
     },
     [self](close_atom) {
       auto& st = self->state;
-      if (st.closed)
+      if (st.link.current() == connection_lifecycle::phase::closed)
         return;
-      fail_everything(self, make_error(error::cancelled, "the client closed the connection"));
-      st.closed = make_error(error::connection, "the client closed the connection");
-      st.ep->submit(close_command{st.conn, app_error::no_error, "client closed"});
+      auto cancelled = make_error(error::cancelled, "the client closed the connection");
+      fail_everything(self, cancelled);
+      st.link.close(make_error(error::connection, "the client closed the connection"));
+      settle_all_held(self, cancelled);
+      if (st.ep)
+        st.ep->submit(close_command{st.conn, app_error::no_error, "client closed"});
     },
-    [self](timeout_atom) {
+    [self](timeout_atom) { on_timer(self); },
+    [self](connection_ready& msg) {
       auto& st = self->state;
-      st.timer_due = deadline_clock::time_point::max();
-      auto now = deadline_clock::now();
-      while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
-        auto id = st.deadlines.begin()->second;
-        auto expired = make_error(error::timeout, "no reply within the call timeout");
-        if (auto it = st.streams.find(id); it != st.streams.end()) {
-          it->second.sink->fail(expired);
-          st.ep->submit(reset_stream_command{st.conn, -1, id, app_error::cancelled});
-          forget_stream(self, it);
-          continue;
-        }
-        fail_call(self, id, std::move(expired), true);
-      }
-      if (!st.deadlines.empty())
-        arm_timer(self, st.deadlines.begin()->first);
-    },
-    [self](connection_ready&) {
-      auto& st = self->state;
-      st.ready = true;
-      for (auto& p : st.ready_waiters)
-        p.deliver(true);
-      st.ready_waiters.clear();
+      if (msg.conn != st.conn)
+        return;
+      st.link.on_ready();
+      settle_all_held(self, caf::error{});
     },
     [self](connection_batch& batch) {
       for (auto& ev : batch.events)
         on_event(self, ev);
     },
-    [self](connection_closed& msg) {
-      auto& st = self->state;
-      error code{};
-      if (!from_wire(msg.code, code))
-        code = error::connection;
-      st.closed = make_error(code, msg.reason);
-      fail_everything(self, st.closed);
-      for (auto& p : st.ready_waiters)
-        p.deliver(st.closed);
-      st.ready_waiters.clear();
-      // The endpoint is the only strong reference back to us; dropping ours
-      // to it lets both go once the owner lets go. The actor stays, so that
-      // later calls learn why the connection is gone; rpc_client ends it.
-      st.ep.reset();
-    },
+    [self](connection_closed& msg) { on_closed(self, msg); },
   };
 }
+
 
 } // namespace
 

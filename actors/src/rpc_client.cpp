@@ -205,8 +205,10 @@ caf::expected<client_stream> rpc_client::call_streaming(const std::string& metho
 }
 
 caf::expected<client_stream> rpc_client::call_server_streaming(const std::string& method,
-                                                               const byte_buffer& request) const {
-  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::server_streaming), {});
+                                                               const byte_buffer& request,
+                                                               const call_options& opts) const {
+  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::server_streaming),
+                            opts);
   if (!stream)
     return stream;
   if (auto err = stream->send(request))
@@ -218,8 +220,10 @@ caf::expected<client_stream> rpc_client::call_server_streaming(const std::string
 
 caf::expected<byte_buffer>
 rpc_client::call_client_streaming(const std::string& method,
-                                  const std::vector<byte_buffer>& requests) const {
-  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::client_streaming), {});
+                                  const std::vector<byte_buffer>& requests,
+                                  const call_options& opts) const {
+  auto stream = open_stream(method, static_cast<uint8_t>(wire::call_kind::client_streaming),
+                            opts);
   if (!stream)
     return std::move(stream.error());
   for (auto& request : requests)

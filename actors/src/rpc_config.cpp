@@ -89,6 +89,10 @@ rpc_config rpc_config::with_deadline_margin(milliseconds margin) const {
   return copy_with(*this, [&](auto& c) { c.deadline_margin = margin; });
 }
 
+rpc_config rpc_config::with_reconnect(reconnect_policy policy) const {
+  return copy_with(*this, [&](auto& c) { c.reconnect = policy; });
+}
+
 rpc_config rpc_config::with_interceptor(std::shared_ptr<client_interceptor> interceptor) const {
   return copy_with(*this, [&](auto& c) { c.interceptors.push_back(std::move(interceptor)); });
 }
@@ -113,6 +117,7 @@ caf::error rpc_config::validate() const {
   errors.require(std::all_of(interceptors.begin(), interceptors.end(),
                              [](const auto& icpt) { return icpt != nullptr; }),
                  "interceptors must not hold a null interceptor");
+  errors.nest("reconnect", reconnect.validate());
   return errors.result();
 }
 

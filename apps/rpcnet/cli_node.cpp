@@ -20,7 +20,7 @@ public:
   }
 
   rpcnet::result<rpcnet_cli::MemberTable, rpcnet_cli::AdminError>
-  members(rpcnet_cli::MembersRequest request) override {
+  members(rpcnet::call_context&, rpcnet_cli::MembersRequest request) override {
     rpcnet_cli::MemberTable table;
     table.node_id = cluster_.local_node_id().to_string();
     for (const auto& m : cluster_.members()) {
@@ -33,7 +33,7 @@ public:
   }
 
   rpcnet::result<rpcnet_cli::GossipCounters, rpcnet_cli::AdminError>
-  gossip_stats(rpcnet_cli::StatsRequest) override {
+  gossip_stats(rpcnet::call_context&, rpcnet_cli::StatsRequest) override {
     auto s = cluster_.stats();
     const auto& p = s.protocol;
     return rpcnet_cli::GossipCounters{
@@ -47,7 +47,7 @@ public:
   }
 
   rpcnet::result<rpcnet_cli::KeyAnswer, rpcnet_cli::AdminError>
-  check_cluster_key(rpcnet_cli::KeyProbe probe) override {
+  check_cluster_key(rpcnet::call_context&, rpcnet_cli::KeyProbe probe) override {
     return answer_key_probe(keys_, probe);
   }
 

@@ -44,7 +44,7 @@ public:
   }
 
   rpcnet::result<WorkerAssignment, DirectorError>
-  get_worker(rpcnet_cli::WorkerRequest request) override {
+  get_worker(rpcnet::call_context&, rpcnet_cli::WorkerRequest request) override {
     caf::scoped_actor self{sys_};
     release(self, request.released);
     worker_selection selection;
@@ -65,7 +65,7 @@ public:
   }
 
   rpcnet::result<rpcnet_cli::Released, DirectorError>
-  release_worker(rpcnet_cli::WorkerRelease request) override {
+  release_worker(rpcnet::call_context&, rpcnet_cli::WorkerRelease request) override {
     caf::scoped_actor self{sys_};
     return rpcnet_cli::Released{release(self, request.id)};
   }

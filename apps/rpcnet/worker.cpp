@@ -30,7 +30,7 @@ public:
   }
 
   rpcnet::result<rpcnet_cli::TaskResult, ComputeError>
-  process_task(rpcnet_cli::TaskRequest request) override {
+  process_task(rpcnet::call_context&, rpcnet_cli::TaskRequest request) override {
     if (failing_) {
       log_warn("refused task " + std::to_string(request.task_id) + " (simulated failure)");
       return ComputeError{ComputeError::WorkerFailed{settings_.label}};
@@ -40,7 +40,7 @@ public:
     return rpcnet_cli::TaskResult{request.task_id, std::move(request.data), settings_.label};
   }
 
-  caf::error generate(rpcnet_cli::GenerateRequest request,
+  caf::error generate(rpcnet::call_context&, rpcnet_cli::GenerateRequest request,
                       rpcnet::typed::writer<rpcnet_cli::Token>& out) override {
     constexpr uint64_t max_tokens = 1'000'000;
     if (request.last < request.start_after || request.last - request.start_after > max_tokens)

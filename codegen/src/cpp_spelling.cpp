@@ -62,6 +62,24 @@ bool needs_value_init(const type_ref& type, const definition& def) {
   }
 }
 
+std::string param_type(const type_ref& type, const definition& def) {
+  return needs_value_init(type, def) ? cpp_type(type) : "const " + cpp_type(type) + "&";
+}
+
+std::string tags_namespace(const service_def& svc) {
+  return lowercase(svc.name) + "_methods";
+}
+
+std::string requests_namespace(const service_def& svc) {
+  return lowercase(svc.name) + "_requests";
+}
+
+std::string request_type(const service_def& svc, const method_def& m) {
+  if (packs_parameters(m))
+    return requests_namespace(svc) + "::" + m.name;
+  return cpp_type(m.params.at(0).type);
+}
+
 std::string quoted(std::string_view text) {
   return "\"" + std::string{text} + "\"";
 }

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include <rpcnet/codegen/cpp_spelling.hpp>
 #include <rpcnet/codegen/tokenizer.hpp>
 
 namespace rpcnet::codegen {
@@ -181,12 +182,19 @@ private:
   }
 
   /// Names the generated code gives a service must not clash with the
-  /// definition's own: the classes next to the types, the client's members.
+  /// definition's own: the classes and namespaces next to the types, the
+  /// client's members, the parameters' fields.
   void check_generated_names(const service_def& svc) const {
     for (const char* suffix : {"Client", "Handler", "Actor", "Server"})
       if (declared_.count(svc.name + suffix))
         fail(svc.pos, "'" + svc.name + suffix + "' is a name the generated code of service '"
                         + svc.name + "' needs: rename the type");
+    // The tags of the actor's messages, the structs of packed parameters.
+    const std::set<std::string> namespaces{tags_namespace(svc), requests_namespace(svc)};
+    for (const auto& ns : namespaces)
+      if (declared_.count(ns))
+        fail(svc.pos, "'" + ns + "' is a namespace the generated code of service '" + svc.name
+                        + "' needs: rename the type");
     std::set<std::string> methods;
     for (const auto& m : svc.methods)
       methods.insert(m.name);
@@ -194,14 +202,28 @@ private:
       if (m.name == "raw" || m.name == "close" || m.name == "connect")
         fail(m.pos, "method '" + m.name + "' would hide the generated client's own " + m.name
                       + "()");
-      static constexpr std::string_view async_suffix = "_async";
-      if (m.name.size() > async_suffix.size() && m.name.ends_with(async_suffix)
-          && methods.count(m.name.substr(0, m.name.size() - async_suffix.size())))
-        fail(m.pos, "method '" + m.name + "' clashes with the asynchronous form of method '"
-                      + m.name.substr(0, m.name.size() - async_suffix.size()) + "'");
+      for (std::string_view suffix : {"_async", "_with_trailers"})
+        if (m.name.size() > suffix.size() && m.name.ends_with(suffix)
+            && methods.count(m.name.substr(0, m.name.size() - suffix.size())))
+          fail(m.pos, "method '" + m.name + "' clashes with the " + form_of(suffix)
+                        + " form of method '" + m.name.substr(0, m.name.size() - suffix.size())
+                        + "'");
       if (declared_.count(m.name))
         fail(m.pos, "method '" + m.name + "' has the name of a declaration");
+      if (namespaces.count(m.name))
+        fail(m.pos, "method '" + m.name + "' has the name of a namespace the generated code "
+                      "needs");
+      if (!packs_parameters(m))
+        continue;
+      // A parameter named like a type hides it from the parameters after it.
+      for (const auto& p : m.params)
+        if (declared_.count(p.name) || namespaces.count(p.name))
+          fail(p.pos, "parameter '" + p.name + "' has the name of a declaration");
     }
+  }
+
+  static std::string form_of(std::string_view suffix) {
+    return suffix == "_async" ? "asynchronous" : "trailer-returning";
   }
 
   // -- declarations -----------------------------------------------------------
@@ -371,6 +393,51 @@ private:
     return item;
   }
 
+  /// One parameter of `m`: `[const] Type [&] [name]` or
+  /// `rpcnet::stream<T> [name]`; `stream` says whether `m` has a stream.
+  void parameter(method_def& m, bool& stream) {
+    auto start = at().pos;
+    if (m.params.size() == static_cast<size_t>(max_parameters))
+      fail(start, "method '" + m.name + "' takes more than " + std::to_string(max_parameters)
+                    + " parameters: gather them in a struct");
+    accept_word("const");
+    bool this_stream = is_rpcnet("stream");
+    // A stream is the whole request: its messages are the call's.
+    if (stream || (this_stream && !m.params.empty()))
+      fail(start, "method '" + m.name + "' takes an rpcnet::stream<T>, which must be its only "
+                    "parameter");
+    stream = this_stream;
+    param_def p;
+    p.type = stream ? stream_item() : value_type(0);
+    accept("&");
+    p.pos = at().pos;
+    if (at().kind == token_kind::identifier)
+      p.name = name("a parameter name");
+    m.params.push_back(std::move(p));
+  }
+
+  /// Several parameters become the fields of one message, so each needs a
+  /// name of its own; one parameter's name is never used.
+  static void check_parameter_names(const method_def& m) {
+    if (!packs_parameters(m))
+      return;
+    std::set<std::string> seen;
+    for (size_t i = 0; i < m.params.size(); ++i) {
+      const auto& p = m.params[i];
+      if (p.name.empty())
+        fail(p.pos, "parameter " + std::to_string(i + 1) + " of method '" + m.name
+                      + "' needs a name: several parameters become the fields of one message");
+      if (!seen.insert(p.name).second)
+        fail(p.pos, "parameter '" + p.name + "' of method '" + m.name + "' is declared twice");
+      if (p.name == m.name)
+        fail(p.pos, "parameter '" + p.name + "' has the name of its method");
+      for (const char* reserved : {"ctx", "opts", "responses", "client_", "serialize"})
+        if (p.name == reserved)
+          fail(p.pos, "'" + p.name + "' is a name the generated code of method '" + m.name
+                        + "' uses and cannot be a parameter name");
+    }
+  }
+
   /// One method; `seen` holds the names of the service's earlier methods.
   method_def method(std::set<std::string>& seen) {
     method_def m;
@@ -395,21 +462,14 @@ private:
     }
     m.name = name("a method name");
     expect("(");
-    accept_word("const");
-    bool request_stream = is_rpcnet("stream");
-    if (request_stream) {
-      m.request = stream_item();
-    } else if (is(")")) {
-      fail(at().pos, "method '" + m.name + "' must take one parameter: its request");
-    } else {
-      m.request = value_type(0);
-    }
-    accept("&");
-    if (at().kind == token_kind::identifier)
-      name("a parameter name");
-    if (is(","))
-      fail(at().pos, "method '" + m.name + "' must take exactly one parameter");
+    if (is(")"))
+      fail(at().pos, "method '" + m.name + "' must take at least one parameter: its request");
+    bool request_stream = false;
+    do
+      parameter(m, request_stream);
+    while (accept(","));
     expect(")");
+    check_parameter_names(m);
     if (accept("=")) {
       if (at().kind != token_kind::number || at().text != "0")
         fail(at().pos, "expected '0' after '='");

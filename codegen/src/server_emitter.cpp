@@ -10,45 +10,100 @@ namespace rpcnet::codegen {
 namespace {
 
 std::string reader_of(const method_def& m) {
-  return "rpcnet::typed::reader<" + cpp_type(m.request) + ">";
+  return "rpcnet::typed::reader<" + cpp_type(m.params.at(0).type) + ">";
 }
 
 std::string writer_of(const method_def& m) {
   return "rpcnet::typed::writer<" + cpp_type(m.response) + ">";
 }
 
-/// A handler method's return type and parameters (without names' types
-/// repeated in the registration below).
+/// `text` with `more` after a comma, or `more` alone.
+std::string joined(const std::string& text, const std::string& more) {
+  return text.empty() ? more : text + ", " + more;
+}
+
+/// A handler method's return type and parameters after its context, and
+/// how the registered function -- which takes the context and the decoded
+/// request -- calls it.
 struct handler_signature {
   std::string returns;
-  std::string params;     ///< "GreetRequest request"
-  std::string arguments;  ///< "std::move(request)"
-  std::string adapter;    ///< "rpcnet::typed::unary<GreetRequest>"
-  std::string registrar;  ///< "register_unary"
+  std::string params;        ///< "GreetRequest request", "std::uint64_t id, Data data"
+  std::string lambda_params; ///< "GreetRequest request"
+  std::string arguments;     ///< "std::move(request)", "std::move(request.id), ..."
+  std::string adapter;       ///< "rpcnet::typed::unary<GreetRequest>"
+  std::string registrar;     ///< "register_unary"
 };
 
-handler_signature signature_of(const method_def& m) {
-  auto request = cpp_type(m.request);
+/// The request of a unary or server-streaming method as the handler takes
+/// it: the one parameter, or each packed parameter under its own name.
+void request_parameters(const service_def& svc, const method_def& m, handler_signature& sig) {
+  sig.lambda_params = request_type(svc, m) + " request";
+  if (!packs_parameters(m)) {
+    sig.params = cpp_type(m.params[0].type) + " request";
+    sig.arguments = "std::move(request)";
+    return;
+  }
+  for (const auto& p : m.params) {
+    sig.params = joined(sig.params, cpp_type(p.type) + " " + p.name);
+    sig.arguments = joined(sig.arguments, "std::move(request." + p.name + ")");
+  }
+}
+
+handler_signature signature_of(const service_def& svc, const method_def& m) {
+  auto request = request_type(svc, m);
   auto response = cpp_type(m.response);
+  handler_signature sig;
   switch (m.kind) {
     case method_kind::unary:
-      return {result_type(m), request + " request", "std::move(request)",
-              "rpcnet::typed::unary<" + request + ">", "register_unary"};
-    case method_kind::server_streaming:
-      return {"caf::error", request + " request, " + writer_of(m) + "& responses",
-              "std::move(request), responses",
-              "rpcnet::typed::server_streaming<" + request + ", " + response + ">",
-              "register_streaming"};
+      request_parameters(svc, m, sig);
+      sig.returns = result_type(m);
+      sig.adapter = "rpcnet::typed::unary<" + request + ">";
+      sig.registrar = "register_unary";
+      return sig;
+    case method_kind::server_streaming: {
+      request_parameters(svc, m, sig);
+      auto responses = writer_of(m) + "& responses";
+      sig.returns = "caf::error";
+      sig.params = joined(sig.params, responses);
+      sig.lambda_params = joined(sig.lambda_params, responses);
+      sig.arguments = joined(sig.arguments, "responses");
+      sig.adapter = "rpcnet::typed::server_streaming<" + request + ", " + response + ">";
+      break;
+    }
     case method_kind::client_streaming:
-      return {"caf::expected<" + result_type(m) + ">", reader_of(m) + "& requests", "requests",
-              "rpcnet::typed::client_streaming<" + request + ">", "register_streaming"};
+      sig = {"caf::expected<" + result_type(m) + ">", reader_of(m) + "& requests", "",
+             "requests", "rpcnet::typed::client_streaming<" + request + ">", ""};
+      break;
     case method_kind::bidirectional:
+      sig = {"caf::error", reader_of(m) + "& requests, " + writer_of(m) + "& responses", "",
+             "requests, responses",
+             "rpcnet::typed::bidirectional<" + request + ", " + response + ">", ""};
       break;
   }
-  return {"caf::error", reader_of(m) + "& requests, " + writer_of(m) + "& responses",
-          "requests, responses",
-          "rpcnet::typed::bidirectional<" + request + ", " + response + ">",
-          "register_streaming"};
+  if (sig.lambda_params.empty())
+    sig.lambda_params = sig.params;
+  sig.registrar = "register_streaming";
+  return sig;
+}
+
+/// What a unary method's actor message holds after its tag: the request,
+/// or each packed parameter.
+std::string message_elements(const method_def& m) {
+  std::string out;
+  for (const auto& p : m.params)
+    out = joined(out, cpp_type(p.type));
+  return out;
+}
+
+/// The template arguments of rpcnet::typed::forward_unary after the tag.
+std::string forwarding_arguments(const service_def& svc, const method_def& m,
+                                 const std::string& actor) {
+  auto request = request_type(svc, m);
+  auto out = request + ", " + result_type(m) + ", " + actor;
+  if (packs_parameters(m))
+    for (const auto& p : m.params)
+      out += ", &" + request + "::" + p.name;
+  return out;
 }
 
 class server_emitter {
@@ -60,7 +115,7 @@ public:
       handler_(svc.name + "Handler"),
       actor_(svc.name + "Actor"),
       server_(svc.name + "Server"),
-      tags_(lowercase(svc.name) + "_methods") {
+      tags_(tags_namespace(svc)) {
     std::copy_if(svc.methods.begin(), svc.methods.end(), std::back_inserter(unary_),
                  [](const method_def& m) { return m.kind == method_kind::unary; });
   }
@@ -79,6 +134,7 @@ public:
       .line("#include <caf/meta/type_name.hpp>")
       .line("#include <caf/typed_actor.hpp>")
       .line()
+      .line("#include <rpcnet/actors/call_context.hpp>")
       .line("#include <rpcnet/actors/rpc_config.hpp>")
       .line("#include <rpcnet/actors/rpc_server.hpp>")
       .line("#include <rpcnet/typed/typed_server.hpp>")
@@ -101,14 +157,16 @@ private:
   void handler_interface() {
     out_.doc(svc_.doc, true)
       .line("/// What a " + svc_.name + " service implements. Methods run on the server's")
-      .line("/// handler pool, several at once, and may block.")
+      .line("/// handler pool, several at once, and may block. Each takes the call's")
+      .line("/// context first: the caller's metadata and deadline, the peer, whether the")
+      .line("/// call is still wanted, and the trailers of the reply.")
       .open("class " + handler_ + " {")
       .access("public:")
       .line("virtual ~" + handler_ + "() = default;");
     for (const auto& m : svc_.methods) {
-      auto sig = signature_of(m);
-      out_.line().doc(m.doc).line("virtual " + sig.returns + " " + m.name + "(" + sig.params
-                                  + ") = 0;");
+      auto sig = signature_of(svc_, m);
+      out_.line().doc(m.doc).line("virtual " + sig.returns + " " + m.name
+                                  + "(rpcnet::call_context& ctx, " + sig.params + ") = 0;");
     }
     out_.close("};").line();
   }
@@ -128,12 +186,13 @@ private:
     }
     out_.line().line("} // namespace " + tags_).line();
     out_.line("/// The " + svc_.name + " service as a typed actor: its unary methods as")
-      .line("/// (tag, request) -> result messages. Streaming methods are served by a")
-      .line("/// " + handler_ + ".")
+      .line("/// (tag, request) -> result messages, a method of several parameters as")
+      .line("/// (tag, parameters...). Streaming methods, and methods that read the call's")
+      .line("/// context, are served by a " + handler_ + ".")
       .line("using " + actor_ + " = caf::typed_actor<");
     for (size_t i = 0; i < unary_.size(); ++i) {
       const auto& m = unary_[i];
-      out_.line("  caf::replies_to<" + tags_ + "::" + m.name + ", " + cpp_type(m.request)
+      out_.line("  caf::replies_to<" + tags_ + "::" + m.name + ", " + message_elements(m)
                 + ">::with<" + result_type(m) + ">" + (i + 1 < unary_.size() ? "," : ">;"));
     }
     out_.line();
@@ -160,10 +219,10 @@ private:
       .open("static void register_handler(rpcnet::rpc_server& server, std::shared_ptr<"
             + handler_ + "> handler) {");
     for (const auto& m : svc_.methods) {
-      auto sig = signature_of(m);
+      auto sig = signature_of(svc_, m);
       out_.line("server." + sig.registrar + "(" + quoted(m.name) + ", " + sig.adapter + "(")
-        .line("  [handler](" + sig.params + ") { return handler->" + m.name + "("
-              + sig.arguments + "); }));");
+        .line("  [handler](rpcnet::call_context& ctx, " + sig.lambda_params
+              + ") { return handler->" + m.name + "(ctx, " + sig.arguments + "); }));");
     }
     out_.close();
     if (!unary_.empty()) {
@@ -174,8 +233,8 @@ private:
       for (const auto& m : unary_)
         out_.line("server.register_actor(" + quoted(m.name)
                   + ", sys.spawn(rpcnet::typed::forward_unary<")
-          .line("  " + tags_ + "::" + m.name + ", " + cpp_type(m.request) + ", " + result_type(m)
-                + ", " + actor_ + ">, service));");
+          .line("  " + tags_ + "::" + m.name + ", " + forwarding_arguments(svc_, m, actor_)
+                + ">, service));");
       out_.close();
     }
     out_.section("lifecycle")

@@ -14,4 +14,8 @@ bool streams_responses(method_kind kind) {
   return kind == method_kind::server_streaming || kind == method_kind::bidirectional;
 }
 
+bool packs_parameters(const method_def& m) {
+  return m.params.size() > 1;
+}
+
 } // namespace rpcnet::codegen

@@ -52,6 +52,8 @@ public:
       out_.line();
       std::visit([this](const auto& t) { declaration(t); }, type);
     }
+    for (const auto& svc : def_.services)
+      packed_requests(svc);
     out_.line().line("} // namespace " + scope_).line();
     out_.line("// Fields only on the wire, no class information.");
     for (const auto& name : wire_names_)
@@ -80,8 +82,11 @@ private:
       out_.line();
     std::string archived;
     std::string inspected;
+    // Members by this-> and x., never bare: a field (or a packed parameter)
+    // may be called ar, Archive, f or Inspector like serialize's and
+    // inspect's own names.
     for (const auto& f : s.fields) {
-      archived += "& " + f.name;
+      archived += "& this->" + f.name;
       inspected += ", x." + f.name;
     }
     members(s.name, path, archived, inspected);
@@ -124,12 +129,37 @@ private:
       .line("return std::get_if<A>(&value);")
       .close()
       .line();
-    members(v.name, v.name, "& value", ", x.value");
+    members(v.name, v.name, "& this->value", ", x.value");
     out_.close("};");
   }
 
+  /// The structs that carry the parameters of `svc`'s methods that take
+  /// several: one message, the parameters its fields in order.
+  void packed_requests(const service_def& svc) {
+    auto ns = requests_namespace(svc);
+    bool opened = false;
+    for (const auto& m : svc.methods) {
+      if (!packs_parameters(m))
+        continue;
+      if (!opened)
+        out_.line()
+          .line("/// The requests of the " + svc.name + " methods that take several "
+                "parameters:")
+          .line("/// one struct per method, one message on the wire, the parameters its fields.")
+          .line("namespace " + ns + " {");
+      opened = true;
+      struct_def request{m.name, {}, "The parameters of " + m.name + "."};
+      for (const auto& p : m.params)
+        request.fields.push_back({p.type, p.name, ""});
+      out_.line();
+      plain_struct(request, ns + "::" + m.name);
+    }
+    if (opened)
+      out_.line().line("} // namespace " + ns);
+  }
+
   /// Equality, serialize and inspect of a struct whose data members are
-  /// `archived` ("& a& b") and `inspected` (", x.a, x.b").
+  /// `archived` ("& this->a& this->b") and `inspected` (", x.a, x.b").
   void members(const std::string& name, const std::string& path, const std::string& archived,
                const std::string& inspected) {
     wire_names_.push_back(scope_ + "::" + path);

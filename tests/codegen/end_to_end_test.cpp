@@ -4,14 +4,21 @@
 // present optionals, maps), all four method kinds work, a handler's typed
 // error reaches the client as its type, a second service shares the server
 // and the connection (so does a service of another input), and a typed actor
-// can be the service.
+// can be the service. Methods of several parameters round-trip them; call
+// options reach the handler's context (metadata, deadline), a deadline too
+// short fails the call with `timeout`, and trailers come back.
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <caf/deep_to_string.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include <rpcnet/rpcnet.hpp>
@@ -19,6 +26,7 @@
 #include "greeting/greeting.hpp"
 #include "kitchen/kitchen.hpp"
 #include "ping/ping.hpp"
+#include "tasks/tasks.hpp"
 #include "test_certs.hpp"
 
 using namespace codegen_test::everything;
@@ -39,13 +47,54 @@ rpcnet::result<Everything, EchoError> echo_rules(Everything request) {
   return request;
 }
 
+/// What handlers saw of their calls' contexts, by method.
+class context_log {
+public:
+  struct entry {
+    std::optional<std::string> tenant; ///< the "tenant" metadata
+    std::chrono::milliseconds remaining{0};
+
+    static entry of(const rpcnet::call_context& ctx) {
+      entry seen;
+      if (auto tenant = ctx.metadata().get("tenant"))
+        seen.tenant = std::string{*tenant};
+      seen.remaining = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.remaining());
+      return seen;
+    }
+  };
+
+  void record(const rpcnet::call_context& ctx) {
+    auto seen = entry::of(ctx);
+    std::lock_guard guard{mutex_};
+    entries_[ctx.method()] = std::move(seen);
+  }
+
+  /// What the last call of `method` saw; an empty entry when none came.
+  entry of(const std::string& method) const {
+    std::lock_guard guard{mutex_};
+    auto i = entries_.find(method);
+    return i == entries_.end() ? entry{} : i->second;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::map<std::string, entry> entries_;
+};
+
 class kitchen_service : public KitchenHandler {
 public:
-  rpcnet::result<Everything, EchoError> echo(Everything request) override {
+  explicit kitchen_service(std::shared_ptr<context_log> log) : log_(std::move(log)) {
+  }
+
+  rpcnet::result<Everything, EchoError> echo(rpcnet::call_context& ctx,
+                                             Everything request) override {
+    log_->record(ctx);
     return echo_rules(std::move(request));
   }
 
-  caf::error download(Summary request, rpcnet::typed::writer<Chunk>& responses) override {
+  caf::error download(rpcnet::call_context& ctx, Summary request,
+                      rpcnet::typed::writer<Chunk>& responses) override {
+    log_->record(ctx);
     for (uint32_t i = 0; i < request.chunks; ++i) {
       Chunk chunk{i, std::vector<uint8_t>(request.bytes, static_cast<uint8_t>(i))};
       if (auto err = responses.write(chunk))
@@ -55,7 +104,8 @@ public:
   }
 
   caf::expected<rpcnet::result<Summary, EchoError>>
-  upload(rpcnet::typed::reader<Chunk>& requests) override {
+  upload(rpcnet::call_context& ctx, rpcnet::typed::reader<Chunk>& requests) override {
+    log_->record(ctx);
     Summary summary;
     for (;;) {
       auto chunk = requests.next();
@@ -70,8 +120,9 @@ public:
     }
   }
 
-  caf::error mirror(rpcnet::typed::reader<Point>& requests,
+  caf::error mirror(rpcnet::call_context& ctx, rpcnet::typed::reader<Point>& requests,
                     rpcnet::typed::writer<Point>& responses) override {
+    log_->record(ctx);
     for (;;) {
       auto point = requests.next();
       if (!point)
@@ -82,15 +133,61 @@ public:
         return err;
     }
   }
+
+private:
+  std::shared_ptr<context_log> log_;
 };
 
 class ping_service : public PingHandler {
 public:
-  rpcnet::result<Point, Color> ping(Point p) override {
+  rpcnet::result<Point, Color> ping(rpcnet::call_context&, Point p) override {
     if (p.x < 0)
       return Color::blue;
     return Point{p.y, p.x};
   }
+};
+
+/// Methods of several parameters, answering what their context held.
+class tasks_service : public TasksHandler {
+public:
+  explicit tasks_service(std::shared_ptr<context_log> log) : log_(std::move(log)) {
+  }
+
+  rpcnet::result<TaskReceipt, EchoError> process_task(rpcnet::call_context& ctx,
+                                                      std::string task_id,
+                                                      std::vector<std::uint8_t> data) override {
+    auto seen = context_log::entry::of(ctx);
+    if (task_id == "reject")
+      return EchoError{EchoError::Rejected{}};
+    if (task_id == "slow") {
+      // Stays until the deadline cancels the call (or 10 s, to end anyway).
+      auto until = std::chrono::steady_clock::now() + 10s;
+      while (!ctx.cancelled() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(5ms);
+      slow_cancelled_.set_value(ctx.cancelled());
+      return EchoError{EchoError::Rejected{}};
+    }
+    ctx.trailers().add("served-by", "tasks");
+    return TaskReceipt{std::move(task_id), std::move(data), seen.tenant, seen.remaining.count()};
+  }
+
+  caf::error repeat(rpcnet::call_context& ctx, std::uint32_t first, std::uint32_t count,
+                    Chunk chunk, rpcnet::typed::writer<Chunk>& responses) override {
+    log_->record(ctx);
+    for (std::uint32_t i = 0; i < count; ++i)
+      if (auto err = responses.write(Chunk{first + i, chunk.data}))
+        return err;
+    return {};
+  }
+
+  /// Whether the slow task's context was cancelled when it stopped waiting.
+  std::future<bool> slow_outcome() {
+    return slow_cancelled_.get_future();
+  }
+
+private:
+  std::shared_ptr<context_log> log_;
+  std::promise<bool> slow_cancelled_;
 };
 
 /// The Kitchen service as a typed actor: echo with `prefix` before the text.
@@ -106,29 +203,40 @@ KitchenActor::behavior_type kitchen_actor(std::string prefix) {
 }
 
 /// Starts `server` and connects a client to it.
-KitchenClient start_and_connect(rpcnet::runtime& rt, KitchenServer& server) {
+template <class Client = KitchenClient, class Server>
+Client start_and_connect(rpcnet::runtime& rt, Server& server) {
   auto addr = server.bind();
   REQUIRE(addr);
   REQUIRE_FALSE(server.start());
-  auto connected = KitchenClient::connect(rt.system(), addr->to_string(),
-                                          rpcnet::test::client_config().with_call_timeout(10s));
+  auto connected = Client::connect(rt.system(), addr->to_string(),
+                                   rpcnet::test::client_config().with_call_timeout(10s));
   REQUIRE(connected);
   return std::move(*connected);
 }
 
-/// A Kitchen server with Ping on the same rpc_server, and clients of both
-/// sharing one connection.
+/// A Kitchen server with Ping and Tasks on the same rpc_server, and clients
+/// of each sharing one connection.
 struct kitchen_fixture {
   kitchen_fixture()
-    : server(rt.system(), std::make_shared<kitchen_service>(), rpcnet::test::server_config()) {
+    : server(rt.system(), std::make_shared<kitchen_service>(log), rpcnet::test::server_config()) {
     PingServer::register_handler(server.raw(), std::make_shared<ping_service>());
+    TasksServer::register_handler(server.raw(), tasks_handler);
     client.emplace(start_and_connect(rt, server));
+    tasks.emplace(client->raw());
   }
 
   rpcnet::runtime rt;
+  std::shared_ptr<context_log> log = std::make_shared<context_log>();
+  std::shared_ptr<tasks_service> tasks_handler = std::make_shared<tasks_service>(log);
   KitchenServer server;
   std::optional<KitchenClient> client;
+  std::optional<TasksClient> tasks;
 };
+
+/// Options with the metadata the handlers look for and a timeout.
+rpcnet::call_options blue_within(std::chrono::milliseconds timeout) {
+  return rpcnet::call_options{}.with_timeout(timeout).with_metadata("tenant", "blue");
+}
 
 /// Every remaining response of `stream`, up to the server's clean end.
 template <class Request, class Response>
@@ -319,7 +427,7 @@ TEST_CASE("a second service of the definition shares the server and the connecti
 TEST_CASE("a service generated from another input serves beside them", "[end_to_end]") {
   struct polite : greeting::GreetingHandler {
     rpcnet::result<greeting::GreetResponse, greeting::GreetingError>
-    greet(greeting::GreetRequest request) override {
+    greet(rpcnet::call_context&, greeting::GreetRequest request) override {
       if (request.name.find('<') != std::string::npos)
         return greeting::GreetingError{greeting::GreetingError::InvalidInput{request.name}};
       return greeting::GreetResponse{"Hello, " + request.name + "!"};
@@ -377,6 +485,194 @@ TEST_CASE("a spawned typed actor serves the unary methods", "[end_to_end]") {
   client->close();
   server.stop();
   caf::anon_send_exit(service, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a method of several parameters hands them to the handler as parameters",
+          "[end_to_end][parameters]") {
+  kitchen_fixture f;
+  std::vector<std::uint8_t> data{1, 2, 3, 0, 255};
+  auto reply = f.tasks->process_task("task-1 ✓", data);
+  REQUIRE(reply);
+  REQUIRE(*reply);
+  CHECK((*reply)->task_id == "task-1 ✓");
+  CHECK((*reply)->data == data);
+  auto pending = f.tasks->process_task_async("task-2", {});
+  REQUIRE(pending.wait_for(10s) == std::future_status::ready);
+  auto later = pending.get();
+  REQUIRE(later);
+  REQUIRE(*later);
+  CHECK((*later)->task_id == "task-2");
+  CHECK((*later)->data.empty());
+  auto refused = f.tasks->process_task("reject", data);
+  REQUIRE(refused);
+  REQUIRE_FALSE(*refused);
+  CHECK(refused->error().is<EchoError::Rejected>());
+}
+
+TEST_CASE("a server-streaming method of several parameters streams what they ask for",
+          "[end_to_end][parameters]") {
+  kitchen_fixture f;
+  auto stream = f.tasks->repeat(7, 3, Chunk{0, {9, 8}});
+  REQUIRE(stream);
+  auto chunks = drain(*stream);
+  REQUIRE(chunks.size() == 3);
+  for (std::uint32_t i = 0; i < 3; ++i)
+    CHECK(chunks[i] == Chunk{7 + i, {9, 8}});
+}
+
+TEST_CASE("call options bring their metadata and deadline to the handler's context",
+          "[end_to_end][context]") {
+  kitchen_fixture f;
+  // snippet-begin: typed-call-options
+  auto opts = rpcnet::call_options{}.with_timeout(5s).with_metadata("tenant", "blue");
+  auto reply = f.tasks->process_task("t", {1}, opts);
+  // snippet-end: typed-call-options
+  REQUIRE(reply);
+  REQUIRE(*reply);
+  CHECK((*reply)->tenant == "blue");
+  CHECK((*reply)->remaining_ms > 0);
+  CHECK((*reply)->remaining_ms <= 5000);
+  SECTION("without options the client's call timeout (10 s) is the deadline") {
+    auto plain = f.tasks->process_task("t", {1});
+    REQUIRE(plain);
+    REQUIRE(*plain);
+    CHECK_FALSE((*plain)->tenant);
+    CHECK((*plain)->remaining_ms > 5000);
+    CHECK((*plain)->remaining_ms <= 10'000);
+  }
+  SECTION("the asynchronous form takes options too") {
+    auto pending = f.tasks->process_task_async("t", {1}, blue_within(5s));
+    REQUIRE(pending.wait_for(10s) == std::future_status::ready);
+    auto later = pending.get();
+    REQUIRE(later);
+    REQUIRE(*later);
+    CHECK((*later)->tenant == "blue");
+    CHECK((*later)->remaining_ms <= 5000);
+  }
+  SECTION("a typed error still arrives as its type") {
+    auto refused = f.tasks->process_task("reject", {}, blue_within(5s));
+    REQUIRE(refused);
+    REQUIRE_FALSE(*refused);
+    CHECK(refused->error().is<EchoError::Rejected>());
+  }
+}
+
+TEST_CASE("a deadline shorter than the handler takes fails the call with timeout",
+          "[end_to_end][context]") {
+  kitchen_fixture f;
+  auto outcome = f.tasks_handler->slow_outcome();
+  auto started = std::chrono::steady_clock::now();
+  auto reply = f.tasks->process_task("slow", {}, blue_within(200ms));
+  REQUIRE_FALSE(reply);
+  CHECK(rpcnet::code_of(reply.error()) == rpcnet::error::timeout);
+  CHECK(std::chrono::steady_clock::now() - started < 5s);
+  // The handler's context is cancelled at the deadline, so it stops too.
+  REQUIRE(outcome.wait_for(5s) == std::future_status::ready);
+  CHECK(outcome.get());
+}
+
+TEST_CASE("trailers the handler sets come back with the typed reply", "[end_to_end][context]") {
+  kitchen_fixture f;
+  auto reply = f.tasks->process_task_with_trailers("t", {4, 2}, blue_within(5s));
+  REQUIRE(reply);
+  REQUIRE(reply->result);
+  CHECK(reply->result->data == std::vector<std::uint8_t>{4, 2});
+  CHECK(reply->result->tenant == "blue");
+  CHECK(reply->trailers.get("served-by") == "tasks");
+  auto defaults = f.tasks->process_task_with_trailers("t", {});
+  REQUIRE(defaults);
+  CHECK_FALSE(defaults->result->tenant);
+  CHECK(defaults->trailers.get("served-by") == "tasks");
+}
+
+TEST_CASE("streaming calls of every kind bring their options to the handler's context",
+          "[end_to_end][context]") {
+  kitchen_fixture f;
+  auto opts = blue_within(5s);
+  SECTION("server streaming") {
+    auto stream = f.client->download(Summary{2, 3}, opts);
+    REQUIRE(stream);
+    CHECK(drain(*stream).size() == 2);
+    CHECK(f.log->of("download").tenant == "blue");
+    CHECK(f.log->of("download").remaining <= 5s);
+  }
+  SECTION("server streaming with several parameters") {
+    auto stream = f.tasks->repeat(0, 2, Chunk{}, opts);
+    REQUIRE(stream);
+    CHECK(drain(*stream).size() == 2);
+    CHECK(f.log->of("repeat").tenant == "blue");
+  }
+  SECTION("client streaming, blocking and asynchronous") {
+    auto reply = f.client->upload({{0, {1}}, {1, {2, 3}}}, opts);
+    REQUIRE(reply);
+    REQUIRE(*reply);
+    CHECK((*reply)->bytes == 3);
+    CHECK(f.log->of("upload").tenant == "blue");
+    CHECK(f.log->of("upload").remaining <= 5s);
+    auto pending = f.client->upload_async({{0, {}}}, opts.with_metadata("tenant", "green"));
+    REQUIRE(pending.wait_for(10s) == std::future_status::ready);
+    auto later = pending.get();
+    REQUIRE(later);
+    REQUIRE(*later);
+    CHECK((*later)->chunks == 1);
+    CHECK(f.log->of("upload").tenant == "blue"); // the first value of the key
+  }
+  SECTION("bidirectional") {
+    auto stream = f.client->mirror(opts);
+    REQUIRE(stream);
+    REQUIRE_FALSE(stream->send(Point{1, 1}));
+    REQUIRE_FALSE(stream->finish());
+    CHECK(drain(*stream) == std::vector<Point>{{-1, -1}});
+    CHECK(f.log->of("mirror").tenant == "blue");
+  }
+  SECTION("a client-streaming typed error still arrives as its type") {
+    auto disordered = f.client->upload({{1, {}}}, opts);
+    REQUIRE(disordered);
+    REQUIRE_FALSE(*disordered);
+    CHECK(disordered->error() == EchoError{EchoError::Invalid{"index", "out of order"}});
+  }
+}
+
+TEST_CASE("a typed actor takes the parameters of a method as the elements of its message",
+          "[end_to_end][parameters]") {
+  rpcnet::runtime rt;
+  auto service = rt.system().spawn([]() -> TasksActor::behavior_type {
+    return {
+      [](tasks_methods::process_task, std::string& task_id,
+         std::vector<std::uint8_t>& data) -> rpcnet::result<TaskReceipt, EchoError> {
+        return TaskReceipt{"actor: " + task_id, std::move(data), std::nullopt, 0};
+      },
+    };
+  });
+  TasksServer server{rt.system(), service, rpcnet::test::server_config()};
+  std::optional<TasksClient> client{start_and_connect<TasksClient>(rt, server)};
+  auto reply = client->process_task("t", {5, 6});
+  REQUIRE(reply);
+  REQUIRE(*reply);
+  CHECK((*reply)->task_id == "actor: t");
+  CHECK((*reply)->data == std::vector<std::uint8_t>{5, 6});
+  client->close();
+  server.stop();
+  caf::anon_send_exit(service, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("the parameters of a method travel as one message: their fields in order", "[wire]") {
+  tasks_requests::process_task request{"id", {1, 2}};
+  auto fields = rpcnet::encode(std::string{"id"});
+  auto data = rpcnet::encode(std::vector<std::uint8_t>{1, 2});
+  fields.insert(fields.end(), data.begin(), data.end());
+  CHECK(rpcnet::encode(request) == fields);
+  auto back = rpcnet::decode<tasks_requests::process_task>(fields);
+  REQUIRE(back);
+  CHECK(*back == request);
+}
+
+TEST_CASE("fields named like serialize's and inspect's own names round-trip", "[wire]") {
+  Awkward awkward{true, -7, "f", true, 9};
+  auto back = rpcnet::decode<Awkward>(rpcnet::encode(awkward));
+  REQUIRE(back);
+  CHECK(*back == awkward);
+  CHECK(caf::deep_to_string(awkward).find("-7") != std::string::npos);
 }
 
 TEST_CASE("results, variants and optionals have the documented wire form", "[wire]") {

@@ -1,6 +1,7 @@
-// A definition with every supported type and all four method kinds, and a
-// second service sharing its types: generated at build time and called end
-// to end by end_to_end_test.cpp, and the input of the golden tests.
+// A definition with every supported type and all four method kinds, a
+// second service sharing its types, and a third whose methods take several
+// parameters: generated at build time and called end to end by
+// end_to_end_test.cpp, and the input of the golden tests.
 #pragma once
 
 #include <cstdint>
@@ -77,6 +78,15 @@ struct Summary {
   std::uint64_t bytes;
 };
 
+/// Fields named like the generated serialize's and inspect's own names.
+struct Awkward {
+  bool ar;
+  std::int32_t Archive;
+  std::string f;
+  bool x;
+  std::uint8_t Inspector;
+};
+
 struct Kitchen : rpcnet::service {
   /// Unary: answers the request, or an EchoError.
   rpcnet::result<Everything, EchoError> echo(Everything request);
@@ -91,5 +101,27 @@ struct Kitchen : rpcnet::service {
 struct Ping : rpcnet::service {
   rpcnet::result<Point, Color> ping(Point p);
 };
+
+/// What process_task was given, and what its handler saw of the call.
+struct TaskReceipt {
+  std::string task_id;
+  std::vector<std::uint8_t> data;
+  /// The caller's "tenant" metadata, if it sent one.
+  std::optional<std::string> tenant;
+  /// The time the call had left when the handler started.
+  std::int64_t remaining_ms;
+};
+
+/// The Rust RpcNet's process_task(task_id, data): several parameters, one
+/// message on the wire each call.
+// snippet-begin: several-parameters
+struct Tasks : rpcnet::service {
+  /// Task "slow" waits until the caller gives up.
+  rpcnet::result<TaskReceipt, EchoError> process_task(std::string task_id,
+                                                      std::vector<std::uint8_t> data);
+  /// `count` copies of `chunk`, numbered from `first`.
+  rpcnet::stream<Chunk> repeat(std::uint32_t first, std::uint32_t count, const Chunk& chunk);
+};
+// snippet-end: several-parameters
 
 } // namespace codegen_test::everything

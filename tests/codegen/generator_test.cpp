@@ -165,13 +165,13 @@ TEST_CASE("several inputs and services become sibling directories", "[generator]
                   .output(out.path)
                   .build();
   REQUIRE(result.ok());
-  REQUIRE(result.services.size() == 3);
+  REQUIRE(result.services.size() == 4);
   CHECK(result.services[0].include_line
         == "#include \"" + (out.path / "greeting/greeting.hpp").generic_string() + "\"");
   std::set<std::string> dirs;
   for (const auto& entry : fs::directory_iterator{out.path})
     dirs.insert(entry.path().filename().string());
-  CHECK(dirs == std::set<std::string>{"greeting", "kitchen", "ping"});
+  CHECK(dirs == std::set<std::string>{"greeting", "kitchen", "ping", "tasks"});
 }
 
 TEST_CASE("two services that would share a directory are refused", "[generator]") {

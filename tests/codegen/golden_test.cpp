@@ -50,7 +50,7 @@ TEST_CASE("the greeting service's files match their golden copies", "[golden]") 
   check_against_golden(test::greeting_path);
 }
 
-TEST_CASE("every type and method kind, two services: the files match their golden copies",
+TEST_CASE("every type and method kind, three services: the files match their golden copies",
           "[golden]") {
   check_against_golden(test::everything_path);
 }

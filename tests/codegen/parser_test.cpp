@@ -50,7 +50,9 @@ TEST_CASE("the greeting definition parses into its types and one unary method", 
   auto& greet = def.services[0].methods.at(0);
   CHECK(greet.name == "greet");
   CHECK(greet.kind == method_kind::unary);
-  CHECK(greet.request.name == "GreetRequest");
+  REQUIRE(greet.params.size() == 1);
+  CHECK(greet.params[0].type.name == "GreetRequest");
+  CHECK(greet.params[0].name == "request");
   CHECK(greet.response.name == "GreetResponse");
   CHECK(greet.error->name == "GreetingError");
 }
@@ -71,10 +73,50 @@ TEST_CASE("the four method kinds follow from where rpcnet::stream appears", "[pa
   CHECK(m[2].error);
 }
 
+TEST_CASE("a method may take several parameters, named, which travel as one message",
+          "[parser]") {
+  auto def = parse_ok(with_service("struct A { std::int32_t v; };\n",
+                                   "rpcnet::result<A, A> process_task(std::string task_id,\n"
+                                   "    const std::vector<std::uint8_t>& data);\n"
+                                   "rpcnet::stream<A> repeat(std::uint32_t n, const A& a, "
+                                   "bool b);\n"
+                                   "rpcnet::result<A, A> one(A);\n"));
+  auto& m = def.services[0].methods;
+  REQUIRE(m.size() == 3);
+  CHECK(m[0].kind == method_kind::unary);
+  REQUIRE(m[0].params.size() == 2);
+  CHECK(m[0].params[0].name == "task_id");
+  CHECK(m[0].params[0].type.kind == type_kind::string);
+  CHECK(m[0].params[1].name == "data");
+  CHECK(m[0].params[1].type.kind == type_kind::vector);
+  CHECK(m[0].params[1].pos.line == 5);
+  CHECK(m[0].params[1].pos.column == 38);
+  CHECK(packs_parameters(m[0]));
+  CHECK(m[1].kind == method_kind::server_streaming);
+  REQUIRE(m[1].params.size() == 3);
+  CHECK(m[1].params[1].type.name == "A");
+  CHECK(m[1].params[2].type.kind == type_kind::boolean);
+  CHECK(packs_parameters(m[1]));
+  REQUIRE(m[2].params.size() == 1);
+  CHECK(m[2].params[0].name.empty()); // one parameter needs no name
+  CHECK_FALSE(packs_parameters(m[2]));
+}
+
+TEST_CASE("a method takes up to 16 parameters", "[parser]") {
+  std::string params;
+  for (int i = 0; i < max_parameters; ++i)
+    params += (i ? ", bool p" : "bool p") + std::to_string(i);
+  auto def = parse_ok(with_service("", "rpcnet::result<bool, bool> m(" + params + ");\n"));
+  CHECK(def.services[0].methods[0].params.size() == 16);
+  CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(" + params + ", bool x);\n"))
+        == "bad.rpc.hpp:3:" + std::to_string(30 + params.size() + 2)
+             + ": error: method 'm' takes more than 16 parameters: gather them in a struct");
+}
+
 TEST_CASE("every supported type parses, nested", "[parser]") {
   auto def = parse_ok(test::everything_definition());
   REQUIRE(def.scope == std::vector<std::string>{"codegen_test", "everything"});
-  REQUIRE(def.services.size() == 2);
+  REQUIRE(def.services.size() == 3);
   const auto& everything = std::get<struct_def>(def.types[4]);
   REQUIRE(everything.name == "Everything");
   std::vector<type_kind> kinds;
@@ -170,13 +212,10 @@ TEST_CASE("errors point at the offending line and column", "[parser]") {
           == "bad.rpc.hpp:2:12: error: rpcnet::stream may only be a method's parameter or "
              "return type");
   }
-  SECTION("a method with two parameters") {
-    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a, bool b);\n"))
-          == "bad.rpc.hpp:3:36: error: method 'm' must take exactly one parameter");
-  }
   SECTION("a method without a parameter") {
     CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m();\n"))
-          == "bad.rpc.hpp:3:30: error: method 'm' must take one parameter: its request");
+          == "bad.rpc.hpp:3:30: error: method 'm' must take at least one parameter: its "
+             "request");
   }
   SECTION("a name declared twice") {
     CHECK(parse_error("namespace n {\nstruct A {};\nstruct A {};\n}\n")
@@ -248,6 +287,81 @@ TEST_CASE("errors point at the offending line and column", "[parser]") {
   SECTION("an empty file") {
     CHECK(parse_error("") == "bad.rpc.hpp:1:1: error: expected 'namespace', found the end of "
                              "the file");
+  }
+}
+
+TEST_CASE("parameters of a method with several are checked, and errors point at them",
+          "[parser]") {
+  SECTION("one without a name") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a, bool);\n"))
+          == "bad.rpc.hpp:3:42: error: parameter 2 of method 'm' needs a name: several "
+             "parameters become the fields of one message");
+  }
+  SECTION("a name declared twice") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a,\n"
+                                       "                             double a);\n"))
+          == "bad.rpc.hpp:4:37: error: parameter 'a' of method 'm' is declared twice");
+  }
+  SECTION("a name the generated code uses") {
+    for (std::string reserved : {"ctx", "opts", "responses", "client_", "serialize"})
+      CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a, bool " + reserved
+                                           + ");\n"))
+            == "bad.rpc.hpp:3:43: error: '" + reserved
+                 + "' is a name the generated code of method 'm' uses and cannot be a "
+                   "parameter name");
+  }
+  SECTION("the name of its method") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a, bool m);\n"))
+          == "bad.rpc.hpp:3:43: error: parameter 'm' has the name of its method");
+  }
+  SECTION("the name of a type, which would hide it") {
+    CHECK(parse_error(with_service("struct A {};\n",
+                                   "rpcnet::result<bool, bool> m(A A, A b);\n"))
+          == "bad.rpc.hpp:4:32: error: parameter 'A' has the name of a declaration");
+  }
+  SECTION("the name of a type declared after the service") {
+    CHECK(parse_error("namespace n {\nstruct S : rpcnet::service {\n"
+                      "  rpcnet::result<bool, bool> m(bool Later, bool b);\n};\n"
+                      "struct Later {};\n}\n")
+          == "bad.rpc.hpp:3:37: error: parameter 'Later' has the name of a declaration");
+  }
+  SECTION("a keyword") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a, bool new);\n"))
+          == "bad.rpc.hpp:3:43: error: 'new' is a C++ keyword and cannot be a parameter name");
+  }
+  SECTION("a stream beside another parameter, before or after it") {
+    auto error = "error: method 'm' takes an rpcnet::stream<T>, which must be its only "
+                 "parameter";
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(rpcnet::stream<bool> s, "
+                                       "bool b);\n"))
+          == std::string{"bad.rpc.hpp:3:54: "} + error);
+    CHECK(parse_error(with_service("", "rpcnet::stream<bool> m(bool b, "
+                                       "rpcnet::stream<bool> s);\n"))
+          == std::string{"bad.rpc.hpp:3:32: "} + error);
+  }
+  SECTION("a single parameter's name is not used, so it may be anything") {
+    auto def = parse_ok(with_service("", "rpcnet::result<bool, bool> m(bool ctx);\n"));
+    CHECK(def.services[0].methods[0].params[0].name == "ctx");
+  }
+}
+
+TEST_CASE("names the generated code adds for methods are refused", "[parser]") {
+  SECTION("a method named like another's trailer-returning form") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> m(bool a);\n"
+                                       "rpcnet::result<bool, bool> m_with_trailers(bool a);\n"))
+          == "bad.rpc.hpp:4:1: error: method 'm_with_trailers' clashes with the "
+             "trailer-returning form of method 'm'");
+  }
+  SECTION("a type named like the namespace of packed requests") {
+    CHECK(parse_error(with_service("struct s_requests {};\n",
+                                   "rpcnet::result<bool, bool> m(bool a);\n"))
+          == "bad.rpc.hpp:3:8: error: 's_requests' is a namespace the generated code of "
+             "service 'S' needs: rename the type");
+  }
+  SECTION("a method named like the namespace of the actor's tags") {
+    CHECK(parse_error(with_service("", "rpcnet::result<bool, bool> s_methods(bool a);\n"))
+          == "bad.rpc.hpp:3:1: error: method 's_methods' has the name of a namespace the "
+             "generated code needs");
   }
 }
 

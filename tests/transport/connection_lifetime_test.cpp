@@ -68,14 +68,16 @@ rpcnet::rpc_config impatient_client() {
 
 } // namespace
 
-TEST_CASE("an idle connection closes after the idle timeout and later calls fail with a "
-          "connection error",
+TEST_CASE("an idle connection closes after the idle timeout and, without reconnecting, later "
+          "calls fail with a connection error",
           "[lifetime]") {
   rpcnet::runtime rt;
   echo_server srv{rt.system()};
   // The connection's idle timeout is the smaller of both sides' (200 ms).
   auto client = require_connect(rt.system(), srv.address_text(),
-                                rpcnet::test::client_config().with_idle_timeout(200ms));
+                                rpcnet::test::client_config()
+                                  .with_idle_timeout(200ms)
+                                  .with_reconnect(rpcnet::reconnect_policy::disabled()));
   require_echo(client, "before");
   auto idle_since = std::chrono::steady_clock::now();
   INFO("server connections open: " << srv.stats().connections_open);

@@ -197,6 +197,15 @@ public:
     stopping_ = true;
     wake();
     thread_.join();
+    // Only the thread used the socket. Closed now, not when the last owner
+    // lets go, so that a successor can bind the port at once (a server
+    // restarted in the same process).
+    ::close(sock_);
+    sock_ = -1;
+  }
+
+  bool running() const noexcept {
+    return !stopping_.load();
   }
 
   transport_stats snapshot() const {
@@ -723,6 +732,10 @@ connection_id endpoint::connect(const socket_address& remote, std::string server
   auto id = impl_->next_id();
   impl_->submit(connect_command{id, remote, std::move(server_name), std::move(owner)});
   return id;
+}
+
+bool endpoint::running() const noexcept {
+  return impl_->running();
 }
 
 void endpoint::submit(transport_command cmd) {

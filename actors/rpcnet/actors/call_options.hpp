@@ -50,6 +50,10 @@ struct call_options {
   /// fails with `timeout` when too little of the parent's time is left, and
   /// is cancelled when the parent is. Empty: none.
   call_context parent;
+  /// While the client is not connected and backing off after a failed
+  /// dial, wait for the server (up to the call's deadline) instead of
+  /// failing at once with `connection` -- gRPC's wait-for-ready.
+  bool wait_for_ready = false;
 
   /// Options for a call made while serving `parent`.
   static call_options child_of(call_context parent);
@@ -58,6 +62,7 @@ struct call_options {
   [[nodiscard]] call_options with_metadata(std::string key, std::string value) const;
   [[nodiscard]] call_options with_key(call_key k) const;
   [[nodiscard]] call_options with_parent(call_context p) const;
+  [[nodiscard]] call_options with_wait_for_ready(bool wait = true) const;
 };
 
 /// A successful unary reply: its bytes and the server's trailing metadata.

@@ -2,6 +2,12 @@
 // request id and a fresh stream; replies are matched to their callers by
 // that id, and each call's deadline is enforced here. Actors call it
 // directly; rpc_client wraps it for plain C++ code.
+//
+// When the connection is lost, the calls in flight fail at once with the
+// cause (`connection` for a drop, an idle timeout or the peer's close) and
+// the next call dials again; a dial that fails starts a backoff during
+// which calls fail at once, or wait with call_options::wait_for_ready
+// (rpc_config::reconnect; connection_lifecycle.hpp has the rules).
 #pragma once
 
 #include <cstdint>
@@ -61,9 +67,11 @@ using rpc_client_actor = caf::typed_actor<
   /// Cancels call `id` (a streaming call's id, or a unary call's request
   /// id -- how a parent's cancellation reaches its children).
   caf::reacts_to<cancel_atom, uint64_t>,
-  /// Answers true once the handshake completed, or the connection's error.
+  /// Answers true once the handshake completed (dialling again if the
+  /// connection was lost), or the error that ended the dial.
   caf::replies_to<connect_atom>::with<bool>,
-  /// Closes the connection; calls in flight fail with `cancelled`.
+  /// Closes the connection for good; calls in flight fail with `cancelled`,
+  /// later ones with `connection`.
   caf::reacts_to<close_atom>>;
 
 /// Spawns a client connection actor that connects through `ep` to `remote`.

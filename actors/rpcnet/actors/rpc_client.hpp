@@ -1,6 +1,9 @@
 // An rpcnet client for plain C++ code: connect, then call methods by name.
 // Copies share one connection; calls from many threads run in parallel on
-// it, each on its own QUIC stream.
+// it, each on its own QUIC stream. A lost connection fails the calls in
+// flight with `connection` and is dialled again by the next call, with a
+// jittered backoff after failed dials (rpc_config::reconnect); a call made
+// with call_options::wait_for_ready waits for the server instead.
 //
 //   auto client = rpcnet::rpc_client::connect(sys, "127.0.0.1:8080", cfg);
 //   auto reply = client->call("add", request);   // caf::expected<byte_buffer>
@@ -80,12 +83,14 @@ public:
   /// Sends `request` as the one message of a server-streaming call and
   /// returns the stream of responses.
   caf::expected<client_stream> call_server_streaming(const std::string& method,
-                                                     const byte_buffer& request) const;
+                                                     const byte_buffer& request,
+                                                     const call_options& opts = {}) const;
 
   /// Uploads `requests` as a client-streaming call and returns the single
   /// response.
   caf::expected<byte_buffer> call_client_streaming(const std::string& method,
-                                                   const std::vector<byte_buffer>& requests) const;
+                                                   const std::vector<byte_buffer>& requests,
+                                                   const call_options& opts = {}) const;
 
   /// The connection's actor, for callers that are actors themselves.
   const rpc_client_actor& actor() const noexcept;

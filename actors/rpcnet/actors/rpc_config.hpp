@@ -18,6 +18,7 @@
 
 #include <rpcnet/actors/call_metadata.hpp>
 #include <rpcnet/actors/interceptor.hpp>
+#include <rpcnet/actors/reconnect_policy.hpp>
 #include <rpcnet/transport/transport_config.hpp>
 
 namespace rpcnet {
@@ -91,6 +92,8 @@ struct rpc_config {
   std::chrono::milliseconds deadline_margin = default_deadline_margin;
   /// A client's interceptors, run around each of its calls in order.
   client_interceptors interceptors;
+  /// How a client dials again after losing its connection.
+  reconnect_policy reconnect;
 
   // -- builders ---------------------------------------------------------------
 
@@ -113,6 +116,7 @@ struct rpc_config {
   [[nodiscard]] rpc_config with_request_read_timeout(std::chrono::milliseconds timeout) const;
   [[nodiscard]] rpc_config with_max_metadata_size(size_t bytes) const;
   [[nodiscard]] rpc_config with_deadline_margin(std::chrono::milliseconds margin) const;
+  [[nodiscard]] rpc_config with_reconnect(reconnect_policy policy) const;
   /// Appends a client interceptor.
   [[nodiscard]] rpc_config
   with_interceptor(std::shared_ptr<client_interceptor> interceptor) const;

@@ -19,7 +19,7 @@ namespace {
 class greeting_service : public greeting::GreetingHandler {
 public:
   rpcnet::result<greeting::GreetResponse, greeting::GreetingError>
-  greet(greeting::GreetRequest request) override {
+  greet(rpcnet::call_context&, greeting::GreetRequest request) override {
     if (request.name.empty())
       return greeting::GreetingError{greeting::GreetingError::EmptyName{}};
     return greeting::GreetResponse{"Hello, " + request.name + "!"};

@@ -20,6 +20,22 @@ std::string result_type(const method_def& m);
 /// bool, enums of `def`).
 bool needs_value_init(const type_ref& type, const definition& def);
 
+/// How a generated client method takes a parameter of `type`: by value
+/// when it needs_value_init (numbers, bool, enums), else by const reference.
+std::string param_type(const type_ref& type, const definition& def);
+
+/// "greeting_methods": the namespace of the tags of GreetingActor's messages.
+std::string tags_namespace(const service_def& svc);
+
+/// "compute_requests": the namespace of the structs that carry the
+/// parameters of methods that take several, one struct per method.
+std::string requests_namespace(const service_def& svc);
+
+/// The type of the one message a method's call starts with: its
+/// parameter's type (a stream's item), or "compute_requests::process_task"
+/// for a method that packs several.
+std::string request_type(const service_def& svc, const method_def& m);
+
 /// `text` in double quotes; names of the model need no escaping.
 std::string quoted(std::string_view text);
 

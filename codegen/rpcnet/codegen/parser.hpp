@@ -16,6 +16,11 @@ namespace rpcnet::codegen {
 /// Types may nest this deep (std::vector<std::optional<...>>) and no deeper.
 inline constexpr int max_type_depth = 32;
 
+/// A method takes at most this many parameters. They travel as the fields
+/// of one generated struct; more than a handful read better as a struct of
+/// the definition, and the bound keeps hostile input small.
+inline constexpr int max_parameters = 16;
+
 /// A definition, or the first error found in it.
 struct parse_result {
   std::optional<definition> value;

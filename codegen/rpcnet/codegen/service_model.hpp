@@ -86,11 +86,19 @@ enum class method_kind {
   bidirectional,    ///< stream<T> m(stream<Req>)
 };
 
+/// One parameter of a method. A method that streams its requests has one,
+/// the stream's item; otherwise one or more, which travel as one message.
+struct param_def {
+  type_ref type;
+  std::string name; ///< "" when a single parameter is unnamed
+  source_position pos;
+};
+
 struct method_def {
   std::string name;
   method_kind kind = method_kind::unary;
-  type_ref request;              ///< the message type (the stream's item for streams)
-  type_ref response;             ///< likewise
+  std::vector<param_def> params; ///< in declaration order
+  type_ref response;             ///< the reply's type (the stream's item for streams)
   std::optional<type_ref> error; ///< E of result<T, E>; streams have none
   std::string doc;
   source_position pos;
@@ -106,6 +114,10 @@ struct service_def {
 /// Does the client send a stream / does the server answer with one?
 bool streams_requests(method_kind kind);
 bool streams_responses(method_kind kind);
+
+/// Does the method's one request message hold several parameters? Then the
+/// generated code carries them in a struct of its own (cpp_spelling.hpp).
+bool packs_parameters(const method_def& m);
 
 // -- the file -----------------------------------------------------------------
 

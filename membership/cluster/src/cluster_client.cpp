@@ -324,7 +324,12 @@ struct cluster_client::impl {
     }
     // Connecting takes a handshake: not under the lock. Two threads may
     // race to connect to the same worker; the second keeps the first's.
-    auto conn = rpc_client::connect(sys, w.address, cfg.rpc, ep);
+    // A lost worker connection is dropped from the pool and dialled anew
+    // only while the registry still lists the worker: rpc_client's own
+    // re-dial would hold a call for a dead worker where failing over to a
+    // live one is the better answer.
+    auto conn = rpc_client::connect(sys, w.address,
+                                    cfg.rpc.with_reconnect(reconnect_policy::disabled()), ep);
     if (!conn)
       return std::move(conn.error());
     auto shared = std::make_shared<rpc_client>(std::move(*conn));

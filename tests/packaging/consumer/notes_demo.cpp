@@ -21,7 +21,8 @@ namespace {
 
 class notes_service : public notes::NotesHandler {
 public:
-  rpcnet::result<notes::NoteId, notes::NotesError> add(notes::Note note) override {
+  rpcnet::result<notes::NoteId, notes::NotesError> add(rpcnet::call_context&,
+                                                       notes::Note note) override {
     if (note.text.empty())
       return notes::NotesError{notes::NotesError::EmptyText{}};
     std::lock_guard guard{mutex_};
@@ -29,7 +30,8 @@ public:
     return notes::NoteId{texts_.size()};
   }
 
-  caf::error list(notes::ListRequest request, rpcnet::typed::writer<notes::Entry>& out) override {
+  caf::error list(rpcnet::call_context&, notes::ListRequest request,
+                  rpcnet::typed::writer<notes::Entry>& out) override {
     std::vector<std::string> texts;
     {
       std::lock_guard guard{mutex_};

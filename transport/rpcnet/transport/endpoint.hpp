@@ -112,6 +112,10 @@ public:
 
   transport_stats stats() const;
 
+  /// False once shutdown() began: a command submitted from then on may
+  /// never be carried out, so a client does not dial through it.
+  bool running() const noexcept;
+
   // -- commands (thread-safe) -------------------------------------------------
 
   /// Starts a connection to `remote`; `owner` gets connection_ready or
@@ -138,7 +142,8 @@ public:
   void stop_accepting();
 
   /// Closes every connection (peers see app_error::shutdown), tells each
-  /// owner with connection_closed, and joins the thread. Commands already
+  /// owner with connection_closed, joins the thread and closes the socket
+  /// (its port is free again on return). Commands already
   /// submitted are carried out first; for up to `linger` the thread keeps
   /// running until every stream's data has been acknowledged, so replies
   /// handed in before the call are delivered. Idempotent; never call it

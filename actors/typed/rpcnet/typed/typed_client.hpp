@@ -1,6 +1,7 @@
 // The calls a generated client makes: each encodes its request with
 // Boost.Serialization, calls through rpcnet::rpc_client and decodes the
-// reply, so that a generated method is one line.
+// reply, so that a generated method is one line. Every call has a form with
+// call_options (timeout, metadata, key, parent; call_options.hpp).
 #pragma once
 
 #include <future>
@@ -12,7 +13,9 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/call_options.hpp>
 #include <rpcnet/actors/rpc_client.hpp>
+#include <rpcnet/transport/error.hpp>
 #include <rpcnet/typed/typed_messages.hpp>
 
 namespace rpcnet::typed {
@@ -26,13 +29,44 @@ caf::expected<Reply> call(const rpc_client& client, const std::string& method,
   return decode_reply<Reply>(client.call(method, encode(request)));
 }
 
+/// The same with options.
+template <class Reply, class Request>
+caf::expected<Reply> call(const rpc_client& client, const std::string& method,
+                          const Request& request, const call_options& opts) {
+  return decode_reply<Reply>(client.call(method, encode(request), opts));
+}
+
+/// A typed reply with the trailing metadata the server's status carried.
+template <class T>
+struct reply_with_trailers {
+  T result;
+  call_metadata trailers;
+};
+
+/// Calls `method` and returns its reply with the server's trailers.
+template <class Reply, class Request>
+caf::expected<reply_with_trailers<Reply>>
+call_with_trailers(const rpc_client& client, const std::string& method, const Request& request,
+                   const call_options& opts) {
+  auto reply = client.call_with_trailers(method, encode(request), opts);
+  if (!reply)
+    return std::move(reply.error());
+  auto result = decode<Reply>(reply->body);
+  if (!result)
+    return std::move(result.error());
+  return reply_with_trailers<Reply>{std::move(*result), std::move(reply->trailers)};
+}
+
 /// Fulfils `promise` with the reply of one call (the actor behind call_async).
 template <class Reply>
 void await_reply(caf::event_based_actor* self, rpc_client_actor connection, std::string method,
-                 byte_buffer request, std::shared_ptr<std::promise<caf::expected<Reply>>> promise) {
-  // No deadline here: the connection enforces the client's call timeout.
-  self->request(connection, caf::infinite, call_atom::value, std::move(method), std::move(request))
-    .then([promise](byte_buffer& reply) { promise->set_value(decode<Reply>(reply)); },
+                 byte_buffer request, call_options opts,
+                 std::shared_ptr<std::promise<caf::expected<Reply>>> promise) {
+  // No deadline here: the connection enforces the call's timeout.
+  self
+    ->request(connection, caf::infinite, call_atom::value, std::move(method), std::move(request),
+              std::move(opts))
+    .then([promise](call_reply& reply) { promise->set_value(decode<Reply>(reply.body)); },
           [promise](caf::error& err) { promise->set_value(std::move(err)); });
 }
 
@@ -40,16 +74,36 @@ void await_reply(caf::event_based_actor* self, rpc_client_actor connection, std:
 /// future receives what call() would have returned.
 template <class Reply, class Request>
 std::future<caf::expected<Reply>> call_async(const rpc_client& client, std::string method,
-                                             const Request& request) {
+                                             const Request& request,
+                                             const call_options& opts = {}) {
   auto promise = std::make_shared<std::promise<caf::expected<Reply>>>();
   auto reply = promise->get_future();
   const auto& connection = client.actor();
   connection.home_system().spawn(await_reply<Reply>, connection, std::move(method),
-                                 encode(request), std::move(promise));
+                                 encode(request), opts, std::move(promise));
   return reply;
 }
 
 // -- streaming calls ----------------------------------------------------------
+
+/// Opens a streaming call of `method` with `opts` and sends the requests
+/// [first, last) as its whole upload. rpc_client has server- and
+/// client-streaming calls only without options, so calls with options go
+/// through this -- their CALL frame says bidirectional, which only
+/// interceptors see.
+template <class It>
+caf::expected<client_stream> open_and_upload(const rpc_client& client, const std::string& method,
+                                             It first, It last, const call_options& opts) {
+  auto stream = client.call_streaming(method, opts);
+  if (!stream)
+    return stream;
+  for (; first != last; ++first)
+    if (auto err = stream->send(encode(*first)))
+      return err;
+  if (auto err = stream->finish())
+    return err;
+  return stream;
+}
 
 /// Uploads `requests` as a client-streaming call and waits for the reply.
 template <class Reply, class Request>
@@ -62,6 +116,31 @@ caf::expected<Reply> call_client_streaming(const rpc_client& client, const std::
   return decode_reply<Reply>(client.call_client_streaming(method, frames));
 }
 
+/// The same with options.
+template <class Reply, class Request>
+caf::expected<Reply> call_client_streaming(const rpc_client& client, const std::string& method,
+                                           const std::vector<Request>& requests,
+                                           const call_options& opts) {
+  auto stream = open_and_upload(client, method, requests.begin(), requests.end(), opts);
+  if (!stream)
+    return std::move(stream.error());
+  // Exactly one response, then the clean end.
+  std::optional<Reply> reply;
+  for (;;) {
+    auto next = next_as<Reply>(*stream);
+    if (!next)
+      return std::move(next.error());
+    if (!*next)
+      break;
+    if (reply)
+      return make_error(error::protocol, "the server sent more than one response");
+    reply = std::move(**next);
+  }
+  if (!reply)
+    return make_error(error::protocol, "the server ended the call without a response");
+  return std::move(*reply);
+}
+
 /// Uploads without blocking: the upload runs on a thread of its own, since
 /// sending blocks for backpressure; the future receives what
 /// call_client_streaming() returns.
@@ -72,6 +151,18 @@ std::future<caf::expected<Reply>> call_client_streaming_async(const rpc_client& 
   return std::async(std::launch::async, [client, method = std::move(method),
                                          requests = std::move(requests)] {
     return call_client_streaming<Reply>(client, method, requests);
+  });
+}
+
+/// The same with options.
+template <class Reply, class Request>
+std::future<caf::expected<Reply>>
+call_client_streaming_async(const rpc_client& client, std::string method,
+                            std::vector<Request> requests, call_options opts) {
+  return std::async(std::launch::async, [client, method = std::move(method),
+                                         requests = std::move(requests),
+                                         opts = std::move(opts)] {
+    return call_client_streaming<Reply>(client, method, requests, opts);
   });
 }
 
@@ -107,14 +198,20 @@ private:
   client_stream stream_;
 };
 
-/// Opens a bidirectional call of `method`.
+/// A typed stream over `stream`, or the error that kept it from opening.
 template <class Request, class Response>
-caf::expected<call_stream<Request, Response>> open_bidirectional(const rpc_client& client,
-                                                                 const std::string& method) {
-  auto stream = client.call_streaming(method);
+caf::expected<call_stream<Request, Response>> typed_stream(caf::expected<client_stream> stream) {
   if (!stream)
     return std::move(stream.error());
   return call_stream<Request, Response>{std::move(*stream)};
+}
+
+/// Opens a bidirectional call of `method`; `opts` may bound the whole call.
+template <class Request, class Response>
+caf::expected<call_stream<Request, Response>>
+open_bidirectional(const rpc_client& client, const std::string& method,
+                   const call_options& opts = {}) {
+  return typed_stream<Request, Response>(client.call_streaming(method, opts));
 }
 
 /// Opens a server-streaming call of `method` with its one request.
@@ -122,10 +219,16 @@ template <class Request, class Response>
 caf::expected<call_stream<Request, Response>>
 open_server_streaming(const rpc_client& client, const std::string& method,
                       const Request& request) {
-  auto stream = client.call_server_streaming(method, encode(request));
-  if (!stream)
-    return std::move(stream.error());
-  return call_stream<Request, Response>{std::move(*stream)};
+  return typed_stream<Request, Response>(client.call_server_streaming(method, encode(request)));
+}
+
+/// The same with options.
+template <class Request, class Response>
+caf::expected<call_stream<Request, Response>>
+open_server_streaming(const rpc_client& client, const std::string& method,
+                      const Request& request, const call_options& opts) {
+  return typed_stream<Request, Response>(
+    open_and_upload(client, method, &request, &request + 1, opts));
 }
 
 } // namespace rpcnet::typed

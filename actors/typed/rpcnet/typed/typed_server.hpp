@@ -1,6 +1,7 @@
 // The handlers a generated server registers: each decodes the caller's
-// messages, calls the user's typed method and encodes what it returns --
-// or forwards the call to a typed service actor.
+// messages, calls the user's typed method with the call's context
+// (call_context.hpp) and encodes what it returns -- or forwards the call to
+// a typed service actor.
 #pragma once
 
 #include <optional>
@@ -11,6 +12,7 @@
 #include <caf/expected.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/actors/streaming_handler.hpp>
 #include <rpcnet/actors/unary_handler.hpp>
 #include <rpcnet/transport/error.hpp>
@@ -55,61 +57,67 @@ private:
 
 // -- adapters from typed functions to rpcnet handlers --------------------------
 
-/// `fn(Request) -> Reply` as a unary handler.
+/// `fn(call_context&, Request) -> Reply` as a unary handler.
 template <class Request, class F>
-unary_handler unary(F fn) {
-  return [fn = std::move(fn)](byte_buffer bytes) -> caf::expected<byte_buffer> {
+context_unary_handler unary(F fn) {
+  return [fn = std::move(fn)](call_context& ctx, byte_buffer bytes) -> caf::expected<byte_buffer> {
     auto request = decode<Request>(bytes);
     if (!request)
       return std::move(request.error());
-    return encode(fn(std::move(*request)));
+    return encode(fn(ctx, std::move(*request)));
   };
 }
 
-/// `fn(Request, writer<Response>&) -> caf::error` as a streaming handler
-/// that takes the call's one request first.
+/// `fn(call_context&, Request, writer<Response>&) -> caf::error` as a
+/// streaming handler that takes the call's one request first.
 template <class Request, class Response, class F>
-streaming_handler server_streaming(F fn) {
-  return [fn = std::move(fn)](stream_reader& in, stream_writer& out) -> caf::error {
+context_streaming_handler server_streaming(F fn) {
+  return [fn = std::move(fn)](call_context& ctx, stream_reader& in,
+                              stream_writer& out) -> caf::error {
     auto request = next_as<Request>(in);
     if (!request)
       return std::move(request.error());
     if (!*request)
       return make_error(error::protocol, "server-streaming call without its request");
     writer<Response> responses{out};
-    return fn(std::move(**request), responses);
+    return fn(ctx, std::move(**request), responses);
   };
 }
 
-/// `fn(reader<Request>&) -> caf::expected<Reply>` as a streaming handler
-/// that answers with one message.
+/// `fn(call_context&, reader<Request>&) -> caf::expected<Reply>` as a
+/// streaming handler that answers with one message.
 template <class Request, class F>
-streaming_handler client_streaming(F fn) {
-  return [fn = std::move(fn)](stream_reader& in, stream_writer& out) -> caf::error {
+context_streaming_handler client_streaming(F fn) {
+  return [fn = std::move(fn)](call_context& ctx, stream_reader& in,
+                              stream_writer& out) -> caf::error {
     reader<Request> requests{in};
-    auto reply = fn(requests);
+    auto reply = fn(ctx, requests);
     if (!reply)
       return std::move(reply.error());
     return out.write(encode(*reply));
   };
 }
 
-/// `fn(reader<Request>&, writer<Response>&) -> caf::error` as a streaming
-/// handler.
+/// `fn(call_context&, reader<Request>&, writer<Response>&) -> caf::error` as
+/// a streaming handler.
 template <class Request, class Response, class F>
-streaming_handler bidirectional(F fn) {
-  return [fn = std::move(fn)](stream_reader& in, stream_writer& out) -> caf::error {
+context_streaming_handler bidirectional(F fn) {
+  return [fn = std::move(fn)](call_context& ctx, stream_reader& in,
+                              stream_writer& out) -> caf::error {
     reader<Request> requests{in};
     writer<Response> responses{out};
-    return fn(requests, responses);
+    return fn(ctx, requests, responses);
   };
 }
 
 // -- typed service actors -----------------------------------------------------
 
 /// A service actor for one unary method of a typed `target`: decodes the
-/// request, asks `target` with (Tag, Request) and encodes its Reply.
-template <class Tag, class Request, class Reply, class Target>
+/// request, asks `target` with (Tag, Request) and encodes its Reply. With
+/// `Fields` -- pointers to members of Request, the struct that packs a
+/// method's parameters -- it asks with (Tag, fields...) instead, so that
+/// the actor takes the parameters as the elements of its message.
+template <class Tag, class Request, class Reply, class Target, auto... Fields>
 service_actor::behavior_type forward_unary(service_actor::pointer self, Target target) {
   return {
     [self, target](call_atom, const std::string&,
@@ -118,9 +126,14 @@ service_actor::behavior_type forward_unary(service_actor::pointer self, Target t
       if (!request)
         return std::move(request.error());
       auto promise = self->make_response_promise<byte_buffer>();
-      self->request(target, caf::infinite, Tag{}, std::move(*request))
-        .then([promise](Reply& reply) mutable { promise.deliver(encode(reply)); },
-              [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      auto pending = [&] {
+        if constexpr (sizeof...(Fields) == 0)
+          return self->request(target, caf::infinite, Tag{}, std::move(*request));
+        else
+          return self->request(target, caf::infinite, Tag{}, std::move((*request).*Fields)...);
+      }();
+      pending.then([promise](Reply& reply) mutable { promise.deliver(encode(reply)); },
+                   [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
       return promise;
     },
   };

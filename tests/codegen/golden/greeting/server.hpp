@@ -13,6 +13,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
 #include <rpcnet/typed/typed_server.hpp>
@@ -22,12 +23,14 @@
 namespace greeting {
 
 /// What a Greeting service implements. Methods run on the server's
-/// handler pool, several at once, and may block.
+/// handler pool, several at once, and may block. Each takes the call's
+/// context first: the caller's metadata and deadline, the peer, whether the
+/// call is still wanted, and the trailers of the reply.
 class GreetingHandler {
 public:
   virtual ~GreetingHandler() = default;
 
-  virtual rpcnet::result<GreetResponse, GreetingError> greet(GreetRequest request) = 0;
+  virtual rpcnet::result<GreetResponse, GreetingError> greet(rpcnet::call_context& ctx, GreetRequest request) = 0;
 };
 
 /// Tags naming the messages of GreetingActor, one per unary method.
@@ -43,8 +46,9 @@ struct greet {
 } // namespace greeting_methods
 
 /// The Greeting service as a typed actor: its unary methods as
-/// (tag, request) -> result messages. Streaming methods are served by a
-/// GreetingHandler.
+/// (tag, request) -> result messages, a method of several parameters as
+/// (tag, parameters...). Streaming methods, and methods that read the call's
+/// context, are served by a GreetingHandler.
 using GreetingActor = caf::typed_actor<
   caf::replies_to<greeting_methods::greet, GreetRequest>::with<rpcnet::result<GreetResponse, GreetingError>>>;
 
@@ -67,7 +71,7 @@ public:
   /// Registers every method of `handler` on `server`.
   static void register_handler(rpcnet::rpc_server& server, std::shared_ptr<GreetingHandler> handler) {
     server.register_unary("greet", rpcnet::typed::unary<GreetRequest>(
-      [handler](GreetRequest request) { return handler->greet(std::move(request)); }));
+      [handler](rpcnet::call_context& ctx, GreetRequest request) { return handler->greet(ctx, std::move(request)); }));
   }
 
   /// Routes the unary methods on `server` to `service`.

@@ -33,7 +33,7 @@ struct GreetRequest {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& name;
+    ar& this->name;
   }
 
   template <class Inspector>
@@ -49,7 +49,7 @@ struct GreetResponse {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& message;
+    ar& this->message;
   }
 
   template <class Inspector>
@@ -80,7 +80,7 @@ struct GreetingError {
 
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
-      ar& text;
+      ar& this->text;
     }
 
     template <class Inspector>
@@ -113,7 +113,7 @@ struct GreetingError {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& value;
+    ar& this->value;
   }
 
   template <class Inspector>

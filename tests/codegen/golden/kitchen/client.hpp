@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/call_options.hpp>
 #include <rpcnet/actors/rpc_client.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/typed/typed_client.hpp>
@@ -21,7 +22,9 @@ namespace codegen_test::everything {
 /// Calls the Kitchen service. Copies share one connection; calls from
 /// many threads run in parallel on it. Failures of a call (timeout, lost
 /// connection, unknown method) are rpcnet errors in the caf::expected; the
-/// service's own errors are the E of its rpcnet::result<T, E>.
+/// service's own errors are the E of its rpcnet::result<T, E>. Every method
+/// also takes rpcnet::call_options: the call's timeout, the metadata it
+/// carries, a key to cancel it by, the call it is made on behalf of.
 class KitchenClient {
 public:
   explicit KitchenClient(rpcnet::rpc_client client) : client_(std::move(client)) {
@@ -44,9 +47,24 @@ public:
     return rpcnet::typed::call<rpcnet::result<Everything, EchoError>>(client_, "echo", request);
   }
 
+  /// The same with call options.
+  caf::expected<rpcnet::result<Everything, EchoError>> echo(const Everything& request, const rpcnet::call_options& opts) const {
+    return rpcnet::typed::call<rpcnet::result<Everything, EchoError>>(client_, "echo", request, opts);
+  }
+
+  /// Calls echo and returns its result with the server's trailing metadata.
+  caf::expected<rpcnet::typed::reply_with_trailers<rpcnet::result<Everything, EchoError>>> echo_with_trailers(const Everything& request, const rpcnet::call_options& opts = {}) const {
+    return rpcnet::typed::call_with_trailers<rpcnet::result<Everything, EchoError>>(client_, "echo", request, opts);
+  }
+
   /// Calls echo without blocking; the future receives what echo() returns.
   std::future<caf::expected<rpcnet::result<Everything, EchoError>>> echo_async(const Everything& request) const {
     return rpcnet::typed::call_async<rpcnet::result<Everything, EchoError>>(client_, "echo", request);
+  }
+
+  /// The same with call options.
+  std::future<caf::expected<rpcnet::result<Everything, EchoError>>> echo_async(const Everything& request, const rpcnet::call_options& opts) const {
+    return rpcnet::typed::call_async<rpcnet::result<Everything, EchoError>>(client_, "echo", request, opts);
   }
 
   // -- download ---------------------------------------------------------------
@@ -58,6 +76,11 @@ public:
     return rpcnet::typed::open_server_streaming<Summary, Chunk>(client_, "download", request);
   }
 
+  /// The same with call options.
+  caf::expected<rpcnet::typed::call_stream<Summary, Chunk>> download(const Summary& request, const rpcnet::call_options& opts) const {
+    return rpcnet::typed::open_server_streaming<Summary, Chunk>(client_, "download", request, opts);
+  }
+
   // -- upload -----------------------------------------------------------------
 
   /// Client streaming: counts what was uploaded.
@@ -67,9 +90,19 @@ public:
     return rpcnet::typed::call_client_streaming<rpcnet::result<Summary, EchoError>>(client_, "upload", requests);
   }
 
+  /// The same with call options.
+  caf::expected<rpcnet::result<Summary, EchoError>> upload(const std::vector<Chunk>& requests, const rpcnet::call_options& opts) const {
+    return rpcnet::typed::call_client_streaming<rpcnet::result<Summary, EchoError>>(client_, "upload", requests, opts);
+  }
+
   /// Uploads without blocking; the future receives what upload() returns.
   std::future<caf::expected<rpcnet::result<Summary, EchoError>>> upload_async(std::vector<Chunk> requests) const {
     return rpcnet::typed::call_client_streaming_async<rpcnet::result<Summary, EchoError>>(client_, "upload", std::move(requests));
+  }
+
+  /// The same with call options.
+  std::future<caf::expected<rpcnet::result<Summary, EchoError>>> upload_async(std::vector<Chunk> requests, const rpcnet::call_options& opts) const {
+    return rpcnet::typed::call_client_streaming_async<rpcnet::result<Summary, EchoError>>(client_, "upload", std::move(requests), opts);
   }
 
   // -- mirror -----------------------------------------------------------------
@@ -79,6 +112,11 @@ public:
   /// Opens mirror: send() requests, finish(), and next() responses.
   caf::expected<rpcnet::typed::call_stream<Point, Point>> mirror() const {
     return rpcnet::typed::open_bidirectional<Point, Point>(client_, "mirror");
+  }
+
+  /// The same with call options.
+  caf::expected<rpcnet::typed::call_stream<Point, Point>> mirror(const rpcnet::call_options& opts) const {
+    return rpcnet::typed::open_bidirectional<Point, Point>(client_, "mirror", opts);
   }
 
   // -- connection -------------------------------------------------------------

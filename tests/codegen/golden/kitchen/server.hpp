@@ -13,6 +13,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
 #include <rpcnet/typed/typed_server.hpp>
@@ -22,22 +23,24 @@
 namespace codegen_test::everything {
 
 /// What a Kitchen service implements. Methods run on the server's
-/// handler pool, several at once, and may block.
+/// handler pool, several at once, and may block. Each takes the call's
+/// context first: the caller's metadata and deadline, the peer, whether the
+/// call is still wanted, and the trailers of the reply.
 class KitchenHandler {
 public:
   virtual ~KitchenHandler() = default;
 
   /// Unary: answers the request, or an EchoError.
-  virtual rpcnet::result<Everything, EchoError> echo(Everything request) = 0;
+  virtual rpcnet::result<Everything, EchoError> echo(rpcnet::call_context& ctx, Everything request) = 0;
 
   /// Server streaming: `chunks` chunks of `bytes` bytes each.
-  virtual caf::error download(Summary request, rpcnet::typed::writer<Chunk>& responses) = 0;
+  virtual caf::error download(rpcnet::call_context& ctx, Summary request, rpcnet::typed::writer<Chunk>& responses) = 0;
 
   /// Client streaming: counts what was uploaded.
-  virtual caf::expected<rpcnet::result<Summary, EchoError>> upload(rpcnet::typed::reader<Chunk>& requests) = 0;
+  virtual caf::expected<rpcnet::result<Summary, EchoError>> upload(rpcnet::call_context& ctx, rpcnet::typed::reader<Chunk>& requests) = 0;
 
   /// Bidirectional: each point mirrored at the origin.
-  virtual caf::error mirror(rpcnet::typed::reader<Point>& requests, rpcnet::typed::writer<Point>& responses) = 0;
+  virtual caf::error mirror(rpcnet::call_context& ctx, rpcnet::typed::reader<Point>& requests, rpcnet::typed::writer<Point>& responses) = 0;
 };
 
 /// Tags naming the messages of KitchenActor, one per unary method.
@@ -53,8 +56,9 @@ struct echo {
 } // namespace kitchen_methods
 
 /// The Kitchen service as a typed actor: its unary methods as
-/// (tag, request) -> result messages. Streaming methods are served by a
-/// KitchenHandler.
+/// (tag, request) -> result messages, a method of several parameters as
+/// (tag, parameters...). Streaming methods, and methods that read the call's
+/// context, are served by a KitchenHandler.
 using KitchenActor = caf::typed_actor<
   caf::replies_to<kitchen_methods::echo, Everything>::with<rpcnet::result<Everything, EchoError>>>;
 
@@ -77,13 +81,13 @@ public:
   /// Registers every method of `handler` on `server`.
   static void register_handler(rpcnet::rpc_server& server, std::shared_ptr<KitchenHandler> handler) {
     server.register_unary("echo", rpcnet::typed::unary<Everything>(
-      [handler](Everything request) { return handler->echo(std::move(request)); }));
+      [handler](rpcnet::call_context& ctx, Everything request) { return handler->echo(ctx, std::move(request)); }));
     server.register_streaming("download", rpcnet::typed::server_streaming<Summary, Chunk>(
-      [handler](Summary request, rpcnet::typed::writer<Chunk>& responses) { return handler->download(std::move(request), responses); }));
+      [handler](rpcnet::call_context& ctx, Summary request, rpcnet::typed::writer<Chunk>& responses) { return handler->download(ctx, std::move(request), responses); }));
     server.register_streaming("upload", rpcnet::typed::client_streaming<Chunk>(
-      [handler](rpcnet::typed::reader<Chunk>& requests) { return handler->upload(requests); }));
+      [handler](rpcnet::call_context& ctx, rpcnet::typed::reader<Chunk>& requests) { return handler->upload(ctx, requests); }));
     server.register_streaming("mirror", rpcnet::typed::bidirectional<Point, Point>(
-      [handler](rpcnet::typed::reader<Point>& requests, rpcnet::typed::writer<Point>& responses) { return handler->mirror(requests, responses); }));
+      [handler](rpcnet::call_context& ctx, rpcnet::typed::reader<Point>& requests, rpcnet::typed::writer<Point>& responses) { return handler->mirror(ctx, requests, responses); }));
   }
 
   /// Routes the unary methods on `server` to `service`.

@@ -45,7 +45,7 @@ struct Point {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& x& y;
+    ar& this->x& this->y;
   }
 
   template <class Inspector>
@@ -62,7 +62,7 @@ struct Inner {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& label& points;
+    ar& this->label& this->points;
   }
 
   template <class Inspector>
@@ -100,7 +100,7 @@ struct Everything {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& flag& i8& i16& i32& i64& u8& u16& u32& u64& f32& f64& text& numbers& bytes& maybe_text& maybe_inner& counts& by_color& inner& color& level& grid& maybe_points;
+    ar& this->flag& this->i8& this->i16& this->i32& this->i64& this->u8& this->u16& this->u32& this->u64& this->f32& this->f64& this->text& this->numbers& this->bytes& this->maybe_text& this->maybe_inner& this->counts& this->by_color& this->inner& this->color& this->level& this->grid& this->maybe_points;
   }
 
   template <class Inspector>
@@ -132,7 +132,7 @@ struct EchoError {
 
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
-      ar& size& limit;
+      ar& this->size& this->limit;
     }
 
     template <class Inspector>
@@ -149,7 +149,7 @@ struct EchoError {
 
     template <class Archive>
     void serialize(Archive& ar, unsigned) {
-      ar& field& reason;
+      ar& this->field& this->reason;
     }
 
     template <class Inspector>
@@ -184,7 +184,7 @@ struct EchoError {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& value;
+    ar& this->value;
   }
 
   template <class Inspector>
@@ -201,7 +201,7 @@ struct Chunk {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& index& data;
+    ar& this->index& this->data;
   }
 
   template <class Inspector>
@@ -218,7 +218,7 @@ struct Summary {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
-    ar& chunks& bytes;
+    ar& this->chunks& this->bytes;
   }
 
   template <class Inspector>
@@ -226,6 +226,92 @@ struct Summary {
     return f(caf::meta::type_name("codegen_test::everything::Summary"), x.chunks, x.bytes);
   }
 };
+
+/// Fields named like the generated serialize's and inspect's own names.
+struct Awkward {
+  bool ar{};
+  std::int32_t Archive{};
+  std::string f;
+  bool x{};
+  std::uint8_t Inspector{};
+
+  friend bool operator==(const Awkward&, const Awkward&) = default;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& this->ar& this->Archive& this->f& this->x& this->Inspector;
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, Awkward& x) {
+    return f(caf::meta::type_name("codegen_test::everything::Awkward"), x.ar, x.Archive, x.f, x.x, x.Inspector);
+  }
+};
+
+/// What process_task was given, and what its handler saw of the call.
+struct TaskReceipt {
+  std::string task_id;
+  std::vector<std::uint8_t> data;
+  /// The caller's "tenant" metadata, if it sent one.
+  std::optional<std::string> tenant;
+  /// The time the call had left when the handler started.
+  std::int64_t remaining_ms{};
+
+  friend bool operator==(const TaskReceipt&, const TaskReceipt&) = default;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& this->task_id& this->data& this->tenant& this->remaining_ms;
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, TaskReceipt& x) {
+    return f(caf::meta::type_name("codegen_test::everything::TaskReceipt"), x.task_id, x.data, x.tenant, x.remaining_ms);
+  }
+};
+
+/// The requests of the Tasks methods that take several parameters:
+/// one struct per method, one message on the wire, the parameters its fields.
+namespace tasks_requests {
+
+/// The parameters of process_task.
+struct process_task {
+  std::string task_id;
+  std::vector<std::uint8_t> data;
+
+  friend bool operator==(const process_task&, const process_task&) = default;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& this->task_id& this->data;
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, process_task& x) {
+    return f(caf::meta::type_name("codegen_test::everything::tasks_requests::process_task"), x.task_id, x.data);
+  }
+};
+
+/// The parameters of repeat.
+struct repeat {
+  std::uint32_t first{};
+  std::uint32_t count{};
+  Chunk chunk;
+
+  friend bool operator==(const repeat&, const repeat&) = default;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& this->first& this->count& this->chunk;
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, repeat& x) {
+    return f(caf::meta::type_name("codegen_test::everything::tasks_requests::repeat"), x.first, x.count, x.chunk);
+  }
+};
+
+} // namespace tasks_requests
 
 } // namespace codegen_test::everything
 
@@ -239,5 +325,9 @@ BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::EchoError::Invalid, boost::
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::EchoError, boost::serialization::object_serializable)
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::Chunk, boost::serialization::object_serializable)
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::Summary, boost::serialization::object_serializable)
+BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::Awkward, boost::serialization::object_serializable)
+BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::TaskReceipt, boost::serialization::object_serializable)
+BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::tasks_requests::process_task, boost::serialization::object_serializable)
+BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::tasks_requests::repeat, boost::serialization::object_serializable)
 
 #endif // RPCNET_GENERATED_TYPES_CODEGEN_TEST__EVERYTHING_EVERYTHING_RPC_HPP

@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/call_options.hpp>
 #include <rpcnet/actors/rpc_client.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/typed/typed_client.hpp>
@@ -21,7 +22,9 @@ namespace codegen_test::everything {
 /// Calls the Ping service. Copies share one connection; calls from
 /// many threads run in parallel on it. Failures of a call (timeout, lost
 /// connection, unknown method) are rpcnet errors in the caf::expected; the
-/// service's own errors are the E of its rpcnet::result<T, E>.
+/// service's own errors are the E of its rpcnet::result<T, E>. Every method
+/// also takes rpcnet::call_options: the call's timeout, the metadata it
+/// carries, a key to cancel it by, the call it is made on behalf of.
 class PingClient {
 public:
   explicit PingClient(rpcnet::rpc_client client) : client_(std::move(client)) {
@@ -42,9 +45,24 @@ public:
     return rpcnet::typed::call<rpcnet::result<Point, Color>>(client_, "ping", request);
   }
 
+  /// The same with call options.
+  caf::expected<rpcnet::result<Point, Color>> ping(const Point& request, const rpcnet::call_options& opts) const {
+    return rpcnet::typed::call<rpcnet::result<Point, Color>>(client_, "ping", request, opts);
+  }
+
+  /// Calls ping and returns its result with the server's trailing metadata.
+  caf::expected<rpcnet::typed::reply_with_trailers<rpcnet::result<Point, Color>>> ping_with_trailers(const Point& request, const rpcnet::call_options& opts = {}) const {
+    return rpcnet::typed::call_with_trailers<rpcnet::result<Point, Color>>(client_, "ping", request, opts);
+  }
+
   /// Calls ping without blocking; the future receives what ping() returns.
   std::future<caf::expected<rpcnet::result<Point, Color>>> ping_async(const Point& request) const {
     return rpcnet::typed::call_async<rpcnet::result<Point, Color>>(client_, "ping", request);
+  }
+
+  /// The same with call options.
+  std::future<caf::expected<rpcnet::result<Point, Color>>> ping_async(const Point& request, const rpcnet::call_options& opts) const {
+    return rpcnet::typed::call_async<rpcnet::result<Point, Color>>(client_, "ping", request, opts);
   }
 
   // -- connection -------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
 #include <rpcnet/typed/typed_server.hpp>
@@ -22,12 +23,14 @@
 namespace codegen_test::everything {
 
 /// What a Ping service implements. Methods run on the server's
-/// handler pool, several at once, and may block.
+/// handler pool, several at once, and may block. Each takes the call's
+/// context first: the caller's metadata and deadline, the peer, whether the
+/// call is still wanted, and the trailers of the reply.
 class PingHandler {
 public:
   virtual ~PingHandler() = default;
 
-  virtual rpcnet::result<Point, Color> ping(Point request) = 0;
+  virtual rpcnet::result<Point, Color> ping(rpcnet::call_context& ctx, Point request) = 0;
 };
 
 /// Tags naming the messages of PingActor, one per unary method.
@@ -43,8 +46,9 @@ struct ping {
 } // namespace ping_methods
 
 /// The Ping service as a typed actor: its unary methods as
-/// (tag, request) -> result messages. Streaming methods are served by a
-/// PingHandler.
+/// (tag, request) -> result messages, a method of several parameters as
+/// (tag, parameters...). Streaming methods, and methods that read the call's
+/// context, are served by a PingHandler.
 using PingActor = caf::typed_actor<
   caf::replies_to<ping_methods::ping, Point>::with<rpcnet::result<Point, Color>>>;
 
@@ -67,7 +71,7 @@ public:
   /// Registers every method of `handler` on `server`.
   static void register_handler(rpcnet::rpc_server& server, std::shared_ptr<PingHandler> handler) {
     server.register_unary("ping", rpcnet::typed::unary<Point>(
-      [handler](Point request) { return handler->ping(std::move(request)); }));
+      [handler](rpcnet::call_context& ctx, Point request) { return handler->ping(ctx, std::move(request)); }));
   }
 
   /// Routes the unary methods on `server` to `service`.

@@ -1,7 +1,8 @@
 // The echo server (echo_server_program.cpp) in a process of its own, as a
 // test drives it: started with flags, its address from its "ready" line,
-// its transport counters on request, and whether it is still running --
-// for hostile input that, mishandled, would abort the server's process.
+// its transport counters on request, whether it is still running -- for
+// hostile input that, mishandled, would abort the server's process -- and
+// a kill -9, for clients that must survive their server's crash.
 #pragma once
 
 #include <chrono>
@@ -64,6 +65,12 @@ public:
   std::optional<int> quit(std::chrono::milliseconds limit) {
     child_.send_line("quit");
     return child_.wait_exit(limit);
+  }
+
+  /// Ends the process at once, as a crash or an operator's kill -9 would:
+  /// its peers are told nothing.
+  void kill() {
+    child_.kill(SIGKILL);
   }
 
   /// The server's transport counters by name; empty if it did not answer

@@ -8,7 +8,8 @@
 //                                            its peak (VmRSS, VmHWM)
 //   quit   ->  exits with 0, as end of file does
 //
-// Flags: --certs dir, --handshake-timeout-ms N, --request-read-timeout-ms N,
+// Flags: --certs dir, --bind host:port (default 127.0.0.1:0),
+// --handshake-timeout-ms N, --request-read-timeout-ms N,
 // --max-connection-buffered-bytes N, --max-endpoint-buffered-bytes N.
 #include <fstream>
 #include <iostream>
@@ -76,18 +77,18 @@ std::string memory_line() {
 } // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> flags{{"--certs", "certs"}};
+  std::map<std::string, std::string> flags{{"--certs", "certs"}, {"--bind", "127.0.0.1:0"}};
   for (int i = 1; i < argc; i += 2) {
     if (i + 1 >= argc)
       usage(std::string{argv[i]} + " needs a value");
     flags[argv[i]] = argv[i + 1];
   }
   auto certs = flags["--certs"];
-  auto cfg = rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}
+  auto cfg = rpc_config{certs + "/test_cert.pem", flags["--bind"]}
                .with_key_path(certs + "/test_key.pem");
   // Every other flag takes a number: a size or a duration in milliseconds.
   for (auto& [flag, value] : flags) {
-    if (flag == "--certs")
+    if (flag == "--certs" || flag == "--bind")
       continue;
     uint64_t number = std::stoull(value);
     std::chrono::milliseconds ms{number};
