@@ -4,6 +4,7 @@
 #include <rpcnet/actors/atoms.hpp>
 #include <rpcnet/actors/client_connection.hpp>
 #include <rpcnet/actors/client_stream.hpp>
+#include <rpcnet/actors/error_trailers.hpp>
 #include <rpcnet/actors/rpc_client.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>

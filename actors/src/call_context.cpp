@@ -10,6 +10,9 @@ const std::string empty_string;
 const call_metadata empty_metadata;
 const socket_address no_address;
 
+/// The last id given to a call; ids start at 1, 0 names no call.
+std::atomic<uint64_t> last_call_id{0};
+
 } // namespace
 
 // -- cancel_subscription ------------------------------------------------------
@@ -71,6 +74,7 @@ call_context make_call_context(std::string method, call_metadata metadata,
                                std::optional<uint32_t> timeout_ms, socket_address peer,
                                std::shared_ptr<const peer_identity> identity) {
   auto st = std::make_shared<call_context::state>();
+  st->id = last_call_id.fetch_add(1, std::memory_order_relaxed) + 1;
   st->method = std::move(method);
   st->metadata = std::move(metadata);
   if (timeout_ms)
@@ -84,6 +88,10 @@ call_context make_call_context(std::string method, call_metadata metadata,
 
 const std::string& call_context::method() const noexcept {
   return st_ ? st_->method : empty_string;
+}
+
+uint64_t call_context::id() const noexcept {
+  return st_ ? st_->id : 0;
 }
 
 const call_metadata& call_context::metadata() const noexcept {

@@ -13,6 +13,7 @@
 namespace rpcnet {
 
 struct call_context::state {
+  uint64_t id = 0;
   std::string method;
   call_metadata metadata;
   std::optional<clock::time_point> deadline;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include <rpcnet/actors/error_trailers.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 
 namespace rpcnet::wire {
@@ -294,7 +295,9 @@ caf::error error_from_status(const status& st) {
   error code{};
   if (!from_wire(st.code, code))
     code = error::protocol;
-  return make_error(code, st.message, st.details);
+  // The trailers ride in the error, so that every caller's path hands
+  // them on (error_trailers.hpp).
+  return with_trailers(make_error(code, st.message, st.details), st.trailers);
 }
 
 } // namespace rpcnet::wire

@@ -105,7 +105,8 @@ decode_result decode(const byte_buffer& payload,
 /// and details; any other error becomes `remote` with its text).
 status status_from_error(const caf::error& err, uint64_t request_id);
 
-/// The caf::error a non-ok status stands for.
+/// The caf::error a non-ok status stands for, carrying its details and
+/// trailers (trailers_of).
 caf::error error_from_status(const status& st);
 
 } // namespace rpcnet::wire

@@ -45,4 +45,8 @@ void client_stream::cancel() {
   ch_->cancel(make_error(error::cancelled, "the call was cancelled"));
 }
 
+call_metadata client_stream::trailers() const {
+  return ch_->trailers();
+}
+
 } // namespace rpcnet

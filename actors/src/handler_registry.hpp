@@ -21,8 +21,8 @@ public:
     handler_execution execution = handler_execution::blocking_pool;
   };
   using entry
-    = std::variant<function_entry, service_actor, context_streaming_handler,
-                 streaming_actor_factory>;
+    = std::variant<function_entry, service_actor, context_service_actor,
+                   context_streaming_handler, context_streaming_actor_factory>;
   using table = std::unordered_map<std::string, entry>;
 
   /// Registers or replaces the handler of `method`.

@@ -35,6 +35,10 @@ void rpc_server::register_actor(std::string method, service_actor service) {
   state_->handlers.set(std::move(method), std::move(service));
 }
 
+void rpc_server::register_actor(std::string method, context_service_actor service) {
+  state_->handlers.set(std::move(method), std::move(service));
+}
+
 void rpc_server::register_streaming(std::string method, streaming_handler handler) {
   register_streaming(std::move(method),
                      context_streaming_handler{
@@ -54,6 +58,17 @@ void rpc_server::add_interceptor(std::shared_ptr<server_interceptor> interceptor
 }
 
 void rpc_server::register_streaming_actor(std::string method, streaming_actor_factory factory) {
+  register_streaming_actor(
+    std::move(method),
+    context_streaming_actor_factory{[fn = std::move(factory)](caf::actor_system& sys,
+                                                               caf::actor connection, uint64_t id,
+                                                               call_context) {
+      return fn(sys, std::move(connection), id);
+    }});
+}
+
+void rpc_server::register_streaming_actor(std::string method,
+                                          context_streaming_actor_factory factory) {
   state_->handlers.set(std::move(method), std::move(factory));
 }
 

@@ -47,6 +47,10 @@ struct running_call {
   /// The deadline's entry in the server's watcher (0: none). Set before
   /// the handler is posted, so its thread sees it.
   deadline_watcher::ticket ticket = 0;
+  /// Tells a context service actor when the call is given up; dropped
+  /// once it answered. Set and dropped on the connection actor (function
+  /// handlers' calls leave it empty).
+  cancel_subscription service_link;
   std::atomic<bool> answered{false};
 
   bool claim() {
@@ -70,6 +74,8 @@ struct streaming_call {
   clock::time_point started = clock::now();
   call_shape shape = call_shape::bidi_streaming;
   caf::error outcome;
+  /// Actor-served calls: the actor finished or cancelled the call.
+  bool ended_by_actor = false;
 };
 
 struct server_connection_state {
@@ -104,6 +110,8 @@ call_shape shape_of(wire::call_kind kind) {
 /// Ends a unary call with the handler's `result`, unless the server gave
 /// up on it first; runs the after-hooks either way.
 void finish_unary(running_call& call, caf::expected<byte_buffer> result, server_state& shared) {
+  // First: a service that answered hears of no cancellation after.
+  call.service_link.reset();
   if (call.ticket != 0)
     shared.deadlines.forget(call.ticket);
   if (!result && !is_rpcnet_error(result.error()))
@@ -124,20 +132,32 @@ void finish_unary(running_call& call, caf::expected<byte_buffer> result, server_
     shared.call_finished();
 }
 
+/// Why the server gives a call up at its deadline.
+caf::error deadline_passed() {
+  return make_error(error::timeout, "the call's deadline passed on the server");
+}
+
 /// Gives up on a unary call: cancels its context and, unless it was
-/// answered already, answers it with `why` when `answer` (nobody listens
-/// on a stream its caller reset) and stops counting it as in flight.
-void abandon(running_call& call, caf::error why, server_state& shared, bool answer) {
-  // Claimed before the context is cancelled: cancelling runs the handler's
-  // callbacks, and a handler that returns at once must find the call
-  // given up already.
+/// answered already, counts it and stops counting it as in flight. A call
+/// whose deadline passed (`why` is `timeout`) is answered with `why` and
+/// counted in deadlines_exceeded too; nobody listens on a stream whose
+/// caller reset it or went away.
+void abandon(running_call& call, caf::error why, server_state& shared) {
+  // Claimed and counted before the context is cancelled: cancelling runs
+  // the handler's callbacks, and a handler that returns at once must find
+  // the call given up and counted already.
   bool mine = call.claim();
+  bool expired = code_of(why) == error::timeout;
+  if (mine) {
+    if (expired)
+      shared.deadlines_exceeded.fetch_add(1, std::memory_order_relaxed);
+    shared.abandoned_calls.fetch_add(1, std::memory_order_relaxed);
+  }
   call.ctx.shared_state()->cancel(why);
   if (!mine)
     return;
-  if (answer)
+  if (expired)
     call.target.send_error(why);
-  shared.abandoned_calls.fetch_add(1, std::memory_order_relaxed);
   shared.call_finished();
 }
 
@@ -216,6 +236,24 @@ caf::error service_failure(caf::error err) {
   return make_error(code, "service actor failed: " + describe(err));
 }
 
+/// True while a streaming call's handler has not ended its reply and the
+/// call has not failed: a pool handler's channel is finished when its
+/// function returns; an actor ends the call with finish or cancel (whose
+/// last bytes may still wait for the window).
+bool handler_running(const streaming_call& call) {
+  return !call.ended_by_actor && !call.sink->output_closed();
+}
+
+/// The server gives a streaming call up with `why` (its caller reset it or
+/// went away, its deadline passed): cancels its context, and counts it as
+/// abandoned when its handler had not ended the reply. Failing the sink is
+/// the caller's.
+void give_up_stream(streaming_call& call, caf::error why, server_state& shared) {
+  if (handler_running(call))
+    shared.abandoned_calls.fetch_add(1, std::memory_order_relaxed);
+  call.ctx.shared_state()->cancel(std::move(why));
+}
+
 /// Forgets a streaming call once both directions are done. Calls served by
 /// a pool handler are accounted by the handler; actor-served ones here.
 void forget_if_done(server_connection_state& st,
@@ -281,7 +319,7 @@ private:
         st_.calls.erase(ev.stream_id);
         if (auto it = st_.running.find(ev.stream_id); it != st_.running.end()) {
           abandon(*it->second, make_error(error::cancelled, "the caller cancelled the call"),
-                  *st_.shared, false);
+                  *st_.shared);
           st_.running.erase(it);
         }
         return;
@@ -344,7 +382,8 @@ private:
   void route(std::unordered_map<int64_t, streaming_call>::iterator it, stream_event& ev) {
     auto& call = it->second;
     if (ev.what == stream_event::kind::reset)
-      call.ctx.shared_state()->cancel(make_error(error::cancelled, "the caller cancelled the call"));
+      give_up_stream(call, make_error(error::cancelled, "the caller cancelled the call"),
+                     *st_.shared);
     if (auto bad = call.inbound.apply(*call.sink, ev); !bad.empty()) {
       call.ctx.shared_state()->cancel(make_error(error::protocol, bad));
       // A refusal was counted by the transport; it broke no protocol.
@@ -373,10 +412,11 @@ private:
 
   void start_streaming(int64_t sid, wire::call_header header, stream_event& rest) {
     auto to = target(sid, header.request_id);
-    auto refuse = [&](caf::error err) {
+    // Refusals after the interceptors ran carry the trailers they set.
+    auto refuse = [&](caf::error err, const call_metadata& trailers = {}) {
       // The caller may still be sending: stop reading, then answer.
       st_.ep->submit(stop_reading_command{st_.conn, sid, app_error::no_error});
-      to.send_error(err);
+      to.send(std::move(err), trailers, st_.shared->max_metadata_size);
     };
     if (st_.shared->draining.load(std::memory_order_relaxed)) {
       refuse(make_error(error::cancelled, "server is shutting down"));
@@ -393,7 +433,7 @@ private:
       return;
     }
     auto* handler = std::get_if<context_streaming_handler>(&it->second);
-    auto* factory = std::get_if<streaming_actor_factory>(&it->second);
+    auto* factory = std::get_if<context_streaming_actor_factory>(&it->second);
     if (!handler && !factory) {
       refuse(make_error(error::unknown_method, "'" + header.method + "' is not a streaming method"));
       return;
@@ -415,13 +455,13 @@ private:
                                     shape)) {
         run_after(st_.shared->interceptors, call.intercepted, call.started, call.ctx, shape,
                   refusal);
-        refuse(refusal);
+        refuse(refusal, call.ctx.trailers());
         return;
       }
       auto id = static_cast<uint64_t>(sid);
-      auto consumer = spawn_consumer(*factory, id);
+      auto consumer = spawn_consumer(*factory, id, call.ctx);
       if (!consumer) {
-        refuse(consumer.error());
+        refuse(consumer.error(), call.ctx.trailers());
         return;
       }
       st_.shared->call_started();
@@ -457,9 +497,10 @@ private:
   /// The actor a user's factory makes for streaming call `id`; the
   /// factory's exception, if it throws, as a remote error for the caller
   /// (it would otherwise end this actor and every call of the connection).
-  caf::expected<caf::actor> spawn_consumer(const streaming_actor_factory& factory, uint64_t id) {
+  caf::expected<caf::actor> spawn_consumer(const context_streaming_actor_factory& factory,
+                                           uint64_t id, const call_context& ctx) {
     try {
-      return factory(self_->system(), caf::actor_cast<caf::actor>(self_), id);
+      return factory(self_->system(), caf::actor_cast<caf::actor>(self_), id, ctx);
     } catch (const std::exception& ex) {
       return make_error(error::remote,
                         std::string{"the stream's actor factory threw: "} + ex.what());
@@ -497,7 +538,7 @@ private:
       return;
     }
     if (std::holds_alternative<context_streaming_handler>(it->second)
-        || std::holds_alternative<streaming_actor_factory>(it->second)) {
+        || std::holds_alternative<context_streaming_actor_factory>(it->second)) {
       to.send_error(make_error(error::unknown_method,
                                "'" + header.method + "' is a streaming method"));
       return;
@@ -506,11 +547,8 @@ private:
     auto call = std::make_shared<running_call>(context_for(header), std::move(to));
     shared->call_started();
     if (auto due = call->ctx.deadline())
-      call->ticket = shared->deadlines.watch(*due, [call, raw = shared.get()] {
-        raw->deadlines_exceeded.fetch_add(1, std::memory_order_relaxed);
-        abandon(*call, make_error(error::timeout, "the call's deadline passed on the server"),
-                *raw, true);
-      });
+      call->ticket = shared->deadlines.watch(
+        *due, [call, raw = shared.get()] { abandon(*call, deadline_passed(), *raw); });
     track(sid, call);
     if (auto* fn = std::get_if<handler_registry::function_entry>(&it->second)) {
       if (fn->execution == handler_execution::actor) {
@@ -531,13 +569,37 @@ private:
       finish_unary(*call, std::move(refusal), *shared);
       return;
     }
-    auto service = std::get<service_actor>(it->second);
+    if (auto* plain = std::get_if<service_actor>(&it->second)) {
+      ask_service(*plain, call, std::move(body));
+      return;
+    }
+    auto service = std::get<context_service_actor>(it->second);
+    ask_service(service, call, std::move(body), call->ctx);
+    // After the call, so that the cancellation arrives behind it; at once
+    // if the call was given up already.
+    call->service_link = call->ctx.on_cancel([service, id = call->ctx.id()] {
+      caf::anon_send(service, cancel_atom::value, id);
+    });
+  }
+
+  /// Asks a service actor for the answer to `call`: (call_atom, method,
+  /// request, extra...). The request is bounded by the call's deadline, and
+  /// CAF's timeout then gives the call up as the deadline watcher does --
+  /// whichever comes first, the call ends the same way.
+  template <class Service, class... Extra>
+  void ask_service(const Service& service, const std::shared_ptr<running_call>& call,
+                   byte_buffer body, const Extra&... extra) {
+    auto shared = st_.shared;
     auto left = call->ctx.remaining();
     auto timeout = left == clock::duration::max() ? caf::duration{caf::infinite}
                                                   : caf::duration{left};
-    self_->request(service, timeout, call_atom::value, call->ctx.method(), std::move(body))
+    self_->request(service, timeout, call_atom::value, call->ctx.method(), std::move(body),
+                   extra...)
       .then([call, shared](byte_buffer& reply) { finish_unary(*call, std::move(reply), *shared); },
             [call, shared](caf::error& err) {
+              if (code_of(err) == error::timeout
+                  && call->ctx.remaining() == clock::duration::zero())
+                abandon(*call, deadline_passed(), *shared);
               finish_unary(*call, service_failure(std::move(err)), *shared);
             });
   }
@@ -564,10 +626,10 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
       auto gone = make_error(error::connection, msg.reason);
       st.calls.clear();
       for (auto& [sid, call] : st.running)
-        abandon(*call, gone, *st.shared, false);
+        abandon(*call, gone, *st.shared);
       st.running.clear();
       for (auto& [sid, call] : st.streams) {
-        call.ctx.shared_state()->cancel(gone);
+        give_up_stream(call, gone, *st.shared);
         call.sink->fail(gone);
         if (call.ticket != 0)
           st.shared->deadlines.forget(call.ticket);
@@ -582,10 +644,10 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
       auto it = st.streams.find(sid);
       if (it == st.streams.end())
         return;
-      auto expired = make_error(error::timeout, "the call's deadline passed on the server");
+      auto expired = deadline_passed();
       st.shared->deadlines_exceeded.fetch_add(1, std::memory_order_relaxed);
       it->second.ticket = 0;
-      it->second.ctx.shared_state()->cancel(expired);
+      give_up_stream(it->second, expired, *st.shared);
       it->second.outcome = expired;
       it->second.sink->fail(expired);
       st.ep->submit(reset_stream_command{st.conn, sid, 0, app_error::cancelled});
@@ -606,6 +668,7 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
         return;
       auto& call = it->second;
       call.outcome = status;
+      call.ended_by_actor = true;
       call.by_actor->finish(encode_reply_end(status, call.request_id, call.ctx.trailers(),
                                              self->state.shared->max_metadata_size));
       forget_if_done(self->state, it);
@@ -615,6 +678,7 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
       if (it == self->state.streams.end() || !it->second.by_actor)
         return;
       it->second.outcome = make_error(error::cancelled, "the server's actor cancelled the call");
+      it->second.ended_by_actor = true;
       it->second.by_actor->cancel();
       forget_if_done(self->state, it);
     },

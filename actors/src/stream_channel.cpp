@@ -24,6 +24,11 @@ void stream_channel::end_input(caf::error status) {
   cv_.notify_all();
 }
 
+void stream_channel::trailers_arrived(call_metadata trailers) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  trailers_ = std::move(trailers);
+}
+
 void stream_channel::acked(uint64_t bytes) {
   std::lock_guard<std::mutex> guard{mtx_};
   outstanding_ = bytes >= outstanding_ ? 0 : outstanding_ - bytes;
@@ -107,6 +112,11 @@ void stream_channel::cancel(caf::error reason) {
 caf::error stream_channel::failure() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return failure_;
+}
+
+call_metadata stream_channel::trailers() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return trailers_;
 }
 
 bool stream_channel::output_closed() const {

@@ -20,6 +20,9 @@ struct recorder {
     outcome = status;
     sink.end_input(std::move(status));
   }
+  void trailers_arrived(call_metadata trailers) {
+    sink.trailers_arrived(std::move(trailers));
+  }
   void push(byte_buffer message, uint64_t wire_size) {
     sink.push(std::move(message), wire_size);
   }
@@ -76,7 +79,9 @@ std::string stream_inbound::apply(stream_sink& sink, stream_event& ev) {
     ch.fail(make_error(error::protocol, "reply stream ended without a STATUS frame"));
     return "reply stream ended without a STATUS frame";
   } else {
-    ch.end_input(status_->ok() ? caf::error{} : wire::error_from_status(*status_));
+    auto status = status_->ok() ? caf::error{} : wire::error_from_status(*status_);
+    ch.trailers_arrived(std::move(status_->trailers));
+    ch.end_input(std::move(status));
   }
   return {};
 }

@@ -3,9 +3,15 @@
 // which method was called, keeps its state across calls, and its error
 // replies reach the client with their rpcnet code and message. A service
 // that never answers, or has exited, fails the call without leaking it.
+// A context service actor reads each call's metadata and deadline, sets
+// trailers, and is told by message when the caller cancels, runs out of
+// time or goes away.
 #include <algorithm>
 #include <cctype>
+#include <future>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/exit_reason.hpp>
@@ -14,6 +20,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "loopback.hpp"
+#include "raw_peers.hpp"
 
 using namespace rpcnet;
 using namespace rpcnet::test;
@@ -89,8 +96,124 @@ service_actor::behavior_type silent_service(service_actor::stateful_pointer<sile
   };
 }
 
+/// Answers with the caller's "tenant" metadata and the milliseconds left
+/// of its deadline ("blue 1998"), and puts the method in a trailer.
+context_service_actor::behavior_type tenant_service(context_service_actor::pointer,
+                                                    const std::string& trailer_key) {
+  return {
+    [trailer_key](call_atom, std::string& method, byte_buffer&,
+                  call_context& ctx) -> caf::result<byte_buffer> {
+      ctx.trailers().add(trailer_key, method);
+      auto tenant = ctx.metadata().get("tenant").value_or("none");
+      if (!ctx.deadline())
+        return to_bytes(std::string{tenant} + " none");
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.remaining());
+      return to_bytes(std::string{tenant} + " " + std::to_string(left.count()));
+    },
+    [](cancel_atom, uint64_t) {},
+  };
+}
+
+/// Fails every call with overloaded, details and a "retry-after" trailer.
+context_service_actor::behavior_type busy_service(context_service_actor::pointer,
+                                                  const std::string& retry_after) {
+  return {
+    [retry_after](call_atom, std::string&, byte_buffer&,
+                  call_context& ctx) -> caf::result<byte_buffer> {
+      ctx.trailers().add("retry-after", retry_after);
+      return make_error(error::overloaded, "busy", byte_buffer{4, 2});
+    },
+    [](cancel_atom, uint64_t) {},
+  };
+}
+
+/// What a holding service saw, for the test thread to read.
+struct service_log {
+  std::mutex mtx;
+  /// The ids of the calls that arrived, and those cancellations named.
+  std::vector<uint64_t> calls;
+  std::vector<uint64_t> cancels;
+  /// Why the first cancelled call was cancelled, as its context says.
+  caf::error cause;
+  arrivals started;
+  arrivals cancelled;
+
+  void call(const call_context& ctx) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      calls.push_back(ctx.id());
+    }
+    started.arrive();
+  }
+
+  void cancel(uint64_t id, caf::error why) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      cancels.push_back(id);
+      if (!cause)
+        cause = std::move(why);
+    }
+    cancelled.arrive();
+  }
+
+  error cause_code() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return code_of(cause);
+  }
+
+  /// True when exactly one call came and its cancellation named it.
+  bool one_call_cancelled() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return calls.size() == 1 && cancels == calls;
+  }
+};
+
+struct holding_state {
+  std::unordered_map<uint64_t, std::pair<call_context, caf::typed_response_promise<byte_buffer>>>
+    held;
+};
+
+/// Holds every call unanswered until the server gives it up, then answers
+/// it anyway with an error the server must drop.
+context_service_actor::behavior_type holding_service(
+  context_service_actor::stateful_pointer<holding_state> self, std::shared_ptr<service_log> log) {
+  return {
+    // snippet-begin: context-service
+    [self, log](call_atom, std::string&, byte_buffer&,
+                call_context& ctx) -> caf::result<byte_buffer> {
+      auto promise = self->make_response_promise<byte_buffer>();
+      self->state.held.emplace(ctx.id(), std::make_pair(ctx, promise));
+      log->call(ctx); // ctx.metadata(), ctx.deadline(), ctx.trailers() ...
+      return promise;
+    },
+    [self, log](cancel_atom, uint64_t id) { // the server gave call `id` up
+      auto it = self->state.held.find(id);
+      if (it == self->state.held.end())
+        return log->cancel(id, make_error(error::protocol, "no such call held"));
+      log->cancel(id, it->second.first.cancellation()); // cancelled, timeout or connection
+      it->second.second.deliver(make_error(error::remote, "too late")); // dropped
+      self->state.held.erase(it);
+    },
+    // snippet-end: context-service
+  };
+}
+
+/// A server whose method "hold" is a holding service.
+struct holding_server {
+  holding_server() {
+    service = net.server_system().spawn(holding_service, log);
+    net.server().register_actor("hold", service);
+    net.server().register_unary("echo", echo_handler());
+  }
+
+  loopback net;
+  std::shared_ptr<service_log> log = std::make_shared<service_log>();
+  context_service_actor service;
+};
+
 /// Stops `service` and waits (bounded) until it is gone.
-bool stop_actor(caf::actor_system& sys, const service_actor& service) {
+template <class Handle>
+bool stop_actor(caf::actor_system& sys, const Handle& service) {
   caf::scoped_actor self{sys};
   self->monitor(service);
   caf::anon_send_exit(service, caf::exit_reason::user_shutdown);
@@ -210,4 +333,110 @@ TEST_CASE("a call to a service actor that has exited fails with remote and the c
   CHECK(code_of(reply.error()) == error::remote);
   CHECK(wait_until([&] { return net.server().in_flight() == 0; }));
   CHECK(client.call("echo", to_bytes("x")));
+}
+
+TEST_CASE("a context service actor reads the caller's metadata and deadline and sets trailers",
+          "[service_actor][call_context]") {
+  loopback net;
+  auto service = net.server_system().spawn(tenant_service, std::string{"served-by"});
+  net.server().register_actor("tenant", service);
+  auto client = net.connect();
+  auto opts = call_options{}.with_metadata("tenant", "blue").with_timeout(2s);
+  auto reply = client.call_with_trailers("tenant", to_bytes("x"), opts);
+  REQUIRE(reply);
+  auto body = std::string{as_string_view(reply->body)};
+  REQUIRE(body.rfind("blue ", 0) == 0);
+  auto left_ms = std::stol(body.substr(5));
+  CHECK(left_ms > 0);
+  CHECK(left_ms <= 2000);
+  CHECK(reply->trailers.get("served-by") == std::optional<std::string_view>{"tenant"});
+  CHECK(stop_actor(net.server_system(), service));
+}
+
+TEST_CASE("a context service actor's error reply reaches the caller with its details and "
+          "trailers",
+          "[service_actor][call_context]") {
+  loopback net;
+  auto service = net.server_system().spawn(busy_service, std::string{"5"});
+  net.server().register_actor("busy", service);
+  auto client = net.connect();
+  auto reply = client.call("busy", to_bytes("x"));
+  REQUIRE_FALSE(reply);
+  CHECK(code_of(reply.error()) == error::overloaded);
+  CHECK(message_of(reply.error()) == "busy");
+  CHECK(details_of(reply.error()) == byte_buffer{4, 2});
+  CHECK(trailers_of(reply.error()).get("retry-after") == std::optional<std::string_view>{"5"});
+  CHECK(stop_actor(net.server_system(), service));
+}
+
+TEST_CASE("a context service actor is told by message when its caller cancels, and the "
+          "server drops its late answer",
+          "[service_actor][call_context][cancel]") {
+  holding_server server;
+  auto& net = server.net;
+  auto client = net.connect();
+  auto pending = std::async(std::launch::async, [&] {
+    return client.call("hold", to_bytes("x"), call_options{}.with_timeout(10s).with_key({9}));
+  });
+  REQUIRE(server.log->started.wait_for(1, patience));
+  client.cancel(call_key{9});
+  REQUIRE(ready_within(pending, patience));
+  CHECK(code_of(pending.get().error()) == error::cancelled);
+  REQUIRE(server.log->cancelled.wait_for(1, patience));
+  CHECK(server.log->one_call_cancelled());
+  CHECK(server.log->cause_code() == error::cancelled);
+  CHECK(wait_until([&] { return net.server().abandoned_calls() == 1; }));
+  CHECK(wait_until([&] { return net.server().in_flight() == 0; }));
+  // The service answered after all; the connection serves the next call.
+  CHECK(client.call("echo", to_bytes("x")));
+  CHECK(stop_actor(net.server_system(), server.service));
+}
+
+TEST_CASE("a context service actor is told by message when the call's deadline passes",
+          "[service_actor][call_context][deadline]") {
+  holding_server server;
+  auto& net = server.net;
+  SECTION("rpcnet's client, which gives up at the same moment") {
+    auto client = net.connect();
+    auto reply = client.call("hold", to_bytes("x"), call_options{}.with_timeout(150ms));
+    CHECK(code_of(reply.error()) == error::timeout);
+    REQUIRE(server.log->cancelled.wait_for(1, patience));
+    // The server's deadline and the client's reset race: either names it.
+    auto cause = server.log->cause_code();
+    CHECK((cause == error::timeout || cause == error::cancelled));
+  }
+  SECTION("a peer that waits for the server's answer") {
+    raw_client peer{net.client_system(), net.address()};
+    auto hdr = unary_call("hold", 3);
+    hdr.deadline_ms = 150;
+    auto reply = peer.exchange(framed({wire::encode_call(hdr), wire::encode_data(to_bytes("x"))}));
+    auto st = reply.status();
+    REQUIRE(st);
+    CHECK(st->code == static_cast<uint8_t>(error::timeout));
+    REQUIRE(server.log->cancelled.wait_for(1, patience));
+    CHECK(server.log->cause_code() == error::timeout);
+    CHECK(net.server().deadlines_exceeded() == 1);
+  }
+  CHECK(server.log->one_call_cancelled());
+  CHECK(wait_until([&] { return net.server().abandoned_calls() == 1; }));
+  CHECK(wait_until([&] { return net.server().in_flight() == 0; }));
+  CHECK(stop_actor(net.server_system(), server.service));
+}
+
+TEST_CASE("a context service actor is told by message when its caller's connection closes",
+          "[service_actor][call_context][cancel]") {
+  holding_server server;
+  auto& net = server.net;
+  auto client = net.connect();
+  auto pending = std::async(std::launch::async,
+                            [&] { return client.call("hold", to_bytes("x"), 10s); });
+  REQUIRE(server.log->started.wait_for(1, patience));
+  client.close();
+  REQUIRE(ready_within(pending, patience));
+  REQUIRE(server.log->cancelled.wait_for(1, patience));
+  CHECK(server.log->one_call_cancelled());
+  CHECK(server.log->cause_code() == error::connection);
+  CHECK(wait_until([&] { return net.server().abandoned_calls() == 1; }));
+  CHECK(wait_until([&] { return net.server().in_flight() == 0; }));
+  CHECK(stop_actor(net.server_system(), server.service));
 }

@@ -31,7 +31,8 @@ using send_atom = caf::atom_constant<caf::atom("send")>;
 using finish_atom = caf::atom_constant<caf::atom("finish")>;
 
 /// The caller gives up on a call: (cancel_atom, call id) from either side
-/// of a streaming call, (cancel_atom, call_key) from a unary call's caller.
+/// of a streaming call, (cancel_atom, call_key) from a unary call's caller,
+/// (cancel_atom, call_context::id()) from a server to its service actor.
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 
 /// Wait until a client's connection is ready: (connect_atom) -> bool.

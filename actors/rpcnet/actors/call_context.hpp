@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
 
 #include <rpcnet/actors/call_metadata.hpp>
@@ -66,6 +67,11 @@ public:
   // -- the call ---------------------------------------------------------------
 
   const std::string& method() const noexcept;
+
+  /// A number naming the call among every call this process serves:
+  /// what a service actor's cancellation message names
+  /// (context_service_actor). 0 for a context that belongs to no call.
+  uint64_t id() const noexcept;
 
   /// The caller's metadata. Server interceptors may add to it before the
   /// handler runs (a trace id they started, an authenticated user).
@@ -125,3 +131,7 @@ private:
 };
 
 } // namespace rpcnet
+
+// Service actors and actor-driven streams receive the context in messages;
+// it is a handle to shared state, never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::call_context)

@@ -13,6 +13,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/call_metadata.hpp>
 #include <rpcnet/actors/stream_channel.hpp>
 #include <rpcnet/transport/byte_buffer.hpp>
 
@@ -45,6 +46,12 @@ public:
 
   /// Cancels the call; the server sees `cancelled`.
   void cancel();
+
+  /// The server's trailing metadata, once next() returned the end of the
+  /// stream: nullopt, or the server's error (which carries them too:
+  /// trailers_of). Empty before, and when the call failed otherwise
+  /// (cancelled, reset, timed out, connection lost).
+  call_metadata trailers() const;
 
   /// Calls `fn` once when this call's object goes away (destroyed or
   /// assigned over): how a cluster client counts a stream as in flight on

@@ -56,6 +56,11 @@ public:
   /// Routes `method` to a service actor.
   void register_actor(std::string method, service_actor service);
 
+  /// Routes `method` to a service actor that gets each call's context with
+  /// it, and a message when the server gives a call up (see
+  /// context_service_actor).
+  void register_actor(std::string method, context_service_actor service);
+
   /// Registers a streaming handler for `method` (bidirectional, server- or
   /// client-streaming: the caller decides). It runs on the handler pool.
   void register_streaming(std::string method, streaming_handler handler);
@@ -66,6 +71,9 @@ public:
   /// Serves each streaming call of `method` with an actor made by `factory`
   /// (see streaming_actor_factory).
   void register_streaming_actor(std::string method, streaming_actor_factory factory);
+
+  /// The same, with factories that hand the actor the call's context.
+  void register_streaming_actor(std::string method, context_streaming_actor_factory factory);
 
   /// Adds an interceptor that runs around every call (interceptor.hpp), after
   /// those added before it. Add them before bind().
@@ -97,7 +105,11 @@ public:
   uint64_t protocol_errors() const;
 
   /// Calls the server gave up on while their handler still ran or waited:
-  /// the caller cancelled or went away, or the deadline passed.
+  /// the caller cancelled or went away, or the deadline passed. Unary and
+  /// streaming calls alike: a streaming call counts when its caller resets
+  /// it, its connection closes or its deadline passes before its handler
+  /// ended the reply (a function returned, an actor finished or
+  /// cancelled); once the handler has ended it, the call is not counted.
   uint64_t abandoned_calls() const;
 
   /// Calls whose deadline passed here, before or while they ran.

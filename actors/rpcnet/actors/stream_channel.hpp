@@ -17,6 +17,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/call_metadata.hpp>
 #include <rpcnet/actors/stream_sink.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 
@@ -51,6 +52,9 @@ public:
   /// The peer ended its direction; `status` is the call's outcome (none: ok).
   void end_input(caf::error status) override;
 
+  /// A reply's trailers, kept for trailers().
+  void trailers_arrived(call_metadata trailers) override;
+
   /// The peer acknowledged `bytes` written by us.
   void acked(uint64_t bytes) override;
 
@@ -84,6 +88,10 @@ public:
   /// The failure that ended the call, if any.
   caf::error failure() const;
 
+  /// The trailers of the reply's STATUS once the peer ended its direction
+  /// (a client's channel); empty before, and when none came.
+  call_metadata trailers() const;
+
   /// True once the local direction was finished or the call failed.
   bool output_closed() const override;
 
@@ -108,6 +116,7 @@ private:
   std::deque<uint64_t> inbox_sizes_;
   bool input_ended_ = false;
   caf::error input_status_;
+  call_metadata trailers_;
 
   /// Written and not yet acknowledged.
   uint64_t outstanding_ = 0;

@@ -7,6 +7,7 @@
 
 #include <caf/error.hpp>
 
+#include <rpcnet/actors/call_metadata.hpp>
 #include <rpcnet/transport/byte_buffer.hpp>
 
 namespace rpcnet {
@@ -20,6 +21,12 @@ public:
 
   /// The peer ended its direction; `status` is the call's outcome (none: ok).
   virtual void end_input(caf::error status) = 0;
+
+  /// A reply's STATUS carried `trailers`; end_input follows at once. Only
+  /// a client's sinks hear it; those that keep no trailers ignore it (an
+  /// error status carries them in its error too: trailers_of).
+  virtual void trailers_arrived(call_metadata /*trailers*/) {
+  }
 
   /// The peer acknowledged `bytes` written by us.
   virtual void acked(uint64_t bytes) = 0;

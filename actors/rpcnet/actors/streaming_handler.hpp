@@ -86,4 +86,12 @@ using context_streaming_handler = std::function<caf::error(
 using streaming_actor_factory
   = std::function<caf::actor(caf::actor_system& sys, caf::actor connection, uint64_t id)>;
 
+/// The same, handing the actor the call's context too: its metadata,
+/// deadline and peer, and the trailers the reply's STATUS carries once the
+/// actor sends (finish_atom, id, error). The connection ends the call at
+/// its deadline as for every stream -- the actor gets (end_atom, id,
+/// timeout) -- and when the caller cancels or goes away.
+using context_streaming_actor_factory = std::function<caf::actor(
+  caf::actor_system& sys, caf::actor connection, uint64_t id, call_context ctx)>;
+
 } // namespace rpcnet

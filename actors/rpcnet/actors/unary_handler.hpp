@@ -1,6 +1,8 @@
 // What a server runs for a unary method: a function from the request's
 // bytes (and, if it wants them, the call's context) to the reply's bytes or
-// an error, or a service actor that answers (call_atom, method, bytes).
+// an error, or a service actor that answers (call_atom, method, bytes) --
+// or, to read the context, (call_atom, method, bytes, context), and hears
+// by message when a call is given up.
 #pragma once
 
 #include <functional>
@@ -40,5 +42,16 @@ enum class handler_execution {
 /// A service actor: answers each call with the reply's bytes or an error.
 using service_actor = caf::typed_actor<
   caf::replies_to<call_atom, std::string, byte_buffer>::with<byte_buffer>>;
+
+/// A service actor that reads each call's context: metadata, deadline, peer
+/// (call_context.hpp), and sets the reply's trailers before it answers.
+/// When the server gives a call up before the answer -- the caller
+/// cancelled it or went away, or its deadline passed -- the actor receives
+/// (cancel_atom, ctx.id()), after the call itself; ctx.cancellation() says
+/// why. An answer that still comes is dropped, so the actor may answer
+/// with an error or not at all.
+using context_service_actor = caf::typed_actor<
+  caf::replies_to<call_atom, std::string, byte_buffer, call_context>::with<byte_buffer>,
+  caf::reacts_to<cancel_atom, uint64_t>>;
 
 } // namespace rpcnet
