@@ -64,7 +64,9 @@ public:
   caf::expected<byte_buffer> call(const std::string& method, byte_buffer request,
                                   const call_options& opts) const;
 
-  /// The same, returning the reply with the server's trailing metadata.
+  /// The same, returning the reply with the server's trailing metadata. A
+  /// failed call's error carries them too: trailers_of(err)
+  /// (error_trailers.hpp).
   caf::expected<call_reply> call_with_trailers(const std::string& method, byte_buffer request,
                                                const call_options& opts = {}) const;
 
