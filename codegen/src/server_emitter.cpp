@@ -123,9 +123,7 @@ public:
   std::string run() {
     out_.line("#pragma once")
       .line()
-      .line("#include <chrono>")
       .line("#include <memory>")
-      .line("#include <optional>")
       .line("#include <utility>")
       .line()
       .line("#include <caf/actor_system.hpp>")
@@ -137,6 +135,7 @@ public:
       .line("#include <rpcnet/actors/call_context.hpp>")
       .line("#include <rpcnet/actors/rpc_config.hpp>")
       .line("#include <rpcnet/actors/rpc_server.hpp>")
+      .line("#include <rpcnet/typed/service_server.hpp>")
       .line("#include <rpcnet/typed/typed_server.hpp>")
       .line()
       .line("#include \"types.hpp\"")
@@ -201,17 +200,19 @@ private:
   void harness() {
     out_.line("/// Serves a " + handler_ + " (or a " + actor_ + ") over QUIC: one method per")
       .line("/// RPC of the definition, registered on an rpcnet::rpc_server.")
-      .open("class " + server_ + " {")
+      .line("/// bind(), start(), stop(), local_address() and raw() come from")
+      .line("/// rpcnet::typed::service_server.")
+      .open("class " + server_ + " : public rpcnet::typed::service_server {")
       .access("public:")
       .open(server_ + "(caf::actor_system& sys, std::shared_ptr<" + handler_
             + "> handler, rpcnet::rpc_config cfg)")
-      .line(": server_(sys, std::move(cfg)) {")
+      .line(": service_server(sys, std::move(cfg)) {")
       .line("register_handler(server_, std::move(handler));")
       .close();
     if (!unary_.empty())
       out_.line()
         .open(server_ + "(caf::actor_system& sys, " + actor_ + " service, rpcnet::rpc_config cfg)")
-        .line(": server_(sys, std::move(cfg)) {")
+        .line(": service_server(sys, std::move(cfg)) {")
         .line("register_actor(server_, sys, std::move(service));")
         .close();
     out_.section("registration")
@@ -237,34 +238,7 @@ private:
                 + ">, service));");
       out_.close();
     }
-    out_.section("lifecycle")
-      .line("/// Binds the UDP socket; returns the bound address (port 0 picks one).")
-      .open("caf::expected<rpcnet::socket_address> bind() {")
-      .line("return server_.bind();")
-      .close()
-      .line()
-      .line("/// Starts accepting connections (binds first if needed).")
-      .open("caf::error start() {")
-      .line("return server_.start();")
-      .close()
-      .line()
-      .line("/// Lets calls in flight finish for up to `grace`, then closes.")
-      .open("void stop(std::chrono::milliseconds grace = std::chrono::seconds{5}) {")
-      .line("server_.stop(grace);")
-      .close()
-      .section("properties")
-      .open("std::optional<rpcnet::socket_address> local_address() const {")
-      .line("return server_.local_address();")
-      .close()
-      .line()
-      .line("/// The untyped server underneath, for more methods or its counters.")
-      .open("rpcnet::rpc_server& raw() noexcept {")
-      .line("return server_;")
-      .close()
-      .line()
-      .access("private:")
-      .line("rpcnet::rpc_server server_;")
-      .close("};");
+    out_.close("};");
   }
 
   // -- member variables -------------------------------------------------------

@@ -2,9 +2,7 @@
 // GreetingHandler to implement, GreetingActor and GreetingServer to serve it.
 #pragma once
 
-#include <chrono>
 #include <memory>
-#include <optional>
 #include <utility>
 
 #include <caf/actor_system.hpp>
@@ -16,6 +14,7 @@
 #include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
+#include <rpcnet/typed/service_server.hpp>
 #include <rpcnet/typed/typed_server.hpp>
 
 #include "types.hpp"
@@ -54,15 +53,17 @@ using GreetingActor = caf::typed_actor<
 
 /// Serves a GreetingHandler (or a GreetingActor) over QUIC: one method per
 /// RPC of the definition, registered on an rpcnet::rpc_server.
-class GreetingServer {
+/// bind(), start(), stop(), local_address() and raw() come from
+/// rpcnet::typed::service_server.
+class GreetingServer : public rpcnet::typed::service_server {
 public:
   GreetingServer(caf::actor_system& sys, std::shared_ptr<GreetingHandler> handler, rpcnet::rpc_config cfg)
-    : server_(sys, std::move(cfg)) {
+    : service_server(sys, std::move(cfg)) {
     register_handler(server_, std::move(handler));
   }
 
   GreetingServer(caf::actor_system& sys, GreetingActor service, rpcnet::rpc_config cfg)
-    : server_(sys, std::move(cfg)) {
+    : service_server(sys, std::move(cfg)) {
     register_actor(server_, sys, std::move(service));
   }
 
@@ -79,37 +80,6 @@ public:
     server.register_actor("greet", sys.spawn(rpcnet::typed::forward_unary<
       greeting_methods::greet, GreetRequest, rpcnet::result<GreetResponse, GreetingError>, GreetingActor>, service));
   }
-
-  // -- lifecycle --------------------------------------------------------------
-
-  /// Binds the UDP socket; returns the bound address (port 0 picks one).
-  caf::expected<rpcnet::socket_address> bind() {
-    return server_.bind();
-  }
-
-  /// Starts accepting connections (binds first if needed).
-  caf::error start() {
-    return server_.start();
-  }
-
-  /// Lets calls in flight finish for up to `grace`, then closes.
-  void stop(std::chrono::milliseconds grace = std::chrono::seconds{5}) {
-    server_.stop(grace);
-  }
-
-  // -- properties -------------------------------------------------------------
-
-  std::optional<rpcnet::socket_address> local_address() const {
-    return server_.local_address();
-  }
-
-  /// The untyped server underneath, for more methods or its counters.
-  rpcnet::rpc_server& raw() noexcept {
-    return server_;
-  }
-
-private:
-  rpcnet::rpc_server server_;
 };
 
 } // namespace greeting

@@ -2,9 +2,7 @@
 // KitchenHandler to implement, KitchenActor and KitchenServer to serve it.
 #pragma once
 
-#include <chrono>
 #include <memory>
-#include <optional>
 #include <utility>
 
 #include <caf/actor_system.hpp>
@@ -16,6 +14,7 @@
 #include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
+#include <rpcnet/typed/service_server.hpp>
 #include <rpcnet/typed/typed_server.hpp>
 
 #include "types.hpp"
@@ -64,15 +63,17 @@ using KitchenActor = caf::typed_actor<
 
 /// Serves a KitchenHandler (or a KitchenActor) over QUIC: one method per
 /// RPC of the definition, registered on an rpcnet::rpc_server.
-class KitchenServer {
+/// bind(), start(), stop(), local_address() and raw() come from
+/// rpcnet::typed::service_server.
+class KitchenServer : public rpcnet::typed::service_server {
 public:
   KitchenServer(caf::actor_system& sys, std::shared_ptr<KitchenHandler> handler, rpcnet::rpc_config cfg)
-    : server_(sys, std::move(cfg)) {
+    : service_server(sys, std::move(cfg)) {
     register_handler(server_, std::move(handler));
   }
 
   KitchenServer(caf::actor_system& sys, KitchenActor service, rpcnet::rpc_config cfg)
-    : server_(sys, std::move(cfg)) {
+    : service_server(sys, std::move(cfg)) {
     register_actor(server_, sys, std::move(service));
   }
 
@@ -95,37 +96,6 @@ public:
     server.register_actor("echo", sys.spawn(rpcnet::typed::forward_unary<
       kitchen_methods::echo, Everything, rpcnet::result<Everything, EchoError>, KitchenActor>, service));
   }
-
-  // -- lifecycle --------------------------------------------------------------
-
-  /// Binds the UDP socket; returns the bound address (port 0 picks one).
-  caf::expected<rpcnet::socket_address> bind() {
-    return server_.bind();
-  }
-
-  /// Starts accepting connections (binds first if needed).
-  caf::error start() {
-    return server_.start();
-  }
-
-  /// Lets calls in flight finish for up to `grace`, then closes.
-  void stop(std::chrono::milliseconds grace = std::chrono::seconds{5}) {
-    server_.stop(grace);
-  }
-
-  // -- properties -------------------------------------------------------------
-
-  std::optional<rpcnet::socket_address> local_address() const {
-    return server_.local_address();
-  }
-
-  /// The untyped server underneath, for more methods or its counters.
-  rpcnet::rpc_server& raw() noexcept {
-    return server_;
-  }
-
-private:
-  rpcnet::rpc_server server_;
 };
 
 } // namespace codegen_test::everything

@@ -2,9 +2,7 @@
 // TasksHandler to implement, TasksActor and TasksServer to serve it.
 #pragma once
 
-#include <chrono>
 #include <memory>
-#include <optional>
 #include <utility>
 
 #include <caf/actor_system.hpp>
@@ -16,6 +14,7 @@
 #include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
+#include <rpcnet/typed/service_server.hpp>
 #include <rpcnet/typed/typed_server.hpp>
 
 #include "types.hpp"
@@ -61,15 +60,17 @@ using TasksActor = caf::typed_actor<
 
 /// Serves a TasksHandler (or a TasksActor) over QUIC: one method per
 /// RPC of the definition, registered on an rpcnet::rpc_server.
-class TasksServer {
+/// bind(), start(), stop(), local_address() and raw() come from
+/// rpcnet::typed::service_server.
+class TasksServer : public rpcnet::typed::service_server {
 public:
   TasksServer(caf::actor_system& sys, std::shared_ptr<TasksHandler> handler, rpcnet::rpc_config cfg)
-    : server_(sys, std::move(cfg)) {
+    : service_server(sys, std::move(cfg)) {
     register_handler(server_, std::move(handler));
   }
 
   TasksServer(caf::actor_system& sys, TasksActor service, rpcnet::rpc_config cfg)
-    : server_(sys, std::move(cfg)) {
+    : service_server(sys, std::move(cfg)) {
     register_actor(server_, sys, std::move(service));
   }
 
@@ -88,37 +89,6 @@ public:
     server.register_actor("process_task", sys.spawn(rpcnet::typed::forward_unary<
       tasks_methods::process_task, tasks_requests::process_task, rpcnet::result<TaskReceipt, EchoError>, TasksActor, &tasks_requests::process_task::task_id, &tasks_requests::process_task::data>, service));
   }
-
-  // -- lifecycle --------------------------------------------------------------
-
-  /// Binds the UDP socket; returns the bound address (port 0 picks one).
-  caf::expected<rpcnet::socket_address> bind() {
-    return server_.bind();
-  }
-
-  /// Starts accepting connections (binds first if needed).
-  caf::error start() {
-    return server_.start();
-  }
-
-  /// Lets calls in flight finish for up to `grace`, then closes.
-  void stop(std::chrono::milliseconds grace = std::chrono::seconds{5}) {
-    server_.stop(grace);
-  }
-
-  // -- properties -------------------------------------------------------------
-
-  std::optional<rpcnet::socket_address> local_address() const {
-    return server_.local_address();
-  }
-
-  /// The untyped server underneath, for more methods or its counters.
-  rpcnet::rpc_server& raw() noexcept {
-    return server_;
-  }
-
-private:
-  rpcnet::rpc_server server_;
 };
 
 } // namespace codegen_test::everything
