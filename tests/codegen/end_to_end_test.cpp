@@ -636,14 +636,18 @@ TEST_CASE("streaming calls of every kind bring their options to the handler's co
 TEST_CASE("a typed actor takes the parameters of a method as the elements of its message",
           "[end_to_end][parameters]") {
   rpcnet::runtime rt;
-  auto service = rt.system().spawn([]() -> TasksActor::behavior_type {
-    return {
-      [](tasks_methods::process_task, std::string& task_id,
-         std::vector<std::uint8_t>& data) -> rpcnet::result<TaskReceipt, EchoError> {
-        return TaskReceipt{"actor: " + task_id, std::move(data), std::nullopt, 0};
-      },
-    };
-  });
+  // Spawned with an argument: CAF 0.17 starts a function spawned without
+  // one by dereferencing a null tuple pointer, which UBSan reports.
+  auto service = rt.system().spawn(
+    [](std::string prefix) -> TasksActor::behavior_type {
+      return {
+        [prefix](tasks_methods::process_task, std::string& task_id,
+                 std::vector<std::uint8_t>& data) -> rpcnet::result<TaskReceipt, EchoError> {
+          return TaskReceipt{prefix + task_id, std::move(data), std::nullopt, 0};
+        },
+      };
+    },
+    std::string{"actor: "});
   TasksServer server{rt.system(), service, rpcnet::test::server_config()};
   std::optional<TasksClient> client{start_and_connect<TasksClient>(rt, server)};
   auto reply = client->process_task("t", {5, 6});
