@@ -94,13 +94,25 @@ TEST_CASE("a connection idle for longer than the idle timeout closes, and the ne
           "[connect]") {
   loopback net{server_config().with_idle_timeout(300ms)};
   net.server().register_unary("echo", echo_handler());
-  auto client = net.connect(client_config().with_idle_timeout(300ms));
-  REQUIRE(client.call("echo", to_bytes("x")));
-  REQUIRE(wait_until([&] { return net.server().transport().connections_open == 0; }));
-  auto reply = client.call("echo", to_bytes("x"), patience);
+  auto cfg = client_config().with_idle_timeout(300ms);
+  // The client's own endpoint, so that the test sees when the client's
+  // side gave the connection up: each side's idle timer runs on its own,
+  // and a call sent between the server's expiry and the client's is a call
+  // in flight on a dead connection, which fails with `connection`.
+  auto ep = endpoint::start(net.client_system(), cfg.to_transport(false));
+  REQUIRE(ep);
+  auto client = rpc_client::connect(net.client_system(), net.address(), cfg, *ep);
+  REQUIRE(client);
+  REQUIRE(client->call("echo", to_bytes("x")));
+  REQUIRE(wait_until([&] {
+    return net.server().transport().connections_open == 0 && (*ep)->stats().connections_open == 0;
+  }));
+  auto reply = client->call("echo", to_bytes("x"), patience);
   INFO(describe(reply ? caf::error{} : reply.error()));
   CHECK(reply);
   CHECK(net.server().transport().connections_accepted == 2);
+  client->close();
+  (*ep)->shutdown();
 }
 
 TEST_CASE("keep-alive holds an idle connection open past the idle timeout", "[connect]") {
