@@ -268,6 +268,13 @@ struct prepared_call {
   std::unique_ptr<intercepted_call> intercepted;
 };
 
+/// `timeout` made non-negative and no longer than the wire can say, which
+/// is as good as none.
+caf::timespan wire_bounded(caf::timespan timeout) {
+  constexpr auto longest = std::chrono::milliseconds{UINT32_MAX};
+  return std::clamp<caf::timespan>(timeout, caf::timespan{0}, longest);
+}
+
 /// Milliseconds from now until `deadline`, as the CALL frame carries them:
 /// at least 1 (0 would say the deadline passed), at most what fits.
 uint32_t wire_deadline(deadline_clock::time_point deadline, deadline_clock::time_point now) {
@@ -287,10 +294,8 @@ caf::expected<prepared_call> prepare_call(self_ptr self, std::string& method,
                                        + std::to_string(wire::max_method_size) + " bytes");
   prepared_call call;
   auto now = deadline_clock::now();
-  // Longer than the wire can say is as good as none.
-  constexpr auto longest = std::chrono::milliseconds{UINT32_MAX};
   if (timeout)
-    call.deadline = now + std::min<caf::timespan>(std::max(*timeout, caf::timespan{0}), longest);
+    call.deadline = now + wire_bounded(*timeout);
   if (opts.parent) {
     if (opts.parent.cancelled())
       return opts.parent.cancellation();
@@ -540,11 +545,10 @@ void when_connected(self_ptr self, call_options opts, caf::timespan wait_bound, 
     fail(st.link.refusal(now));
     return;
   }
-  constexpr auto longest = std::chrono::milliseconds{UINT32_MAX};
   std::optional<deadline_clock::time_point> timeout_due;
   if (opts.timeout)
-    timeout_due = now + std::clamp<caf::timespan>(*opts.timeout, caf::timespan{0}, longest);
-  auto deadline = timeout_due.value_or(now + std::min<caf::timespan>(wait_bound, longest));
+    timeout_due = now + wire_bounded(*opts.timeout);
+  auto deadline = timeout_due.value_or(now + wire_bounded(wait_bound));
   if (opts.parent)
     if (auto parent_due = opts.parent.deadline())
       deadline = std::min(deadline, *parent_due - st.cfg.deadline_margin);
@@ -620,8 +624,7 @@ void on_closed(self_ptr self, connection_closed& msg) {
     return;
   // A failed dial: the calls that waited for it fail with its error,
   // unless they wait for the server and another dial will come.
-  auto redials = st.link.current() == connection_lifecycle::phase::backing_off
-                 && st.cfg.reconnect.enabled;
+  auto redials = st.link.current() == connection_lifecycle::phase::backing_off;
   settle_held(self, why, [redials](const held_call& h) { return !(redials && h.wait_for_ready); });
   arm_for_held(self);
 }

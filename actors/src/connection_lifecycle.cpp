@@ -16,13 +16,9 @@ connection_lifecycle::verdict connection_lifecycle::admit(clock::time_point now,
     case phase::connecting:
       return verdict::hold;
     case phase::idle:
-      if (!policy_.enabled)
-        return verdict::refuse;
       begin_dial();
       return verdict::dial_and_hold;
     case phase::backing_off:
-      if (!policy_.enabled)
-        return verdict::refuse;
       if (dial_due(now)) {
         begin_dial();
         return verdict::dial_and_hold;
@@ -35,7 +31,7 @@ connection_lifecycle::verdict connection_lifecycle::admit(clock::time_point now,
 }
 
 caf::error connection_lifecycle::refusal(clock::time_point now) const {
-  if (phase_ == phase::closed || !policy_.enabled)
+  if (phase_ == phase::closed)
     return last_failure_;
   auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_dial_ - now).count();
   // The failure's own code: a certificate that does not verify is still
@@ -53,30 +49,30 @@ void connection_lifecycle::on_ready() {
 }
 
 bool connection_lifecycle::on_closed(caf::error why, clock::time_point now) {
-  switch (phase_) {
-    case phase::ready:
-      phase_ = phase::idle;
-      last_failure_ = std::move(why);
-      return true;
-    case phase::connecting: {
-      phase_ = phase::backing_off;
-      last_failure_ = std::move(why);
-      ++failures_;
-      // The top 53 bits of a draw as a double in [0, 1).
-      auto unit = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
-      next_dial_ = now + policy_.backoff_at(failures_, unit);
-      return false;
-    }
-    case phase::idle:
-    case phase::backing_off:
-    case phase::closed:
-      break;
-  }
-  return false;
+  if (phase_ != phase::ready && phase_ != phase::connecting)
+    return false;
+  auto was_ready = phase_ == phase::ready;
+  last_failure_ = std::move(why);
+  // Without reconnecting, whatever ends a connection ends it for good.
+  if (!policy_.enabled)
+    phase_ = phase::closed;
+  else if (was_ready)
+    phase_ = phase::idle;
+  else
+    backoff(now);
+  return was_ready;
+}
+
+void connection_lifecycle::backoff(clock::time_point now) {
+  phase_ = phase::backing_off;
+  ++failures_;
+  // The top 53 bits of a draw as a double in [0, 1).
+  auto unit = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+  next_dial_ = now + policy_.backoff_at(failures_, unit);
 }
 
 bool connection_lifecycle::dial_due(clock::time_point now) const noexcept {
-  return policy_.enabled && phase_ == phase::backing_off && now >= next_dial_;
+  return phase_ == phase::backing_off && now >= next_dial_;
 }
 
 void connection_lifecycle::begin_dial() noexcept {

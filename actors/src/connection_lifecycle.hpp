@@ -30,7 +30,8 @@ public:
     ready,       ///< the handshake completed; calls go out
     idle,        ///< the connection was lost; the next call dials
     backing_off, ///< a dial failed; the next waits for next_dial()
-    closed,      ///< closed for good (by the owner, or its endpoint is gone)
+    closed,      ///< closed for good (by the owner, its endpoint is gone, or
+                 ///< lost with reconnecting disabled)
   };
 
   /// What to do with a call that arrives.
@@ -84,6 +85,9 @@ public:
   }
 
 private:
+  /// A dial failed at `now`: wait before the next.
+  void backoff(clock::time_point now);
+
   reconnect_policy policy_;
   std::mt19937_64 rng_;
   phase phase_ = phase::connecting;
