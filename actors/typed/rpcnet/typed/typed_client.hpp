@@ -102,20 +102,9 @@ caf::expected<Reply> call_client_streaming(const rpc_client& client, const std::
 /// sending blocks for backpressure; the future receives what
 /// call_client_streaming() returns.
 template <class Reply, class Request>
-std::future<caf::expected<Reply>> call_client_streaming_async(const rpc_client& client,
-                                                              std::string method,
-                                                              std::vector<Request> requests) {
-  return std::async(std::launch::async, [client, method = std::move(method),
-                                         requests = std::move(requests)] {
-    return call_client_streaming<Reply>(client, method, requests);
-  });
-}
-
-/// The same with options.
-template <class Reply, class Request>
 std::future<caf::expected<Reply>>
 call_client_streaming_async(const rpc_client& client, std::string method,
-                            std::vector<Request> requests, call_options opts) {
+                            std::vector<Request> requests, call_options opts = {}) {
   return std::async(std::launch::async, [client, method = std::move(method),
                                          requests = std::move(requests),
                                          opts = std::move(opts)] {
