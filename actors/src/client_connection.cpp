@@ -14,6 +14,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actor_stream.hpp"
+#include "client_connection_spawn.hpp"
 #include "call_protocol.hpp"
 #include "connection_lifecycle.hpp"
 #include "interceptor_chain.hpp"
@@ -86,12 +87,13 @@ struct held_call {
 };
 
 struct client_state {
-  /// The endpoint while the connection is up or being dialled. Dropped
-  /// when it closes: the endpoint holds this actor while a connection of
-  /// ours is open, and no cycle may outlive that.
-  std::shared_ptr<endpoint> ep;
-  /// The endpoint to dial again through, while someone else keeps it.
-  std::weak_ptr<endpoint> home;
+  /// The transport (a QUIC endpoint, or the in-process pair) while the
+  /// connection is up or being dialled. Dropped when it closes: the
+  /// transport holds this actor while a connection of ours is open, and no
+  /// cycle may outlive that.
+  std::shared_ptr<call_transport> ep;
+  /// The transport to dial again through, while someone else keeps it.
+  std::weak_ptr<call_transport> home;
   socket_address remote;
   rpc_config cfg{"", ""};
   connection_id conn = 0;
@@ -659,7 +661,7 @@ void on_timer(self_ptr self) {
 }
 
 client_connection_actor::behavior_type client_connection(self_ptr self,
-                                                         std::shared_ptr<endpoint> ep,
+                                                         std::shared_ptr<call_transport> ep,
                                                          socket_address remote, rpc_config cfg) {
   auto& st = self->state;
   st.home = ep;
@@ -780,6 +782,13 @@ client_connection_actor::behavior_type client_connection(self_ptr self,
 
 } // namespace
 
+rpc_client_actor spawn_client_connection_on(caf::actor_system& sys,
+                                            std::shared_ptr<call_transport> transport,
+                                            socket_address remote, rpc_config cfg) {
+  return rpc_client_actor{
+    sys.spawn(client_connection, std::move(transport), std::move(remote), std::move(cfg))};
+}
+
 caf::expected<rpc_client_actor> spawn_client_connection(caf::actor_system& sys,
                                                         std::shared_ptr<endpoint> ep,
                                                         socket_address remote,
@@ -788,8 +797,7 @@ caf::expected<rpc_client_actor> spawn_client_connection(caf::actor_system& sys,
     return make_error(error::config, "no endpoint to connect from");
   if (auto err = cfg.validate())
     return err;
-  return rpc_client_actor{
-    sys.spawn(client_connection, std::move(ep), std::move(remote), std::move(cfg))};
+  return spawn_client_connection_on(sys, std::move(ep), std::move(remote), std::move(cfg));
 }
 
 } // namespace rpcnet

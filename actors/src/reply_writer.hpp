@@ -10,7 +10,7 @@
 #include <caf/expected.hpp>
 
 #include <rpcnet/actors/call_metadata.hpp>
-#include <rpcnet/transport/endpoint.hpp>
+#include <rpcnet/transport/call_transport.hpp>
 
 namespace rpcnet {
 
@@ -23,7 +23,7 @@ byte_buffer encode_reply_end(const caf::error& outcome, uint64_t request_id,
 
 /// Where a reply goes: one stream of one connection.
 struct reply_target {
-  std::shared_ptr<endpoint> ep;
+  std::shared_ptr<call_transport> ep;
   connection_id conn = 0;
   int64_t stream_id = -1;
   uint64_t request_id = 0;

@@ -28,11 +28,11 @@ constexpr auto wait_slack = std::chrono::seconds{5};
 
 class rpc_client::impl {
 public:
-  impl(caf::actor_system& sys, std::shared_ptr<endpoint> ep, bool owns_endpoint,
-       rpc_client_actor actor, rpc_config cfg)
+  impl(caf::actor_system& sys, std::shared_ptr<call_transport> transport,
+       std::function<void()> release, rpc_client_actor actor, rpc_config cfg)
     : sys_(sys),
-      ep_(std::move(ep)),
-      owns_endpoint_(owns_endpoint),
+      transport_(std::move(transport)),
+      release_(std::move(release)),
       actor_(std::move(actor)),
       cfg_(std::move(cfg)) {
   }
@@ -43,20 +43,23 @@ public:
   }
 
   void close() {
-    if (!ep_)
+    if (!transport_)
       return;
     caf::anon_send(actor_, close_atom::value);
     // A private endpoint goes with the connection (joining its thread; the
     // actor gets connection_closed). A shared one stays for its other users:
     // the close_atom alone closes our connection on it.
-    if (owns_endpoint_)
-      ep_->shutdown();
-    ep_.reset();
+    if (release_)
+      release_();
+    release_ = nullptr;
+    transport_.reset();
   }
 
   caf::actor_system& sys_;
-  std::shared_ptr<endpoint> ep_;
-  bool owns_endpoint_;
+  std::shared_ptr<call_transport> transport_;
+  /// Lets go of what this client started for itself (its own endpoint,
+  /// its in-process connections), if anything.
+  std::function<void()> release_;
   rpc_client_actor actor_;
   rpc_config cfg_;
   socket_address local_;
@@ -121,13 +124,27 @@ caf::expected<rpc_client> rpc_client::connect(caf::actor_system& sys,
       ep->shutdown();
     return std::move(actor.error());
   }
-  auto ptr = std::make_shared<impl>(sys, ep, owns_endpoint, *actor, cfg);
-  ptr->local_ = ep->local_address();
+  auto local = ep->local_address();
+  std::function<void()> release;
+  if (owns_endpoint)
+    release = [ep] { ep->shutdown(); };
+  return await_connected(sys, std::move(*actor), std::move(cfg), std::move(ep),
+                         std::move(release), std::move(local));
+}
+
+caf::expected<rpc_client> rpc_client::await_connected(caf::actor_system& sys,
+                                                      rpc_client_actor actor, rpc_config cfg,
+                                                      std::shared_ptr<call_transport> transport,
+                                                      std::function<void()> release,
+                                                      socket_address local) {
+  auto wait = transport->config().handshake_timeout + wait_slack;
+  auto ptr = std::make_shared<impl>(sys, std::move(transport), std::move(release), actor,
+                                    std::move(cfg));
+  ptr->local_ = std::move(local);
   caf::error failure;
   {
     caf::scoped_actor self{sys};
-    auto wait = ep->config().handshake_timeout + wait_slack;
-    self->request(*actor, wait, connect_atom::value)
+    self->request(actor, wait, connect_atom::value)
       .receive([](bool) {}, [&](caf::error& err) { failure = normalize(std::move(err)); });
   }
   if (failure)

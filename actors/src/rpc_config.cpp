@@ -1,6 +1,8 @@
 // Builders, validation and the transport settings of rpc_config.
 #include <rpcnet/actors/rpc_config.hpp>
 
+#include "rpc_config_rules.hpp"
+
 #include <algorithm>
 
 #include <rpcnet/transport/configuration.hpp>
@@ -97,28 +99,46 @@ rpc_config rpc_config::with_interceptor(std::shared_ptr<client_interceptor> inte
   return copy_with(*this, [&](auto& c) { c.interceptors.push_back(std::move(interceptor)); });
 }
 
-caf::error rpc_config::validate() const {
+namespace {
+
+/// Every rule of rpc_config::validate; `tls` adds those about certificates,
+/// which a connection without TLS (in_process.hpp) does not read.
+caf::error check_config(const rpc_config& cfg, bool tls) {
   config_errors errors{"rpc_config"};
   // The client's view of the transport: the bind address and every limit,
   // without the server's rule that a certificate comes with its key (a
   // client's cert_path is what it trusts).
-  errors.nest("", to_transport(false).validate());
-  errors.require(!cert_path.empty() || !ca_path.empty(),
-                 "cert_path or ca_path must name a PEM file (a server presents cert_path, "
-                 "a client trusts ca_path or else cert_path)");
-  errors.require(key_path.empty() || !cert_path.empty(), "key_path is set without cert_path");
-  errors.require(!server_name.empty(), "server_name must not be empty");
-  errors.require(call_timeout > milliseconds::zero(), "call_timeout must be positive");
+  errors.nest("", cfg.to_transport(false).validate());
+  if (tls) {
+    errors.require(!cfg.cert_path.empty() || !cfg.ca_path.empty(),
+                   "cert_path or ca_path must name a PEM file (a server presents cert_path, "
+                   "a client trusts ca_path or else cert_path)");
+    errors.require(cfg.key_path.empty() || !cfg.cert_path.empty(),
+                   "key_path is set without cert_path");
+  }
+  errors.require(!cfg.server_name.empty(), "server_name must not be empty");
+  errors.require(cfg.call_timeout > milliseconds::zero(), "call_timeout must be positive");
   // Below a few pairs' worth, interceptors could not attach a token and a
   // trace id; a CALL frame larger than max_frame_size is refused anyway.
-  errors.require(max_metadata_size >= 64 && max_metadata_size <= (1u << 20),
+  errors.require(cfg.max_metadata_size >= 64 && cfg.max_metadata_size <= (1u << 20),
                  "max_metadata_size must be 64 bytes to 1 MiB");
-  errors.require(deadline_margin >= milliseconds::zero(), "deadline_margin must not be negative");
-  errors.require(std::all_of(interceptors.begin(), interceptors.end(),
+  errors.require(cfg.deadline_margin >= milliseconds::zero(),
+                 "deadline_margin must not be negative");
+  errors.require(std::all_of(cfg.interceptors.begin(), cfg.interceptors.end(),
                              [](const auto& icpt) { return icpt != nullptr; }),
                  "interceptors must not hold a null interceptor");
-  errors.nest("reconnect", reconnect.validate());
+  errors.nest("reconnect", cfg.reconnect.validate());
   return errors.result();
+}
+
+} // namespace
+
+caf::error rpc_config::validate() const {
+  return check_config(*this, true);
+}
+
+caf::error validate_without_tls(const rpc_config& cfg) {
+  return check_config(cfg, false);
 }
 
 transport_config rpc_config::to_transport(bool accepting) const {

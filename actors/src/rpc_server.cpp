@@ -2,6 +2,8 @@
 
 #include <caf/send.hpp>
 
+#include "in_process_transport.hpp"
+#include "rpc_config_rules.hpp"
 #include "server_connection.hpp"
 #include <rpcnet/transport/error.hpp>
 
@@ -101,12 +103,37 @@ caf::error rpc_server::start() {
   return {};
 }
 
+caf::expected<std::shared_ptr<in_process_hub>> rpc_server::in_process_hub_handle() {
+  if (hub_)
+    return hub_;
+  if (state_->draining)
+    return make_error(error::connection, "the server was stopped");
+  // Over QUIC bind() checks the settings; without TLS, its file rules do
+  // not apply.
+  if (!ep_) {
+    if (auto err = validate_without_tls(cfg_))
+      return err;
+    state_->max_metadata_size = cfg_.max_metadata_size;
+  }
+  auto address = ep_ ? ep_->local_address() : *socket_address::parse("127.0.0.1:0");
+  hub_ = std::make_shared<in_process_hub>(
+    cfg_.to_transport(true), std::move(address),
+    [sys = &sys_, state = state_](std::shared_ptr<call_transport> side, connection_id id,
+                                  const socket_address& peer) {
+      return spawn_server_connection(*sys, state, std::move(side), id, peer);
+    });
+  return hub_;
+}
+
 void rpc_server::stop(std::chrono::milliseconds grace) {
-  if (!ep_)
+  if (!ep_ && !hub_)
     return;
   auto deadline = std::chrono::steady_clock::now() + grace;
   state_->draining = true;
-  ep_->stop_accepting();
+  if (ep_)
+    ep_->stop_accepting();
+  if (hub_)
+    hub_->stop_accepting();
   {
     std::unique_lock<std::mutex> guard{state_->idle_mtx};
     state_->idle_cv.wait_until(guard, deadline,
@@ -117,8 +144,13 @@ void rpc_server::stop(std::chrono::milliseconds grace) {
   // connection_closed and quit.
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
     deadline - std::chrono::steady_clock::now());
-  ep_->shutdown(std::max(left, std::chrono::milliseconds{0}));
+  if (ep_)
+    ep_->shutdown(std::max(left, std::chrono::milliseconds{0}));
   ep_.reset();
+  // In-process bytes are delivered as they are written: nothing to linger for.
+  if (hub_)
+    hub_->shutdown();
+  hub_.reset();
 }
 
 std::optional<socket_address> rpc_server::local_address() const {
@@ -144,7 +176,15 @@ uint64_t rpc_server::deadlines_exceeded() const {
 }
 
 transport_stats rpc_server::transport() const {
-  return ep_ ? ep_->stats() : transport_stats{};
+  auto stats = ep_ ? ep_->stats() : transport_stats{};
+  if (hub_) {
+    auto local = hub_->stats();
+    stats.connections_accepted += local.connections_accepted;
+    stats.connections_refused += local.connections_refused;
+    stats.connections_open += local.connections_open;
+    stats.stream_protocol_errors += local.stream_protocol_errors;
+  }
+  return stats;
 }
 
 } // namespace rpcnet

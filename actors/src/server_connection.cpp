@@ -80,7 +80,7 @@ struct streaming_call {
 
 struct server_connection_state {
   std::shared_ptr<server_state> shared;
-  std::shared_ptr<endpoint> ep;
+  std::shared_ptr<call_transport> ep;
   connection_id conn = 0;
   socket_address peer;
   /// The client's verified certificate (mutual TLS), from connection_ready.
@@ -609,7 +609,7 @@ private:
 };
 
 caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> shared,
-                                std::shared_ptr<endpoint> ep, connection_id conn,
+                                std::shared_ptr<call_transport> ep, connection_id conn,
                                 socket_address peer) {
   self->state.shared = std::move(shared);
   self->state.ep = std::move(ep);
@@ -689,7 +689,7 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
 
 caf::actor spawn_server_connection(caf::actor_system& sys,
                                    std::shared_ptr<server_state> state,
-                                   std::shared_ptr<endpoint> ep, connection_id conn,
+                                   std::shared_ptr<call_transport> ep, connection_id conn,
                                    socket_address peer) {
   return sys.spawn(server_connection, std::move(state), std::move(ep), conn, std::move(peer));
 }

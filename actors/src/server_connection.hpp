@@ -75,7 +75,7 @@ struct server_state {
 /// Spawns the actor for one accepted connection.
 caf::actor spawn_server_connection(caf::actor_system& sys,
                                    std::shared_ptr<server_state> state,
-                                   std::shared_ptr<endpoint> ep, connection_id conn,
+                                   std::shared_ptr<call_transport> ep, connection_id conn,
                                    socket_address peer);
 
 } // namespace rpcnet

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,10 @@
 #include <rpcnet/actors/rpc_config.hpp>
 
 namespace rpcnet {
+
+namespace testing {
+struct in_process_access;
+} // namespace testing
 
 class rpc_client {
 public:
@@ -115,9 +120,20 @@ private:
   explicit rpc_client(std::shared_ptr<impl> ptr) : impl_(std::move(ptr)) {
   }
 
+  friend struct testing::in_process_access;
+
   static caf::expected<rpc_client> connect(caf::actor_system& sys, const socket_address& remote,
                                            rpc_config cfg, std::shared_ptr<endpoint> ep,
                                            bool owns_endpoint);
+
+  /// Waits until `actor` is connected through `transport`; `release` runs
+  /// when the client closes (shutting down an endpoint it started for
+  /// itself, say).
+  static caf::expected<rpc_client> await_connected(caf::actor_system& sys,
+                                                   rpc_client_actor actor, rpc_config cfg,
+                                                   std::shared_ptr<call_transport> transport,
+                                                   std::function<void()> release,
+                                                   socket_address local);
 
   std::shared_ptr<impl> impl_;
 };

@@ -27,6 +27,11 @@
 namespace rpcnet {
 
 struct server_state;
+class in_process_hub;
+
+namespace testing {
+struct in_process_access;
+} // namespace testing
 
 class rpc_server {
 public:
@@ -129,10 +134,16 @@ public:
   }
 
 private:
+  friend struct testing::in_process_access;
+
+  /// The hub of in-process clients (in_process.hpp), made on first use.
+  caf::expected<std::shared_ptr<in_process_hub>> in_process_hub_handle();
+
   caf::actor_system& sys_;
   rpc_config cfg_;
   std::shared_ptr<server_state> state_;
   std::shared_ptr<endpoint> ep_;
+  std::shared_ptr<in_process_hub> hub_;
 };
 
 } // namespace rpcnet

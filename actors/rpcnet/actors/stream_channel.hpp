@@ -19,7 +19,7 @@
 
 #include <rpcnet/actors/call_metadata.hpp>
 #include <rpcnet/actors/stream_sink.hpp>
-#include <rpcnet/transport/endpoint.hpp>
+#include <rpcnet/transport/call_transport.hpp>
 
 namespace rpcnet {
 
@@ -30,7 +30,7 @@ public:
   /// Names the stream at the transport: by id (server side) or by the token
   /// it was opened with (client side).
   struct address {
-    std::shared_ptr<endpoint> ep;
+    std::shared_ptr<call_transport> ep;
     connection_id conn = 0;
     int64_t stream_id = -1;
     uint64_t token = 0;

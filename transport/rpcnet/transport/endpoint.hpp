@@ -19,6 +19,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/transport/call_transport.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 #include <rpcnet/transport/transport_config.hpp>
 #include <rpcnet/transport/transport_messages.hpp>
@@ -65,7 +66,7 @@ struct transport_stats {
   uint64_t peers_unreachable = 0;
 };
 
-class endpoint {
+class endpoint : public call_transport {
 public:
   // -- member types -----------------------------------------------------------
 
@@ -101,30 +102,30 @@ public:
   endpoint& operator=(const endpoint&) = delete;
 
   /// Shuts down (see shutdown()).
-  ~endpoint();
+  ~endpoint() override;
 
   // -- properties -------------------------------------------------------------
 
   /// The bound address; the real port when bound to port 0.
   const socket_address& local_address() const noexcept;
 
-  const transport_config& config() const noexcept;
+  const transport_config& config() const noexcept override;
 
   transport_stats stats() const;
 
   /// False once shutdown() began: a command submitted from then on may
   /// never be carried out, so a client does not dial through it.
-  bool running() const noexcept;
+  bool running() const noexcept override;
 
   // -- commands (thread-safe) -------------------------------------------------
 
   /// Starts a connection to `remote`; `owner` gets connection_ready or
   /// connection_closed, then the connection's batches.
   connection_id connect(const socket_address& remote, std::string server_name,
-                        caf::actor owner);
+                        caf::actor owner) override;
 
   /// Queues one command for the transport thread.
-  void submit(transport_command cmd);
+  void submit(transport_command cmd) override;
 
   /// Sends one raw datagram (gossip) from this endpoint's socket.
   void send_datagram(const socket_address& to, byte_buffer data);
