@@ -6,6 +6,8 @@
 #include <atomic>
 #include <span>
 
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
 #include <rpcnet/transport/error.hpp>
@@ -36,11 +38,32 @@ std::string closed_by_peer(app_error code, const std::string& reason) {
 
 // -- the hub ----------------------------------------------------------------------
 
+std::shared_ptr<in_process_hub> in_process_hub::make(caf::actor_system& sys,
+                                                     transport_config server_cfg,
+                                                     socket_address server_address,
+                                                     accept_handler accept) {
+  auto hub = std::make_shared<in_process_hub>(std::move(server_cfg), std::move(server_address),
+                                              std::move(accept));
+  hub->acceptor_ = sys.spawn([weak = std::weak_ptr<in_process_hub>{hub}](
+                               caf::event_based_actor*) -> caf::behavior {
+    return {[weak](connection_id id) {
+      if (auto hub = weak.lock())
+        hub->accept(id);
+    }};
+  });
+  return hub;
+}
+
 in_process_hub::in_process_hub(transport_config server_cfg, socket_address server_address,
                                accept_handler accept)
   : server_cfg_(std::move(server_cfg)),
     server_address_(std::move(server_address)),
     accept_(std::move(accept)) {
+}
+
+in_process_hub::~in_process_hub() {
+  if (acceptor_)
+    caf::anon_send_exit(acceptor_, caf::exit_reason::user_shutdown);
 }
 
 std::shared_ptr<in_process_side>
@@ -68,6 +91,10 @@ void in_process_hub::shutdown() {
   accepting_ = false;
   while (!links_.empty())
     close(links_.begin(), reasons, dead);
+  // The server's system may be torn down next: nothing of the hub may run
+  // in it any more.
+  caf::anon_send_exit(acceptor_, caf::exit_reason::user_shutdown);
+  acceptor_ = nullptr;
 }
 
 transport_stats in_process_hub::stats() const {
@@ -79,40 +106,59 @@ transport_stats in_process_hub::stats() const {
 
 connection_id in_process_hub::connect(const in_process_side& dialler, caf::actor owner) {
   auto id = next_connection_id();
-  auto refuse = [&] {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (!accepting_) {
     ++stats_.connections_refused;
     caf::anon_send(owner, connection_closed{id, connection_code,
                                             "the in-process server is not accepting"});
     return id;
-  };
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (!accepting_)
-      return refuse();
   }
-  // Spawning may take CAF's locks: not under ours.
-  auto side = std::make_shared<in_process_side>(shared_from_this(), server, server_cfg_,
-                                                server_address_, std::nullopt);
-  auto server_actor = accept_(std::move(side), id, dialler.address());
-  std::lock_guard<std::mutex> guard{mtx_};
-  if (!server_actor || !accepting_) {
-    // Stopped while the actor was spawned: it quits on hearing so.
-    if (server_actor)
-      caf::anon_send(server_actor, connection_closed{id, connection_code, "endpoint shut down"});
-    return refuse();
-  }
+  // The link waits for its server's actor; the client holds its calls
+  // until connection_ready, as during a handshake.
   auto& l = links_[id];
   l.id = id;
   l.client = &dialler;
   l.cfg[client] = dialler.config();
   l.cfg[server] = server_cfg_;
+  l.owner[client] = std::move(owner);
+  caf::anon_send(acceptor_, id);
+  return id;
+}
+
+void in_process_hub::accept(connection_id id) {
+  socket_address peer;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto it = links_.find(id);
+    if (it == links_.end())
+      return; // the client went away first
+    peer = it->second.client->address();
+  }
+  auto side = std::make_shared<in_process_side>(shared_from_this(), server, server_cfg_,
+                                                server_address_, std::nullopt);
+  auto server_actor = accept_(std::move(side), id, peer);
+  graveyard dead;
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto it = links_.find(id);
+  if (!server_actor || it == links_.end() || !accepting_) {
+    // Refused, or closed while the actor was spawned: it quits on hearing so.
+    if (server_actor)
+      caf::anon_send(server_actor, connection_closed{id, connection_code, "endpoint shut down"});
+    if (it != links_.end()) {
+      ++stats_.connections_refused;
+      static const std::string reasons[2] = {"the in-process server refused the connection",
+                                             "refused"};
+      close(it, reasons, dead);
+    }
+    dead.push_back(std::move(server_actor));
+    return;
+  }
+  auto& l = it->second;
   ++stats_.connections_accepted;
   // The server learns who its peer is before the first stream opens.
-  caf::anon_send(server_actor, connection_ready{id, dialler.address(), dialler.identity()});
-  caf::anon_send(owner, connection_ready{id, server_address_, std::nullopt});
-  l.owner[client] = std::move(owner);
+  caf::anon_send(server_actor, connection_ready{id, peer, l.client->identity()});
+  caf::anon_send(l.owner[client], connection_ready{id, server_address_, std::nullopt});
   l.owner[server] = std::move(server_actor);
-  return id;
 }
 
 void in_process_hub::submit(int side, transport_command cmd) {
@@ -153,6 +199,8 @@ void in_process_hub::close(std::unordered_map<connection_id, link>::iterator it,
   // for credit are dropped, as after a QUIC connection's linger.
   flush(l);
   for (int side : {client, server}) {
+    if (!l.owner[side])
+      continue; // a server whose actor was not spawned yet
     caf::anon_send(l.owner[side], connection_closed{l.id, connection_code, reasons[side]});
     dead.push_back(std::move(l.owner[side]));
   }
@@ -161,9 +209,8 @@ void in_process_hub::close(std::unordered_map<connection_id, link>::iterator it,
 
 void in_process_hub::flush(link& l) {
   for (int side : {client, server}) {
-    if (l.out[side].empty())
-      continue;
-    caf::anon_send(l.owner[side], connection_batch{l.id, std::move(l.out[side])});
+    if (!l.out[side].empty() && l.owner[side])
+      caf::anon_send(l.owner[side], connection_batch{l.id, std::move(l.out[side])});
     l.out[side].clear();
   }
 }

@@ -11,7 +11,8 @@
 // clients. It has no thread: a command is carried out on the submitter's
 // thread under the hub's lock, and the events it causes are sent (as CAF
 // messages, which only enqueue) before the lock is released, so every actor
-// sees its events in the order they happened.
+// sees its events in the order they happened. Only accepting runs on an
+// actor of the server's system (see make()).
 #pragma once
 
 #include <cstdint>
@@ -40,8 +41,18 @@ public:
   using accept_handler = std::function<caf::actor(std::shared_ptr<call_transport> side,
                                                   connection_id, const socket_address& peer)>;
 
+  /// Spawns the hub's acceptor in `sys`, the server's system. Call it
+  /// where no actor of another system runs: CAF 0.17 lets an actor system
+  /// spawned into from a worker of another one hang in its destructor
+  /// (docs/architecture.md), which is why connections are accepted by an
+  /// actor of the server's own system rather than on the client's thread.
+  static std::shared_ptr<in_process_hub> make(caf::actor_system& sys, transport_config server_cfg,
+                                              socket_address server_address,
+                                              accept_handler accept);
+
   in_process_hub(transport_config server_cfg, socket_address server_address,
                  accept_handler accept);
+  ~in_process_hub();
 
   in_process_hub(const in_process_hub&) = delete;
   in_process_hub& operator=(const in_process_hub&) = delete;
@@ -59,7 +70,8 @@ public:
   void stop_accepting();
 
   /// Closes every connection: the server's actors hear "endpoint shut
-  /// down", the clients that the server shut down. Stops accepting.
+  /// down", the clients that the server shut down. Stops accepting for
+  /// good, and ends the acceptor.
   void shutdown();
 
   /// connections_accepted, connections_refused, connections_open and
@@ -69,6 +81,8 @@ public:
   // -- called by the sides ------------------------------------------------------
 
   connection_id connect(const in_process_side& dialler, caf::actor owner);
+  /// The acceptor's half of connect(): spawns the server's actor for `id`.
+  void accept(connection_id id);
   void submit(int side, transport_command cmd);
   void close_links_of(const in_process_side& client);
 
@@ -145,6 +159,7 @@ private:
   transport_config server_cfg_;
   socket_address server_address_;
   accept_handler accept_;
+  caf::actor acceptor_;
 
   mutable std::mutex mtx_;
   std::unordered_map<connection_id, link> links_;

@@ -11,6 +11,19 @@ namespace rpcnet {
 
 rpc_server::rpc_server(caf::actor_system& sys, rpc_config cfg)
   : sys_(sys), cfg_(std::move(cfg)), state_(std::make_shared<server_state>()) {
+  // Made here, on the thread that makes the server, because the hub spawns
+  // its acceptor into the server's system (in_process_transport.hpp). It
+  // holds the state weakly: handlers may hold in-process clients, which hold
+  // the hub.
+  hub_ = in_process_hub::make(
+    sys_, cfg_.to_transport(true), *socket_address::parse("127.0.0.1:0"),
+    [sys = &sys_, weak = std::weak_ptr<server_state>{state_}](
+      std::shared_ptr<call_transport> side, connection_id id, const socket_address& peer) {
+      auto state = weak.lock();
+      if (!state)
+        return caf::actor{};
+      return spawn_server_connection(*sys, std::move(state), std::move(side), id, peer);
+    });
 }
 
 rpc_server::~rpc_server() {
@@ -104,36 +117,30 @@ caf::error rpc_server::start() {
 }
 
 caf::expected<std::shared_ptr<in_process_hub>> rpc_server::in_process_hub_handle() {
-  if (hub_)
-    return hub_;
   if (state_->draining)
     return make_error(error::connection, "the server was stopped");
   // Over QUIC bind() checks the settings; without TLS, its file rules do
   // not apply.
-  if (!ep_) {
+  if (!ep_ && !serves_in_process_) {
     if (auto err = validate_without_tls(cfg_))
       return err;
     state_->max_metadata_size = cfg_.max_metadata_size;
   }
-  auto address = ep_ ? ep_->local_address() : *socket_address::parse("127.0.0.1:0");
-  hub_ = std::make_shared<in_process_hub>(
-    cfg_.to_transport(true), std::move(address),
-    [sys = &sys_, state = state_](std::shared_ptr<call_transport> side, connection_id id,
-                                  const socket_address& peer) {
-      return spawn_server_connection(*sys, state, std::move(side), id, peer);
-    });
+  serves_in_process_ = true;
   return hub_;
 }
 
 void rpc_server::stop(std::chrono::milliseconds grace) {
-  if (!ep_ && !hub_)
+  if (!ep_ && !serves_in_process_) {
+    hub_->shutdown(); // ends its acceptor before the system goes
     return;
+  }
+  serves_in_process_ = false;
   auto deadline = std::chrono::steady_clock::now() + grace;
   state_->draining = true;
   if (ep_)
     ep_->stop_accepting();
-  if (hub_)
-    hub_->stop_accepting();
+  hub_->stop_accepting();
   {
     std::unique_lock<std::mutex> guard{state_->idle_mtx};
     state_->idle_cv.wait_until(guard, deadline,
@@ -148,9 +155,7 @@ void rpc_server::stop(std::chrono::milliseconds grace) {
     ep_->shutdown(std::max(left, std::chrono::milliseconds{0}));
   ep_.reset();
   // In-process bytes are delivered as they are written: nothing to linger for.
-  if (hub_)
-    hub_->shutdown();
-  hub_.reset();
+  hub_->shutdown();
 }
 
 std::optional<socket_address> rpc_server::local_address() const {
@@ -177,13 +182,11 @@ uint64_t rpc_server::deadlines_exceeded() const {
 
 transport_stats rpc_server::transport() const {
   auto stats = ep_ ? ep_->stats() : transport_stats{};
-  if (hub_) {
-    auto local = hub_->stats();
-    stats.connections_accepted += local.connections_accepted;
-    stats.connections_refused += local.connections_refused;
-    stats.connections_open += local.connections_open;
-    stats.stream_protocol_errors += local.stream_protocol_errors;
-  }
+  auto local = hub_->stats();
+  stats.connections_accepted += local.connections_accepted;
+  stats.connections_refused += local.connections_refused;
+  stats.connections_open += local.connections_open;
+  stats.stream_protocol_errors += local.stream_protocol_errors;
   return stats;
 }
 

@@ -59,7 +59,9 @@ caf::expected<byte_buffer> receive_forwarded(caf::scoped_actor& self) {
 
 TEST_CASE("an actor calls a method through the client's actor and forwards the reply",
           "[actor_caller]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("add", add_handler);
   auto client = net.connect();
   caf::scoped_actor self{net.client_system()};
@@ -74,7 +76,9 @@ TEST_CASE("an actor calls a method through the client's actor and forwards the r
 
 TEST_CASE("an actor's call fails with the server's error as an error response",
           "[actor_caller]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("fail", [](byte_buffer) -> caf::expected<byte_buffer> {
     return make_error(error::remote, "boom");
   });
@@ -90,7 +94,9 @@ TEST_CASE("an actor's call fails with the server's error as an error response",
 
 TEST_CASE("an actor's call with its own timespan fails with timeout after that timespan",
           "[actor_caller]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto started = std::make_shared<arrivals>();
   net.server().register_unary("slow", gated_echo_handler(started, net.make_gate()));
   auto client = net.connect();
@@ -108,7 +114,9 @@ TEST_CASE("an actor's call with its own timespan fails with timeout after that t
 }
 
 TEST_CASE("a call's own timespan overrides the configured call timeout", "[actor_caller]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto started = std::make_shared<arrivals>();
   net.server().register_unary("slow", sleeping_echo_handler(300ms, started));
   auto client = net.connect(client_config().with_call_timeout(100ms));
@@ -132,7 +140,9 @@ TEST_CASE("a call's own timespan overrides the configured call timeout", "[actor
 
 TEST_CASE("a connected client's actor answers the readiness query with true",
           "[actor_caller]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto client = net.connect();
   caf::scoped_actor self{net.client_system()};
   bool ready = false;

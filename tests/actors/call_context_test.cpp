@@ -103,7 +103,9 @@ struct slow_server {
 
 TEST_CASE("a handler reads the caller's metadata in order and the caller reads the trailers",
           "[call_context]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto seen = std::make_shared<observed>();
   // snippet-begin: context-handler
   net.server().register_unary("echo", [seen](call_context& ctx, byte_buffer req)
@@ -134,7 +136,9 @@ TEST_CASE("a handler reads the caller's metadata in order and the caller reads t
 }
 
 TEST_CASE("a handler sees the caller's deadline", "[call_context]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto seen = std::make_shared<observed>();
   net.server().register_unary("echo", recording_echo(seen));
   auto client = net.connect();
@@ -281,7 +285,9 @@ TEST_CASE("cancelling the caller of A -> B -> C cancels C's handler", "[call_con
 
 TEST_CASE("a call made for a parent with less time left than the margin fails at once",
           "[call_context][hops]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto calls = std::make_shared<arrivals>();
   net.server().register_unary("echo", counting_echo(calls));
   // A wide margin, so that the test does not race a loaded machine's clock.
@@ -307,7 +313,9 @@ TEST_CASE("a call made for a parent with less time left than the margin fails at
 
 TEST_CASE("a call made for a parent that was cancelled fails with cancelled and is not sent",
           "[call_context][hops]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto calls = std::make_shared<arrivals>();
   net.server().register_unary("echo", counting_echo(calls));
   auto client = net.connect();
@@ -337,6 +345,8 @@ TEST_CASE("a call made for a parent that was cancelled fails with cancelled and 
 
 TEST_CASE("under mutual TLS the handler's context names the client's certificate",
           "[call_context][mtls]") {
+  // TLS is the subject: QUIC only (in_process_test covers the in-process
+  // client identity).
   loopback net{server_config().with_client_ca_path(cert_file("ca.pem"))};
   auto seen = std::make_shared<observed>();
   net.server().register_unary("who", recording_echo(seen));
@@ -369,7 +379,9 @@ TEST_CASE("a CALL whose deadline had passed on arrival is answered timeout witho
 
 TEST_CASE("a deadline of years is sent as the longest the wire holds and works",
           "[call_context][deadline]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto seen = std::make_shared<observed>();
   net.server().register_unary("echo", recording_echo(seen));
   auto client = net.connect();
@@ -384,7 +396,9 @@ TEST_CASE("a deadline of years is sent as the longest the wire holds and works",
 
 TEST_CASE("metadata the client may not send fails the call with config and sends nothing",
           "[call_context][metadata]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto calls = std::make_shared<arrivals>();
   net.server().register_unary("echo", counting_echo(calls));
   auto client = net.connect(client_config().with_max_metadata_size(100));
@@ -404,7 +418,9 @@ TEST_CASE("metadata the client may not send fails the call with config and sends
 
 TEST_CASE("trailers a handler may not send turn its reply into remote saying why",
           "[call_context][metadata]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("echo", [](call_context& ctx, byte_buffer req)
                                         -> caf::expected<byte_buffer> {
     ctx.trailers().add("Not-Lower", "x");
@@ -418,7 +434,9 @@ TEST_CASE("trailers a handler may not send turn its reply into remote saying why
 }
 
 TEST_CASE("error details a handler attaches reach the caller", "[call_context]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("fail", [](byte_buffer) -> caf::expected<byte_buffer> {
     return make_error(error::remote, "quota", byte_buffer{9, 8, 7});
   });
@@ -432,7 +450,9 @@ TEST_CASE("error details a handler attaches reach the caller", "[call_context]")
 TEST_CASE("a streaming handler reads the caller's metadata and a parent's deadline bounds the "
           "whole stream",
           "[call_context][stream]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto seen = std::make_shared<observed>();
   net.server().register_streaming("watch", [seen](call_context& ctx, stream_reader&,
                                                   stream_writer& out) -> caf::error {

@@ -111,7 +111,9 @@ TEST_CASE("1,000 concurrent calls from an actor on one connection each get their
           "reply",
           "[concurrency]") {
   constexpr size_t n = 1000;
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto calls = std::make_shared<std::atomic<size_t>>(0);
   net.server().register_unary("tag", tagging_handler(calls));
   auto client = net.connect();
@@ -128,7 +130,9 @@ TEST_CASE("blocking calls from eight threads sharing one client each get their o
           "[concurrency]") {
   constexpr uint64_t threads = 8;
   constexpr uint64_t per_thread = 100;
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto calls = std::make_shared<std::atomic<size_t>>(0);
   net.server().register_unary("tag", tagging_handler(calls));
   auto client = net.connect();
@@ -169,7 +173,9 @@ TEST_CASE("calls from several clients are answered on each client's own connecti
           "[concurrency]") {
   constexpr size_t clients = 4;
   constexpr size_t per_client = 50;
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto calls = std::make_shared<std::atomic<size_t>>(0);
   net.server().register_unary("tag", tagging_handler(calls));
   std::vector<rpc_client> connected;
@@ -189,7 +195,9 @@ TEST_CASE("calls from several clients are answered on each client's own connecti
 TEST_CASE("more concurrent calls than the server's stream limit all complete",
           "[concurrency]") {
   constexpr size_t n = 200;
-  loopback net{server_config().with_max_concurrent_streams(8)};
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind, server_config().with_max_concurrent_streams(8)};
   auto calls = std::make_shared<std::atomic<size_t>>(0);
   net.server().register_unary("tag", tagging_handler(calls));
   auto client = net.connect();
@@ -201,7 +209,9 @@ TEST_CASE("more concurrent calls than the server's stream limit all complete",
 
 TEST_CASE("a slow handler does not delay another call on the same connection",
           "[concurrency]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto started = std::make_shared<arrivals>();
   auto release = net.make_gate();
   net.server().register_unary("slow", gated_echo_handler(started, release));
@@ -229,7 +239,9 @@ TEST_CASE("slow handlers as many as the server's scheduler threads do not delay 
   // unary_handler.hpp: a handler "runs in an actor of its own, off the
   // connection's actor, so a slow handler delays no other call".
   constexpr size_t server_threads = 2;
-  loopback net{server_config(), server_threads};
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind, server_config(), server_threads};
   auto started = std::make_shared<arrivals>();
   auto release = net.make_gate();
   net.server().register_unary("slow", gated_echo_handler(started, release));

@@ -36,7 +36,9 @@ public:
 
 TEST_CASE("a handler's trailers reach the caller with its error, beside the message and details",
           "[call_context][trailers]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("fail", failing_with_trailers());
   auto client = net.connect();
   auto check = [](const caf::error& err) {
@@ -55,7 +57,9 @@ TEST_CASE("a handler's trailers reach the caller with its error, beside the mess
 
 TEST_CASE("an interceptor's trailers reach the caller when it refuses the call",
           "[call_context][trailers][interceptor]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().add_interceptor(std::make_shared<refusing_interceptor>());
   net.server().register_unary("echo", echo_handler());
   auto client = net.connect();

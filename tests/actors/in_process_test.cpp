@@ -207,3 +207,4 @@ TEST_CASE("a client that goes away closes its in-process connection at the serve
   }
   CHECK(server.transport().connections_open == 0);
 }
+

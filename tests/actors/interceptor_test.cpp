@@ -83,7 +83,9 @@ struct trace_log {
 TEST_CASE("server interceptors run before the handler in order and after it in reverse",
           "[interceptor]") {
   journal j;
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().add_interceptor(j.interceptor("outer"));
   net.server().add_interceptor(j.interceptor("inner"));
   net.server().register_unary("echo", [&j](byte_buffer req) -> caf::expected<byte_buffer> {
@@ -103,7 +105,9 @@ TEST_CASE("server interceptors run before the handler in order and after it in r
 TEST_CASE("an interceptor's refusal fails the call with its error and the handler never runs",
           "[interceptor]") {
   journal j;
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().add_interceptor(j.interceptor("outer"));
   net.server().add_interceptor(
     j.interceptor("gate", make_error(error::unauthenticated, "no entry")));
@@ -125,7 +129,9 @@ TEST_CASE("an interceptor's refusal fails the call with its error and the handle
 
 TEST_CASE("interceptors wrap streaming calls too", "[interceptor][stream]") {
   journal j;
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().add_interceptor(j.interceptor("only"));
   net.server().register_streaming("count", [](stream_reader&, stream_writer& out) -> caf::error {
     for (int i = 0; i < 3; ++i)
@@ -158,7 +164,9 @@ TEST_CASE("an interceptor that throws refuses the call with remote and the serve
       return {};
     }
   };
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().add_interceptor(std::make_shared<thrower>());
   net.server().register_unary("bad", echo_handler());
   net.server().register_unary("good", echo_handler());
@@ -172,7 +180,9 @@ TEST_CASE("an interceptor that throws refuses the call with remote and the serve
 
 TEST_CASE("the bearer-token check refuses a call without a valid token with unauthenticated",
           "[interceptor][auth]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto check = std::make_shared<bearer_token_check>(
     [](std::string_view token) { return token == "s3cret"; }, std::set<std::string>{"health"});
   net.server().add_interceptor(check);
@@ -218,7 +228,9 @@ TEST_CASE("the bearer-token check refuses a call without a valid token with unau
 }
 
 TEST_CASE("accepting(token) compares the whole token", "[interceptor][auth]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   // snippet-begin: interceptors
   net.server().add_interceptor(bearer_token_check::accepting("abc"));
   net.server().add_interceptor(std::make_shared<trace_context_server>());
@@ -289,7 +301,9 @@ TEST_CASE("a trace id crosses two hops: each hop has a span of its own in the ca
 
 TEST_CASE("the trace server starts a trace for a call with none or a malformed one",
           "[interceptor][trace]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().add_interceptor(std::make_shared<trace_context_server>());
   auto log = std::make_shared<trace_log>();
   net.server().register_unary("echo", [log](call_context& ctx, byte_buffer req)
@@ -327,7 +341,9 @@ TEST_CASE("traceparent values parse strictly", "[interceptor][trace]") {
 
 TEST_CASE("the call log writes one line per call with method, outcome, duration and trace",
           "[interceptor][log]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto lines = std::make_shared<std::vector<std::string>>();
   auto mtx = std::make_shared<std::mutex>();
   net.server().add_interceptor(std::make_shared<trace_context_server>());
@@ -356,7 +372,9 @@ TEST_CASE("the call log writes one line per call with method, outcome, duration 
 
 TEST_CASE("the call log escapes a method name that carries terminal sequences",
           "[interceptor][log]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto lines = std::make_shared<std::vector<std::string>>();
   auto mtx = std::make_shared<std::mutex>();
   net.server().add_interceptor(std::make_shared<call_log>([lines, mtx](const std::string& l) {
@@ -391,7 +409,9 @@ TEST_CASE("a client interceptor adds metadata, and one that refuses sends nothin
     std::vector<std::string> outcomes;
   };
   auto tags = std::make_shared<tagger>();
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto calls = std::make_shared<arrivals>();
   std::string seen_tag;
   std::mutex seen_mtx;

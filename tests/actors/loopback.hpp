@@ -2,11 +2,14 @@
 // connected clients, calls from a background thread, common handlers and
 // bounded waits. Server and clients run on separate actor systems, as two
 // processes would, so a blocked handler never starves the client's actors
-// and the tests see the server's behaviour alone.
+// and the tests see the server's behaviour alone. A test whose subject is
+// not QUIC runs on both transports (transport_kind): the same call logic
+// must behave alike over QUIC and in process.
 #pragma once
 
 #include <chrono>
 #include <future>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,6 +20,7 @@
 #include <boost/serialization/utility.hpp>
 
 #include <rpcnet/typed/serialization.hpp>
+#include <rpcnet/actors/in_process.hpp>
 #include <rpcnet/rpcnet.hpp>
 
 #include "catch_printers.hpp"
@@ -100,18 +104,43 @@ bool ready_within(const std::future<T>& result, std::chrono::milliseconds timeou
 /// what happens when blocked handlers take every thread).
 inline constexpr size_t default_server_threads = 4;
 
+/// What carries a loopback's calls. A case runs on both with
+///   auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+///   CAPTURE(kind);
+///   loopback net{kind};
+enum class transport_kind { quic, in_process };
+
+inline std::ostream& operator<<(std::ostream& out, transport_kind kind) {
+  return out << (kind == transport_kind::quic ? "quic" : "in_process");
+}
+
 /// A started server and its address. Gates made here are all opened when
 /// the loopback goes away, so no handler outlives a failed test blocked.
 class loopback {
 public:
   explicit loopback(rpc_config server_cfg = server_config(),
                     size_t server_threads = default_server_threads)
-    : server_rt_(server_threads), server_(server_rt_.system(), std::move(server_cfg)) {
+    : loopback(transport_kind::quic, std::move(server_cfg), server_threads) {
+  }
+
+  /// In process the server is never bound: address() stays empty, and
+  /// connect() reaches it without a socket.
+  explicit loopback(transport_kind kind, rpc_config server_cfg = server_config(),
+                    size_t server_threads = default_server_threads)
+    : kind_(kind),
+      server_rt_(server_threads),
+      server_(server_rt_.system(), std::move(server_cfg)) {
+    if (kind_ == transport_kind::in_process)
+      return;
     auto addr = server_.bind();
     REQUIRE(addr);
     address_ = addr->to_string();
     auto err = server_.start();
     REQUIRE_FALSE(err);
+  }
+
+  transport_kind kind() const noexcept {
+    return kind_;
   }
 
   loopback(const loopback&) = delete;
@@ -141,7 +170,11 @@ public:
 
   /// A client connected to the server (the test fails if it cannot connect).
   rpc_client connect(rpc_config cfg = client_config()) {
-    return connect_to(address_, std::move(cfg));
+    if (kind_ == transport_kind::quic)
+      return connect_to(address_, std::move(cfg));
+    auto client = testing::connect_in_process(client_system(), server_, std::move(cfg));
+    REQUIRE(client);
+    return std::move(*client);
   }
 
   /// A client on the client system connected to another server.
@@ -158,6 +191,7 @@ public:
   }
 
 private:
+  transport_kind kind_;
   // Declared first so they go last: the systems outlive server and clients.
   runtime client_rt_;
   runtime server_rt_;

@@ -226,7 +226,9 @@ bool stop_actor(caf::actor_system& sys, const Handle& service) {
 
 TEST_CASE("a service actor answers the calls routed to it and sees the method called",
           "[service_actor]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto service = net.server_system().spawn(case_service, std::string{"case_service"});
   net.server().register_actor("upper", service);
   net.server().register_actor("lower", service);
@@ -242,7 +244,9 @@ TEST_CASE("a service actor answers the calls routed to it and sees the method ca
 
 TEST_CASE("one service actor serves every call, keeping its state between them",
           "[service_actor]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto service = net.server_system().spawn(counting_service, uint64_t{1});
   net.server().register_actor("count", service);
   auto client = net.connect();
@@ -256,7 +260,9 @@ TEST_CASE("one service actor serves every call, keeping its state between them",
 
 TEST_CASE("a service actor's remote error reaches the client as remote with its message",
           "[service_actor]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto service = net.server_system().spawn(failing_service, std::string{"nope"});
   net.server().register_actor("fail", service);
   auto client = net.connect();
@@ -269,7 +275,9 @@ TEST_CASE("a service actor's remote error reaches the client as remote with its 
 
 TEST_CASE("a service actor's other rpcnet error reaches the client with its own code",
           "[service_actor]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto service = net.server_system().spawn(failing_service, std::string{"nope"});
   net.server().register_actor("fail", service);
   auto client = net.connect();
@@ -281,7 +289,9 @@ TEST_CASE("a service actor's other rpcnet error reaches the client with its own 
 }
 
 TEST_CASE("a function handler can replace a service actor for a method", "[service_actor]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto service = net.server_system().spawn(case_service, std::string{"case_service"});
   net.server().register_actor("upper", service);
   auto client = net.connect();
@@ -300,7 +310,9 @@ TEST_CASE("a function handler can replace a service actor for a method", "[servi
 TEST_CASE("a service actor that never answers fails the call with timeout and the server "
           "forgets the call",
           "[service_actor]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto service = net.server_system().spawn(silent_service, size_t{4});
   net.server().register_actor("silent", service);
   net.server().register_unary("echo", echo_handler());
@@ -321,7 +333,9 @@ TEST_CASE("a call to a service actor that has exited fails with remote and the c
           "[service_actor]") {
   // error::connection means "the connection failed, closed or could not be
   // made"; here the connection is fine, the server's handler is not.
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto service = net.server_system().spawn(case_service, std::string{"case_service"});
   net.server().register_actor("upper", service);
   net.server().register_unary("echo", echo_handler());
@@ -337,7 +351,9 @@ TEST_CASE("a call to a service actor that has exited fails with remote and the c
 
 TEST_CASE("a context service actor reads the caller's metadata and deadline and sets trailers",
           "[service_actor][call_context]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto service = net.server_system().spawn(tenant_service, std::string{"served-by"});
   net.server().register_actor("tenant", service);
   auto client = net.connect();
@@ -356,7 +372,9 @@ TEST_CASE("a context service actor reads the caller's metadata and deadline and 
 TEST_CASE("a context service actor's error reply reaches the caller with its details and "
           "trailers",
           "[service_actor][call_context]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto service = net.server_system().spawn(busy_service, std::string{"5"});
   net.server().register_actor("busy", service);
   auto client = net.connect();

@@ -37,7 +37,9 @@ byte_buffer patterned_payload(size_t size, uint32_t seed) {
 // -- payloads -----------------------------------------------------------------
 
 TEST_CASE("echo returns the request's bytes unchanged", "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("echo", echo_handler());
   auto client = net.connect();
   auto request = to_bytes("hello, rpcnet");
@@ -47,7 +49,9 @@ TEST_CASE("echo returns the request's bytes unchanged", "[unary]") {
 }
 
 TEST_CASE("echo of an empty payload returns an empty payload", "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("echo", echo_handler());
   auto client = net.connect();
   auto reply = client.call("echo", byte_buffer{});
@@ -56,7 +60,9 @@ TEST_CASE("echo of an empty payload returns an empty payload", "[unary]") {
 }
 
 TEST_CASE("echo of a 1 MiB payload returns the same 1 MiB", "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("echo", echo_handler());
   auto client = net.connect();
   auto request = patterned_payload(1024 * 1024, 1);
@@ -68,7 +74,9 @@ TEST_CASE("echo of a 1 MiB payload returns the same 1 MiB", "[unary]") {
 }
 
 TEST_CASE("add decodes two integers and returns their encoded sum", "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("add", add_handler);
   auto client = net.connect();
   auto [a, b] = GENERATE(operands{21, 21}, operands{-5, 3}, operands{INT64_MAX - 1, 1},
@@ -82,7 +90,9 @@ TEST_CASE("add decodes two integers and returns their encoded sum", "[unary]") {
 
 TEST_CASE("add with a malformed payload fails with the handler's serialization error",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("add", add_handler);
   auto client = net.connect();
   auto reply = client.call("add", to_bytes("not two integers"));
@@ -95,7 +105,9 @@ TEST_CASE("add with a malformed payload fails with the handler's serialization e
 
 TEST_CASE("a call to an unregistered method fails with unknown_method naming it",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("echo", echo_handler());
   auto client = net.connect();
   auto reply = client.call("no_such_method", to_bytes("x"));
@@ -109,7 +121,9 @@ TEST_CASE("a call to an unregistered method fails with unknown_method naming it"
 TEST_CASE("a handler that returns a remote error fails the call with remote and its "
           "message",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("fail", [](byte_buffer) -> caf::expected<byte_buffer> {
     return make_error(error::remote, "boom");
   });
@@ -122,7 +136,9 @@ TEST_CASE("a handler that returns a remote error fails the call with remote and 
 
 TEST_CASE("a handler that returns another rpcnet error keeps its code and message",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("busy", [](byte_buffer) -> caf::expected<byte_buffer> {
     return make_error(error::overloaded, "try later");
   });
@@ -136,7 +152,9 @@ TEST_CASE("a handler that returns another rpcnet error keeps its code and messag
 TEST_CASE("a handler that returns a non-rpcnet error fails the call with remote and the "
           "error's text",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("fail", [](byte_buffer) -> caf::expected<byte_buffer> {
     return caf::make_error(caf::sec::runtime_error, std::string{"disk on fire"});
   });
@@ -149,7 +167,9 @@ TEST_CASE("a handler that returns a non-rpcnet error fails the call with remote 
 
 TEST_CASE("a handler that throws fails the call with remote and the exception's message",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("throw", [](byte_buffer) -> caf::expected<byte_buffer> {
     throw std::runtime_error("kaput");
   });
@@ -165,7 +185,9 @@ TEST_CASE("a handler that throws fails the call with remote and the exception's 
 
 TEST_CASE("a handler that throws a non-standard exception fails the call with remote",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("throw", [](byte_buffer) -> caf::expected<byte_buffer> {
     throw 42;
   });
@@ -179,7 +201,9 @@ TEST_CASE("a handler that throws a non-standard exception fails the call with re
 TEST_CASE("a handler slower than the timeout fails with timeout and the connection serves "
           "the next call",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto started = std::make_shared<arrivals>();
   auto release = net.make_gate();
   net.server().register_unary("slow", gated_echo_handler(started, release));
@@ -204,7 +228,9 @@ TEST_CASE("a handler slower than the timeout fails with timeout and the connecti
 
 TEST_CASE("the client's configured call timeout applies to calls without their own",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto started = std::make_shared<arrivals>();
   net.server().register_unary("slow", gated_echo_handler(started, net.make_gate()));
   auto client = net.connect(client_config().with_call_timeout(150ms));
@@ -218,7 +244,9 @@ TEST_CASE("the client's configured call timeout applies to calls without their o
 TEST_CASE("the client refuses empty and over-long method names with config before "
           "sending",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto called = std::make_shared<arrivals>();
   net.server().register_unary(std::string(255, 'm'),
                               [called](byte_buffer req) -> caf::expected<byte_buffer> {
@@ -240,7 +268,9 @@ TEST_CASE("the client refuses empty and over-long method names with config befor
 
 TEST_CASE("a request larger than the client's maximum frame size fails with config",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("echo", echo_handler());
   auto client = net.connect(client_config().with_max_frame_size(1024));
   auto reply = client.call("echo", byte_buffer(1024, 0x01));
@@ -253,7 +283,9 @@ TEST_CASE("a request larger than the client's maximum frame size fails with conf
 TEST_CASE("a request larger than the server's maximum frame size fails with protocol and "
           "is counted",
           "[unary]") {
-  loopback net{server_config().with_max_frame_size(4096)};
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind, server_config().with_max_frame_size(4096)};
   net.server().register_unary("echo", echo_handler());
   auto client = net.connect();
   auto reply = client.call("echo", byte_buffer(16 * 1024, 0x01), patience);
@@ -268,7 +300,9 @@ TEST_CASE("a request larger than the server's maximum frame size fails with prot
 // -- the handler table --------------------------------------------------------
 
 TEST_CASE("registering a method again replaces its handler for later calls", "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   net.server().register_unary("version", [](byte_buffer) -> caf::expected<byte_buffer> {
     return to_bytes("v1");
   });
@@ -285,7 +319,9 @@ TEST_CASE("registering a method again replaces its handler for later calls", "[u
 }
 
 TEST_CASE("a method registered while the server runs is callable at once", "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto client = net.connect();
   auto before = client.call("late", to_bytes("x"));
   REQUIRE_FALSE(before);
@@ -296,7 +332,9 @@ TEST_CASE("a method registered while the server runs is callable at once", "[una
 }
 
 TEST_CASE("a call already dispatched keeps the handler it started with", "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto started = std::make_shared<arrivals>();
   auto release = net.make_gate();
   net.server().register_unary("m", gated_echo_handler(started, release));
@@ -356,7 +394,9 @@ TEST_CASE("a server without a readable certificate fails to bind", "[unary]") {
 }
 
 TEST_CASE("the server counts no calls in flight once every call is answered", "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto started = std::make_shared<arrivals>();
   auto release = net.make_gate();
   net.server().register_unary("gated", gated_echo_handler(started, release));
@@ -374,7 +414,9 @@ TEST_CASE("the server counts no calls in flight once every call is answered", "[
 TEST_CASE("a call its caller cancels fails with cancelled at once and leaves the connection "
           "usable",
           "[unary]") {
-  loopback net;
+  auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
+  CAPTURE(kind);
+  loopback net{kind};
   auto started = std::make_shared<arrivals>();
   auto release = net.make_gate();
   net.server().register_unary("held", gated_echo_handler(started, release));

@@ -136,7 +136,8 @@ public:
 private:
   friend struct testing::in_process_access;
 
-  /// The hub of in-process clients (in_process.hpp), made on first use.
+  /// The hub of in-process clients (in_process.hpp), once the settings
+  /// passed its checks; `connection` once stopped.
   caf::expected<std::shared_ptr<in_process_hub>> in_process_hub_handle();
 
   caf::actor_system& sys_;
@@ -144,6 +145,7 @@ private:
   std::shared_ptr<server_state> state_;
   std::shared_ptr<endpoint> ep_;
   std::shared_ptr<in_process_hub> hub_;
+  bool serves_in_process_ = false;
 };
 
 } // namespace rpcnet
