@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <future>
-#include <ostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,6 +25,7 @@
 #include "catch_printers.hpp"
 #include "handler_sync.hpp"
 #include "test_certs.hpp"
+#include "transport_kind.hpp"
 
 namespace rpcnet::test {
 
@@ -103,16 +103,6 @@ bool ready_within(const std::future<T>& result, std::chrono::milliseconds timeou
 /// not depend on the machine's core count (concurrent_calls_test checks
 /// what happens when blocked handlers take every thread).
 inline constexpr size_t default_server_threads = 4;
-
-/// What carries a loopback's calls. A case runs on both with
-///   auto kind = GENERATE(transport_kind::quic, transport_kind::in_process);
-///   CAPTURE(kind);
-///   loopback net{kind};
-enum class transport_kind { quic, in_process };
-
-inline std::ostream& operator<<(std::ostream& out, transport_kind kind) {
-  return out << (kind == transport_kind::quic ? "quic" : "in_process");
-}
 
 /// A started server and its address. Gates made here are all opened when
 /// the loopback goes away, so no handler outlives a failed test blocked.

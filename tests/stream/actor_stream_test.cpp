@@ -116,14 +116,17 @@ void count_and_upper(rpc_server& server) {
 }
 
 struct server_fixture : test::stream_fixture {
-  server_fixture() : stream_fixture(count_and_upper) {
+  explicit server_fixture(test::transport_kind kind = test::transport_kind::quic)
+    : stream_fixture(count_and_upper, kind) {
   }
 };
 
 } // namespace
 
 TEST_CASE("a consumer actor receives a server stream one message per demand", "[stream]") {
-  server_fixture f;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  server_fixture f{kind};
   auto done = std::make_shared<std::promise<consumer_log>>();
   auto result = done->get_future();
   f.rt.system().spawn(one_at_a_time_consumer, f.client->actor(), std::string{"count"},
@@ -138,7 +141,9 @@ TEST_CASE("a consumer actor receives a server stream one message per demand", "[
 }
 
 TEST_CASE("a consumer actor hears the server's error as the end of its stream", "[stream]") {
-  server_fixture f;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  server_fixture f{kind};
   auto done = std::make_shared<std::promise<consumer_log>>();
   auto result = done->get_future();
   f.rt.system().spawn(one_at_a_time_consumer, f.client->actor(), std::string{"count"},
@@ -150,7 +155,9 @@ TEST_CASE("a consumer actor hears the server's error as the end of its stream", 
 }
 
 TEST_CASE("a server actor spawned per call serves a bidirectional stream", "[stream]") {
-  server_fixture f;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  server_fixture f{kind};
   auto stream = f.client->call_streaming("upper");
   REQUIRE(stream);
   for (std::string word : {"quic", "actors", "stream"}) {

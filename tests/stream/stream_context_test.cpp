@@ -131,7 +131,8 @@ void register_all(rpc_server& server) {
 }
 
 struct context_fixture : test::stream_fixture {
-  context_fixture() : stream_fixture(register_all) {
+  explicit context_fixture(test::transport_kind kind = test::transport_kind::quic)
+    : stream_fixture(register_all, kind) {
   }
 
   /// Opens `method`, sends one message and waits for the handler's "ready".
@@ -158,7 +159,9 @@ struct context_fixture : test::stream_fixture {
 TEST_CASE("an actor serving a stream reads the caller's metadata and deadline, and its "
           "trailers reach the caller at the end",
           "[stream][call_context]") {
-  context_fixture f;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  context_fixture f{kind};
   auto opts = call_options{}.with_metadata("topic", "weather").with_timeout(5s);
   auto stream = f.client->call_streaming("topic", opts);
   REQUIRE(stream);
@@ -173,7 +176,9 @@ TEST_CASE("an actor serving a stream reads the caller's metadata and deadline, a
 
 TEST_CASE("a client reads a stream's trailers after a clean end and after an error",
           "[stream][call_context][trailers]") {
-  context_fixture f;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  context_fixture f{kind};
   SECTION("a clean end") {
     auto stream = f.client->call_server_streaming("report", to_bytes("ok"));
     REQUIRE(stream);
@@ -206,7 +211,9 @@ TEST_CASE("an interceptor refusing an actor-served stream sends its trailers wit
 
 TEST_CASE("a caller's reset of a stream whose handler still runs counts as abandoned",
           "[stream][cancel]") {
-  context_fixture f;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  context_fixture f{kind};
   SECTION("a handler on the pool") {
     auto stream = f.running("read");
     stream.cancel();
@@ -220,7 +227,9 @@ TEST_CASE("a caller's reset of a stream whose handler still runs counts as aband
 
 TEST_CASE("a stream whose deadline passes while its handler runs counts as abandoned once",
           "[stream][deadline]") {
-  context_fixture f;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  context_fixture f{kind};
   SECTION("a handler on the pool") {
     auto stream = f.running("read", call_options{}.with_timeout(300ms));
     CHECK(code_of(end_of(stream)) == error::timeout);
@@ -236,7 +245,9 @@ TEST_CASE("a stream whose deadline passes while its handler runs counts as aband
 
 TEST_CASE("a stream whose connection closes while its handler runs counts as abandoned",
           "[stream][cancel]") {
-  context_fixture f;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  context_fixture f{kind};
   SECTION("a handler on the pool") {
     auto stream = f.running("read");
     f.client->close();
@@ -252,7 +263,9 @@ TEST_CASE("a stream whose connection closes while its handler runs counts as aba
 
 TEST_CASE("a caller's reset after the handler ended the reply does not count as abandoned",
           "[stream][cancel]") {
-  context_fixture f;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  context_fixture f{kind};
   auto stream = f.client->call_streaming("done");
   REQUIRE(stream);
   // The reply ended while the upload is still open; then the caller resets.

@@ -23,8 +23,10 @@ namespace {
 
 /// A server with "chat" and a client connected to it.
 struct streaming_pair : test::stream_fixture {
-  streaming_pair()
-    : stream_fixture([](rpc_server& server) { server.register_streaming("chat", test::acknowledging_chat); }) {
+  explicit streaming_pair(test::transport_kind kind = test::transport_kind::quic)
+    : stream_fixture(
+      [](rpc_server& server) { server.register_streaming("chat", test::acknowledging_chat); },
+      kind) {
   }
 };
 
@@ -43,7 +45,9 @@ std::vector<std::string> drain(client_stream& stream) {
 } // namespace
 
 TEST_CASE("chat: each message is acknowledged while the upload is still open", "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   auto chat = p.client->call_streaming("chat");
   REQUIRE(chat);
   // Upload and download are independent: read each answer before sending on.
@@ -59,7 +63,9 @@ TEST_CASE("chat: each message is acknowledged while the upload is still open", "
 }
 
 TEST_CASE("subscribe_metrics: a server stream of five rolling averages", "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   p.server.register_streaming("subscribe_metrics",
                               [](stream_reader& in, stream_writer& out) -> caf::error {
                                 auto req = in.next();
@@ -82,7 +88,9 @@ TEST_CASE("subscribe_metrics: a server stream of five rolling averages", "[strea
 
 TEST_CASE("upload_batch: a client stream answered with how many readings were accepted",
           "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   p.server.register_streaming("upload_batch",
                               [](stream_reader& in, stream_writer& out) -> caf::error {
                                 size_t accepted = 0;
@@ -107,7 +115,9 @@ TEST_CASE("upload_batch: a client stream answered with how many readings were ac
 
 TEST_CASE("100 streams interleaved on one connection each get exactly their own messages",
           "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   std::vector<client_stream> streams;
   for (int i = 0; i < 100; ++i) {
     auto s = p.client->call_streaming("chat");
@@ -128,7 +138,9 @@ TEST_CASE("100 streams interleaved on one connection each get exactly their own 
 
 TEST_CASE("a handler error mid-stream reaches the client after the messages before it",
           "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   p.server.register_streaming("flaky", [](stream_reader&, stream_writer& out) -> caf::error {
     if (auto err = out.write(to_bytes("one")))
       return err;
@@ -147,7 +159,9 @@ TEST_CASE("a handler error mid-stream reaches the client after the messages befo
 }
 
 TEST_CASE("a client that cancels makes the server's handler see cancelled", "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   std::atomic<int> outcome{0}; // 1: the input ended with cancelled, 2: otherwise
   std::atomic<bool> started{false};
   p.server.register_streaming("endless", [&](stream_reader& in, stream_writer&) -> caf::error {
@@ -181,7 +195,9 @@ TEST_CASE("a client that cancels makes the server's handler see cancelled", "[st
 }
 
 TEST_CASE("an unknown streaming method fails with unknown_method", "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   auto stream = p.client->call_server_streaming("nope", to_bytes("x"));
   REQUIRE(stream);
   auto reply = stream->next();
@@ -191,7 +207,9 @@ TEST_CASE("an unknown streaming method fails with unknown_method", "[stream]") {
 
 TEST_CASE("a server streaming to a client that does not read stalls at about one window",
           "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   std::atomic<size_t> written{0};
   std::atomic<bool> stop{false};
   p.server.register_streaming("firehose", [&](stream_reader&, stream_writer& out) -> caf::error {
@@ -226,7 +244,9 @@ TEST_CASE("a server streaming to a client that does not read stalls at about one
 }
 
 TEST_CASE("a handler that gives up with cancelled makes the client see cancelled", "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   p.server.register_streaming("quitter", [](stream_reader&, stream_writer& out) -> caf::error {
     if (auto err = out.write(to_bytes("partial")))
       return err;
@@ -246,7 +266,9 @@ TEST_CASE("a handler that gives up with cancelled makes the client see cancelled
 TEST_CASE("a server that goes away mid-stream fails the client's stream with connection "
           "promptly",
           "[stream]") {
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   std::atomic<bool> started{false};
   p.server.register_streaming("hang", [&](stream_reader& in, stream_writer&) -> caf::error {
     for (;;) { // takes "hello", then waits until the connection goes
@@ -279,7 +301,9 @@ TEST_CASE("a client that drops its stream early never leaves the server's handle
   // The client's stream is cancelled when dropped. The handler must learn
   // that its writes go nowhere: at the latest when its wait for room times
   // out (the call timeout, 5 s here), never later.
-  streaming_pair p;
+  auto kind = GENERATE(test::transport_kind::quic, test::transport_kind::in_process);
+  CAPTURE(kind);
+  streaming_pair p{kind};
   std::atomic<int> outcome{0}; // the error code that ended the handler's writes
   p.server.register_streaming("ticker", [&](stream_reader&, stream_writer& out) -> caf::error {
     for (;;) {
