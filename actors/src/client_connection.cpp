@@ -36,6 +36,10 @@ using client_connection_actor
   = rpc_client_actor::extend<caf::reacts_to<timeout_atom>, caf::reacts_to<connection_ready>,
                              caf::reacts_to<connection_batch>, caf::reacts_to<connection_closed>>;
 
+/// Deadlines are read from the actor's clock (steady_clock in a running
+/// system; CAF's test_coordinator steps it), so tests can drive timeouts
+/// deterministically. Its time points are steady_clock's, like
+/// call_context's.
 using deadline_clock = std::chrono::steady_clock;
 
 /// What the client's interceptors saw of a call, for their after-hooks.
@@ -146,7 +150,7 @@ void arm_timer(self_ptr self, deadline_clock::time_point due) {
   if (due >= st.timer_due)
     return;
   st.timer_due = due;
-  auto delay = due - deadline_clock::now();
+  auto delay = due - self->clock().now();
   self->delayed_send(self, std::max(delay, deadline_clock::duration::zero()),
                      timeout_atom::value);
 }
@@ -295,7 +299,7 @@ caf::expected<prepared_call> prepare_call(self_ptr self, std::string& method,
     return make_error(error::config, "method names are 1 to "
                                        + std::to_string(wire::max_method_size) + " bytes");
   prepared_call call;
-  auto now = deadline_clock::now();
+  auto now = self->clock().now();
   if (timeout)
     call.deadline = now + wire_bounded(*timeout);
   if (opts.parent) {
@@ -522,7 +526,7 @@ void dial(self_ptr self) {
   if (!st.ep || !st.ep->running()) {
     st.ep.reset();
     st.link.close(make_error(error::connection, "the client's endpoint is shut down"));
-    settle_all_held(self, st.link.refusal(deadline_clock::now()));
+    settle_all_held(self, st.link.refusal(self->clock().now()));
     return;
   }
   st.conn = st.ep->connect(st.remote, st.cfg.server_name, caf::actor_cast<caf::actor>(self));
@@ -536,7 +540,7 @@ template <class Start, class Fail>
 void when_connected(self_ptr self, call_options opts, caf::timespan wait_bound, Start start,
                     Fail fail) {
   auto& st = self->state;
-  auto now = deadline_clock::now();
+  auto now = self->clock().now();
   auto verdict = st.link.admit(now, opts.wait_for_ready);
   using connection_verdict = connection_lifecycle::verdict;
   if (verdict == connection_verdict::send) {
@@ -557,14 +561,14 @@ void when_connected(self_ptr self, call_options opts, caf::timespan wait_bound, 
   auto wait_for_ready = opts.wait_for_ready;
   st.held.push_back(
     {deadline, wait_for_ready,
-     [start = std::move(start), fail = std::move(fail), opts = std::move(opts),
+     [self, start = std::move(start), fail = std::move(fail), opts = std::move(opts),
       timeout_due](caf::error why) mutable {
        if (why) {
          fail(std::move(why));
          return;
        }
        if (timeout_due)
-         opts.timeout = std::max<caf::timespan>(*timeout_due - deadline_clock::now(),
+         opts.timeout = std::max<caf::timespan>(*timeout_due - self->clock().now(),
                                                 caf::timespan{0});
        start(std::move(opts));
      }});
@@ -619,7 +623,7 @@ void on_closed(self_ptr self, connection_closed& msg) {
   if (!from_wire(msg.code, code))
     code = error::connection;
   auto why = make_error(code, msg.reason);
-  auto was_ready = st.link.on_closed(why, deadline_clock::now());
+  auto was_ready = st.link.on_closed(why, self->clock().now());
   fail_everything(self, why);
   st.ep.reset();
   if (was_ready)
@@ -636,7 +640,7 @@ void on_closed(self_ptr self, connection_closed& msg) {
 void on_timer(self_ptr self) {
   auto& st = self->state;
   st.timer_due = deadline_clock::time_point::max();
-  auto now = deadline_clock::now();
+  auto now = self->clock().now();
   while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
     auto id = st.deadlines.begin()->second;
     auto expired = make_error(error::timeout, "no reply within the call timeout");

@@ -9,6 +9,7 @@
 #include <string>
 
 #include <rpcnet/actors/in_process.hpp>
+#include <rpcnet/actors/interceptors/bearer_token.hpp>
 #include <rpcnet/rpcnet.hpp>
 
 #include "catch_printers.hpp"
@@ -29,7 +30,7 @@ std::string text_of(const byte_buffer& bytes) {
 
 } // namespace
 
-TEST_CASE("an in-process client calls a server that was never bound, without certificates",
+TEST_CASE("an in-process client calls a server that was never bound and has no certificate",
           "[in_process]") {
   runtime rt;
   rpc_server server{rt.system(), rpc_config{}};
@@ -47,6 +48,32 @@ TEST_CASE("an in-process client calls a server that was never bound, without cer
   auto missing = client->call("nope", bytes_of("x"));
   REQUIRE_FALSE(missing);
   CHECK(code_of(missing.error()) == error::unknown_method);
+}
+
+TEST_CASE("a handler and its auth interceptor are tested in process in a plain unit test",
+          "[in_process]") {
+  runtime rt;
+  // snippet-begin: in-process
+  rpc_server server{rt.system(), rpc_config{}}; // no certificate, never bound
+  server.add_interceptor(bearer_token_check::accepting("s3cret"));
+  server.register_unary("greet", [](call_context& ctx, byte_buffer name)
+                                   -> caf::expected<byte_buffer> {
+    ctx.trailers().add("greeter", "in-process");
+    auto text = "hello, " + std::string(name.begin(), name.end());
+    return byte_buffer(text.begin(), text.end());
+  });
+  auto cfg = rpc_config{}.with_interceptor(std::make_shared<bearer_token_attach>("s3cret"));
+  auto client = testing::connect_in_process(server, cfg);
+  auto reply = client->call_with_trailers("greet", bytes_of("ada"));
+  // snippet-end: in-process
+  REQUIRE(reply);
+  CHECK(text_of(reply->body) == "hello, ada");
+  CHECK(reply->trailers.get("greeter") == std::optional<std::string_view>{"in-process"});
+  auto anonymous = testing::connect_in_process(server);
+  REQUIRE(anonymous);
+  auto refused = anonymous->call("greet", bytes_of("eve"));
+  REQUIRE_FALSE(refused);
+  CHECK(code_of(refused.error()) == error::unauthenticated);
 }
 
 TEST_CASE("an in-process call carries metadata both ways and the server sees its peer",
