@@ -462,12 +462,12 @@ private:
     }
     m.name = name("a method name");
     expect("(");
-    if (is(")"))
-      fail(at().pos, "method '" + m.name + "' must take at least one parameter: its request");
     bool request_stream = false;
-    do
-      parameter(m, request_stream);
-    while (accept(","));
+    // No parameters: the request is an empty message (ping(), list_all()).
+    if (!is(")"))
+      do
+        parameter(m, request_stream);
+      while (accept(","));
     expect(")");
     check_parameter_names(m);
     if (accept("=")) {

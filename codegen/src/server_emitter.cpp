@@ -17,8 +17,10 @@ std::string writer_of(const method_def& m) {
   return "rpcnet::typed::writer<" + cpp_type(m.response) + ">";
 }
 
-/// `text` with `more` after a comma, or `more` alone.
+/// `text` with `more` after a comma, or whichever is not empty alone.
 std::string joined(const std::string& text, const std::string& more) {
+  if (more.empty())
+    return text;
   return text.empty() ? more : text + ", " + more;
 }
 
@@ -37,6 +39,11 @@ struct handler_signature {
 /// The request of a unary or server-streaming method as the handler takes
 /// it: the one parameter, or each packed parameter under its own name.
 void request_parameters(const service_def& svc, const method_def& m, handler_signature& sig) {
+  if (m.params.empty()) {
+    // The empty request message is decoded, and there is nothing to pass on.
+    sig.lambda_params = request_type(svc, m);
+    return;
+  }
   sig.lambda_params = request_type(svc, m) + " request";
   if (!packs_parameters(m)) {
     sig.params = cpp_type(m.params[0].type) + " request";
@@ -100,6 +107,8 @@ std::string forwarding_arguments(const service_def& svc, const method_def& m,
                                  const std::string& actor) {
   auto request = request_type(svc, m);
   auto out = request + ", " + result_type(m) + ", " + actor;
+  if (m.params.empty())
+    return out + ", rpcnet::typed::no_parameters";
   if (packs_parameters(m))
     for (const auto& p : m.params)
       out += ", &" + request + "::" + p.name;
@@ -165,7 +174,8 @@ private:
     for (const auto& m : svc_.methods) {
       auto sig = signature_of(svc_, m);
       out_.line().doc(m.doc).line("virtual " + sig.returns + " " + m.name
-                                  + "(rpcnet::call_context& ctx, " + sig.params + ") = 0;");
+                                  + "(" + joined("rpcnet::call_context& ctx", sig.params)
+                                  + ") = 0;");
     }
     out_.close("};").line();
   }
@@ -191,7 +201,7 @@ private:
       .line("using " + actor_ + " = caf::typed_actor<");
     for (size_t i = 0; i < unary_.size(); ++i) {
       const auto& m = unary_[i];
-      out_.line("  caf::replies_to<" + tags_ + "::" + m.name + ", " + message_elements(m)
+      out_.line("  caf::replies_to<" + joined(tags_ + "::" + m.name, message_elements(m))
                 + ">::with<" + result_type(m) + ">" + (i + 1 < unary_.size() ? "," : ">;"));
     }
     out_.line();
@@ -223,7 +233,8 @@ private:
       auto sig = signature_of(svc_, m);
       out_.line("server." + sig.registrar + "(" + quoted(m.name) + ", " + sig.adapter + "(")
         .line("  [handler](rpcnet::call_context& ctx, " + sig.lambda_params
-              + ") { return handler->" + m.name + "(ctx, " + sig.arguments + "); }));");
+              + ") { return handler->" + m.name + "(" + joined("ctx", sig.arguments)
+              + "); }));");
     }
     out_.close();
     if (!unary_.empty()) {

@@ -15,7 +15,7 @@ bool streams_responses(method_kind kind) {
 }
 
 bool packs_parameters(const method_def& m) {
-  return m.params.size() > 1;
+  return m.params.size() != 1;
 }
 
 } // namespace rpcnet::codegen

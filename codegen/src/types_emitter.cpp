@@ -144,7 +144,7 @@ private:
       if (!opened)
         out_.line()
           .line("/// The requests of the " + svc.name + " methods that take several "
-                "parameters:")
+                "parameters, or none:")
           .line("/// one struct per method, one message on the wire, the parameters its fields.")
           .line("namespace " + ns + " {");
       opened = true;

@@ -145,6 +145,12 @@ public:
       return Color::blue;
     return Point{p.y, p.x};
   }
+
+  rpcnet::result<Point, Color> origin(rpcnet::call_context& ctx) override {
+    if (ctx.metadata().get("refuse"))
+      return Color::blue;
+    return Point{0, 0};
+  }
 };
 
 /// Methods of several parameters, answering what their context held.
@@ -198,6 +204,19 @@ KitchenActor::behavior_type kitchen_actor(std::string prefix) {
       if (reply)
         reply->text = prefix + reply->text;
       return reply;
+    },
+  };
+}
+
+/// The Ping service as a typed actor: its method without parameters takes
+/// the tag alone.
+PingActor::behavior_type ping_actor(double offset) {
+  return {
+    [offset](ping_methods::ping, Point& p) -> rpcnet::result<Point, Color> {
+      return Point{p.x + offset, p.y + offset};
+    },
+    [offset](ping_methods::origin) -> rpcnet::result<Point, Color> {
+      return Point{offset, offset};
     },
   };
 }
@@ -422,6 +441,41 @@ TEST_CASE("a second service of the definition shares the server and the connecti
   REQUIRE(refused);
   REQUIRE_FALSE(*refused);
   CHECK(refused->error() == Color::blue);
+}
+
+TEST_CASE("a method without parameters is called with none", "[end_to_end]") {
+  kitchen_fixture f;
+  PingClient ping{f.client->raw()};
+  auto origin = ping.origin();
+  REQUIRE(origin);
+  REQUIRE(*origin);
+  CHECK(origin->value() == Point{0, 0});
+  auto refused = ping.origin(rpcnet::call_options{}.with_metadata("refuse", "yes"));
+  REQUIRE(refused);
+  REQUIRE_FALSE(*refused);
+  CHECK(refused->error() == Color::blue);
+  auto pending = ping.origin_async();
+  REQUIRE(pending.wait_for(5s) == std::future_status::ready);
+  auto later = pending.get();
+  REQUIRE(later);
+  REQUIRE(*later);
+  CHECK(later->value() == Point{0, 0});
+}
+
+TEST_CASE("a typed actor serves a method without parameters from its tag alone",
+          "[end_to_end]") {
+  rpcnet::runtime rt;
+  auto service = rt.system().spawn(ping_actor, 0.5);
+  PingServer server{rt.system(), service, rpcnet::test::server_config()};
+  std::optional<PingClient> client{start_and_connect<PingClient>(rt, server)};
+  auto origin = client->origin();
+  REQUIRE(origin);
+  REQUIRE(*origin);
+  CHECK(origin->value() == Point{0.5, 0.5});
+  auto moved = client->ping(Point{1, 2});
+  REQUIRE(moved);
+  REQUIRE(*moved);
+  CHECK(moved->value() == Point{1.5, 2.5});
 }
 
 TEST_CASE("a service generated from another input serves beside them", "[end_to_end]") {

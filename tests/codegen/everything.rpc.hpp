@@ -100,6 +100,8 @@ struct Kitchen : rpcnet::service {
 
 struct Ping : rpcnet::service {
   rpcnet::result<Point, Color> ping(Point p);
+  /// No parameters: the request is an empty message.
+  rpcnet::result<Point, Color> origin();
 };
 
 /// What process_task was given, and what its handler saw of the call.

@@ -115,8 +115,9 @@ struct service_def {
 bool streams_requests(method_kind kind);
 bool streams_responses(method_kind kind);
 
-/// Does the method's one request message hold several parameters? Then the
-/// generated code carries them in a struct of its own (cpp_spelling.hpp).
+/// Does the method's one request message hold several parameters, or none?
+/// Then the generated code carries them in a struct of its own
+/// (cpp_spelling.hpp), an empty one for none.
 bool packs_parameters(const method_def& m);
 
 // -- the file -----------------------------------------------------------------

@@ -4,8 +4,10 @@
 // a typed service actor.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <caf/error.hpp>
@@ -112,11 +114,16 @@ context_streaming_handler bidirectional(F fn) {
 
 // -- typed service actors -----------------------------------------------------
 
+/// The `Fields` of forward_unary for a method without parameters: its
+/// actor's message is the tag alone.
+inline constexpr std::nullptr_t no_parameters = nullptr;
+
 /// A service actor for one unary method of a typed `target`: decodes the
 /// request, asks `target` with (Tag, Request) and encodes its Reply. With
 /// `Fields` -- pointers to members of Request, the struct that packs a
 /// method's parameters -- it asks with (Tag, fields...) instead, so that
-/// the actor takes the parameters as the elements of its message.
+/// the actor takes the parameters as the elements of its message; with
+/// no_parameters, with (Tag) alone.
 template <class Tag, class Request, class Reply, class Target, auto... Fields>
 service_actor::behavior_type forward_unary(service_actor::pointer self, Target target) {
   return {
@@ -129,6 +136,8 @@ service_actor::behavior_type forward_unary(service_actor::pointer self, Target t
       auto pending = [&] {
         if constexpr (sizeof...(Fields) == 0)
           return self->request(target, caf::infinite, Tag{}, std::move(*request));
+        else if constexpr ((std::is_null_pointer_v<decltype(Fields)> && ...))
+          return self->request(target, caf::infinite, Tag{});
         else
           return self->request(target, caf::infinite, Tag{}, std::move((*request).*Fields)...);
       }();

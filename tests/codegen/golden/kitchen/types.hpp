@@ -270,7 +270,27 @@ struct TaskReceipt {
   }
 };
 
-/// The requests of the Tasks methods that take several parameters:
+/// The requests of the Ping methods that take several parameters, or none:
+/// one struct per method, one message on the wire, the parameters its fields.
+namespace ping_requests {
+
+/// The parameters of origin.
+struct origin {
+  friend bool operator==(const origin&, const origin&) = default;
+
+  template <class Archive>
+  void serialize(Archive&, unsigned) {
+  }
+
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, origin&) {
+    return f(caf::meta::type_name("codegen_test::everything::ping_requests::origin"));
+  }
+};
+
+} // namespace ping_requests
+
+/// The requests of the Tasks methods that take several parameters, or none:
 /// one struct per method, one message on the wire, the parameters its fields.
 namespace tasks_requests {
 
@@ -327,6 +347,7 @@ BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::Chunk, boost::serialization
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::Summary, boost::serialization::object_serializable)
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::Awkward, boost::serialization::object_serializable)
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::TaskReceipt, boost::serialization::object_serializable)
+BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::ping_requests::origin, boost::serialization::object_serializable)
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::tasks_requests::process_task, boost::serialization::object_serializable)
 BOOST_CLASS_IMPLEMENTATION(codegen_test::everything::tasks_requests::repeat, boost::serialization::object_serializable)
 

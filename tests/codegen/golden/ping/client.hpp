@@ -65,6 +65,35 @@ public:
     return rpcnet::typed::call_async<rpcnet::result<Point, Color>>(client_, "ping", request, opts);
   }
 
+  // -- origin -----------------------------------------------------------------
+
+  /// No parameters: the request is an empty message.
+  ///
+  /// Calls origin and waits for its result or the call's failure.
+  caf::expected<rpcnet::result<Point, Color>> origin() const {
+    return rpcnet::typed::call<rpcnet::result<Point, Color>>(client_, "origin", ping_requests::origin{});
+  }
+
+  /// The same with call options.
+  caf::expected<rpcnet::result<Point, Color>> origin(const rpcnet::call_options& opts) const {
+    return rpcnet::typed::call<rpcnet::result<Point, Color>>(client_, "origin", ping_requests::origin{}, opts);
+  }
+
+  /// Calls origin and returns its result with the server's trailing metadata.
+  caf::expected<rpcnet::typed::reply_with_trailers<rpcnet::result<Point, Color>>> origin_with_trailers(const rpcnet::call_options& opts = {}) const {
+    return rpcnet::typed::call_with_trailers<rpcnet::result<Point, Color>>(client_, "origin", ping_requests::origin{}, opts);
+  }
+
+  /// Calls origin without blocking; the future receives what origin() returns.
+  std::future<caf::expected<rpcnet::result<Point, Color>>> origin_async() const {
+    return rpcnet::typed::call_async<rpcnet::result<Point, Color>>(client_, "origin", ping_requests::origin{});
+  }
+
+  /// The same with call options.
+  std::future<caf::expected<rpcnet::result<Point, Color>>> origin_async(const rpcnet::call_options& opts) const {
+    return rpcnet::typed::call_async<rpcnet::result<Point, Color>>(client_, "origin", ping_requests::origin{}, opts);
+  }
+
   // -- connection -------------------------------------------------------------
 
   /// The untyped client underneath, for calls by method name.

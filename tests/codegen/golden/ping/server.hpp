@@ -30,6 +30,9 @@ public:
   virtual ~PingHandler() = default;
 
   virtual rpcnet::result<Point, Color> ping(rpcnet::call_context& ctx, Point request) = 0;
+
+  /// No parameters: the request is an empty message.
+  virtual rpcnet::result<Point, Color> origin(rpcnet::call_context& ctx) = 0;
 };
 
 /// Tags naming the messages of PingActor, one per unary method.
@@ -42,6 +45,13 @@ struct ping {
   }
 };
 
+struct origin {
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, origin&) {
+    return f(caf::meta::type_name("codegen_test::everything::ping_methods::origin"));
+  }
+};
+
 } // namespace ping_methods
 
 /// The Ping service as a typed actor: its unary methods as
@@ -49,7 +59,8 @@ struct ping {
 /// (tag, parameters...). Streaming methods, and methods that read the call's
 /// context, are served by a PingHandler.
 using PingActor = caf::typed_actor<
-  caf::replies_to<ping_methods::ping, Point>::with<rpcnet::result<Point, Color>>>;
+  caf::replies_to<ping_methods::ping, Point>::with<rpcnet::result<Point, Color>>,
+  caf::replies_to<ping_methods::origin>::with<rpcnet::result<Point, Color>>>;
 
 /// Serves a PingHandler (or a PingActor) over QUIC: one method per
 /// RPC of the definition, registered on an rpcnet::rpc_server.
@@ -73,12 +84,16 @@ public:
   static void register_handler(rpcnet::rpc_server& server, std::shared_ptr<PingHandler> handler) {
     server.register_unary("ping", rpcnet::typed::unary<Point>(
       [handler](rpcnet::call_context& ctx, Point request) { return handler->ping(ctx, std::move(request)); }));
+    server.register_unary("origin", rpcnet::typed::unary<ping_requests::origin>(
+      [handler](rpcnet::call_context& ctx, ping_requests::origin) { return handler->origin(ctx); }));
   }
 
   /// Routes the unary methods on `server` to `service`.
   static void register_actor(rpcnet::rpc_server& server, caf::actor_system& sys, PingActor service) {
     server.register_actor("ping", sys.spawn(rpcnet::typed::forward_unary<
       ping_methods::ping, Point, rpcnet::result<Point, Color>, PingActor>, service));
+    server.register_actor("origin", sys.spawn(rpcnet::typed::forward_unary<
+      ping_methods::origin, ping_requests::origin, rpcnet::result<Point, Color>, PingActor, rpcnet::typed::no_parameters>, service));
   }
 };
 
