@@ -64,11 +64,13 @@ const std::vector<call_metadata::entry>& call_metadata::no_entries() noexcept {
 std::vector<call_metadata::entry>& call_metadata::mutable_entries() {
   // Sole owners change the pairs in place: a copy on another thread would
   // hold a second reference, so use_count() == 1 cannot race with one.
-  if (!entries_)
-    entries_ = std::make_shared<std::vector<entry>>();
-  else if (entries_.use_count() > 1)
-    entries_ = std::make_shared<std::vector<entry>>(*entries_);
-  return *entries_;
+  if (!shared_)
+    shared_ = std::make_shared<storage>();
+  else if (shared_.use_count() > 1)
+    shared_ = std::make_shared<storage>(shared_->entries);
+  else
+    shared_->valid_wire_size.store(0, std::memory_order_relaxed);
+  return shared_->entries;
 }
 
 void call_metadata::add(std::string key, std::string value) {
@@ -145,14 +147,21 @@ std::string metadata_problem(const call_metadata& md, size_t max_size) {
   // The wire counts pairs in 16 bits.
   if (md.size() > UINT16_MAX)
     return "more than " + std::to_string(UINT16_MAX) + " metadata pairs";
-  // One pass: the rules and the size.
   size_t n = 0;
-  for (const auto& [k, v] : md.entries()) {
-    if (!is_valid_metadata_key(k))
-      return metadata_key_problem(k);
-    if (!is_valid_metadata_value(k, v))
-      return metadata_value_problem(k, v);
-    n += pair_overhead + k.size() + v.size();
+  auto known = md.shared_ ? md.shared_->valid_wire_size.load(std::memory_order_relaxed) : 0;
+  if (known != 0) {
+    n = known - 1; // these very pairs passed the rules before
+  } else {
+    // One pass: the rules and the size.
+    for (const auto& [k, v] : md.entries()) {
+      if (!is_valid_metadata_key(k))
+        return metadata_key_problem(k);
+      if (!is_valid_metadata_value(k, v))
+        return metadata_value_problem(k, v);
+      n += pair_overhead + k.size() + v.size();
+    }
+    if (md.shared_)
+      md.shared_->valid_wire_size.store(n + 1, std::memory_order_relaxed);
   }
   if (n > max_size)
     return "metadata of " + std::to_string(n) + " bytes exceeds the limit of "

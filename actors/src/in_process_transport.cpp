@@ -75,7 +75,8 @@ in_process_hub::client_side(transport_config cfg, socket_address client_address,
 
 void in_process_hub::start_accepting() {
   std::lock_guard<std::mutex> guard{mtx_};
-  accepting_ = true;
+  // A hub shut down has no acceptor left to accept with.
+  accepting_ = !shut_down_;
 }
 
 void in_process_hub::stop_accepting() {
@@ -89,6 +90,7 @@ void in_process_hub::shutdown() {
   graveyard dead;
   std::lock_guard<std::mutex> guard{mtx_};
   accepting_ = false;
+  shut_down_ = true;
   while (!links_.empty())
     close(links_.begin(), reasons, dead);
   // The server's system may be torn down next: nothing of the hub may run
@@ -143,7 +145,8 @@ void in_process_hub::accept(connection_id id) {
   if (!server_actor || it == links_.end() || !accepting_) {
     // Refused, or closed while the actor was spawned: it quits on hearing so.
     if (server_actor)
-      caf::anon_send(server_actor, connection_closed{id, connection_code, "endpoint shut down"});
+      caf::anon_send(server_actor, connection_closed{id, connection_code,
+                                                     "the in-process server is not accepting"});
     if (it != links_.end()) {
       ++stats_.connections_refused;
       static const std::string reasons[2] = {"the in-process server refused the connection",
@@ -326,7 +329,7 @@ void in_process_hub::consume(link& l, int side, int64_t sid, uint64_t token, uin
 }
 
 void in_process_hub::manual_credit(link& l, int side, int64_t sid, uint64_t token) {
-  if (auto* s = find(l, side, sid, token)) {
+  if (auto* s = find(l, side, sid, token); s && !s->h[side].manual) {
     s->h[side].manual = true;
     // Frames delivered before the switch count as taken.
     s->h[side].consumed = s->h[side].delivered;

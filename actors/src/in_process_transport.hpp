@@ -65,7 +65,7 @@ public:
                                                std::optional<peer_identity> identity);
 
   /// New connections are accepted (the default) or refused with
-  /// error::connection; existing ones go on.
+  /// error::connection; existing ones go on. Once shut down, refused.
   void start_accepting();
   void stop_accepting();
 
@@ -164,6 +164,7 @@ private:
   mutable std::mutex mtx_;
   std::unordered_map<connection_id, link> links_;
   bool accepting_ = true;
+  bool shut_down_ = false;
   transport_stats stats_;
 };
 

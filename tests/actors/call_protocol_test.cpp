@@ -137,6 +137,24 @@ TEST_CASE("a STATUS frame carries trailers and error details", "[call_protocol][
   CHECK(message_of(err) == "no");
 }
 
+TEST_CASE("metadata found valid once is checked again after any change to it",
+          "[call_protocol][metadata]") {
+  call_metadata md;
+  md.add("tenant", "blue");
+  REQUIRE(metadata_problem(md, 8192).empty());
+  auto copy = md; // shares the pairs and the verdict
+  CHECK(metadata_problem(copy, 8192).empty());
+  // The size limit still applies to pairs known to be valid.
+  CHECK(metadata_problem(copy, 4).find("exceeds the limit of 4") != std::string::npos);
+  copy.add("Bad", "v"); // its own pairs now, not yet checked
+  CHECK(metadata_problem(copy, 8192).find("'Bad'") != std::string::npos);
+  CHECK(metadata_problem(md, 8192).empty());
+  md.add("also bad", "v"); // the sole owner changes its pairs in place
+  CHECK_FALSE(metadata_problem(md, 8192).empty());
+  md.erase("also bad");
+  CHECK(metadata_problem(md, 8192).empty());
+}
+
 TEST_CASE("metadata over the receiver's limit, with bad keys or non-text values is rejected",
           "[call_protocol][metadata][hostile]") {
   auto hdr = sample_header();

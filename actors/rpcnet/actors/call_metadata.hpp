@@ -5,6 +5,7 @@
 // bind both sides, so what one side may send the other accepts.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -45,15 +46,15 @@ public:
   std::vector<std::string_view> get_all(std::string_view key) const;
 
   const std::vector<entry>& entries() const noexcept {
-    return entries_ ? *entries_ : no_entries();
+    return shared_ ? shared_->entries : no_entries();
   }
 
   bool empty() const noexcept {
-    return !entries_ || entries_->empty();
+    return !shared_ || shared_->entries.empty();
   }
 
   size_t size() const noexcept {
-    return entries_ ? entries_->size() : 0;
+    return shared_ ? shared_->entries.size() : 0;
   }
 
   /// Bytes the pairs take on the wire (docs/PROTOCOL.md, "Metadata"): what
@@ -70,6 +71,21 @@ public:
   }
 
 private:
+  friend std::string metadata_problem(const call_metadata& md, size_t max_size);
+
+  /// The pairs, and what metadata_problem found of them: copies that share
+  /// the pairs share the verdict, so a caller reusing one call_options is
+  /// checked once rather than on every call.
+  struct storage {
+    storage() = default;
+    explicit storage(std::vector<entry> pairs) : entries(std::move(pairs)) {
+    }
+    std::vector<entry> entries;
+    /// 1 + the wire size once every pair was found valid; 0 before. Set by
+    /// readers of shared pairs, hence atomic; any change resets it.
+    mutable std::atomic<size_t> valid_wire_size{0};
+  };
+
   static const std::vector<entry>& no_entries() noexcept;
 
   /// The pairs, this copy's own from here on.
@@ -79,7 +95,7 @@ private:
   /// options are copied into the message that takes them to the connection
   /// actor, and interceptors copy what they see, on every call -- a
   /// reference count instead of a string per value. Null: no pairs.
-  std::shared_ptr<std::vector<entry>> entries_;
+  std::shared_ptr<storage> shared_;
 };
 
 /// True for keys whose values are bytes rather than text ("...-bin").
