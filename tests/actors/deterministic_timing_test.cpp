@@ -81,76 +81,79 @@ caf::behavior caller(caf::event_based_actor* self, rpc_client_actor client,
   return {[](int) {}};
 }
 
+/// A server whose "hold" service keeps its one call, an in-process client,
+/// and that call made with a 10 s timeout, all run until idle. Everything is
+/// torn down on the stepped scheduler before the system goes.
+struct held_call {
+  held_call() {
+    server.emplace(s.sys, rpc_config{});
+    service = s.sys.spawn(holding_service, 0);
+    server->register_actor("hold", caf::actor_cast<service_actor>(service));
+    auto connected = testing::spawn_in_process_client(s.sys, *server);
+    REQUIRE(connected);
+    client = std::move(*connected);
+    call = s.sys.spawn(caller, client, result, caf::timespan{10s});
+    sched().run();
+  }
+
+  ~held_call() {
+    for (auto& actor : {caf::actor_cast<caf::actor>(client), call, service})
+      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    server->stop(std::chrono::milliseconds{0});
+    sched().run();
+    server.reset();
+    sched().run();
+  }
+
+  caf::scheduler::test_coordinator& sched() {
+    return s.sched();
+  }
+
+  /// Moves the clock on by `delta` and runs what that made due.
+  void advance(caf::timespan delta) {
+    sched().advance_time(delta);
+    sched().run();
+  }
+
+  stepped_system s;
+  std::optional<rpc_server> server;
+  caf::actor service;
+  rpc_client_actor client;
+  caf::actor call;
+  std::shared_ptr<outcome> result = std::make_shared<outcome>();
+};
+
 } // namespace
 
 TEST_CASE("a call's timeout falls at its deadline exactly on the stepped clock",
           "[deterministic]") {
-  stepped_system s;
-  auto& sched = s.sched();
-  {
-    rpc_server server{s.sys, rpc_config{}};
-    auto service = s.sys.spawn(holding_service, 0);
-    server.register_actor("hold", caf::actor_cast<service_actor>(service));
-    auto client = testing::spawn_in_process_client(s.sys, server);
-    REQUIRE(client);
-    auto result = std::make_shared<outcome>();
-    auto call = s.sys.spawn(caller, *client, result, caf::timespan{10s});
-    sched.run();
-    // The call reached the service, which holds it: nothing ended.
-    REQUIRE_FALSE(result->error);
-    CHECK(server.in_flight() == 1);
-    sched.advance_time(9'999ms);
-    sched.run();
-    CHECK_FALSE(result->error); // one millisecond early: still waiting
-    sched.advance_time(1ms);
-    sched.run();
-    REQUIRE(result->error);
-    CHECK(code_of(*result->error) == error::timeout);
-    // The client's timeout reset the stream: the server gave the call up.
-    // The server let the call go: its own wait for the service timed out at
-    // the same instant, or the client's reset made it give the call up.
-    CHECK(server.in_flight() == 0);
-    for (auto& actor : {caf::actor_cast<caf::actor>(*client), caf::actor_cast<caf::actor>(call),
-                        caf::actor_cast<caf::actor>(service)})
-      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
-    server.stop(0ms);
-    sched.run();
-  }
-  sched.run();
+  held_call f;
+  // The call reached the service, which holds it: nothing ended.
+  REQUIRE_FALSE(f.result->error);
+  CHECK(f.server->in_flight() == 1);
+  f.advance(9'999ms);
+  CHECK_FALSE(f.result->error); // one millisecond early: still waiting
+  f.advance(1ms);
+  REQUIRE(f.result->error);
+  CHECK(code_of(*f.result->error) == error::timeout);
+  // The server let the call go: its own wait for the service timed out at
+  // the same instant, or the client's reset made it give the call up.
+  CHECK(f.server->in_flight() == 0);
 }
 
 TEST_CASE("a reply that comes before the deadline wins and the late timer changes nothing",
           "[deterministic]") {
-  stepped_system s;
-  auto& sched = s.sched();
-  {
-    rpc_server server{s.sys, rpc_config{}};
-    auto service = s.sys.spawn(holding_service, 0);
-    server.register_actor("hold", caf::actor_cast<service_actor>(service));
-    auto client = testing::spawn_in_process_client(s.sys, server);
-    REQUIRE(client);
-    auto result = std::make_shared<outcome>();
-    auto call = s.sys.spawn(caller, *client, result, caf::timespan{10s});
-    sched.run();
-    sched.advance_time(9'999ms);
-    sched.run();
-    REQUIRE_FALSE(result->error);
-    // The service answers in the last millisecond...
-    caf::anon_send(service, uint8_t{42});
-    sched.run();
-    REQUIRE(result->error);
-    CHECK_FALSE(*result->error);
-    CHECK(result->reply == byte_buffer{42});
-    // ...and the timer that then falls finds nothing to fail.
-    sched.advance_time(1ms);
-    sched.run();
-    CHECK_FALSE(*result->error);
-    CHECK(server.abandoned_calls() == 0);
-    for (auto& actor : {caf::actor_cast<caf::actor>(*client), caf::actor_cast<caf::actor>(call),
-                        caf::actor_cast<caf::actor>(service)})
-      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
-    server.stop(0ms);
-    sched.run();
-  }
-  sched.run();
+  held_call f;
+  f.advance(9'999ms);
+  REQUIRE_FALSE(f.result->error);
+  // The service answers in the last millisecond...
+  caf::anon_send(f.service, uint8_t{42});
+  f.sched().run();
+  REQUIRE(f.result->error);
+  CHECK_FALSE(*f.result->error);
+  CHECK(f.result->reply == byte_buffer{42});
+  // ...and the timer that then falls finds nothing to fail.
+  f.advance(1ms);
+  CHECK_FALSE(*f.result->error);
+  CHECK(f.server->abandoned_calls() == 0);
 }

@@ -28,15 +28,24 @@ std::string text_of(const byte_buffer& bytes) {
   return std::string(bytes.begin(), bytes.end());
 }
 
+/// A server that was never bound, with "echo", in a system of its own.
+struct echo_server {
+  echo_server() {
+    server.register_unary("echo", [](byte_buffer request) -> caf::expected<byte_buffer> {
+      return request;
+    });
+  }
+
+  runtime rt;
+  rpc_server server{rt.system(), rpc_config{}};
+};
+
 } // namespace
 
 TEST_CASE("an in-process client calls a server that was never bound and has no certificate",
           "[in_process]") {
-  runtime rt;
-  rpc_server server{rt.system(), rpc_config{}};
-  server.register_unary("echo", [](byte_buffer request) -> caf::expected<byte_buffer> {
-    return request;
-  });
+  echo_server f;
+  auto& server = f.server;
   auto client = testing::connect_in_process(server);
   REQUIRE(client);
   auto reply = client->call("echo", bytes_of("hello"));
@@ -221,11 +230,8 @@ TEST_CASE("a client's settings are validated without the TLS rules", "[in_proces
 
 TEST_CASE("a client that goes away closes its in-process connection at the server",
           "[in_process]") {
-  runtime rt;
-  rpc_server server{rt.system(), rpc_config{}};
-  server.register_unary("echo", [](byte_buffer request) -> caf::expected<byte_buffer> {
-    return request;
-  });
+  echo_server f;
+  auto& server = f.server;
   {
     auto client = testing::connect_in_process(server);
     REQUIRE(client);
