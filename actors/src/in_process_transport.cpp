@@ -34,6 +34,16 @@ std::string closed_by_peer(app_error code, const std::string& reason) {
          + (reason.empty() ? "" : ", " + reason) + ")";
 }
 
+/// Spawns the server's actor for each connection dialled. Spawned with its
+/// hub as an argument: CAF 0.17 dereferences a null argument tuple for
+/// functions spawned without one, which UBSan reports.
+caf::behavior acceptor(caf::event_based_actor*, std::weak_ptr<in_process_hub> weak) {
+  return {[weak](connection_id id) {
+    if (auto hub = weak.lock())
+      hub->accept(id);
+  }};
+}
+
 } // namespace
 
 // -- the hub ----------------------------------------------------------------------
@@ -44,13 +54,7 @@ std::shared_ptr<in_process_hub> in_process_hub::make(caf::actor_system& sys,
                                                      accept_handler accept) {
   auto hub = std::make_shared<in_process_hub>(std::move(server_cfg), std::move(server_address),
                                               std::move(accept));
-  hub->acceptor_ = sys.spawn([weak = std::weak_ptr<in_process_hub>{hub}](
-                               caf::event_based_actor*) -> caf::behavior {
-    return {[weak](connection_id id) {
-      if (auto hub = weak.lock())
-        hub->accept(id);
-    }};
-  });
+  hub->acceptor_ = sys.spawn(acceptor, std::weak_ptr<in_process_hub>{hub});
   return hub;
 }
 

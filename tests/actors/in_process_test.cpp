@@ -20,10 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-byte_buffer bytes_of(std::string_view text) {
-  return byte_buffer(text.begin(), text.end());
-}
-
 std::string text_of(const byte_buffer& bytes) {
   return std::string(bytes.begin(), bytes.end());
 }
@@ -48,13 +44,13 @@ TEST_CASE("an in-process client calls a server that was never bound and has no c
   auto& server = f.server;
   auto client = testing::connect_in_process(server);
   REQUIRE(client);
-  auto reply = client->call("echo", bytes_of("hello"));
+  auto reply = client->call("echo", to_bytes("hello"));
   REQUIRE(reply);
   CHECK(text_of(*reply) == "hello");
   CHECK_FALSE(server.local_address());
   CHECK(server.transport().connections_accepted == 1);
   CHECK(server.transport().connections_open == 1);
-  auto missing = client->call("nope", bytes_of("x"));
+  auto missing = client->call("nope", to_bytes("x"));
   REQUIRE_FALSE(missing);
   CHECK(code_of(missing.error()) == error::unknown_method);
 }
@@ -73,14 +69,14 @@ TEST_CASE("a handler and its auth interceptor are tested in process in a plain u
   });
   auto cfg = rpc_config{}.with_interceptor(std::make_shared<bearer_token_attach>("s3cret"));
   auto client = testing::connect_in_process(server, cfg);
-  auto reply = client->call_with_trailers("greet", bytes_of("ada"));
+  auto reply = client->call_with_trailers("greet", to_bytes("ada"));
   // snippet-end: in-process
   REQUIRE(reply);
   CHECK(text_of(reply->body) == "hello, ada");
   CHECK(reply->trailers.get("greeter") == std::optional<std::string_view>{"in-process"});
   auto anonymous = testing::connect_in_process(server);
   REQUIRE(anonymous);
-  auto refused = anonymous->call("greet", bytes_of("eve"));
+  auto refused = anonymous->call("greet", to_bytes("eve"));
   REQUIRE_FALSE(refused);
   CHECK(code_of(refused.error()) == error::unauthenticated);
 }
@@ -140,7 +136,7 @@ TEST_CASE("every streaming kind runs in process", "[in_process]") {
       auto text = text_of(**msg);
       for (auto& c : text)
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (auto err = out.write(bytes_of(text)))
+      if (auto err = out.write(to_bytes(text)))
         return err;
     }
     return {};
@@ -152,19 +148,19 @@ TEST_CASE("every streaming kind runs in process", "[in_process]") {
         break;
       ++n;
     }
-    return out.write(bytes_of(std::to_string(n)));
+    return out.write(to_bytes(std::to_string(n)));
   });
   auto client = testing::connect_in_process(server);
   REQUIRE(client);
   SECTION("bidirectional") {
     auto stream = client->call_streaming("upper");
     REQUIRE(stream);
-    REQUIRE_FALSE(stream->send(bytes_of("ab")));
+    REQUIRE_FALSE(stream->send(to_bytes("ab")));
     auto first = stream->next();
     REQUIRE(first);
     REQUIRE(*first);
     CHECK(text_of(**first) == "AB");
-    REQUIRE_FALSE(stream->send(bytes_of("cd")));
+    REQUIRE_FALSE(stream->send(to_bytes("cd")));
     REQUIRE_FALSE(stream->finish());
     auto second = stream->next();
     REQUIRE(second);
@@ -175,7 +171,7 @@ TEST_CASE("every streaming kind runs in process", "[in_process]") {
     CHECK_FALSE(*end);
   }
   SECTION("server streaming") {
-    auto stream = client->call_server_streaming("upper", bytes_of("one"));
+    auto stream = client->call_server_streaming("upper", to_bytes("one"));
     REQUIRE(stream);
     auto first = stream->next();
     REQUIRE(first);
@@ -186,8 +182,8 @@ TEST_CASE("every streaming kind runs in process", "[in_process]") {
     CHECK_FALSE(*end);
   }
   SECTION("client streaming") {
-    auto reply = client->call_client_streaming("count", {bytes_of("a"), bytes_of("b"),
-                                                         bytes_of("c")});
+    auto reply = client->call_client_streaming("count", {to_bytes("a"), to_bytes("b"),
+                                                         to_bytes("c")});
     REQUIRE(reply);
     CHECK(text_of(*reply) == "3");
   }
@@ -235,7 +231,7 @@ TEST_CASE("a client that goes away closes its in-process connection at the serve
   {
     auto client = testing::connect_in_process(server);
     REQUIRE(client);
-    REQUIRE(client->call("echo", bytes_of("x")));
+    REQUIRE(client->call("echo", to_bytes("x")));
     CHECK(server.transport().connections_open == 1);
   }
   CHECK(server.transport().connections_open == 0);
