@@ -81,10 +81,18 @@ struct client_stream_call {
 
 /// A call waiting for the connection: for a dial under way, or (asked
 /// with wait_for_ready) for the backoff after a failed one to end.
+/// Held calls' ids: far above any request id a connection reaches.
+constexpr uint64_t first_hold_id = uint64_t{1} << 62;
+
 struct held_call {
+  /// Names it for its parent's cancellation (from first_hold_id up, apart
+  /// from the request ids).
+  uint64_t id = 0;
   /// When it stops waiting and fails with `timeout`.
   deadline_clock::time_point deadline;
   bool wait_for_ready = false;
+  /// Fails it with `cancelled` when the call it is made for is cancelled.
+  cancel_subscription parent_link;
   /// Called once: with no error when the connection is ready, else with
   /// the error the call fails with.
   std::function<void(caf::error)> resume;
@@ -103,6 +111,7 @@ struct client_state {
   connection_id conn = 0;
   connection_lifecycle link{reconnect_policy{}, 0};
   std::vector<held_call> held;
+  uint64_t next_hold_id = first_hold_id;
   uint64_t next_request_id = 1;
   std::unordered_map<uint64_t, pending_call> calls;
   std::unordered_map<uint64_t, client_stream_call> streams;
@@ -559,8 +568,10 @@ void when_connected(self_ptr self, call_options opts, caf::timespan wait_bound, 
     if (auto parent_due = opts.parent.deadline())
       deadline = std::min(deadline, *parent_due - st.cfg.deadline_margin);
   auto wait_for_ready = opts.wait_for_ready;
+  auto parent = opts.parent;
+  auto id = st.next_hold_id++;
   st.held.push_back(
-    {deadline, wait_for_ready,
+    {id, deadline, wait_for_ready, {},
      [self, start = std::move(start), fail = std::move(fail), opts = std::move(opts),
       timeout_due](caf::error why) mutable {
        if (why) {
@@ -572,6 +583,8 @@ void when_connected(self_ptr self, call_options opts, caf::timespan wait_bound, 
                                                 caf::timespan{0});
        start(std::move(opts));
      }});
+  // After the call is listed: a parent cancelled already cancels it at once.
+  st.held.back().parent_link = link_to_parent(self, parent, id);
   arm_timer(self, deadline);
   if (verdict == connection_verdict::dial_and_hold)
     dial(self);
@@ -740,6 +753,12 @@ client_connection_actor::behavior_type client_connection(self_ptr self,
     },
     [self](cancel_atom, uint64_t id) {
       auto& st = self->state;
+      if (id >= first_hold_id) {
+        settle_held(self, make_error(error::cancelled, "the parent call was cancelled"),
+                    [id](const held_call& h) { return h.id == id; });
+        arm_for_held(self);
+        return;
+      }
       if (auto it = st.streams.find(id); it != st.streams.end()) {
         if (auto* s = it->second.by_actor) {
           s->cancel();

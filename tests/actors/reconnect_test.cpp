@@ -222,6 +222,42 @@ TEST_CASE("a wait-for-ready call fails with timeout when the server stays away",
   CHECK(took < 600ms + patience);
 }
 
+TEST_CASE("a wait-for-ready call held for a stopped server fails when its parent is cancelled",
+          "[reconnect]") {
+  restartable_server srv;
+  runtime client_rt;
+  auto client = client_of_stopped(srv, client_rt);
+  // The parent is a call being served in process; its handler waits for a
+  // child call to the stopped server, far longer than the test.
+  rpc_server outer{client_rt.system(), rpc_config{}};
+  auto child_outcome = std::make_shared<std::promise<caf::error>>();
+  auto started = std::make_shared<arrivals>();
+  outer.register_unary("outer", [client, child_outcome, started](call_context& ctx,
+                                                                 byte_buffer req)
+                                  -> caf::expected<byte_buffer> {
+    started->arrive();
+    auto child = client.call("echo", req,
+                             call_options::child_of(ctx).with_timeout(60s).with_wait_for_ready());
+    child_outcome->set_value(child ? caf::error{} : child.error());
+    return req;
+  });
+  auto caller = testing::connect_in_process(outer);
+  REQUIRE(caller);
+  auto outcome = child_outcome->get_future();
+  auto pending = std::async(std::launch::async, [&] {
+    return caller->call("outer", to_bytes("x"), 60s, call_key{7});
+  });
+  REQUIRE(started->wait_for(1, patience));
+  auto cancelled_at = clock_type::now();
+  caller->cancel(call_key{7});
+  REQUIRE(outcome.wait_for(patience) == std::future_status::ready);
+  auto why = outcome.get();
+  CHECK(code_of(why) == error::cancelled);
+  CHECK(elapsed_since(cancelled_at) < 2s);
+  REQUIRE(ready_within(pending, patience));
+  CHECK_FALSE(pending.get());
+}
+
 TEST_CASE("a client told not to reconnect stays disconnected", "[reconnect]") {
   restartable_server srv;
   runtime client_rt;
