@@ -11,6 +11,9 @@ namespace rpcnet {
 
 rpc_server::rpc_server(caf::actor_system& sys, rpc_config cfg)
   : sys_(sys), cfg_(std::move(cfg)), state_(std::make_shared<server_state>()) {
+  // Read by connections only, which exist once bind() or the first
+  // in-process client checked the settings.
+  state_->max_metadata_size = cfg_.max_metadata_size;
   // Made here, on the thread that makes the server, because the hub spawns
   // its acceptor into the server's system (in_process_transport.hpp). It
   // holds the state weakly: handlers may hold in-process clients, which hold
@@ -92,7 +95,6 @@ caf::expected<socket_address> rpc_server::bind() {
     return ep_->local_address();
   if (auto err = cfg_.validate())
     return err;
-  state_->max_metadata_size = cfg_.max_metadata_size;
   endpoint::options opts;
   opts.on_accept = [sys = &sys_, state = state_](connection_id id, const socket_address& peer) {
     auto ep = state->ep.lock();
@@ -121,11 +123,9 @@ caf::expected<std::shared_ptr<in_process_hub>> rpc_server::in_process_hub_handle
     return make_error(error::connection, "the server was stopped");
   // Over QUIC bind() checks the settings; without TLS, its file rules do
   // not apply.
-  if (!ep_ && !serves_in_process_) {
+  if (!ep_ && !serves_in_process_)
     if (auto err = validate_without_tls(cfg_))
       return err;
-    state_->max_metadata_size = cfg_.max_metadata_size;
-  }
   serves_in_process_ = true;
   return hub_;
 }

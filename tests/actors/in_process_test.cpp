@@ -20,10 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string text_of(const byte_buffer& bytes) {
-  return std::string(bytes.begin(), bytes.end());
-}
-
 /// A server that was never bound, with "echo", in a system of its own.
 struct echo_server {
   echo_server() {
@@ -46,7 +42,7 @@ TEST_CASE("an in-process client calls a server that was never bound and has no c
   REQUIRE(client);
   auto reply = client->call("echo", to_bytes("hello"));
   REQUIRE(reply);
-  CHECK(text_of(*reply) == "hello");
+  CHECK(as_string_view(*reply) == "hello");
   CHECK_FALSE(server.local_address());
   CHECK(server.transport().connections_accepted == 1);
   CHECK(server.transport().connections_open == 1);
@@ -64,15 +60,14 @@ TEST_CASE("a handler and its auth interceptor are tested in process in a plain u
   server.register_unary("greet", [](call_context& ctx, byte_buffer name)
                                    -> caf::expected<byte_buffer> {
     ctx.trailers().add("greeter", "in-process");
-    auto text = "hello, " + std::string(name.begin(), name.end());
-    return byte_buffer(text.begin(), text.end());
+    return to_bytes("hello, " + std::string{as_string_view(name)});
   });
   auto cfg = rpc_config{}.with_interceptor(std::make_shared<bearer_token_attach>("s3cret"));
   auto client = testing::connect_in_process(server, cfg);
   auto reply = client->call_with_trailers("greet", to_bytes("ada"));
   // snippet-end: in-process
   REQUIRE(reply);
-  CHECK(text_of(reply->body) == "hello, ada");
+  CHECK(as_string_view(reply->body) == "hello, ada");
   CHECK(reply->trailers.get("greeter") == std::optional<std::string_view>{"in-process"});
   auto anonymous = testing::connect_in_process(server);
   REQUIRE(anonymous);
@@ -91,7 +86,7 @@ TEST_CASE("an in-process call carries metadata both ways and the server sees its
                           std::string who = ctx.peer_address().to_string();
                           if (auto* id = ctx.peer_identity())
                             who += " " + id->subject;
-                          return caf::expected<byte_buffer>{byte_buffer(who.begin(), who.end())};
+                          return caf::expected<byte_buffer>{to_bytes(who)};
                         }});
   testing::in_process_options opts;
   opts.client_address = socket_address::parse("10.1.2.3:4567");
@@ -103,7 +98,7 @@ TEST_CASE("an in-process call carries metadata both ways and the server sees its
   auto reply
     = client->call_with_trailers("whoami", {}, call_options{}.with_metadata("tenant", "blue"));
   REQUIRE(reply);
-  CHECK(text_of(reply->body) == "10.1.2.3:4567 CN=tester,O=rpcnet");
+  CHECK(as_string_view(reply->body) == "10.1.2.3:4567 CN=tester,O=rpcnet");
   CHECK(reply->trailers.get("seen-tenant") == std::optional<std::string_view>{"blue"});
 }
 
@@ -112,7 +107,7 @@ TEST_CASE("in-process clients get distinct peer addresses by default", "[in_proc
   rpc_server server{rt.system(), rpc_config{}};
   server.register_unary("peer", context_unary_handler{[](call_context& ctx, byte_buffer) {
                           auto text = ctx.peer_address().to_string();
-                          return caf::expected<byte_buffer>{byte_buffer(text.begin(), text.end())};
+                          return caf::expected<byte_buffer>{to_bytes(text)};
                         }});
   auto a = testing::connect_in_process(server);
   auto b = testing::connect_in_process(server);
@@ -122,8 +117,8 @@ TEST_CASE("in-process clients get distinct peer addresses by default", "[in_proc
   auto from_b = b->call("peer", {});
   REQUIRE(from_a);
   REQUIRE(from_b);
-  CHECK(text_of(*from_a) != text_of(*from_b));
-  CHECK(text_of(*from_a) == a->local_address().to_string());
+  CHECK(as_string_view(*from_a) != as_string_view(*from_b));
+  CHECK(as_string_view(*from_a) == a->local_address().to_string());
 }
 
 TEST_CASE("every streaming kind runs in process", "[in_process]") {
@@ -133,7 +128,7 @@ TEST_CASE("every streaming kind runs in process", "[in_process]") {
     while (auto msg = in.next()) {
       if (!*msg)
         return {};
-      auto text = text_of(**msg);
+      auto text = std::string{as_string_view(**msg)};
       for (auto& c : text)
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       if (auto err = out.write(to_bytes(text)))
@@ -159,13 +154,13 @@ TEST_CASE("every streaming kind runs in process", "[in_process]") {
     auto first = stream->next();
     REQUIRE(first);
     REQUIRE(*first);
-    CHECK(text_of(**first) == "AB");
+    CHECK(as_string_view(**first) == "AB");
     REQUIRE_FALSE(stream->send(to_bytes("cd")));
     REQUIRE_FALSE(stream->finish());
     auto second = stream->next();
     REQUIRE(second);
     REQUIRE(*second);
-    CHECK(text_of(**second) == "CD");
+    CHECK(as_string_view(**second) == "CD");
     auto end = stream->next();
     REQUIRE(end);
     CHECK_FALSE(*end);
@@ -176,7 +171,7 @@ TEST_CASE("every streaming kind runs in process", "[in_process]") {
     auto first = stream->next();
     REQUIRE(first);
     REQUIRE(*first);
-    CHECK(text_of(**first) == "ONE");
+    CHECK(as_string_view(**first) == "ONE");
     auto end = stream->next();
     REQUIRE(end);
     CHECK_FALSE(*end);
@@ -185,7 +180,7 @@ TEST_CASE("every streaming kind runs in process", "[in_process]") {
     auto reply = client->call_client_streaming("count", {to_bytes("a"), to_bytes("b"),
                                                          to_bytes("c")});
     REQUIRE(reply);
-    CHECK(text_of(*reply) == "3");
+    CHECK(as_string_view(*reply) == "3");
   }
 }
 
