@@ -79,11 +79,11 @@ struct client_stream_call {
   std::unique_ptr<intercepted_call> intercepted;
 };
 
-/// A call waiting for the connection: for a dial under way, or (asked
-/// with wait_for_ready) for the backoff after a failed one to end.
 /// Held calls' ids: far above any request id a connection reaches.
 constexpr uint64_t first_hold_id = uint64_t{1} << 62;
 
+/// A call waiting for the connection: for a dial under way, or (asked
+/// with wait_for_ready) for the backoff after a failed one to end.
 struct held_call {
   /// Names it for its parent's cancellation (from first_hold_id up, apart
   /// from the request ids).
@@ -795,6 +795,13 @@ client_connection_actor::behavior_type client_connection(self_ptr self,
       settle_all_held(self, caf::error{});
     },
     [self](connection_batch& batch) {
+      // A deadline that passed before this batch is looked at wins over
+      // what the batch says: the server gives a stream up at the same
+      // instant (resetting it as cancelled), and its reset may arrive before
+      // our own timer message does -- at once, in process.
+      auto& st = self->state;
+      if (!st.deadlines.empty() && st.deadlines.begin()->first <= self->clock().now())
+        on_timer(self);
       for (auto& ev : batch.events)
         on_event(self, ev);
     },
