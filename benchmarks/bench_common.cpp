@@ -109,29 +109,24 @@ int serve(const std::string& certs, std::optional<int> cpu, const std::string& h
   }
   rpc_server& server = node ? node->server() : *alone;
   auto execution = handler == "pool" ? handler_execution::blocking_pool : handler_execution::actor;
-  if (metadata == 0) {
-    server.register_unary(
-      "echo", [](byte_buffer request) -> caf::expected<byte_buffer> { return request; },
-      execution);
-  } else {
-    // Metadata that went missing or changed size on the way fails the call,
-    // so it shows in the client's error count instead of passing unseen.
-    server.register_unary(
-      "echo",
-      [metadata](call_context& ctx, byte_buffer request) -> caf::expected<byte_buffer> {
-        const auto& md = ctx.metadata();
-        if (md.size() != metadata)
-          return make_error(error::remote, "echo expected " + std::to_string(metadata)
-                                             + " metadata pairs, got "
-                                             + std::to_string(md.size()));
-        for (const auto& [key, value] : md.entries())
-          if (!is_bench_pair(key, value))
-            return make_error(error::remote, "echo got metadata pair '" + key
-                                               + "' that is not one of the benchmark's");
-        return request;
-      },
-      execution);
-  }
+  // One handler whatever --metadata says, so that runs with and without
+  // pairs differ only in the pairs. Metadata that went missing or changed
+  // size on the way fails the call, so it shows in the client's error count
+  // instead of passing unseen.
+  server.register_unary(
+    "echo",
+    [metadata](call_context& ctx, byte_buffer request) -> caf::expected<byte_buffer> {
+      const auto& md = ctx.metadata();
+      if (md.size() != metadata)
+        return make_error(error::remote, "echo expected " + std::to_string(metadata)
+                                           + " metadata pairs, got " + std::to_string(md.size()));
+      for (const auto& [key, value] : md.entries())
+        if (!is_bench_pair(key, value))
+          return make_error(error::remote, "echo got metadata pair '" + std::string{key}
+                                             + "' that is not one of the benchmark's");
+      return request;
+    },
+    execution);
   // Streams messages of the requested size until the caller cancels.
   server.register_streaming("subscribe", [](stream_reader& in, stream_writer& out) -> caf::error {
     auto req = in.next();

@@ -89,33 +89,53 @@ constexpr size_t status_fixed_size = 12;
 /// CALL flag: the deadline field is set.
 constexpr uint8_t flag_deadline = 0x01;
 
-/// Reads a metadata section, checking each pair as it comes so that a
-/// hostile count costs no more than the frame's own bytes; returns why it
-/// is malformed, or nothing. Pairs are checked in the frame and copied
-/// only once they pass, and the text of a problem is built only for one.
-std::string get_metadata(reader& in, call_metadata& md, size_t max_size) {
-  auto count = in.get<uint16_t>();
-  // Each pair takes at least 3 bytes: a hostile count reserves no more.
-  md.reserve(std::min<size_t>(count, in.remaining() / 3));
-  size_t total = 0;
-  for (uint16_t i = 0; i < count; ++i) {
-    auto klen = in.get<uint8_t>();
-    auto key = in.get_view(klen);
-    auto vlen = in.get<uint16_t>();
-    auto value = in.get_view(vlen);
-    if (in.short_read())
-      return "metadata is truncated";
-    total += 3 + key.size() + value.size();
-    if (total > max_size)
-      return "metadata exceeds the limit of " + std::to_string(max_size) + " bytes";
-    if (!is_valid_metadata_key(key))
-      return "metadata: " + metadata_key_problem(key);
-    if (!is_valid_metadata_value(key, value))
-      return "metadata: " + metadata_value_problem(key, value);
-    md.add(std::string{key}, std::string{value});
+} // namespace
+
+/// Reads a metadata section; returns why it is malformed, or nothing. A
+/// first walk checks the pairs where they lie in the frame, so a hostile
+/// count or size costs no more than the frame's own bytes; a second copies
+/// them into one buffer of the exact size, known valid from then on.
+struct metadata_codec {
+  static std::string read(reader& in, call_metadata& md, size_t max_size) {
+    auto count = in.get<uint16_t>();
+    auto pairs = in;
+    size_t total = 0;
+    for (uint16_t i = 0; i < count; ++i) {
+      auto key = in.get_view(in.get<uint8_t>());
+      auto value = in.get_view(in.get<uint16_t>());
+      if (in.short_read())
+        return "metadata is truncated";
+      total += 3 + key.size() + value.size();
+      if (total > max_size)
+        return "metadata exceeds the limit of " + std::to_string(max_size) + " bytes";
+      if (!is_valid_metadata_key(key))
+        return "metadata: " + metadata_key_problem(key);
+      if (!is_valid_metadata_value(key, value))
+        return "metadata: " + metadata_value_problem(key, value);
+    }
+    if (count == 0)
+      return {};
+    auto s = std::make_shared<call_metadata::storage>();
+    s->bytes.resize(total + size_t{count} * (call_metadata::header_size - 3));
+    char* p = s->bytes.data();
+    for (uint16_t i = 0; i < count; ++i) {
+      auto key = pairs.get_view(pairs.get<uint8_t>());
+      auto value = pairs.get_view(pairs.get<uint16_t>());
+      uint32_t len[2] = {static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
+      std::memcpy(p, len, sizeof len);
+      std::memcpy(p + sizeof len, key.data(), key.size());
+      std::memcpy(p + sizeof len + key.size(), value.data(), value.size());
+      p += sizeof len + key.size() + value.size();
+    }
+    s->count = count;
+    s->wire_size = total;
+    s->valid.store(true, std::memory_order_relaxed);
+    md.shared_ = std::move(s);
+    return {};
   }
-  return {};
-}
+};
+
+namespace {
 
 /// Appends `n` bytes at `p`.
 void put_bytes(byte_buffer& out, const void* p, size_t n) {
@@ -124,12 +144,25 @@ void put_bytes(byte_buffer& out, const void* p, size_t n) {
 }
 
 void put_metadata(byte_buffer& out, const call_metadata& md) {
-  put_u16(out, static_cast<uint16_t>(md.size()));
-  for (const auto& [k, v] : md.entries()) {
-    out.push_back(static_cast<uint8_t>(k.size()));
-    put_bytes(out, k.data(), k.size());
-    put_u16(out, static_cast<uint16_t>(v.size()));
-    put_bytes(out, v.data(), v.size());
+  // Sized once and written in place: per pair, a length byte, the key, two
+  // length bytes and the value.
+  auto at = out.size();
+  out.resize(at + 2 + md.wire_size());
+  uint8_t* p = out.data() + at;
+  auto put = [&p](const void* bytes, size_t n) {
+    std::memcpy(p, bytes, n);
+    p += n;
+  };
+  auto n = static_cast<uint16_t>(md.size());
+  uint8_t count[2] = {static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8)};
+  put(count, 2);
+  for (auto [k, v] : md.entries()) {
+    auto klen = static_cast<uint8_t>(k.size());
+    uint8_t vlen[2] = {static_cast<uint8_t>(v.size()), static_cast<uint8_t>(v.size() >> 8)};
+    put(&klen, 1);
+    put(k.data(), k.size());
+    put(vlen, 2);
+    put(v.data(), v.size());
   }
 }
 
@@ -243,7 +276,7 @@ decode_result decode(const byte_buffer& payload, size_t max_metadata) {
       if (len == 0)
         return {std::nullopt, "empty method name"};
       hdr.method = in.get_string(len);
-      if (auto why = get_metadata(in, hdr.metadata, max_metadata); !why.empty())
+      if (auto why = metadata_codec::read(in, hdr.metadata, max_metadata); !why.empty())
         return {std::nullopt, "CALL " + why};
       if (in.short_read() || !in.at_end())
         return {std::nullopt, "CALL frame length does not match its fields"};
@@ -264,7 +297,7 @@ decode_result decode(const byte_buffer& payload, size_t max_metadata) {
       if (len > max_status_message)
         return {std::nullopt, "STATUS message too long"};
       st.message = in.get_string(len);
-      if (auto why = get_metadata(in, st.trailers, max_metadata); !why.empty())
+      if (auto why = metadata_codec::read(in, st.trailers, max_metadata); !why.empty())
         return {std::nullopt, "STATUS " + why};
       auto details = in.get<uint16_t>();
       auto blob = in.get_string(details);
