@@ -576,10 +576,15 @@ private:
     auto service = std::get<context_service_actor>(it->second);
     ask_service(service, call, std::move(body), call->ctx);
     // After the call, so that the cancellation arrives behind it; at once
-    // if the call was given up already.
-    call->service_link = call->ctx.on_cancel([service, id = call->ctx.id()] {
-      caf::anon_send(service, cancel_atom::value, id);
-    });
+    // if the call was given up already. The callback lives in the context,
+    // which the service may keep (or pass on to an actor it asks), so it
+    // holds the service weakly: a strong handle there would keep an actor
+    // that keeps the context alive forever.
+    call->service_link = call->ctx.on_cancel(
+      [weak = caf::actor_cast<caf::weak_actor_ptr>(service), id = call->ctx.id()] {
+        if (auto strong = caf::actor_cast<caf::actor>(weak))
+          caf::anon_send(strong, cancel_atom::value, id);
+      });
   }
 
   /// Asks a service actor for the answer to `call`: (call_atom, method,

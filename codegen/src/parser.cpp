@@ -185,7 +185,7 @@ private:
   /// definition's own: the classes and namespaces next to the types, the
   /// client's members, the parameters' fields.
   void check_generated_names(const service_def& svc) const {
-    for (const char* suffix : {"Client", "Handler", "Actor", "Server"})
+    for (const char* suffix : {"Client", "Handler", "Actor", "ContextActor", "Server"})
       if (declared_.count(svc.name + suffix))
         fail(svc.pos, "'" + svc.name + suffix + "' is a name the generated code of service '"
                         + svc.name + "' needs: rename the type");

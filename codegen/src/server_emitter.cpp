@@ -123,6 +123,7 @@ public:
       scope_(scope_name(def)),
       handler_(svc.name + "Handler"),
       actor_(svc.name + "Actor"),
+      context_actor_(svc.name + "ContextActor"),
       server_(svc.name + "Server"),
       tags_(tags_namespace(svc)) {
     std::copy_if(svc.methods.begin(), svc.methods.end(), std::back_inserter(unary_),
@@ -156,8 +157,8 @@ public:
       actor_interface();
     harness();
     out_.line().line("} // namespace " + scope_);
-    return banner(def_, handler_ + " to implement, " + actor_ + " and " + server_
-                          + " to serve it.")
+    return banner(def_, handler_ + " to implement, " + actor_ + ", " + context_actor_ + " and "
+                          + server_ + " to serve it.")
            + out_.str();
   }
 
@@ -196,13 +197,24 @@ private:
     out_.line().line("} // namespace " + tags_).line();
     out_.line("/// The " + svc_.name + " service as a typed actor: its unary methods as")
       .line("/// (tag, request) -> result messages, a method of several parameters as")
-      .line("/// (tag, parameters...). Streaming methods, and methods that read the call's")
-      .line("/// context, are served by a " + handler_ + ".")
-      .line("using " + actor_ + " = caf::typed_actor<");
+      .line("/// (tag, parameters...). Streaming methods are served by a " + handler_ + ".");
+    typed_actor(actor_, "");
+    out_.line("/// " + actor_ + " for actors that read the call's context: each message")
+      .line("/// holds it after the tag, (tag, ctx, request...). A call given up on is")
+      .line("/// cancelled in the context (cancelled(), on_cancel()), and an answer that")
+      .line("/// comes after is dropped.");
+    typed_actor(context_actor_, "rpcnet::call_context");
+  }
+
+  /// A caf::typed_actor named `name` with a message per unary method: its
+  /// tag, then `context` when it is not empty, then the request.
+  void typed_actor(const std::string& name, const std::string& context) {
+    out_.line("using " + name + " = caf::typed_actor<");
     for (size_t i = 0; i < unary_.size(); ++i) {
       const auto& m = unary_[i];
-      out_.line("  caf::replies_to<" + joined(tags_ + "::" + m.name, message_elements(m))
-                + ">::with<" + result_type(m) + ">" + (i + 1 < unary_.size() ? "," : ">;"));
+      auto elements = joined(joined(tags_ + "::" + m.name, context), message_elements(m));
+      out_.line("  caf::replies_to<" + elements + ">::with<" + result_type(m) + ">"
+                + (i + 1 < unary_.size() ? "," : ">;"));
     }
     out_.line();
   }
@@ -220,11 +232,13 @@ private:
       .line("register_handler(server_, std::move(handler));")
       .close();
     if (!unary_.empty())
-      out_.line()
-        .open(server_ + "(caf::actor_system& sys, " + actor_ + " service, rpcnet::rpc_config cfg)")
-        .line(": service_server(sys, std::move(cfg)) {")
-        .line("register_actor(server_, sys, std::move(service));")
-        .close();
+      for (const auto& actor : {actor_, context_actor_})
+        out_.line()
+          .open(server_ + "(caf::actor_system& sys, " + actor
+                + " service, rpcnet::rpc_config cfg)")
+          .line(": service_server(sys, std::move(cfg)) {")
+          .line("register_actor(server_, sys, std::move(service));")
+          .close();
     out_.section("registration")
       .line("/// Registers every method of `handler` on `server`.")
       .open("static void register_handler(rpcnet::rpc_server& server, std::shared_ptr<"
@@ -238,18 +252,24 @@ private:
     }
     out_.close();
     if (!unary_.empty()) {
-      out_.line()
-        .line("/// Routes the unary methods on `server` to `service`.")
-        .open("static void register_actor(rpcnet::rpc_server& server, caf::actor_system& sys, "
-              + actor_ + " service) {");
-      for (const auto& m : unary_)
-        out_.line("server.register_actor(" + quoted(m.name)
-                  + ", sys.spawn(rpcnet::typed::forward_unary<")
-          .line("  " + tags_ + "::" + m.name + ", " + forwarding_arguments(svc_, m, actor_)
-                + ">, service));");
-      out_.close();
+      register_actor(actor_, "forward_unary");
+      register_actor(context_actor_, "forward_unary_with_context");
     }
     out_.close("};");
+  }
+
+  /// register_actor for `actor`, whose calls `forwarder` forwards.
+  void register_actor(const std::string& actor, const std::string& forwarder) {
+    out_.line()
+      .line("/// Routes the unary methods on `server` to `service`.")
+      .open("static void register_actor(rpcnet::rpc_server& server, caf::actor_system& sys, "
+            + actor + " service) {");
+    for (const auto& m : unary_)
+      out_.line("server.register_actor(" + quoted(m.name) + ", sys.spawn(rpcnet::typed::"
+                + forwarder + "<")
+        .line("  " + tags_ + "::" + m.name + ", " + forwarding_arguments(svc_, m, actor)
+              + ">, service));");
+    out_.close();
   }
 
   // -- member variables -------------------------------------------------------
@@ -259,6 +279,7 @@ private:
   std::string scope_;
   std::string handler_;
   std::string actor_;
+  std::string context_actor_;
   std::string server_;
   std::string tags_;
   std::vector<method_def> unary_;

@@ -714,6 +714,49 @@ TEST_CASE("a typed actor takes the parameters of a method as the elements of its
   caf::anon_send_exit(service, caf::exit_reason::user_shutdown);
 }
 
+/// The Tasks service as a typed actor that reads the context: the tenant
+/// and the time left go into the receipt, and the trailers say who served
+/// it.
+TasksContextActor::behavior_type tasks_context_actor(std::string served_by) {
+  return {
+    // snippet-begin: context_actor
+    [served_by](tasks_methods::process_task, rpcnet::call_context& ctx, std::string& task_id,
+                std::vector<std::uint8_t>& data) -> rpcnet::result<TaskReceipt, EchoError> {
+      ctx.trailers().add("served-by", served_by);
+      std::optional<std::string> tenant;
+      if (auto t = ctx.metadata().get("tenant"))
+        tenant = std::string{*t};
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.remaining());
+      return TaskReceipt{std::move(task_id), std::move(data), std::move(tenant), left.count()};
+    },
+    // snippet-end: context_actor
+  };
+}
+
+TEST_CASE("a typed actor that reads the context gets it after the tag of each message",
+          "[end_to_end][context]") {
+  rpcnet::runtime rt;
+  auto service = rt.system().spawn(tasks_context_actor, std::string{"context actor"});
+  TasksServer server{rt.system(), service, rpcnet::test::server_config()};
+  std::optional<TasksClient> client{start_and_connect<TasksClient>(rt, server)};
+  auto reply = client->process_task_with_trailers("t", {7}, blue_within(5s));
+  REQUIRE(reply);
+  REQUIRE(reply->result);
+  CHECK(reply->result->task_id == "t");
+  CHECK(reply->result->data == std::vector<std::uint8_t>{7});
+  CHECK(reply->result->tenant == "blue");
+  CHECK(reply->result->remaining_ms > 0);
+  CHECK(reply->result->remaining_ms <= 5000);
+  CHECK(reply->trailers.get("served-by") == "context actor");
+  auto plain = client->process_task_with_trailers("u", {});
+  REQUIRE(plain);
+  REQUIRE(plain->result);
+  CHECK_FALSE(plain->result->tenant);
+  client->close();
+  server.stop();
+  caf::anon_send_exit(service, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE("the parameters of a method travel as one message: their fields in order", "[wire]") {
   tasks_requests::process_task request{"id", {1, 2}};
   auto fields = rpcnet::encode(std::string{"id"});

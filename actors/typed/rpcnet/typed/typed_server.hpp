@@ -1,7 +1,7 @@
 // The handlers a generated server registers: each decodes the caller's
 // messages, calls the user's typed method with the call's context
 // (call_context.hpp) and encodes what it returns -- or forwards the call to
-// a typed service actor.
+// a typed service actor, with the context or without.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include <rpcnet/actors/call_context.hpp>
 #include <rpcnet/actors/streaming_handler.hpp>
@@ -118,6 +119,28 @@ context_streaming_handler bidirectional(F fn) {
 /// actor's message is the tag alone.
 inline constexpr std::nullptr_t no_parameters = nullptr;
 
+/// Asks `target` with (Tag, [ctx,] request) -- or, with `Fields`, with
+/// (Tag, [ctx,] fields...), or with no_parameters (Tag[, ctx]) -- and
+/// delivers the encoded Reply through `promise`. What the two forwarders
+/// below share.
+template <class Tag, class Request, class Reply, auto... Fields, class Self, class Target,
+          class... Context>
+void ask_target(Self* self, const Target& target, caf::typed_response_promise<byte_buffer> promise,
+                Request request, Context&&... ctx) {
+  auto pending = [&] {
+    if constexpr (sizeof...(Fields) == 0)
+      return self->request(target, caf::infinite, Tag{}, std::forward<Context>(ctx)...,
+                           std::move(request));
+    else if constexpr ((std::is_null_pointer_v<decltype(Fields)> && ...))
+      return self->request(target, caf::infinite, Tag{}, std::forward<Context>(ctx)...);
+    else
+      return self->request(target, caf::infinite, Tag{}, std::forward<Context>(ctx)...,
+                           std::move(request.*Fields)...);
+  }();
+  pending.then([promise](Reply& reply) mutable { promise.deliver(encode(reply)); },
+               [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+}
+
 /// A service actor for one unary method of a typed `target`: decodes the
 /// request, asks `target` with (Tag, Request) and encodes its Reply. With
 /// `Fields` -- pointers to members of Request, the struct that packs a
@@ -133,17 +156,32 @@ service_actor::behavior_type forward_unary(service_actor::pointer self, Target t
       if (!request)
         return std::move(request.error());
       auto promise = self->make_response_promise<byte_buffer>();
-      auto pending = [&] {
-        if constexpr (sizeof...(Fields) == 0)
-          return self->request(target, caf::infinite, Tag{}, std::move(*request));
-        else if constexpr ((std::is_null_pointer_v<decltype(Fields)> && ...))
-          return self->request(target, caf::infinite, Tag{});
-        else
-          return self->request(target, caf::infinite, Tag{}, std::move((*request).*Fields)...);
-      }();
-      pending.then([promise](Reply& reply) mutable { promise.deliver(encode(reply)); },
-                   [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+      ask_target<Tag, Request, Reply, Fields...>(self, target, promise, std::move(*request));
       return promise;
+    },
+  };
+}
+
+/// forward_unary for a `target` that reads the call's context: it asks
+/// with the context after the tag, (Tag, ctx, request...). The target
+/// learns of a call given up through the context (cancelled(),
+/// on_cancel()); the server drops an answer that comes after.
+template <class Tag, class Request, class Reply, class Target, auto... Fields>
+context_service_actor::behavior_type forward_unary_with_context(
+  context_service_actor::pointer self, Target target) {
+  return {
+    [self, target](call_atom, const std::string&, const byte_buffer& bytes,
+                   call_context& ctx) -> caf::result<byte_buffer> {
+      auto request = decode<Request>(bytes);
+      if (!request)
+        return std::move(request.error());
+      auto promise = self->make_response_promise<byte_buffer>();
+      ask_target<Tag, Request, Reply, Fields...>(self, target, promise, std::move(*request),
+                                                 ctx);
+      return promise;
+    },
+    [](cancel_atom, uint64_t) {
+      // The context told the target already.
     },
   };
 }
