@@ -2,7 +2,9 @@
 # Installs the Debian packages rpcnet needs to build, test and benchmark.
 # Idempotent and non-interactive; run as root (or with sudo available).
 # iproute2 and nftables serve the packet-loss test, which drops gossip in a
-# network namespace of its own (no netem on these kernels).
+# network namespace of its own (no netem on these kernels). prometheus gives
+# the tests promtool and a real server that scrapes the admin address;
+# libboost-dev holds Boost.Beast, which serves that address.
 set -euo pipefail
 
 packages=(
@@ -10,10 +12,10 @@ packages=(
   libcaf-dev
   libngtcp2-dev libngtcp2-crypto-gnutls-dev ngtcp2-client
   libgnutls28-dev gnutls-bin
-  libboost-serialization-dev
+  libboost-dev libboost-serialization-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev catch2 libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  iproute2 nftables
+  iproute2 nftables prometheus
 )
 
 missing=()

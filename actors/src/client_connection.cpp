@@ -13,6 +13,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <rpcnet/actors/interceptors/call_metrics.hpp>
+
 #include "actor_stream.hpp"
 #include "client_connection_spawn.hpp"
 #include "call_protocol.hpp"
@@ -684,6 +686,10 @@ client_connection_actor::behavior_type client_connection(self_ptr self,
   st.home = ep;
   st.remote = std::move(remote);
   st.cfg = std::move(cfg);
+  // First in line, so it counts what the others do (a refusal included).
+  if (st.cfg.metrics)
+    st.cfg.interceptors.insert(st.cfg.interceptors.begin(),
+                               std::make_shared<client_call_metrics>(*st.cfg.metrics));
   st.link = connection_lifecycle{st.cfg.reconnect, std::random_device{}()};
   st.ep = std::move(ep);
   st.conn = st.ep->connect(st.remote, st.cfg.server_name, caf::actor_cast<caf::actor>(self));

@@ -95,6 +95,10 @@ rpc_config rpc_config::with_reconnect(reconnect_policy policy) const {
   return copy_with(*this, [&](auto& c) { c.reconnect = policy; });
 }
 
+rpc_config rpc_config::with_metrics(std::shared_ptr<metrics_registry> registry) const {
+  return copy_with(*this, [&](auto& c) { c.metrics = std::move(registry); });
+}
+
 rpc_config rpc_config::with_interceptor(std::shared_ptr<client_interceptor> interceptor) const {
   return copy_with(*this, [&](auto& c) { c.interceptors.push_back(std::move(interceptor)); });
 }
@@ -144,6 +148,7 @@ caf::error validate_without_tls(const rpc_config& cfg) {
 transport_config rpc_config::to_transport(bool accepting) const {
   transport_config cfg;
   cfg.bind_address = bind_address;
+  cfg.metrics = metrics;
   if (accepting) {
     cfg.cert_path = cert_path;
     cfg.key_path = key_path;

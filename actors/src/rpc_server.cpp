@@ -1,3 +1,4 @@
+#include <rpcnet/actors/interceptors/call_metrics.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
 
 #include <caf/send.hpp>
@@ -27,6 +28,31 @@ rpc_server::rpc_server(caf::actor_system& sys, rpc_config cfg)
         return caf::actor{};
       return spawn_server_connection(*sys, std::move(state), std::move(side), id, peer);
     });
+  if (cfg_.metrics) {
+    // First in line, so it counts what the others do (a refusal included).
+    state_->interceptors.push_back(std::make_shared<server_call_metrics>(*cfg_.metrics));
+    metrics_ = cfg_.metrics->add_collector(
+      [weak = std::weak_ptr<server_state>{state_}](metrics_writer& out) {
+        auto state = weak.lock();
+        if (!state)
+          return;
+        auto read = [](const std::atomic<uint64_t>& cell) {
+          return static_cast<double>(cell.load(std::memory_order_relaxed));
+        };
+        out.counter("rpc_server_protocol_errors_total",
+                    "Malformed calls answered with a protocol error.",
+                    read(state->protocol_errors));
+        out.counter("rpc_server_abandoned_calls_total",
+                    "Calls given up while their handler ran: the caller cancelled or left, or "
+                    "the deadline passed.",
+                    read(state->abandoned_calls));
+        out.counter("rpc_server_deadlines_exceeded_total",
+                    "Calls whose deadline passed here, before or while they ran.",
+                    read(state->deadlines_exceeded));
+        out.gauge("rpc_server_draining", "1 while the server drains before it stops.",
+                  state->draining.load(std::memory_order_relaxed) ? 1 : 0);
+      });
+  }
 }
 
 rpc_server::~rpc_server() {

@@ -71,14 +71,21 @@ void log_gossip_sealing(const gossip_key& key, const socket_address& addr) {
 
 caf::expected<std::unique_ptr<cli_node>>
 cli_node::open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
-               cluster_config cfg, const gossip_key& key) {
+               cluster_config cfg, const node_settings& settings) {
+  const auto& key = settings.key;
   if (key.sealed())
     cfg = cfg.with_cluster_key(key.bytes);
   auto keys = cfg.cluster_keys;
-  auto node = cluster_node::open(sys, tls.server_config(addr.to_string()), std::move(cfg));
+  admin_config admin;
+  admin.address = settings.metrics_address;
+  auto node = cluster_node::open(sys, tls.server_config(addr.to_string()), std::move(cfg),
+                                 std::move(admin));
   if (!node)
     return std::move(node.error());
   log_gossip_sealing(key, addr);
+  if (auto http = (*node)->admin_address())
+    log_info("admin HTTP at http://" + http->to_string()
+             + "/ (dashboard, /metrics, /healthz, /readyz)");
   return std::unique_ptr<cli_node>{new cli_node(std::move(*node), std::move(keys))};
 }
 

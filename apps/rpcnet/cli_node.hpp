@@ -14,6 +14,7 @@
 #include <rpcnet/cluster/cluster_node.hpp>
 
 #include "cluster_key_source.hpp"
+#include "commands.hpp"
 #include "tls_files.hpp"
 
 namespace rpcnet::cli {
@@ -25,9 +26,11 @@ public:
   /// Opens the node at `addr` with `cfg`'s tags, sealed with `key` unless it
   /// is none (which is logged as a warning); the server does not accept
   /// calls until start().
+  /// With `settings.metrics_address` the node serves its admin HTTP
+  /// address there (logged once bound).
   static caf::expected<std::unique_ptr<cli_node>>
   open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
-       cluster_config cfg, const gossip_key& key);
+       cluster_config cfg, const node_settings& settings);
 
   // -- lifecycle ----------------------------------------------------------------
 
@@ -46,6 +49,11 @@ public:
 
   cluster_membership& cluster() noexcept {
     return node_->cluster();
+  }
+
+  /// The library node: its metrics, readiness and dashboard.
+  cluster_node& node() noexcept {
+    return *node_;
   }
 
 private:

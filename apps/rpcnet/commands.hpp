@@ -26,6 +26,9 @@ struct node_settings {
   milliseconds grace{5'000};
   /// The cluster key gossip is sealed with (none: --insecure-gossip).
   gossip_key key;
+  /// The admin HTTP address (/metrics, /healthz, /readyz, the dashboard);
+  /// empty: none.
+  std::string metrics_address;
 };
 
 struct director_settings {

@@ -128,7 +128,7 @@ int run_director(const director_settings& settings, shutdown_signal& shutdown) {
   log_info("loading certificates from " + settings.node.certs);
   runtime rt;
   auto node = cli_node::open(rt.system(), *tls, settings.addr,
-                                 cluster_config{}.with_tag("role", "director"), settings.node.key);
+                                 cluster_config{}.with_tag("role", "director"), settings.node);
   if (!node)
     return fail(message_of(node.error()));
   auto& cluster = (*node)->cluster();
@@ -136,9 +136,11 @@ int run_director(const director_settings& settings, shutdown_signal& shutdown) {
   log_info("director registered itself in cluster as " + cluster.local_node_id().to_string());
   auto registry = spawn_worker_registry(rt.system(), cluster.actor(),
                                         {.pool_filter = "role=worker",
-                                         .strategy = settings.strategy});
+                                         .strategy = settings.strategy,
+                                         .metrics = (*node)->node().metrics()});
   if (!registry)
     return fail(message_of(registry.error()));
+  (*node)->node().show_workers(*registry);
   log_info("load balancing strategy: " + std::string{to_string_view(settings.strategy)});
   rpcnet_cli::DirectorServer::register_handler(
     (*node)->server(), std::make_shared<director_service>(rt.system(), *registry));

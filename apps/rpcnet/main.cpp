@@ -115,6 +115,13 @@ caf::expected<socket_address> director_of(const std::optional<socket_address>& f
                        resolve(director_addr_option, director_flag.given(), env));
 }
 
+/// --metrics-address: the node's admin HTTP address, off unless given.
+void add_metrics_address(CLI::App& cmd, node_settings& node) {
+  cmd.add_option("--metrics-address", node.metrics_address,
+                 "serve /metrics, /healthz, /readyz and the live dashboard at this host:port "
+                 "(off unless set)");
+}
+
 /// Unwraps a resolved setting or exits with its one-line error.
 template <class T>
 T or_exit(caf::expected<T> value) {
@@ -150,6 +157,7 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(0.05, 86400.0));
   add_millis(*director_cmd, "--grace-ms", director.node.grace,
              "shutdown: how long calls in flight may finish", true);
+  add_metrics_address(*director_cmd, director.node);
   director_keys.add_to(*director_cmd, false);
   director_cmd->footer("Without a key the director makes one and prints the join token.");
 
@@ -167,6 +175,7 @@ int main(int argc, char** argv) {
   add_env_option(*worker_cmd, worker_director, director_addr_option, "director to join through");
   add_env_option(*worker_cmd, worker_label, worker_label_option, "this worker's label");
   worker_keys.add_to(*worker_cmd, true);
+  add_metrics_address(*worker_cmd, worker.node);
   worker_cmd->footer("A worker needs the cluster key: --join, --cluster-key-file or "
                      "RPCNET_CLUSTER_KEY, or --insecure-gossip to gossip unsealed.");
   auto* failures_opt = worker_cmd->add_flag(

@@ -105,7 +105,7 @@ void simulate_failures(const failure_schedule& schedule, compute_service& servic
 
 /// What joining through the director needs.
 struct join_context {
-  cluster_membership& cluster;
+  cluster_node& node;
   caf::actor_system& sys;
   const tls_files& tls;
   const worker_settings& settings;
@@ -134,7 +134,7 @@ caf::expected<bool> join_director(const join_context& ctx, const shutdown_signal
   log_info("enabling cluster, connecting to director at " + director);
   // snippet-begin: join
   for (uint64_t attempt = 1; !shutdown.requested(); ++attempt) {
-    auto err = ctx.cluster.join({director});
+    auto err = ctx.node.join({director});
     if (!err)
       return true;
     if (auto why = key_refusal(ctx))
@@ -171,7 +171,7 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
                .with_tag("role", "worker")
                .with_tag("label", settings.label)
                .with_join_timeout(settings.join_timeout);
-  auto node = cli_node::open(rt.system(), *tls, settings.addr, cfg, settings.node.key);
+  auto node = cli_node::open(rt.system(), *tls, settings.addr, cfg, settings.node);
   if (!node)
     return fail(message_of(node.error()));
   auto service = std::make_shared<compute_service>(settings);
@@ -188,7 +188,7 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
   }
   auto& cluster = (*node)->cluster();
   auto director = settings.director.to_string();
-  join_context ctx{cluster, rt.system(), *tls, settings};
+  join_context ctx{(*node)->node(), rt.system(), *tls, settings};
   auto joined = join_director(ctx, shutdown);
   if (joined && *joined) {
     log_info("worker '" + settings.label + "' joined cluster with role=worker");

@@ -1,6 +1,8 @@
 // Blocking requests to the membership actor.
 #include <rpcnet/membership/cluster_membership.hpp>
 
+#include "membership_metrics.hpp"
+
 #include <exception>
 
 #include <caf/event_based_actor.hpp>
@@ -53,7 +55,11 @@ cluster_membership::start(caf::actor_system& sys, cluster_config cfg,
   auto actor = spawn_membership(sys, cfg, std::move(shared));
   if (!actor)
     return std::move(actor.error());
-  return cluster_membership{sys, std::move(*actor), std::move(cfg)};
+  cluster_membership result{sys, std::move(*actor), std::move(cfg)};
+  if (result.cfg_.metrics)
+    result.metrics_ = result.cfg_.metrics->add_collector(
+      membership_metrics_collector(sys, result.actor_));
+  return result;
 }
 
 cluster_membership::cluster_membership(caf::actor_system& sys, membership_actor actor,
@@ -97,6 +103,7 @@ caf::error cluster_membership::leave() {
 }
 
 void cluster_membership::stop() {
+  metrics_.reset();
   if (!actor_)
     return;
   caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);
@@ -147,6 +154,11 @@ member cluster_membership::local_member() const {
 double cluster_membership::phi(const node_id& id) const {
   auto result = ask<double>(phi_atom::value, id);
   return result ? *result : 0.0;
+}
+
+std::vector<member_phi> cluster_membership::phis() const {
+  auto result = ask<std::vector<member_phi>>(phi_atom::value);
+  return result ? std::move(*result) : std::vector<member_phi>{};
 }
 
 std::vector<duration> cluster_membership::heartbeat_history(const node_id& id) const {

@@ -355,6 +355,14 @@ membership_actor_impl::behavior_type membership_behavior(self_ptr self,
     [self](phi_atom, node_id id) {
       return self->state.core->phi(id, membership_clock::now());
     },
+    [self](phi_atom) {
+      auto now = membership_clock::now();
+      std::vector<member_phi> result;
+      for (const auto& m : self->state.core->members())
+        if (m.state == member_state::alive || m.state == member_state::suspect)
+          result.push_back({m.id, self->state.core->phi(m.id, now)});
+      return result;
+    },
     [self](history_atom, node_id id) { return self->state.core->heartbeat_history(id); },
     [self](stats_atom) {
       auto result = self->state.stats;

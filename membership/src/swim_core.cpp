@@ -314,6 +314,9 @@ void swim_core::on_ack(const gossip::ack& m, const std::string& from, time_point
                != probe_->relays.end())) {
     if (!probe_->acked) {
       probe_->acked = true;
+      ++counters_.probes_acked;
+      counters_.probe_round_trip_us += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - probe_->sent_at).count());
       awareness_.apply_delta(-1);
       if (auto* rec = members_.find(probe_->target))
         heartbeat(*rec, now);
@@ -618,6 +621,7 @@ void swim_core::suspect_member(member_record& rec, uint64_t incarnation,
   }
   rec.info.incarnation = incarnation;
   members_.set_state(rec, member_state::suspect, now);
+  ++counters_.suspicions;
   const auto& lg = cfg_.lifeguard;
   auto k = lg.dynamic_suspicion ? lg.suspicion_confirmations : 0u;
   // Only members other than ourselves and the suspect can confirm: in a
@@ -659,6 +663,7 @@ void swim_core::bury(member_record& rec, uint64_t incarnation, member_state stat
 }
 
 void swim_core::refute(uint64_t heard, time_point) {
+  ++counters_.refutations;
   // Claims beyond max_incarnation_jump are refused, so this stays far
   // below the maximum in practice; saturate rather than wrap regardless.
   self_.incarnation = std::min(std::max(self_.incarnation, heard) + 1, gossip::max_incarnation);
@@ -677,6 +682,7 @@ void swim_core::start_probe(time_point now) {
   p.target = rec->info.id;
   p.address = rec->info.address;
   p.seq = next_seq();
+  p.sent_at = now;
   p.indirect_at = now + awareness_.scale(cfg_.probe_timeout);
   std::vector<gossip::message> msgs{gossip::ping{p.seq, p.target}};
   // Buddy system: a suspect we probe learns of the suspicion with the ping.

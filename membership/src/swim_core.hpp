@@ -187,6 +187,7 @@ private:
     /// Members asked to relay (ping-req): their acks and nacks count too.
     std::vector<std::string> relays;
     uint32_t seq = 0;
+    time_point sent_at;
     /// When indirect probes start if no ack came.
     time_point indirect_at;
     bool indirect_sent = false;

@@ -152,7 +152,7 @@ TEST_CASE("a user's routing actor chooses, and a hanging or nonsensical router f
 TEST_CASE("the cluster client spreads calls by round robin exactly evenly", "[cluster_client]") {
   runtime rt;
   auto& sys = rt.system();
-  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0}};
+  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0, nullptr}};
   worker_node a{sys, "a"}, b{sys, "b"}, c{sys, "c"};
   join_all(sys, director, {&a, &b, &c});
   auto client = cluster_client::start(sys, director.registry, client_settings());
@@ -198,7 +198,7 @@ TEST_CASE("a call to a worker that vanished fails over to another, and its circu
           "[cluster_client]") {
   runtime rt;
   auto& sys = rt.system();
-  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0}};
+  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0, nullptr}};
   worker_node a{sys, "a"};
   auto b = std::make_unique<worker_node>(sys, "b");
   join_all(sys, director, {&a, b.get()});
@@ -230,7 +230,7 @@ TEST_CASE("hedging sends a second request when the first worker is slow, and the
           "[cluster_client]") {
   runtime rt;
   auto& sys = rt.system();
-  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0}};
+  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0, nullptr}};
   worker_node slow{sys, "slow"}, fast{sys, "fast"};
   slow.node->server().register_unary("whoami", [](byte_buffer) {
     std::this_thread::sleep_for(1s);

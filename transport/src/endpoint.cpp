@@ -24,6 +24,7 @@
 #include "tls_credentials.hpp"
 
 #include "quic_connection.hpp"
+#include "transport_metrics.hpp"
 
 namespace rpcnet {
 
@@ -431,6 +432,7 @@ private:
         return;
       for (int i = 0; i < n; ++i) {
         ++stats_.datagrams_received;
+        stats_.bytes_received += rx_msgs_[i].msg_len;
         auto& hdr = rx_msgs_[i].msg_hdr;
         if (hdr.msg_flags & MSG_TRUNC) {
           ++stats_.datagrams_dropped;
@@ -595,6 +597,8 @@ private:
       done += static_cast<size_t>(n);
     }
     stats_.datagrams_sent += tx_count_;
+    for (size_t i = 0; i < tx_count_; ++i)
+      stats_.bytes_sent += tx_iov_[i].iov_len;
     tx_count_ = 0;
   }
 
@@ -635,8 +639,30 @@ private:
   void publish_stats() {
     stats_.buffered_bytes = budget_.held();
     stats_.buffered_bytes_peak = budget_.peak();
+    sample_paths();
     std::lock_guard<std::mutex> guard{stats_mtx_};
     published_ = stats_;
+  }
+
+  /// RTT and recoveries, read from every connection at most every 250 ms:
+  /// publish_stats() runs each loop, far too often to walk them all.
+  void sample_paths() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_path_sample_ < std::chrono::milliseconds{250})
+      return;
+    last_path_sample_ = now;
+    uint64_t rtt_sum = 0;
+    uint64_t sampled = 0;
+    for (auto& [id, conn] : conns_) {
+      auto sample = conn->sample_path();
+      if (sample.entered_recovery)
+        ++stats_.congestion_events;
+      if (sample.smoothed_rtt_ns > 0) {
+        rtt_sum += sample.smoothed_rtt_ns;
+        ++sampled;
+      }
+    }
+    stats_.smoothed_rtt_us = sampled ? rtt_sum / sampled / 1000 : 0;
   }
 
   // -- member variables -------------------------------------------------------
@@ -696,6 +722,7 @@ private:
   transport_stats stats_;
   mutable std::mutex stats_mtx_;
   transport_stats published_;
+  std::chrono::steady_clock::time_point last_path_sample_;
 };
 
 // -- endpoint -----------------------------------------------------------------
@@ -705,7 +732,16 @@ endpoint::start(caf::actor_system& sys, transport_config cfg, options opts) {
   auto ptr = std::make_unique<impl>(sys, std::move(cfg), std::move(opts));
   if (auto err = ptr->init())
     return err;
-  return std::shared_ptr<endpoint>{new endpoint(std::move(ptr))};
+  std::shared_ptr<endpoint> ep{new endpoint(std::move(ptr))};
+  if (auto& metrics = ep->config().metrics) {
+    // The collection dies with the endpoint, before its impl: the raw
+    // pointer is good whenever the collector runs.
+    ep->metrics_ = metrics->add_collector(
+      [raw = ep.get(), label = ep->local_address().to_string()](metrics_writer& out) {
+        report_transport_stats(out, raw->stats(), label);
+      });
+  }
+  return ep;
 }
 
 endpoint::endpoint(std::unique_ptr<impl> ptr) : impl_(std::move(ptr)) {

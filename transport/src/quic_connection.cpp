@@ -398,6 +398,7 @@ void quic_connection::handle_error(int rv) {
       finish({static_cast<uint8_t>(error::connection), "idle timeout"});
       return;
     case NGTCP2_ERR_HANDSHAKE_TIMEOUT:
+      ++host_.stats().handshakes_failed_timeout;
       finish({static_cast<uint8_t>(error::connection), "handshake timed out"});
       return;
     case NGTCP2_ERR_DROP_CONN:
@@ -461,10 +462,27 @@ void quic_connection::finish(close_cause cause) {
     return;
   closed_ = true;
   cause_ = std::move(cause);
-  if (!handshake_done_)
+  if (!handshake_done_) {
     ++host_.stats().handshakes_failed;
+    if (cause_.code == static_cast<uint8_t>(error::tls))
+      ++host_.stats().handshakes_failed_tls;
+  }
   // Nothing more is read: what the streams hold is the owner's to drop.
   release_all();
+}
+
+quic_connection::path_sample quic_connection::sample_path() {
+  path_sample out;
+  if (!conn_ || closed_ || !handshake_done_)
+    return out;
+  ngtcp2_conn_stat cstat;
+  ngtcp2_conn_get_conn_stat(conn_, &cstat);
+  if (cstat.first_rtt_sample_ts != UINT64_MAX)
+    out.smoothed_rtt_ns = cstat.smoothed_rtt;
+  auto recovery = cstat.congestion_recovery_start_ts;
+  out.entered_recovery = recovery != UINT64_MAX && recovery != last_recovery_start_;
+  last_recovery_start_ = recovery;
+  return out;
 }
 
 void quic_connection::write() {

@@ -158,6 +158,15 @@ public:
   /// stream waits to be opened.
   bool quiescent() const noexcept;
 
+  /// What the endpoint's metrics read of the path now and then.
+  struct path_sample {
+    /// 0 before the first RTT sample.
+    uint64_t smoothed_rtt_ns = 0;
+    /// The congestion controller entered recovery since the last sample.
+    bool entered_recovery = false;
+  };
+  path_sample sample_path();
+
   /// Moves out the events gathered since the last call.
   std::vector<stream_event> take_events() {
     return std::move(events_);
@@ -297,6 +306,8 @@ private:
 
   bool is_server_ = false;
   bool handshake_done_ = false;
+  /// ngtcp2's congestion_recovery_start_ts at the last sample_path().
+  uint64_t last_recovery_start_ = UINT64_MAX;
   bool ready_signal_ = false;
   bool alpn_mismatch_ = false;
   /// write() stopped at its packet budget with more to send.

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/error.hpp>
@@ -19,6 +20,7 @@
 #include <rpcnet/actors/call_metadata.hpp>
 #include <rpcnet/actors/interceptor.hpp>
 #include <rpcnet/actors/reconnect_policy.hpp>
+#include <rpcnet/transport/metrics_registry.hpp>
 #include <rpcnet/transport/transport_config.hpp>
 
 namespace rpcnet {
@@ -94,6 +96,10 @@ struct rpc_config {
   client_interceptors interceptors;
   /// How a client dials again after losing its connection.
   reconnect_policy reconnect;
+  /// Where calls and the transport are counted (call_metrics.hpp,
+  /// transport_metrics.hpp); none: nowhere. A server and the clients made
+  /// with this configuration count into it, each call once per side.
+  std::shared_ptr<metrics_registry> metrics;
 
   // -- builders ---------------------------------------------------------------
 
@@ -117,6 +123,7 @@ struct rpc_config {
   [[nodiscard]] rpc_config with_max_metadata_size(size_t bytes) const;
   [[nodiscard]] rpc_config with_deadline_margin(std::chrono::milliseconds margin) const;
   [[nodiscard]] rpc_config with_reconnect(reconnect_policy policy) const;
+  [[nodiscard]] rpc_config with_metrics(std::shared_ptr<metrics_registry> registry) const;
   /// Appends a client interceptor.
   [[nodiscard]] rpc_config
   with_interceptor(std::shared_ptr<client_interceptor> interceptor) const;

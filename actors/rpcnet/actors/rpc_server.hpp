@@ -146,6 +146,8 @@ private:
   std::shared_ptr<endpoint> ep_;
   std::shared_ptr<in_process_hub> hub_;
   bool serves_in_process_ = false;
+  /// The server's counters at each scrape, while cfg_.metrics is set.
+  metrics_collection metrics_;
 };
 
 } // namespace rpcnet

@@ -92,6 +92,14 @@ struct pool_replica {
   std::unique_ptr<worker_registry> workers;
   /// While the registry has a routing actor, selections go to the registry.
   bool routed = false;
+  /// Calls and streams ended per worker since the relay's last report.
+  std::map<node_id, uint32_t> ended;
+
+  /// Ends a call on `id` (the caller holds mtx).
+  void end_call(const node_id& id) {
+    workers->end_call(id);
+    ++ended[id];
+  }
 };
 
 namespace {
@@ -112,20 +120,34 @@ struct relay_state {
 std::vector<in_flight_delta> in_flight_changes(relay_state& st) {
   std::vector<in_flight_delta> out;
   std::map<node_id, uint32_t> now;
+  std::map<node_id, uint32_t> ended;
   {
     std::lock_guard<std::mutex> guard{st.replica->mtx};
     for (const auto& w : st.replica->workers->workers())
       if (auto n = st.replica->workers->in_flight(w.id); n > 0)
         now.emplace(w.id, n);
+    ended.swap(st.replica->ended);
   }
+  auto ended_on = [&](const node_id& id) {
+    auto it = ended.find(id);
+    if (it == ended.end())
+      return 0u;
+    auto n = it->second;
+    ended.erase(it);
+    return n;
+  };
   for (const auto& [id, n] : now) {
     auto before = st.reported.count(id) != 0 ? st.reported[id] : 0u;
-    if (n != before)
-      out.push_back({id, static_cast<int32_t>(n) - static_cast<int32_t>(before)});
+    auto done = ended_on(id);
+    if (n != before || done != 0)
+      out.push_back({id, static_cast<int32_t>(n) - static_cast<int32_t>(before), done});
   }
   for (const auto& [id, n] : st.reported)
     if (now.count(id) == 0)
-      out.push_back({id, -static_cast<int32_t>(n)});
+      out.push_back({id, -static_cast<int32_t>(n), ended_on(id)});
+  // Workers with no calls in flight before or now that ended some.
+  for (const auto& [id, done] : ended)
+    out.push_back({id, 0, done});
   st.reported = std::move(now);
   return out;
 }
@@ -285,7 +307,7 @@ struct cluster_client::impl {
 
   void end_call(const node_id& id) {
     std::lock_guard<std::mutex> guard{replica->mtx};
-    replica->workers->end_call(id);
+    replica->end_call(id);
   }
 
   /// A worker whose circuit lets a call through, skipping (and excluding
@@ -522,7 +544,7 @@ struct cluster_client::impl {
         begin_call(w->id);
         stream->on_release([replica = replica, id = w->id] {
           std::lock_guard<std::mutex> guard{replica->mtx};
-          replica->workers->end_call(id);
+          replica->end_call(id);
         });
         return stream;
       }
@@ -535,6 +557,39 @@ struct cluster_client::impl {
       tried.push_back(w->id);
     }
   }
+
+  /// cluster_client_* series and each known worker's circuit state.
+  void report(metrics_writer& out) {
+    std::lock_guard<std::mutex> guard{mtx};
+    auto counter = [&](std::string_view name, std::string_view help, uint64_t value) {
+      out.counter(name, help, static_cast<double>(value));
+    };
+    counter("cluster_client_calls_total", "Calls through the cluster client.", counters.calls);
+    counter("cluster_client_failed_calls_total", "Cluster client calls that failed in the end.",
+            counters.failed_calls);
+    counter("cluster_client_retries_total", "Attempts after the first, on another worker.",
+            counters.failovers);
+    counter("cluster_client_hedges_total", "Hedged attempts started.", counters.hedges);
+    counter("cluster_client_hedges_won_total", "Hedged attempts that answered first.",
+            counters.hedges_won);
+    counter("cluster_client_circuit_rejections_total",
+            "Workers skipped because their circuit was open.", counters.circuit_rejections);
+    auto now = membership_clock::now();
+    for (const auto& [id, breaker] : breakers) {
+      auto state = breaker.current(now);
+      auto hex = id.to_string();
+      out.gauge("cluster_client_circuit_state",
+                "Each known worker's circuit: 0 closed, 1 half-open, 2 open.",
+                state == circuit_breaker::state::closed      ? 0
+                : state == circuit_breaker::state::half_open ? 1
+                                                             : 2,
+                {{"worker", hex}});
+    }
+  }
+
+  /// Runs report() at each scrape while cfg.rpc.metrics is set; declared
+  /// last, so it is removed before anything report() reads goes.
+  metrics_collection metrics;
 };
 
 // -- cluster_client_config ------------------------------------------------------
@@ -596,6 +651,9 @@ caf::expected<cluster_client> cluster_client::start(caf::actor_system& sys,
   }
   if (auto err = ptr->start_replica())
     return err;
+  if (ptr->cfg.rpc.metrics)
+    ptr->metrics = ptr->cfg.rpc.metrics->add_collector(
+      [raw = ptr.get()](metrics_writer& out) { raw->report(out); });
   return cluster_client{std::move(ptr)};
 }
 

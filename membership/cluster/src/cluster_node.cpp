@@ -1,17 +1,34 @@
 // Opening, starting and shutting down a cluster node (see cluster_node.hpp).
 #include <rpcnet/cluster/cluster_node.hpp>
 
+#include <caf/send.hpp>
+
 #include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/error.hpp>
+
+#include "cluster_snapshot.hpp"
 
 namespace rpcnet {
 
 caf::expected<std::unique_ptr<cluster_node>>
 cluster_node::open(caf::actor_system& sys, rpc_config server_cfg, cluster_config cluster_cfg) {
-  // Both configurations' problems in one error, before anything is bound.
+  return open(sys, std::move(server_cfg), std::move(cluster_cfg), admin_config{});
+}
+
+caf::expected<std::unique_ptr<cluster_node>>
+cluster_node::open(caf::actor_system& sys, rpc_config server_cfg, cluster_config cluster_cfg,
+                   admin_config admin) {
+  bool serves_admin = !admin.address.empty();
+  if (serves_admin && !server_cfg.metrics)
+    server_cfg.metrics = std::make_shared<metrics_registry>();
+  if (!cluster_cfg.metrics)
+    cluster_cfg.metrics = server_cfg.metrics;
+  // Every configuration's problems in one error, before anything is bound.
   config_errors errors{"cluster_node"};
   errors.nest("server", server_cfg.validate());
   errors.nest("cluster", cluster_cfg.validate());
+  if (serves_admin)
+    errors.nest("admin", admin.validate());
   if (auto err = errors.result())
     return err;
   auto where = server_cfg.bind_address;
@@ -30,10 +47,35 @@ cluster_node::open(caf::actor_system& sys, rpc_config server_cfg, cluster_config
                                                   + message_of(cluster.error()));
   }
   node->cluster_.emplace(std::move(*cluster));
+  node->event_listener_ = node->cluster_->on_event(
+    [events = node->events_](const membership_event& ev) { events->add(ev); });
+  if (serves_admin) {
+    auto* raw = node.get();
+    admin_routes routes;
+    routes.metrics = node->metrics_;
+    routes.ready = [raw] { return raw->ready(); };
+    routes.cluster_json = [raw] { return raw->snapshot_json(); };
+    auto http = admin_server::start(std::move(admin), std::move(routes));
+    if (!http)
+      return std::move(http.error()); // the destructor stops what started
+    node->admin_ = std::move(*http);
+  }
   return node;
 }
 
+cluster_node::cluster_node(caf::actor_system& sys, rpc_config cfg)
+  : sys_(sys), metrics_(cfg.metrics), server_(sys, std::move(cfg)),
+    events_(std::make_shared<recent_events>()) {
+}
+
 cluster_node::~cluster_node() {
+  // The admin server reads the rest: it goes first.
+  admin_.reset();
+  if (event_listener_) {
+    if (cluster_)
+      cluster_->unsubscribe(event_listener_);
+    caf::anon_send_exit(event_listener_, caf::exit_reason::user_shutdown);
+  }
   if (stopped_)
     return;
   // Membership first: it gossips through the server's endpoint.
@@ -43,15 +85,59 @@ cluster_node::~cluster_node() {
 }
 
 caf::error cluster_node::start() {
-  return server_.start();
+  auto err = server_.start();
+  if (!err)
+    phase_ = phase::serving;
+  return err;
+}
+
+caf::error cluster_node::join(std::vector<std::string> seeds) {
+  join_wanted_ = true;
+  auto err = cluster_->join(std::move(seeds));
+  if (!err)
+    joined_ = true;
+  return err;
 }
 
 caf::error cluster_node::shutdown(std::chrono::milliseconds grace) {
+  // Not ready from here on: a load balancer stops sending before we leave.
+  phase_ = phase::draining;
   auto err = cluster_->leave();
   server_.stop(grace);
   cluster_->stop();
   stopped_ = true;
   return err;
+}
+
+std::optional<socket_address> cluster_node::admin_address() const {
+  if (!admin_)
+    return std::nullopt;
+  return admin_->local_address();
+}
+
+void cluster_node::show_workers(worker_registry_actor registry) {
+  std::lock_guard<std::mutex> guard{registry_mtx_};
+  registry_ = std::move(registry);
+}
+
+readiness cluster_node::ready() const {
+  switch (phase_.load()) {
+    case phase::opened: return {false, "not serving calls yet"};
+    case phase::draining: return {false, "draining before shutdown"};
+    case phase::serving: break;
+  }
+  if (join_wanted_ && !joined_)
+    return {false, "not joined to its cluster"};
+  return {};
+}
+
+std::string cluster_node::snapshot_json() const {
+  std::optional<worker_registry_actor> registry;
+  {
+    std::lock_guard<std::mutex> guard{registry_mtx_};
+    registry = registry_;
+  }
+  return cluster_snapshot_json(sys_, *cluster_, registry, *events_);
 }
 
 } // namespace rpcnet

@@ -3,11 +3,14 @@
 #include <rpcnet/cluster/worker_registry_actor.hpp>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <random>
 
 #include <caf/typed_event_based_actor.hpp>
 
 #include "node_registry.hpp"
+#include "registry_metrics.hpp"
 #include "tag_filter.hpp"
 #include "worker_registry.hpp"
 #include <rpcnet/transport/configuration.hpp>
@@ -31,6 +34,13 @@ struct registry_state {
   std::string pool_filter;
   /// Replicas that select locally.
   std::vector<caf::actor> replicas;
+  /// Calls ended per worker in the pool (forgotten when it leaves or fails).
+  std::map<node_id, uint64_t> calls_ended;
+  /// With worker_registry_config::metrics: selections counted here, the
+  /// pool read at each scrape while this state lives.
+  std::shared_ptr<metrics_registry> metrics;
+  std::optional<selection_counters> selections;
+  metrics_collection pool_metrics;
 };
 
 using self_ptr = worker_registry_impl::stateful_pointer<registry_state>;
@@ -41,6 +51,9 @@ membership_event joined(const member& m) {
 }
 
 void apply(registry_state& st, const membership_event& ev) {
+  using kind = membership_event::kind;
+  if (ev.what == kind::left || ev.what == kind::failed)
+    st.calls_ended.erase(ev.subject.id);
   st.workers->apply(ev);
   st.nodes.apply(ev);
   for (const auto& replica : st.replicas)
@@ -59,6 +72,11 @@ caf::expected<worker> copy_of(caf::expected<const worker*> chosen) {
   return **chosen;
 }
 
+void count(registry_state& st, const caf::expected<worker>& result) {
+  if (st.selections)
+    st.selections->count(result);
+}
+
 void deliver(caf::typed_response_promise<worker>& promise, caf::expected<worker> result) {
   if (result)
     promise.deliver(std::move(*result));
@@ -73,27 +91,40 @@ caf::result<worker> ask_router(self_ptr self, const worker_selection& sel) {
   auto& st = self->state;
   selection_context ctx{sel.affinity_key, sel.zone, sel.exclude};
   auto request = st.workers->make_routing_request(sel.filter, ctx);
-  if (!request)
+  if (!request) {
+    count(st, request.error());
     return std::move(request.error());
+  }
   auto promise = self->make_response_promise<worker>();
   auto shared = std::make_shared<routing_request>(std::move(*request));
   self->request(st.router, st.router_deadline, select_atom::value, *shared)
     .then(
       [self, promise, shared](routing_answer& answer) mutable {
-        deliver(promise, copy_of(self->state.workers->resolve(*shared, answer)));
+        auto chosen = copy_of(self->state.workers->resolve(*shared, answer));
+        count(self->state, chosen);
+        deliver(promise, std::move(chosen));
       },
       [self, promise, shared](caf::error&) mutable {
-        deliver(promise, copy_of(self->state.workers->resolve(*shared, std::nullopt)));
+        auto chosen = copy_of(self->state.workers->resolve(*shared, std::nullopt));
+        count(self->state, chosen);
+        deliver(promise, std::move(chosen));
       });
   return promise;
 }
 
 worker_registry_impl::behavior_type registry_behavior(self_ptr self, membership_actor membership,
                                                       worker_registry::settings settings,
-                                                      std::string pool_filter) {
+                                                      std::string pool_filter,
+                                                      std::shared_ptr<metrics_registry> metrics) {
   auto& st = self->state;
   st.workers = std::make_unique<worker_registry>(std::move(settings));
   st.pool_filter = std::move(pool_filter);
+  st.metrics = metrics;
+  if (metrics) {
+    st.selections.emplace(*metrics);
+    st.pool_metrics = metrics->add_collector(
+      registry_metrics_collector(self->system(), caf::actor_cast<caf::weak_actor_ptr>(self)));
+  }
   self->set_down_handler([self](caf::down_msg& msg) {
     std::erase_if(self->state.replicas,
                   [&](const caf::actor& r) { return r.address() == msg.source; });
@@ -114,6 +145,7 @@ worker_registry_impl::behavior_type registry_behavior(self_ptr self, membership_
         return ask_router(self, sel);
       selection_context ctx{sel.affinity_key, sel.zone, sel.exclude};
       auto chosen = copy_of(st.workers->select_worker(sel.filter, ctx));
+      count(st, chosen);
       if (!chosen)
         return std::move(chosen.error());
       return std::move(*chosen);
@@ -149,7 +181,7 @@ worker_registry_impl::behavior_type registry_behavior(self_ptr self, membership_
     [self](config_atom) {
       auto& st = self->state;
       return worker_registry_config{st.pool_filter, st.workers->strategy(),
-                                    st.workers->config().max_in_flight};
+                                    st.workers->config().max_in_flight, st.metrics};
     },
     [self](subscribe_atom, caf::actor& replica) {
       auto& st = self->state;
@@ -161,11 +193,21 @@ worker_registry_impl::behavior_type registry_behavior(self_ptr self, membership_
       return caf::ok_atom::value;
     },
     [self](call_begin_atom, node_id id) { self->state.workers->begin_call(id); },
-    [self](call_end_atom, node_id id) { self->state.workers->end_call(id); },
+    [self](call_end_atom, node_id id) {
+      self->state.workers->end_call(id);
+      ++self->state.calls_ended[id];
+    },
+    [self](load_atom, node_id id) {
+      auto& st = self->state;
+      auto it = st.calls_ended.find(id);
+      return worker_load{st.workers->in_flight(id), it != st.calls_ended.end() ? it->second : 0};
+    },
     [self](in_flight_atom, node_id id) { return self->state.workers->in_flight(id); },
     [self](in_flight_atom, const std::vector<in_flight_delta>& deltas) {
       auto& workers = *self->state.workers;
       for (const auto& d : deltas) {
+        if (d.ended != 0)
+          self->state.calls_ended[d.worker] += d.ended;
         for (int32_t i = 0; i < d.change; ++i)
           workers.begin_call(d.worker);
         for (int32_t i = 0; i > d.change; --i)
@@ -189,6 +231,11 @@ worker_registry_config::with_strategy(load_balancing_strategy choice) const {
 
 worker_registry_config worker_registry_config::with_max_in_flight(uint32_t calls) const {
   return copy_with(*this, [&](auto& c) { c.max_in_flight = calls; });
+}
+
+worker_registry_config
+worker_registry_config::with_metrics(std::shared_ptr<metrics_registry> registry) const {
+  return copy_with(*this, [&](auto& c) { c.metrics = std::move(registry); });
 }
 
 caf::error worker_registry_config::validate() const {
@@ -217,7 +264,8 @@ spawn_worker_registry(caf::actor_system& sys, membership_actor membership,
   std::random_device entropy;
   settings.seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
   return worker_registry_actor{sys.spawn(registry_behavior, std::move(membership),
-                                         std::move(settings), std::move(cfg.pool_filter))};
+                                         std::move(settings), std::move(cfg.pool_filter),
+                                         std::move(cfg.metrics))};
 }
 
 } // namespace rpcnet

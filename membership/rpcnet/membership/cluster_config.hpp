@@ -10,12 +10,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <caf/error.hpp>
 
 #include <rpcnet/membership/member.hpp>
+#include <rpcnet/transport/metrics_registry.hpp>
 #include <rpcnet/membership/swim_config.hpp>
 
 namespace rpcnet {
@@ -51,6 +53,10 @@ struct cluster_config {
   /// Received datagrams waiting for the membership actor at most; beyond
   /// this a flood is dropped (and counted) rather than queued without bound.
   size_t max_pending_datagrams = 4096;
+  /// Where membership is counted at each scrape (members by state, phi of
+  /// each live member, suspicions, refutations, probes, gossip bytes and
+  /// refusals); none: nowhere.
+  std::shared_ptr<metrics_registry> metrics;
 
   // -- builders ---------------------------------------------------------------
 

@@ -74,6 +74,8 @@ public:
   node_id local_node_id() const;
   member local_member() const;
   double phi(const node_id& id) const;
+  /// Every live member's phi at one instant.
+  std::vector<member_phi> phis() const;
   std::vector<duration> heartbeat_history(const node_id& id) const;
   gossip_stats stats() const;
 
@@ -106,6 +108,8 @@ private:
   caf::actor_system* sys_;
   membership_actor actor_;
   cluster_config cfg_;
+  /// Reports membership at each scrape while cfg_.metrics is set.
+  metrics_collection metrics_;
 };
 
 } // namespace rpcnet

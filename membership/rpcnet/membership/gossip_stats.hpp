@@ -31,6 +31,15 @@ struct swim_counters {
   uint64_t replies_deferred = 0;
   /// State requests dropped: max_deferred_replies were held.
   uint64_t replies_refused = 0;
+  /// Times a live member became suspect here (its probe failed, or another
+  /// member said so).
+  uint64_t suspicions = 0;
+  /// Times this node refuted a suspicion or death claimed of itself.
+  uint64_t refutations = 0;
+  /// Probes acknowledged (directly or through a relay), and the sum of
+  /// their round trips in microseconds: the mean is one over the other.
+  uint64_t probes_acked = 0;
+  uint64_t probe_round_trip_us = 0;
 };
 
 struct gossip_stats {

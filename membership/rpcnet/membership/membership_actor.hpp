@@ -49,6 +49,12 @@ enum class key_operation : uint8_t {
 /// What callers may send the membership actor. Subscribers are plain actors
 /// that receive `membership_event` messages. (Its timers and the datagrams
 /// from its endpoint are messages of its own that callers cannot send.)
+/// A member's phi as this node's failure detector sees it now.
+struct member_phi {
+  node_id id;
+  double phi = 0;
+};
+
 using membership_actor = caf::typed_actor<
   /// Joins through `seeds` (numeric "host:port": the actor resolves no
   /// names, as a look-up would block it; cluster_membership::join does),
@@ -67,6 +73,8 @@ using membership_actor = caf::typed_actor<
   caf::replies_to<local_atom>::with<member>,
   /// This node's phi for a member (0 before two acks).
   caf::replies_to<phi_atom, node_id>::with<double>,
+  /// Every live member's phi (itself left out), at one instant.
+  caf::replies_to<phi_atom>::with<std::vector<member_phi>>,
   /// The member's recent ack intervals, oldest first.
   caf::replies_to<history_atom, node_id>::with<std::vector<duration>>,
   caf::replies_to<stats_atom>::with<gossip_stats>,
@@ -93,6 +101,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::member)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::key_operation)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::member>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::node_id)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::member_phi>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::duration>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::gossip_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::membership_event)

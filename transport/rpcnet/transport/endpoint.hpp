@@ -43,6 +43,10 @@ struct transport_stats {
   /// Connections that ended before their handshake completed: TLS
   /// failures, malformed Initials, handshake timeouts.
   uint64_t handshakes_failed = 0;
+  /// Of those: refused by TLS (certificate, ALPN), and timed out; the rest
+  /// were closed by the peer or malformed.
+  uint64_t handshakes_failed_tls = 0;
+  uint64_t handshakes_failed_timeout = 0;
   /// Streams whose framing broke (oversized, garbage after end, truncated).
   uint64_t stream_protocol_errors = 0;
   uint64_t connections_open = 0;
@@ -64,6 +68,16 @@ struct transport_stats {
   /// ICMP port-unreachable reports: a peer's process is gone, and its
   /// connections were closed with error::connection at once.
   uint64_t peers_unreachable = 0;
+  /// UDP payload bytes through the socket, each way.
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  /// Times a connection's congestion controller saw loss and entered
+  /// recovery (ngtcp2 0.12 counts no lost packets; this moves with them),
+  /// sampled every 250 ms.
+  uint64_t congestion_events = 0;
+  /// The mean smoothed RTT of the open connections with an RTT sample, in
+  /// microseconds, as of the last sample; 0 with none.
+  uint64_t smoothed_rtt_us = 0;
 };
 
 class endpoint : public call_transport {
@@ -155,6 +169,9 @@ private:
   explicit endpoint(std::unique_ptr<impl> ptr);
 
   std::unique_ptr<impl> impl_;
+  /// Reports stats() while config().metrics is set; declared last, so it
+  /// is removed first.
+  metrics_collection metrics_;
 };
 
 } // namespace rpcnet

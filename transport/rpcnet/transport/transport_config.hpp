@@ -7,9 +7,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/error.hpp>
+
+#include <rpcnet/transport/metrics_registry.hpp>
 
 namespace rpcnet {
 
@@ -91,6 +94,10 @@ struct transport_config {
   /// RTT assumed before the first sample; ngtcp2's 333 ms default makes the
   /// pacer hold the first request after a handshake for ~22 ms on a LAN.
   std::chrono::microseconds initial_rtt{10'000};
+
+  /// Where the endpoint reports its counters (rpcnet_transport_*, labelled
+  /// with its local address) at each scrape; none: nowhere.
+  std::shared_ptr<metrics_registry> metrics;
 
   // -- builders ---------------------------------------------------------------
 

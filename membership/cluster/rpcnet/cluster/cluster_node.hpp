@@ -11,11 +11,20 @@
 //   node.value()->cluster().join({"10.0.0.1:7946"});
 //   ...
 //   node.value()->shutdown(std::chrono::seconds{5});
+//
+// With an admin address the node also serves /metrics (its server, clients,
+// transport and membership counting into one registry), /healthz, /readyz
+// (ready once started and, when told to join, joined; 503 from the start of
+// shutdown()) and the live dashboard (admin_server.hpp).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/error.hpp>
@@ -23,11 +32,15 @@
 
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
+#include <rpcnet/cluster/admin_server.hpp>
+#include <rpcnet/cluster/worker_registry_actor.hpp>
 #include <rpcnet/membership/cluster_config.hpp>
 #include <rpcnet/membership/cluster_membership.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
 namespace rpcnet {
+
+class recent_events;
 
 class cluster_node {
 public:
@@ -40,6 +53,13 @@ public:
   static caf::expected<std::unique_ptr<cluster_node>>
   open(caf::actor_system& sys, rpc_config server_cfg, cluster_config cluster_cfg);
 
+  /// As above, and serves `admin` (an empty address: no admin server).
+  /// The server and membership count into server_cfg.metrics, made here
+  /// when not set; an admin address that cannot be bound fails the open.
+  static caf::expected<std::unique_ptr<cluster_node>>
+  open(caf::actor_system& sys, rpc_config server_cfg, cluster_config cluster_cfg,
+       admin_config admin);
+
   cluster_node(const cluster_node&) = delete;
   cluster_node& operator=(const cluster_node&) = delete;
 
@@ -51,6 +71,10 @@ public:
 
   /// Starts accepting calls.
   caf::error start();
+
+  /// Joins the cluster through `seeds` (cluster_membership::join); until
+  /// it succeeds, /readyz says the node is not ready.
+  caf::error join(std::vector<std::string> seeds);
 
   /// Leaves the cluster, then stops accepting calls and lets those in
   /// flight finish for up to `grace`, then stops gossiping. Returns the
@@ -72,17 +96,50 @@ public:
     return local_address_;
   }
 
-private:
-  cluster_node(caf::actor_system& sys, rpc_config cfg) : server_(sys, std::move(cfg)) {
+  /// What the node counts into, when it was opened with an admin address
+  /// or server_cfg.metrics; null otherwise. Pass it to the worker
+  /// registries and cluster clients the node runs, so one scrape sees all.
+  const std::shared_ptr<metrics_registry>& metrics() const noexcept {
+    return metrics_;
   }
+
+  /// The admin server's address, when it has one.
+  std::optional<socket_address> admin_address() const;
+
+  /// Shows `registry`'s workers and their calls in flight on the dashboard
+  /// (a director's registry).
+  void show_workers(worker_registry_actor registry);
+
+  /// What /readyz answers now.
+  readiness ready() const;
+
+private:
+  cluster_node(caf::actor_system& sys, rpc_config cfg);
+
+  /// /api/cluster's JSON.
+  std::string snapshot_json() const;
+
+  enum class phase : uint8_t { opened, serving, draining };
 
   // -- member variables -------------------------------------------------------
 
+  caf::actor_system& sys_;
+  std::shared_ptr<metrics_registry> metrics_;
   rpc_server server_;
   socket_address local_address_;
   /// Started once the server is bound, on its endpoint.
   std::optional<cluster_membership> cluster_;
   bool stopped_ = false;
+  std::atomic<phase> phase_{phase::opened};
+  std::atomic<bool> join_wanted_{false};
+  std::atomic<bool> joined_{false};
+  /// The dashboard's events, fed by an actor subscribed to membership.
+  std::shared_ptr<recent_events> events_;
+  caf::actor event_listener_;
+  mutable std::mutex registry_mtx_;
+  std::optional<worker_registry_actor> registry_;
+  /// Declared last: it stops first, so nothing it calls is gone.
+  std::unique_ptr<admin_server> admin_;
 };
 
 } // namespace rpcnet

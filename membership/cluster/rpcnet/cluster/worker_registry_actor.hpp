@@ -8,6 +8,7 @@
 // and streams in flight per worker.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include <rpcnet/membership/membership_actor.hpp>
 #include <rpcnet/cluster/routing_request.hpp>
 #include <rpcnet/cluster/worker.hpp>
+#include <rpcnet/transport/metrics_registry.hpp>
 
 namespace rpcnet {
 
@@ -33,6 +35,7 @@ using call_begin_atom = caf::atom_constant<caf::atom("callbegin")>;
 using call_end_atom = caf::atom_constant<caf::atom("callend")>;
 using in_flight_atom = caf::atom_constant<caf::atom("inflight")>;
 using config_atom = caf::atom_constant<caf::atom("config")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
 
 /// One selection: which workers may serve (a tag filter, "" for any), and
 /// what the strategies read.
@@ -55,10 +58,15 @@ struct worker_registry_config {
   /// A worker with this many calls and streams in flight takes no more
   /// (load shedding); 0 for no cap.
   uint32_t max_in_flight = 0;
+  /// Where selections and the pool are counted (cluster_selections_total,
+  /// cluster_healthy_workers, cluster_worker_in_flight, ...); none: nowhere.
+  std::shared_ptr<metrics_registry> metrics;
 
   [[nodiscard]] worker_registry_config with_pool_filter(std::string filter) const;
   [[nodiscard]] worker_registry_config with_strategy(load_balancing_strategy choice) const;
   [[nodiscard]] worker_registry_config with_max_in_flight(uint32_t calls) const;
+  [[nodiscard]] worker_registry_config
+  with_metrics(std::shared_ptr<metrics_registry> registry) const;
 
   /// No error, or one error::config naming every bad field (a pool filter
   /// that does not parse, a strategy that is none of the seven).
@@ -70,6 +78,16 @@ struct worker_registry_config {
 struct in_flight_delta {
   node_id worker;
   int32_t change = 0;
+  /// Calls and streams that ended on the worker since the last report.
+  uint32_t ended = 0;
+};
+
+/// One worker's load as the registry knows it.
+struct worker_load {
+  uint32_t in_flight = 0;
+  /// Calls and streams ended on it since it joined: a counter, so a
+  /// dashboard or Prometheus' rate() gets calls per second from two reads.
+  uint64_t calls_ended = 0;
 };
 
 /// What callers may send the registry. (The events of the membership actor
@@ -94,6 +112,7 @@ using worker_registry_actor = caf::typed_actor<
   caf::reacts_to<call_begin_atom, node_id>,
   caf::reacts_to<call_end_atom, node_id>,
   caf::replies_to<in_flight_atom, node_id>::with<uint32_t>,
+  caf::replies_to<load_atom, node_id>::with<worker_load>,
   /// A replica's batched accounting (a cluster client reports every 50 ms
   /// rather than twice per call: the messages cost more than the calls).
   caf::reacts_to<in_flight_atom, std::vector<in_flight_delta>>,
@@ -116,6 +135,7 @@ spawn_worker_registry(caf::actor_system& sys, membership_actor membership,
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::worker_selection)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::worker_registry_config)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::in_flight_delta>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::worker_load)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::worker)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<rpcnet::worker>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rpcnet::load_balancing_strategy)

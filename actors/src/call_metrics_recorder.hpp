@@ -1,0 +1,67 @@
+// What server_call_metrics and client_call_metrics share: the metric
+// families of one side ("server" or "client") and a table from method
+// name to that method's series, read without a lock on every call and
+// written under one the first time a method is seen.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <caf/error.hpp>
+
+#include <rpcnet/actors/interceptor.hpp>
+#include <rpcnet/transport/metrics_registry.hpp>
+
+namespace rpcnet {
+
+class call_metrics_recorder {
+public:
+  /// Methods with series of their own; the rest share "other".
+  static constexpr size_t max_methods = 256;
+
+  call_metrics_recorder(metrics_registry& registry, std::string_view side);
+
+  void began(call_shape shape) noexcept;
+
+  void ended(std::string_view method, call_shape shape, const caf::error& outcome,
+             std::chrono::nanoseconds elapsed);
+
+private:
+  /// Outcomes: 0 for ok, then each rpcnet code by value, then the last for
+  /// errors that are not rpcnet's.
+  static constexpr size_t outcome_count = 16;
+
+  struct method_series {
+    std::string method;
+    metric_histogram* latency = nullptr;
+    /// Made on an outcome's first occurrence.
+    std::array<std::atomic<metric_counter*>, outcome_count> requests{};
+  };
+
+  /// Open addressing, twice as many slots as methods, so a probe ends soon.
+  static constexpr size_t slot_count = 2 * max_methods;
+
+  method_series& series_of(std::string_view method);
+
+  method_series& add_series(std::string_view method, size_t hash);
+
+  std::string side_;
+  counter_family& requests_;
+  histogram_family& latency_;
+  counter_family& errors_;
+  metric_gauge& in_flight_;
+  metric_gauge& streams_open_;
+  std::array<std::atomic<metric_counter*>, outcome_count> errors_by_outcome_{};
+  std::array<std::atomic<method_series*>, slot_count> slots_{};
+  std::mutex add_mtx_;
+  std::vector<std::unique_ptr<method_series>> owned_;
+  /// The series of every method past max_methods.
+  method_series* other_ = nullptr;
+};
+
+} // namespace rpcnet

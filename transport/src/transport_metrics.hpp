@@ -1,0 +1,16 @@
+// The transport's counters as metrics: what an endpoint made with
+// transport_config::metrics reports at each scrape, every series labelled
+// with the endpoint's local address (a process may run several).
+#pragma once
+
+#include <string_view>
+
+#include <rpcnet/transport/endpoint.hpp>
+#include <rpcnet/transport/metrics_registry.hpp>
+
+namespace rpcnet {
+
+void report_transport_stats(metrics_writer& out, const transport_stats& stats,
+                            std::string_view endpoint_label);
+
+} // namespace rpcnet
