@@ -39,6 +39,8 @@ server_process start_rpcnet_server(const bench_options& opt, bool as_worker) {
     args.push_back("--worker");
   if (opt.metadata > 0)
     args.insert(args.end(), {"--metadata", std::to_string(opt.metadata)});
+  if (opt.metrics)
+    args.push_back("--metrics");
   if (opt.cpu)
     args.insert(args.end(), {"--cpu", std::to_string(*opt.cpu)});
   return server_process{args};
@@ -48,6 +50,8 @@ rpc_client connect_to(caf::actor_system& sys, const bench_options& opt, int port
   auto cfg = rpc_config{opt.certs + "/test_cert.pem", "127.0.0.1:0"}
                .with_ca_path(opt.certs + "/ca.pem")
                .with_server_name("localhost");
+  if (opt.metrics)
+    cfg = cfg.with_metrics(std::make_shared<metrics_registry>());
   auto client = rpc_client::connect(sys, "127.0.0.1:" + std::to_string(port), cfg);
   if (!client)
     throw bench_error("cannot connect: " + describe(client.error()));
@@ -95,12 +99,14 @@ double json_number(const std::string& json, const std::string& key) {
 }
 
 int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler,
-          bool as_worker, size_t metadata) {
+          bool as_worker, size_t metadata, bool metrics) {
   if (cpu)
     pin_to_cpu(*cpu);
   runtime rt;
   auto cfg = rpc_config{certs + "/test_cert.pem", "127.0.0.1:0"}.with_key_path(certs
                                                                              + "/test_key.pem");
+  if (metrics)
+    cfg = cfg.with_metrics(std::make_shared<metrics_registry>());
   // A worker is a cluster node (membership on the server's port); the
   // plain benchmarks measure a server alone.
   std::unique_ptr<cluster_node> node;

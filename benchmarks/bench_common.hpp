@@ -32,6 +32,11 @@ struct bench_options {
   std::string handler = "actor";
   /// Unary: metadata pairs per call (support/bench_metadata.hpp).
   size_t metadata = 0;
+  /// Server and client count calls and the transport into a metrics
+  /// registry (as a node with an admin address does).
+  bool metrics = false;
+  /// Unary: run once without metrics and once with, and report the ratio.
+  bool compare_metrics = false;
 };
 
 /// When measuring starts (after the warm-up) and ends, counted from now.
@@ -57,9 +62,10 @@ double json_number(const std::string& json, const std::string& key);
 
 /// The rpcnet server process: echo (unary), subscribe and chat (streaming).
 /// With `metadata` > 0 echo fails every call that does not carry exactly
-/// that many of the benchmark's pairs.
+/// that many of the benchmark's pairs. With `metrics` the server counts
+/// into a metrics registry.
 int serve(const std::string& certs, std::optional<int> cpu, const std::string& handler,
-          bool as_worker, size_t metadata);
+          bool as_worker, size_t metadata, bool metrics);
 
 /// `rpcnet-bench gossip`: the SWIM simulator.
 struct gossip_options {
@@ -71,6 +77,16 @@ struct gossip_options {
 };
 
 int run_gossip(const gossip_options& opt);
+
+/// `rpcnet-bench scrape`: a director's admin address with N members.
+struct scrape_options {
+  size_t members = 100;
+  size_t scrapes = 50;
+  std::string certs = "certs";
+  bool json = false;
+};
+
+int run_scrape(const scrape_options& opt);
 int run_unary(const bench_options& opt);
 int run_stream(const bench_options& opt);
 int run_cluster(const bench_options& opt);

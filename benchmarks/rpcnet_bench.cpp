@@ -2,9 +2,10 @@
 // this machine, next to its baselines in the same run.
 //
 //   rpcnet-bench unary  [--concurrency C] [--payload B] [--duration S]
-//                       [--metadata N] ...
+//                       [--metadata N] [--metrics | --compare-metrics] ...
 //   rpcnet-bench stream [--payload B] [--duration S] ...
 //   rpcnet-bench gossip [--nodes N] [--loss P] [--minutes M] [--json]
+//   rpcnet-bench scrape [--members N] [--scrapes K] [--json]
 //
 // Common options: --warmup S, --json, --certs DIR, --cpu N, and --compare,
 // which also runs the gRPC C++ baseline (rpcnet-grpc-bench, when built) in
@@ -48,6 +49,10 @@ int main(int argc, char** argv) {
     ->check(CLI::IsMember({"actor", "pool"}));
   unary->add_option("--metadata", opt.metadata, metadata_help)
     ->check(CLI::Range(size_t{0}, max_metadata_pairs));
+  unary->add_flag("--metrics", opt.metrics,
+                  "server and client count calls into a metrics registry");
+  unary->add_flag("--compare-metrics", opt.compare_metrics,
+                  "run without metrics, then with, and report the cost");
   auto* stream = app.add_subcommand("stream", "one streaming call: server streaming or ping-pong");
   add_common_options(*stream, opt);
   auto* cluster = app.add_subcommand(
@@ -64,6 +69,15 @@ int main(int argc, char** argv) {
     ->check(CLI::Range(0.01, 600.0));
   gossip->add_option("--seed", gossip_opt.seed, "simulation seed");
   gossip->add_flag("--json", gossip_opt.json, "print one JSON object");
+  scrape_options scrape_opt;
+  auto* scrape = app.add_subcommand(
+    "scrape", "a director's /metrics and /api/cluster with N members on loopback");
+  scrape->add_option("--members", scrape_opt.members, "cluster size, the director included")
+    ->check(CLI::Range(1, 1000));
+  scrape->add_option("--scrapes", scrape_opt.scrapes, "scrapes of each page")
+    ->check(CLI::Range(1, 100000));
+  scrape->add_option("--certs", scrape_opt.certs, "directory of test_cert.pem, test_key.pem");
+  scrape->add_flag("--json", scrape_opt.json, "print one JSON object");
   std::string certs = "certs";
   std::optional<int> cpu;
   std::string handler = "actor";
@@ -75,18 +89,22 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--worker", as_worker);
   size_t metadata = 0;
   serve_cmd->add_option("--metadata", metadata);
+  bool metrics = false;
+  serve_cmd->add_flag("--metrics", metrics);
   auto* udp = app.add_subcommand("serve-udp-echo", "(internal) the UDP echo")->group("");
   udp->add_option("--cpu", cpu);
   CLI11_PARSE(app, argc, argv);
   try {
     if (*serve_cmd)
-      return serve(certs, cpu, handler, as_worker, metadata);
+      return serve(certs, cpu, handler, as_worker, metadata, metrics);
     if (*udp)
       return serve_udp_echo(cpu);
     if (*stream)
       return run_stream(opt);
     if (*gossip)
       return run_gossip(gossip_opt);
+    if (*scrape)
+      return run_scrape(scrape_opt);
     if (*cluster)
       return run_cluster(opt);
     return run_unary(opt);

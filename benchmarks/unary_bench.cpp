@@ -1,13 +1,15 @@
 // rpcnet-bench unary: closed-loop echo calls on one connection with C in
 // flight, each carrying --metadata N pairs, next to the gRPC baseline (the
 // same pairs) and a bare UDP ping-pong (the floor for one call in flight)
-// when asked to compare.
+// when asked to compare; with --compare-metrics, rpcnet alone without and
+// with metrics in turns.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <future>
 #include <iostream>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -204,9 +206,56 @@ int serve_udp_echo(std::optional<int> cpu) {
   }
 }
 
+/// Metrics off and on in turns, twice each, so that the machine's drift
+/// over the run falls on both alike; the cost is the on runs' calls against
+/// the off runs'.
+int run_unary_metrics_cost(const bench_options& opt) {
+  auto off = opt;
+  off.metrics = false;
+  auto on = opt;
+  on.metrics = true;
+  std::vector<latency_report> offs;
+  std::vector<latency_report> ons;
+  for (int round = 0; round < 2; ++round) {
+    offs.push_back(run_rpcnet_unary(off));
+    ons.push_back(run_rpcnet_unary(on));
+  }
+  auto calls = [](const std::vector<latency_report>& runs) {
+    uint64_t n = 0;
+    for (const auto& r : runs)
+      n += r.calls;
+    return static_cast<double>(n);
+  };
+  double ratio = calls(ons) / calls(offs);
+  uint64_t errors = 0;
+  for (const auto* runs : {&offs, &ons})
+    for (const auto& r : *runs)
+      errors += r.errors;
+  if (opt.json) {
+    auto list = [](const std::vector<latency_report>& runs) {
+      std::string out = "[";
+      for (const auto& r : runs)
+        out += r.json() + ",";
+      out.back() = ']';
+      return out;
+    };
+    std::cout << "{\"metrics_off\":" << list(offs) << ",\"metrics_on\":" << list(ons)
+              << ",\"rps_on_vs_off\":" << ratio << "}\n";
+  } else {
+    for (size_t i = 0; i < offs.size(); ++i)
+      std::cout << "metrics off: " << offs[i].text() << '\n'
+                << "metrics on:  " << ons[i].text() << '\n';
+    std::cout << "calls/s with metrics / without: " << ratio << " (cost "
+              << (1 - ratio) * 100 << " %)\n";
+  }
+  return errors == 0 ? 0 : 1;
+}
+
 int run_unary(const bench_options& opt) {
   if (opt.cpu)
     pin_to_cpu(*opt.cpu);
+  if (opt.compare_metrics)
+    return run_unary_metrics_cost(opt);
   auto ours = run_rpcnet_unary(opt);
   std::optional<latency_report> grpc;
   std::optional<latency_report> udp;

@@ -4,7 +4,8 @@
 # iproute2 and nftables serve the packet-loss test, which drops gossip in a
 # network namespace of its own (no netem on these kernels). prometheus gives
 # the tests promtool and a real server that scrapes the admin address;
-# libboost-dev holds Boost.Beast, which serves that address.
+# libboost-dev holds Boost.Beast, which serves that address; chromium loads
+# the dashboard headless in its test.
 set -euo pipefail
 
 packages=(
@@ -15,7 +16,7 @@ packages=(
   libboost-dev libboost-serialization-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev catch2 libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  iproute2 nftables prometheus
+  iproute2 nftables prometheus chromium
 )
 
 missing=()

@@ -122,6 +122,14 @@ const peer_identity* call_context::peer_identity() const noexcept {
   return st_ ? st_->identity.get() : nullptr;
 }
 
+uint64_t call_context::request_bytes() const noexcept {
+  return st_ ? st_->request_bytes : 0;
+}
+
+uint64_t call_context::response_bytes() const noexcept {
+  return st_ ? st_->response_bytes : 0;
+}
+
 bool call_context::cancelled() const noexcept {
   return st_ && st_->cancelled.load(std::memory_order_acquire);
 }

@@ -21,6 +21,10 @@ struct call_context::state {
   /// Shared by the calls of one connection.
   std::shared_ptr<const rpcnet::peer_identity> identity;
   call_metadata trailers;
+  /// Unary calls only: set by the connection as the request arrives and
+  /// the reply leaves, read by after-hooks (call metrics).
+  uint64_t request_bytes = 0;
+  uint64_t response_bytes = 0;
 
   std::atomic<bool> cancelled{false};
   std::mutex mtx;

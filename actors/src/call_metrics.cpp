@@ -58,6 +58,12 @@ call_metrics_recorder::call_metrics_recorder(metrics_registry& registry, std::st
     latency_(registry.histograms("rpc_latency_seconds",
                                  "RPC call duration in seconds, by side and method.",
                                  latency_buckets_seconds, {"side", "method"})),
+    request_bytes_(registry.counters("rpc_request_bytes_total",
+                                     "Unary request message bytes, by side and method.",
+                                     {"side", "method"})),
+    response_bytes_(registry.counters("rpc_response_bytes_total",
+                                      "Unary reply message bytes, by side and method.",
+                                      {"side", "method"})),
     errors_(registry.counters("rpc_errors_total", "RPC calls failed, by side and error code.",
                               {"side", "type"})),
     in_flight_(registry.gauges("rpc_in_flight_calls", "RPC calls begun and not ended.", {"side"})
@@ -74,12 +80,15 @@ void call_metrics_recorder::began(call_shape shape) noexcept {
 }
 
 void call_metrics_recorder::ended(std::string_view method, call_shape shape,
-                                  const caf::error& outcome, std::chrono::nanoseconds elapsed) {
+                                  const caf::error& outcome, std::chrono::nanoseconds elapsed,
+                                  uint64_t request_bytes, uint64_t response_bytes) {
   in_flight_.add(-1);
   if (is_stream(shape))
     streams_open_.add(-1);
   auto& series = series_of(method);
   series.latency->observe(std::chrono::duration<double>(elapsed).count());
+  series.request_bytes->inc(request_bytes);
+  series.response_bytes->inc(response_bytes);
   auto index = outcome_index(outcome);
   auto name = outcome_name(index, outcome);
   using labels = std::vector<std::string_view>;
@@ -121,6 +130,8 @@ call_metrics_recorder::method_series& call_metrics_recorder::add_series(std::str
     auto series = std::make_unique<method_series>();
     series->method = std::string{name};
     series->latency = &latency_.with({side_, series->method});
+    series->request_bytes = &request_bytes_.with({side_, series->method});
+    series->response_bytes = &response_bytes_.with({side_, series->method});
     owned_.push_back(std::move(series));
     return owned_.back().get();
   };
@@ -149,7 +160,8 @@ caf::error server_call_metrics::before(call_context&, call_shape shape) {
 
 void server_call_metrics::after(const call_context& ctx, call_shape shape,
                                 const caf::error& outcome, std::chrono::nanoseconds elapsed) {
-  recorder_->ended(ctx.method(), shape, outcome, elapsed);
+  recorder_->ended(ctx.method(), shape, outcome, elapsed, ctx.request_bytes(),
+                   ctx.response_bytes());
 }
 
 // -- client_call_metrics ------------------------------------------------------
@@ -167,7 +179,8 @@ caf::error client_call_metrics::before(outgoing_call& call) {
 
 void client_call_metrics::after(const outgoing_call& call, const caf::error& outcome,
                                 std::chrono::nanoseconds elapsed) {
-  recorder_->ended(call.method, call.shape, outcome, elapsed);
+  recorder_->ended(call.method, call.shape, outcome, elapsed, call.request_bytes,
+                   call.response_bytes);
 }
 
 } // namespace rpcnet

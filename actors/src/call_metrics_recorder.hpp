@@ -28,8 +28,9 @@ public:
 
   void began(call_shape shape) noexcept;
 
+  /// `request_bytes` and `response_bytes`: a unary call's message sizes.
   void ended(std::string_view method, call_shape shape, const caf::error& outcome,
-             std::chrono::nanoseconds elapsed);
+             std::chrono::nanoseconds elapsed, uint64_t request_bytes, uint64_t response_bytes);
 
 private:
   /// Outcomes: 0 for ok, then each rpcnet code by value, then the last for
@@ -39,6 +40,8 @@ private:
   struct method_series {
     std::string method;
     metric_histogram* latency = nullptr;
+    metric_counter* request_bytes = nullptr;
+    metric_counter* response_bytes = nullptr;
     /// Made on an outcome's first occurrence.
     std::array<std::atomic<metric_counter*>, outcome_count> requests{};
   };
@@ -53,6 +56,8 @@ private:
   std::string side_;
   counter_family& requests_;
   histogram_family& latency_;
+  counter_family& request_bytes_;
+  counter_family& response_bytes_;
   counter_family& errors_;
   metric_gauge& in_flight_;
   metric_gauge& streams_open_;

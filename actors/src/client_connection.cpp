@@ -138,6 +138,7 @@ void complete(self_ptr self, std::unordered_map<uint64_t, pending_call>::iterato
   st.deadlines.erase({call.deadline, it->first});
   st.calls.erase(it);
   call.parent_link.reset();
+  uint64_t response_size = result ? result->body.size() : 0;
   if (auto* bytes = std::get_if<caf::typed_response_promise<byte_buffer>>(&call.promise)) {
     if (result)
       bytes->deliver(std::move(result->body));
@@ -150,9 +151,11 @@ void complete(self_ptr self, std::unordered_map<uint64_t, pending_call>::iterato
     else
       full.deliver(result.error());
   }
-  if (call.intercepted)
+  if (call.intercepted) {
+    call.intercepted->call.response_bytes = response_size;
     run_after(st.cfg.interceptors, call.intercepted->ran, call.intercepted->started,
               call.intercepted->call, result ? caf::error{} : result.error());
+  }
 }
 
 /// Makes sure a timer message arrives by `due`.
@@ -301,10 +304,12 @@ uint32_t wire_deadline(deadline_clock::time_point deadline, deadline_clock::time
 
 /// Checks a call and builds its header: the deadline from `timeout` (none:
 /// no deadline) and the parent's, then the interceptors, then the
-/// metadata's rules. Takes the method and metadata.
+/// metadata's rules. Takes the method and metadata. `request_bytes` is a
+/// unary request's size, for the interceptors.
 caf::expected<prepared_call> prepare_call(self_ptr self, std::string& method,
                                           wire::call_kind kind, call_options& opts,
-                                          std::optional<caf::timespan> timeout) {
+                                          std::optional<caf::timespan> timeout,
+                                          uint64_t request_bytes = 0) {
   auto& st = self->state;
   if (method.empty() || method.size() > wire::max_method_size)
     return make_error(error::config, "method names are 1 to "
@@ -334,6 +339,7 @@ caf::expected<prepared_call> prepare_call(self_ptr self, std::string& method,
     if (call.deadline != deadline_clock::time_point::max())
       seen.deadline = call.deadline;
     seen.parent = opts.parent;
+    seen.request_bytes = request_bytes;
     auto refusal = run_before(st.cfg.interceptors, call.intercepted->ran, seen);
     if (refusal) {
       run_after(st.cfg.interceptors, call.intercepted->ran, call.intercepted->started, seen,
@@ -431,7 +437,8 @@ void start_call(self_ptr self, std::string& method, byte_buffer& payload, call_o
     return;
   }
   auto call = prepare_call(self, method, wire::call_kind::unary, opts,
-                           opts.timeout.value_or(caf::timespan{st.cfg.call_timeout}));
+                           opts.timeout.value_or(caf::timespan{st.cfg.call_timeout}),
+                           payload.size());
   if (!call) {
     promise.deliver(std::move(call.error()));
     return;

@@ -1,12 +1,14 @@
-#include <rpcnet/actors/interceptors/call_metrics.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
 
 #include <caf/send.hpp>
 
+#include <rpcnet/actors/interceptors/call_metrics.hpp>
+#include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/library_log.hpp>
+
 #include "in_process_transport.hpp"
 #include "rpc_config_rules.hpp"
 #include "server_connection.hpp"
-#include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
 
@@ -162,16 +164,32 @@ void rpc_server::stop(std::chrono::milliseconds grace) {
     return;
   }
   serves_in_process_ = false;
-  auto deadline = std::chrono::steady_clock::now() + grace;
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + grace;
   state_->draining = true;
+  std::string where = ep_ ? ep_->local_address().to_string() : "in process";
+  log_line(log_level::info, "server: draining at " + where + ": "
+                              + std::to_string(state_->in_flight.load())
+                              + " calls in flight, grace " + std::to_string(grace.count())
+                              + " ms");
   if (ep_)
     ep_->stop_accepting();
   hub_->stop_accepting();
+  bool drained = false;
   {
     std::unique_lock<std::mutex> guard{state_->idle_mtx};
-    state_->idle_cv.wait_until(guard, deadline,
-                               [this] { return state_->in_flight.load() == 0; });
+    drained = state_->idle_cv.wait_until(guard, deadline,
+                                         [this] { return state_->in_flight.load() == 0; });
   }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+    std::chrono::steady_clock::now() - start);
+  if (drained)
+    log_line(log_level::info, "server: drained at " + where + " in "
+                                + std::to_string(took.count()) + " ms");
+  else
+    log_line(log_level::warn, "server: grace over at " + where + " with "
+                                + std::to_string(state_->in_flight.load())
+                                + " calls still in flight; closing their connections");
   // Lingers for what is left of the grace until the replies are
   // acknowledged, then closes every connection; their actors see
   // connection_closed and quit.

@@ -124,6 +124,8 @@ void finish_unary(running_call& call, caf::expected<byte_buffer> result, server_
                                    : make_error(error::cancelled, "the server gave up the call");
   else if (!result)
     outcome = result.error();
+  if (mine && result)
+    call.ctx.shared_state()->response_bytes = result->size();
   if (mine)
     call.target.send(std::move(result), call.ctx.trailers(), shared.max_metadata_size);
   run_after(shared.interceptors, call.intercepted, call.started, call.ctx, call_shape::unary,
@@ -545,6 +547,7 @@ private:
     }
     auto shared = st_.shared;
     auto call = std::make_shared<running_call>(context_for(header), std::move(to));
+    call->ctx.shared_state()->request_bytes = body.size();
     shared->call_started();
     if (auto due = call->ctx.deadline())
       call->ticket = shared->deadlines.watch(

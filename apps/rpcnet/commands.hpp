@@ -83,6 +83,16 @@ struct members_settings {
   bool all = false;
 };
 
+/// Which node `rpcnet health` asks about which service.
+struct health_settings {
+  socket_address node;
+  std::string certs;
+  /// Empty: the whole node.
+  std::string service;
+  /// Bounds the handshake and the check, each.
+  milliseconds timeout{5'000};
+};
+
 struct keygen_settings {
   /// The new key file; none: print the key.
   std::optional<std::string> out;
@@ -93,6 +103,7 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown);
 int run_client(const client_settings& settings, shutdown_signal& shutdown);
 int run_members(const members_settings& settings);
 int run_stats(const query_settings& settings);
+int run_health(const health_settings& settings);
 int run_keygen(const keygen_settings& settings);
 
 } // namespace rpcnet::cli

@@ -62,7 +62,13 @@ caf::expected<bool> parse_switch(const env_option& option, std::string_view text
 caf::expected<log_level> parse_level(const env_option& option, std::string_view text) {
   if (auto level = parse_log_level(text))
     return *level;
-  return bad_value(option, text, "expected debug, info, warn or error");
+  return bad_value(option, text, "expected debug, info, warn, error or off");
+}
+
+caf::expected<log_format> parse_format(const env_option& option, std::string_view text) {
+  if (auto format = parse_log_format(text))
+    return *format;
+  return bad_value(option, text, "expected text or json");
 }
 
 caf::expected<std::string> parse_label(const env_option& option, std::string_view text) {

@@ -34,6 +34,7 @@ inline constexpr env_option worker_label_option{"--label", "WORKER_LABEL", "work
 inline constexpr env_option failure_option{"--simulate-failures", "WORKER_FAILURE_ENABLED",
                                            "false"};
 inline constexpr env_option log_level_option{"--log-level", "RPCNET_LOG", "info"};
+inline constexpr env_option log_format_option{"--log-format", "RPCNET_LOG_FORMAT", "text"};
 inline constexpr env_option certs_option{"--certs", "RPCNET_CERTS", "certs"};
 
 /// Settings that are flags only.
@@ -60,6 +61,9 @@ caf::expected<bool> parse_switch(const env_option& option, std::string_view text
 
 /// A log level name (see log_level.hpp); a config error otherwise.
 caf::expected<log_level> parse_level(const env_option& option, std::string_view text);
+
+/// text or json; a config error otherwise.
+caf::expected<log_format> parse_format(const env_option& option, std::string_view text);
 
 /// A label of 1 to 64 printable characters without spaces; labels travel in
 /// tags and log lines.

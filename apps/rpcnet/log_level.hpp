@@ -1,19 +1,15 @@
-// Log levels of the CLI's structured output, ordered by severity.
+// The CLI's log levels and formats are the library's (library_log.hpp):
+// one logger, one set of names, whether a line comes from the CLI or from
+// the library beneath it.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string_view>
+#include <rpcnet/transport/library_log.hpp>
 
 namespace rpcnet::cli {
 
-enum class log_level : uint8_t { debug, info, warn, error };
-
-/// "DEBUG", "INFO", "WARN" or "ERROR".
-std::string_view to_string_view(log_level level);
-
-/// debug, info, warn (or warning), error, in any case; the Rust RpcNet's
-/// RUST_LOG values trace and off map to debug and error.
-std::optional<log_level> parse_log_level(std::string_view text);
+using rpcnet::log_format;
+using rpcnet::log_level;
+using rpcnet::parse_log_format;
+using rpcnet::parse_log_level;
 
 } // namespace rpcnet::cli

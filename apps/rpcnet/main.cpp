@@ -1,9 +1,10 @@
 // rpcnet: the cluster example of the Rust RpcNet library,
 // whose design rpcnet follows, as one CLI. Subcommands director, worker, client (the
 // four terminals), members and stats (a node's member table and gossip
-// counters), keygen (a cluster key) and demo (the four terminals at once,
-// for a bounded time). Each setting the Rust RpcNet's programs read from the
-// environment is also a flag; the flag wins.
+// counters), health (whether a node serves), keygen (a cluster key) and
+// demo (the four terminals at once, for a bounded time). Each setting the
+// Rust RpcNet's programs read from the environment is also a flag; the
+// flag wins.
 #include <unistd.h>
 
 #include <climits>
@@ -56,15 +57,32 @@ void add_millis(CLI::App& cmd, const std::string& name, milliseconds& target,
     opt->group("");
 }
 
-/// --log-level and --certs, shared by every subcommand.
+/// --log-level, --log-format and --certs, shared by every subcommand.
 struct common_flags {
   env_flag level;
+  env_flag format;
   env_flag certs;
 
   void add_to(CLI::App& cmd) {
-    add_env_option(cmd, level, log_level_option, "log level: debug, info, warn, error");
+    add_env_option(cmd, level, log_level_option, "log level: debug, info, warn, error, off");
+    add_env_option(cmd, format, log_format_option,
+                   "log format: text, or json for one JSON object per line");
     add_env_option(cmd, certs, certs_option,
                    "directory with test_cert.pem, test_key.pem and ca.pem");
+  }
+};
+
+/// The common flags and the address of the running node a command asks
+/// (members, stats, health), given as `option`: --node, or a positional.
+struct node_query_flags {
+  common_flags common;
+  env_option option;
+  std::string node;
+
+  void add_to(CLI::App& cmd, const env_option& where) {
+    common.add_to(cmd);
+    option = where;
+    cmd.add_option(std::string{where.flag}, node, "the node to ask, host:port")->required();
   }
 };
 
@@ -225,23 +243,33 @@ int main(int argc, char** argv) {
 
   // -- members -----------------------------------------------------------------
   auto* members_cmd = app.add_subcommand("members", "print a running node's member table");
-  common_flags members_common;
-  std::string members_node;
+  node_query_flags members_flags;
   members_settings members;
-  members_common.add_to(*members_cmd);
-  members_cmd->add_option("--node", members_node, "the node to ask, host:port")->required();
+  members_flags.add_to(*members_cmd, node_option);
   members_cmd->add_flag("--json", members.query.json, "print JSON");
   members_cmd->add_flag("--all", members.all, "include members that left or failed");
 
   // -- stats -------------------------------------------------------------------
   auto* stats_cmd = app.add_subcommand(
     "stats", "print a running node's gossip counters, refused datagrams by reason");
-  common_flags stats_common;
-  std::string stats_node;
+  node_query_flags stats_flags;
   query_settings stats;
-  stats_common.add_to(*stats_cmd);
-  stats_cmd->add_option("--node", stats_node, "the node to ask, host:port")->required();
+  stats_flags.add_to(*stats_cmd, node_option);
   stats_cmd->add_flag("--json", stats.json, "print JSON");
+
+  // -- health ------------------------------------------------------------------
+  auto* health_cmd = app.add_subcommand(
+    "health", "ask a running node whether it serves; exit 0 only when it does");
+  node_query_flags health_flags;
+  health_settings health;
+  health_flags.add_to(*health_cmd, env_option{"ADDRESS", "", ""});
+  health_cmd->add_option("--service", health.service,
+                         "a service the node names (default: the whole node)");
+  health_cmd
+    ->add_option_function<int64_t>(
+      "--timeout", [&health](int64_t ms) { health.timeout = milliseconds{ms}; },
+      "milliseconds the handshake and the check may each take (default 5000)")
+    ->check(CLI::Range(int64_t{1}, int64_t{3600} * 1000));
 
   // -- keygen ------------------------------------------------------------------
   auto* keygen_cmd = app.add_subcommand("keygen", "make a random cluster key");
@@ -265,8 +293,12 @@ int main(int argc, char** argv) {
   // Blocked before any other thread starts: see shutdown_signal.hpp.
   shutdown_signal shutdown;
   auto setup_log = [&](const common_flags& common, std::string speaker) {
-    auto level = resolve(log_level_option, common.level.given(), env);
-    configure_log(std::move(speaker), or_exit(parse_level(log_level_option, level)));
+    log_options opts;
+    opts.level = or_exit(
+      parse_level(log_level_option, resolve(log_level_option, common.level.given(), env)));
+    opts.format = or_exit(
+      parse_format(log_format_option, resolve(log_format_option, common.format.given(), env)));
+    configure_log(std::move(speaker), opts);
     return resolve(certs_option, common.certs.given(), env);
   };
   if (*director_cmd) {
@@ -304,14 +336,19 @@ int main(int argc, char** argv) {
     return run_client(client, shutdown);
   }
   if (*members_cmd) {
-    members.query.certs = setup_log(members_common, "members");
-    members.query.node = or_exit(parse_address(node_option, members_node));
+    members.query.certs = setup_log(members_flags.common, "members");
+    members.query.node = or_exit(parse_address(members_flags.option, members_flags.node));
     return run_members(members);
   }
   if (*stats_cmd) {
-    stats.certs = setup_log(stats_common, "stats");
-    stats.node = or_exit(parse_address(node_option, stats_node));
+    stats.certs = setup_log(stats_flags.common, "stats");
+    stats.node = or_exit(parse_address(stats_flags.option, stats_flags.node));
     return run_stats(stats);
+  }
+  if (*health_cmd) {
+    health.certs = setup_log(health_flags.common, "health");
+    health.node = or_exit(parse_address(health_flags.option, health_flags.node));
+    return run_health(health);
   }
   if (*keygen_cmd) {
     keygen_settings keygen;

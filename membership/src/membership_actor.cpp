@@ -144,10 +144,35 @@ void send_datagrams(membership_state& st, std::vector<outgoing_datagram>& datagr
   }
 }
 
+/// One line per change, rate limited per kind: a peer's gossip causes
+/// them, and a flapping cluster must not fill a disk.
+void log_event(const membership_event& ev) {
+  using kind = membership_event::kind;
+  auto what = to_string_view(ev.what);
+  auto level = ev.what == kind::failed || ev.what == kind::suspect
+                   || ev.what == kind::partition_detected
+                 ? log_level::warn
+                 : log_level::info;
+  std::string line = "membership: ";
+  if (ev.what == kind::partition_detected || ev.what == kind::partition_healed) {
+    line += std::string{what} + ": " + std::to_string(ev.unreachable.size()) + " unreachable, "
+            + std::to_string(ev.reachable.size()) + " reachable";
+  } else {
+    line += "member " + ev.subject.id.to_string() + " at " + ev.subject.address + " "
+            + std::string{what} + " (incarnation " + std::to_string(ev.subject.incarnation);
+    if (ev.phi > 0)
+      line += ", phi " + std::to_string(ev.phi);
+    line += ")";
+  }
+  log_network_line(level, what, line);
+}
+
 void publish(membership_state& st, std::vector<membership_event>& events) {
-  for (auto& ev : events)
+  for (auto& ev : events) {
+    log_event(ev);
     for (const auto& sub : st.subscribers)
       caf::anon_send(sub, ev);
+  }
 }
 
 void answer_joins(self_ptr self, time_point now) {

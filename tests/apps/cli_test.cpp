@@ -4,7 +4,8 @@
 // cluster key that is missing or not a key, processes that find each other
 // by host name, settings taken from the environment variables of the Rust
 // rpcnet's example (the Rust RpcNet the CLI follows) unless a flag says
-// otherwise, rpcnet keygen's key files, and rpcnet members.
+// otherwise, rpcnet keygen's key files, rpcnet members, and rpcnet health's
+// answer and exit status.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -42,10 +43,28 @@ std::vector<std::string> worker_args(const std::string& addr) {
 /// A cluster key in base64, as RPCNET_CLUSTER_KEY holds one.
 const std::string test_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
+/// What `rpcnet health` said: its exit status and its last line (the
+/// status, or the error).
+struct health_answer {
+  int status = -1;
+  std::string last_line;
+};
+
+health_answer ask_health(std::vector<std::string> args) {
+  args.insert(args.begin(), {"health", "--certs", RPCNET_CERT_DIR});
+  auto proc = run_rpcnet(std::move(args));
+  auto status = proc->wait_exit(20s);
+  REQUIRE(status.has_value());
+  proc->drain();
+  REQUIRE_FALSE(proc->lines().empty());
+  return {*status, proc->lines().back()};
+}
+
 } // namespace
 
 TEST_CASE("every subcommand explains itself with --help", "[cli]") {
-  for (auto cmd : {"director", "worker", "client", "members", "stats", "keygen", "demo"}) {
+  for (auto cmd :
+       {"director", "worker", "client", "members", "stats", "health", "keygen", "demo"}) {
     auto proc = run_rpcnet({cmd, "--help"});
     CHECK(proc->wait_exit(10s) == 0);
     CHECK(wait_for_text(*proc, "Usage:", 1s));
@@ -275,4 +294,73 @@ TEST_CASE("keygen writes a new key file only its owner reads, and never overwrit
                            RPCNET_CERT_DIR},
                           {"RPCNET_CLUSTER_KEY=" + printed->lines()[0]});
   CHECK(wait_for_text(*worker, "cluster key: RPCNET_CLUSTER_KEY", 10s));
+}
+
+TEST_CASE("health prints SERVING and exits 0 for a running director and worker", "[cli][health]") {
+  test_cluster cluster;
+  cluster.start_director();
+  auto& worker = cluster.start_worker("worker-a");
+  REQUIRE(wait_for_text(worker, "joined cluster with role=worker", 10s));
+  for (const auto& node : {cluster.director_addr(), cluster.address_of("worker-a")}) {
+    INFO("asking " << node);
+    auto answer = ask_health({node});
+    CHECK(answer.status == 0);
+    CHECK(answer.last_line == "SERVING");
+  }
+  // A service nobody set is not serving.
+  auto unknown = ask_health({cluster.director_addr(), "--service", "compute"});
+  CHECK(unknown.status == 1);
+  CHECK(unknown.last_line == "SERVICE_UNKNOWN");
+}
+
+TEST_CASE("health exits 1 when nothing listens and when the node drains", "[cli][health]") {
+  auto nobody = ask_health({loopback(free_udp_port()), "--timeout", "1000"});
+  CHECK(nobody.status == 1);
+  CHECK(starts_with(nobody.last_line, "rpcnet: error: cannot reach 127.0.0.1:"));
+
+  test_cluster cluster;
+  cluster.start_director();
+  // A task long enough to hold the worker's drain while health asks.
+  auto& worker = cluster.start_worker("worker-a", {"--work-ms", "4000", "--grace-ms", "10000"});
+  REQUIRE(wait_for_text(worker, "joined cluster with role=worker", 10s));
+  auto client = cluster.client({"--tasks", "1", "--call-timeout-ms", "10000"});
+  REQUIRE(wait_for_text(worker, "processing task 1", 10s));
+  auto from = cluster.director().lines().size();
+  worker.kill(SIGTERM);
+  // Left: the node's health said not serving before it left.
+  REQUIRE(wait_for_text(cluster.director(), "cluster event left: worker-a", 5s, from));
+  auto draining = ask_health({cluster.address_of("worker-a"), "--timeout", "1000"});
+  INFO("health said: " << draining.last_line);
+  CHECK(draining.status == 1);
+  // Still leaving, or already refusing calls as its server drains.
+  CHECK((draining.last_line == "NOT_SERVING"
+         || starts_with(draining.last_line, "rpcnet: error: ")));
+  CHECK_FALSE(worker.wait_exit(0ms).has_value());
+  // The drain went on: the task in flight was answered.
+  CHECK(finish_client(*client, 15s).by_worker["worker-a"] == 1);
+  CHECK(worker.wait_exit(10s) == 0);
+}
+
+TEST_CASE("health refuses bad arguments with an error and a non-zero exit", "[cli][health]") {
+  struct bad_call {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (const auto& bad : {
+         bad_call{{"health"}, "ADDRESS is required"},
+         bad_call{{"health", "127.0.0.1:1", "--timeout", "0"}, "--timeout: Value 0 not in range"},
+         bad_call{{"health", "127.0.0.1:1", "--timeout", "soon"}, "--timeout: Value soon"},
+         bad_call{{"health", "1.2.3"}, "rpcnet: error: invalid ADDRESS value '1.2.3'"},
+         bad_call{{"health", "127.0.0.1:1", "--service", std::string(257, 's')},
+                  "rpcnet: error: invalid --service: a service name of 257 bytes exceeds 256"},
+         bad_call{{"health", "127.0.0.1:1", "--service", "\xff"},
+                  "rpcnet: error: invalid --service: a service name must be UTF-8"},
+       }) {
+    INFO("rpcnet " << bad.args.back());
+    auto proc = run_rpcnet(bad.args);
+    auto status = proc->wait_exit(10s);
+    REQUIRE(status.has_value());
+    CHECK(*status != 0);
+    CHECK(wait_for_text(*proc, bad.says, 1s));
+  }
 }

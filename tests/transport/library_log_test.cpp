@@ -1,11 +1,19 @@
 // Tests the library's log and the text rules beneath it: UTF-8 sequences
 // are judged as RFC 3629 says, escaping keeps what prints and writes every
 // other byte as \xNN, and the log escapes each line, honours its level and
-// goes to a handler a program installs.
+// goes to a handler a program installs, rate limits lines a peer causes,
+// reads its settings from the environment and writes JSON lines.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <rpcnet/transport/library_log.hpp>
 #include <rpcnet/transport/utf8.hpp>
@@ -95,4 +103,91 @@ TEST_CASE("the library log escapes each line, honours its level and reaches a ha
   REQUIRE(lines.size() == 2);
   CHECK(lines[0] == std::make_pair(log_level::warn, std::string{"peer said \\x1b[2J\\xff"}));
   CHECK(lines[1] == std::make_pair(log_level::debug, std::string{"now shown"}));
+}
+
+TEST_CASE("network lines pass a burst then the rate and say how many were dropped",
+          "[library_log]") {
+  captured_log log;
+  rpcnet::log_options opts;
+  opts.network_burst = 3;
+  // No refill within the test: what is dropped depends on the count alone.
+  opts.network_lines_per_second = 0;
+  rpcnet::configure_log(opts);
+  for (int i = 0; i < 10; ++i)
+    rpcnet::log_network_line(log_level::warn, "test_flood", "flood " + std::to_string(i));
+  // Another kind has a bucket of its own.
+  rpcnet::log_network_line(log_level::warn, "test_other", "other kind");
+  auto lines = log.lines();
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0].second == "flood 0");
+  CHECK(lines[2].second == "flood 2");
+  CHECK(lines[3].second == "other kind");
+  rpcnet::log_options refilling = opts;
+  refilling.network_lines_per_second = 1e9;
+  rpcnet::configure_log(refilling);
+  rpcnet::log_network_line(log_level::warn, "test_flood", "after \x1b the flood");
+  lines = log.lines();
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[4].second == "after \\x1b the flood (7 similar lines dropped)");
+  rpcnet::configure_log(rpcnet::log_options{});
+}
+
+TEST_CASE("log levels and formats are parsed from their names", "[library_log]") {
+  CHECK(rpcnet::parse_log_level("WARNING") == log_level::warn);
+  CHECK(rpcnet::parse_log_level("trace") == log_level::debug);
+  CHECK(rpcnet::parse_log_level("off") == log_level::off);
+  CHECK_FALSE(rpcnet::parse_log_level("loud"));
+  CHECK(rpcnet::parse_log_format("JSON") == rpcnet::log_format::json);
+  CHECK(rpcnet::parse_log_format("text") == rpcnet::log_format::text);
+  CHECK_FALSE(rpcnet::parse_log_format("xml"));
+  auto when = std::chrono::system_clock::from_time_t(1'795'802'400) + std::chrono::milliseconds{7};
+  CHECK(rpcnet::log_timestamp(when) == "2026-11-27T18:00:00.007Z");
+}
+
+TEST_CASE("RPCNET_LOG and RPCNET_LOG_FORMAT set the defaults and bad values are ignored",
+          "[library_log]") {
+  ::setenv("RPCNET_LOG", "debug", 1);
+  ::setenv("RPCNET_LOG_FORMAT", "json", 1);
+  auto opts = rpcnet::log_options::from_environment();
+  CHECK(opts.level == log_level::debug);
+  CHECK(opts.format == rpcnet::log_format::json);
+  ::setenv("RPCNET_LOG", "shouting", 1);
+  ::setenv("RPCNET_LOG_FORMAT", "yaml", 1);
+  opts = rpcnet::log_options::from_environment();
+  CHECK(opts.level == log_level::info);
+  CHECK(opts.format == rpcnet::log_format::text);
+  ::unsetenv("RPCNET_LOG");
+  ::unsetenv("RPCNET_LOG_FORMAT");
+}
+
+TEST_CASE("the JSON format writes one object per line with escaped text", "[library_log]") {
+  // The default sink writes to stderr: read it back through a file.
+  std::FILE* capture = std::tmpfile();
+  REQUIRE(capture != nullptr);
+  std::fflush(stderr);
+  int saved = ::dup(STDERR_FILENO);
+  ::dup2(::fileno(capture), STDERR_FILENO);
+  rpcnet::log_options opts;
+  opts.format = rpcnet::log_format::json;
+  rpcnet::configure_log(opts);
+  rpcnet::log_line(log_level::warn, "quote \" backslash \\ escape \x1b end");
+  rpcnet::log_network_line(log_level::error, "test_json", "from a peer");
+  rpcnet::configure_log(rpcnet::log_options{});
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::rewind(capture);
+  std::string text;
+  char buf[512];
+  while (auto n = std::fread(buf, 1, sizeof buf, capture))
+    text.append(buf, n);
+  std::fclose(capture);
+  auto json = nlohmann::json::parse(text.substr(0, text.find('\n')));
+  CHECK(json["level"] == "warn");
+  CHECK(json["logger"] == "rpcnet");
+  CHECK(json["msg"] == "quote \" backslash \\\\ escape \\x1b end");
+  CHECK(json["ts"].get<std::string>().size() == 24);
+  auto second = nlohmann::json::parse(text.substr(text.find('\n') + 1));
+  CHECK(second["event"] == "test_json");
+  CHECK(second["level"] == "error");
 }

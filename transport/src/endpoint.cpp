@@ -1,4 +1,5 @@
 #include <rpcnet/transport/endpoint.hpp>
+#include <rpcnet/transport/library_log.hpp>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -509,6 +510,9 @@ private:
     if (!accepting_ || conns_.size() >= cfg_.max_connections) {
       ++stats_.connections_refused;
       ++stats_.datagrams_dropped;
+      log_network_line(log_level::warn, "connection_refused",
+                       "transport: refused a connection from " + from.to_string()
+                         + (accepting_ ? " (max_connections reached)" : " (not accepting)"));
       return;
     }
     auto id = next_id();

@@ -9,6 +9,7 @@
 
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/library_log.hpp>
 
 #include "peer_certificate.hpp"
 
@@ -466,6 +467,13 @@ void quic_connection::finish(close_cause cause) {
     ++host_.stats().handshakes_failed;
     if (cause_.code == static_cast<uint8_t>(error::tls))
       ++host_.stats().handshakes_failed_tls;
+    log_network_line(log_level::warn, "handshake_failed",
+                     std::string{"transport: handshake "} + (is_server_ ? "from " : "to ")
+                       + remote_.to_string() + " failed: " + cause_.reason);
+  } else {
+    log_network_line(log_level::debug, "connection_closed",
+                     "transport: connection with " + remote_.to_string()
+                       + " closed: " + cause_.reason);
   }
   // Nothing more is read: what the streams hold is the owner's to drop.
   release_all();
@@ -737,6 +745,9 @@ void quic_connection::drop_input(stream& s) {
 
 void quic_connection::protocol_error(stream& s, std::string detail) {
   ++host_.stats().stream_protocol_errors;
+  log_network_line(log_level::warn, "protocol_error",
+                   "transport: protocol error from " + remote_.to_string() + " on stream "
+                     + std::to_string(s.id) + ": " + detail);
   s.end_reported = true;
   drop_input(s);
   auto& ev = event_for(s, stream_event::kind::protocol_error);
@@ -858,6 +869,9 @@ int quic_connection::on_handshake_completed() {
   }
   handshake_done_ = true;
   ready_signal_ = true;
+  log_network_line(log_level::debug, "connection_opened",
+                   std::string{"transport: connection "} + (is_server_ ? "from " : "to ")
+                     + remote_.to_string() + " established");
   // Only a verified chain makes a certificate's names worth reporting: a
   // client verifies every server, a server its clients only under mutual
   // TLS (without a client CA it asks for no certificate either).

@@ -138,4 +138,18 @@ bool is_printable(std::string_view text) {
   return all_sequences(text, [](uint32_t cp) { return acts_on_terminal(cp); });
 }
 
+std::string json_string(std::string_view printable) {
+  std::string out;
+  out.reserve(printable.size() + 2);
+  out += '"';
+  for (char c : printable) {
+    // No control character is left, so these two are all JSON asks for.
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
 } // namespace rpcnet::utf8

@@ -93,6 +93,14 @@ public:
   /// null otherwise.
   const rpcnet::peer_identity* peer_identity() const noexcept;
 
+  /// A unary call's request message size in bytes (0 for streaming calls,
+  /// whose messages the transport's byte counters cover).
+  uint64_t request_bytes() const noexcept;
+
+  /// A unary call's reply message size, once the handler answered (0
+  /// before, on failure, and for streaming calls).
+  uint64_t response_bytes() const noexcept;
+
   // -- cancellation -----------------------------------------------------------
 
   /// True once the call is no longer wanted: the caller cancelled it or

@@ -60,6 +60,10 @@ struct outgoing_call {
   /// The call being served on whose behalf this one is made (empty for
   /// calls made outside a handler): tracing reads its metadata.
   call_context parent;
+  /// Unary calls: the request message's size, and the reply's once it
+  /// arrived (for after-hooks; 0 for streaming calls).
+  uint64_t request_bytes = 0;
+  uint64_t response_bytes = 0;
 };
 
 /// Runs around each call a client makes, on the client connection's

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -84,6 +85,9 @@ struct admin_server::impl {
   bool stopped = false;
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  /// Paces accepting after an error such as EMFILE, which would otherwise
+  /// fail again at once and spin this thread.
+  asio::steady_timer accept_pause{io};
   socket_address bound;
   std::thread thread;
 
@@ -235,17 +239,23 @@ void accept_next(admin_server::impl& server) {
   server.acceptor.async_accept([&server](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !server.acceptor.is_open())
       return;
-    if (!ec) {
-      if (server.sessions.size() >= server.cfg.max_connections) {
-        if (server.refused_connections)
-          server.refused_connections->inc();
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        auto session = std::make_shared<admin_session>(std::move(socket), server);
-        server.sessions.emplace(session.get(), session);
-        session->read();
-      }
+    if (ec) {
+      server.accept_pause.expires_after(std::chrono::milliseconds{100});
+      server.accept_pause.async_wait([&server](beast::error_code wait_ec) {
+        if (!wait_ec && server.acceptor.is_open())
+          accept_next(server);
+      });
+      return;
+    }
+    if (server.sessions.size() >= server.cfg.max_connections) {
+      if (server.refused_connections)
+        server.refused_connections->inc();
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      auto session = std::make_shared<admin_session>(std::move(socket), server);
+      server.sessions.emplace(session.get(), session);
+      session->read();
     }
     accept_next(server);
   });
@@ -256,6 +266,7 @@ void accept_next(admin_server::impl& server) {
 void admin_server::impl::close_all() {
   beast::error_code ignored;
   acceptor.close(ignored);
+  accept_pause.cancel();
   // close() may end a session, which erases it: walk a copy.
   auto open = sessions;
   for (auto& [raw, weak] : open)

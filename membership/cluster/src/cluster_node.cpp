@@ -65,7 +65,7 @@ cluster_node::open(caf::actor_system& sys, rpc_config server_cfg, cluster_config
 
 cluster_node::cluster_node(caf::actor_system& sys, rpc_config cfg)
   : sys_(sys), metrics_(cfg.metrics), server_(sys, std::move(cfg)),
-    events_(std::make_shared<recent_events>()) {
+    health_(health_service::attach(server_)), events_(std::make_shared<recent_events>()) {
 }
 
 cluster_node::~cluster_node() {
@@ -86,8 +86,10 @@ cluster_node::~cluster_node() {
 
 caf::error cluster_node::start() {
   auto err = server_.start();
-  if (!err)
+  if (!err) {
     phase_ = phase::serving;
+    health_->set("", health_status::serving);
+  }
   return err;
 }
 
@@ -102,6 +104,8 @@ caf::error cluster_node::join(std::vector<std::string> seeds) {
 caf::error cluster_node::shutdown(std::chrono::milliseconds grace) {
   // Not ready from here on: a load balancer stops sending before we leave.
   phase_ = phase::draining;
+  // Watches end too, or they would hold the server's stop for all its grace.
+  health_->shutdown();
   auto err = cluster_->leave();
   server_.stop(grace);
   cluster_->stop();

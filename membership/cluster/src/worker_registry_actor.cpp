@@ -15,6 +15,7 @@
 #include "worker_registry.hpp"
 #include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/library_log.hpp>
 
 namespace rpcnet {
 
@@ -75,6 +76,11 @@ caf::expected<worker> copy_of(caf::expected<const worker*> chosen) {
 void count(registry_state& st, const caf::expected<worker>& result) {
   if (st.selections)
     st.selections->count(result);
+  // Rate limited: a caller retrying against an empty pool would repeat it
+  // at its own pace.
+  if (!result)
+    log_network_line(log_level::warn, "selection_failed",
+                     "registry: no worker selected: " + describe(result.error()));
 }
 
 void deliver(caf::typed_response_promise<worker>& promise, caf::expected<worker> result) {

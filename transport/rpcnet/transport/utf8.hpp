@@ -47,6 +47,10 @@ bool is_printable(std::string_view text);
 /// output is printable and says exactly which bytes arrived.
 std::string escaped(std::string_view text);
 
+/// `printable` (escaped's output) as a JSON string literal, quotes
+/// included: escaped's escapes stay text (a reader sees \x1b, not ESC).
+std::string json_string(std::string_view printable);
+
 /// Columns `text` takes on a terminal if it is escaped's output: one per
 /// code point (wide characters are not told apart).
 size_t display_width(std::string_view text);

@@ -4,6 +4,8 @@
 //                                          the error code's name)
 //   rpc_latency_seconds{side,method}       from before() to the end
 //                                          (latency_buckets_seconds)
+//   rpc_request_bytes_total{side,method}   unary request message bytes
+//   rpc_response_bytes_total{side,method}  unary reply message bytes
 //   rpc_errors_total{side,type}            failed calls by error code
 //   rpc_in_flight_calls{side}              calls begun and not ended
 //   rpc_streams_open{side}                 streaming calls among them

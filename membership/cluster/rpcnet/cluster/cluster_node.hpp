@@ -15,7 +15,9 @@
 // With an admin address the node also serves /metrics (its server, clients,
 // transport and membership counting into one registry), /healthz, /readyz
 // (ready once started and, when told to join, joined; 503 from the start of
-// shutdown()) and the live dashboard (admin_server.hpp).
+// shutdown()) and the live dashboard (admin_server.hpp). Its health
+// service (health_service.hpp) says the same over RPC: serving from start(),
+// not serving from the start of shutdown().
 #pragma once
 
 #include <atomic>
@@ -30,6 +32,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include <rpcnet/actors/health_service.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>
 #include <rpcnet/cluster/admin_server.hpp>
@@ -91,6 +94,12 @@ public:
     return *cluster_;
   }
 
+  /// The node's grpc.health.v1-style service; the node sets "" (the whole
+  /// node), and the program may set its own services.
+  health_service& health() noexcept {
+    return *health_;
+  }
+
   /// The address the node serves calls and gossip on.
   const socket_address& local_address() const noexcept {
     return local_address_;
@@ -126,6 +135,7 @@ private:
   caf::actor_system& sys_;
   std::shared_ptr<metrics_registry> metrics_;
   rpc_server server_;
+  std::shared_ptr<health_service> health_;
   socket_address local_address_;
   /// Started once the server is bound, on its endpoint.
   std::optional<cluster_membership> cluster_;
