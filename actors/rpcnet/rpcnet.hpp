@@ -5,6 +5,7 @@
 #include <rpcnet/actors/client_connection.hpp>
 #include <rpcnet/actors/client_stream.hpp>
 #include <rpcnet/actors/error_trailers.hpp>
+#include <rpcnet/actors/health_service.hpp>
 #include <rpcnet/actors/rpc_client.hpp>
 #include <rpcnet/actors/rpc_config.hpp>
 #include <rpcnet/actors/rpc_server.hpp>

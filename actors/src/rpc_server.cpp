@@ -167,11 +167,14 @@ void rpc_server::stop(std::chrono::milliseconds grace) {
   auto start = std::chrono::steady_clock::now();
   auto deadline = start + grace;
   state_->draining = true;
+  // A stop with nothing in flight is routine (every server's destructor
+  // stops it): only a drain that has calls to wait for is worth a line.
+  auto waiting_for = state_->in_flight.load();
   std::string where = ep_ ? ep_->local_address().to_string() : "in process";
-  log_line(log_level::info, "server: draining at " + where + ": "
-                              + std::to_string(state_->in_flight.load())
-                              + " calls in flight, grace " + std::to_string(grace.count())
-                              + " ms");
+  if (waiting_for > 0)
+    log_line(log_level::info, "server: draining at " + where + ": "
+                                + std::to_string(waiting_for) + " calls in flight, grace "
+                                + std::to_string(grace.count()) + " ms");
   if (ep_)
     ep_->stop_accepting();
   hub_->stop_accepting();
@@ -183,13 +186,13 @@ void rpc_server::stop(std::chrono::milliseconds grace) {
   }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
     std::chrono::steady_clock::now() - start);
-  if (drained)
-    log_line(log_level::info, "server: drained at " + where + " in "
-                                + std::to_string(took.count()) + " ms");
-  else
+  if (!drained)
     log_line(log_level::warn, "server: grace over at " + where + " with "
                                 + std::to_string(state_->in_flight.load())
                                 + " calls still in flight; closing their connections");
+  else if (waiting_for > 0)
+    log_line(log_level::info, "server: drained at " + where + " in "
+                                + std::to_string(took.count()) + " ms");
   // Lingers for what is left of the grace until the replies are
   // acknowledged, then closes every connection; their actors see
   // connection_closed and quit.

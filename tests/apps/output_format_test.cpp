@@ -57,6 +57,20 @@ TEST_CASE("a log line escapes what came over the network, so it is one printable
   CHECK(plainly_printable(line));
 }
 
+TEST_CASE("a JSON log line is one object naming the node with the text escaped", "[log]") {
+  auto when = std::chrono::system_clock::from_time_t(1'795'802'400) + std::chrono::milliseconds{7};
+  auto line = format_log_line(when, log_level::warn, "worker \"w\"", "peer sent \x1b[2J\\",
+                              log_format::json);
+  CHECK(plainly_printable(line));
+  auto json = nlohmann::json::parse(line);
+  CHECK(json["ts"] == "2026-11-27T18:00:00.007Z");
+  CHECK(json["level"] == "warn");
+  CHECK(json["node"] == "worker \"w\"");
+  // The escapes the text format makes stay visible as text.
+  CHECK(json["msg"] == "peer sent \\x1b[2J\\\\");
+  CHECK(parse_log_format("json") == log_format::json);
+}
+
 TEST_CASE("the tests' yardstick tells printable text from not", "[log]") {
   CHECK(plainly_printable("caf\xc3\xa9 \\x1b"));
   CHECK_FALSE(plainly_printable("\xff"));

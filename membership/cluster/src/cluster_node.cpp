@@ -5,6 +5,7 @@
 
 #include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/library_log.hpp>
 
 #include "cluster_snapshot.hpp"
 
@@ -106,7 +107,11 @@ caf::error cluster_node::shutdown(std::chrono::milliseconds grace) {
   phase_ = phase::draining;
   // Watches end too, or they would hold the server's stop for all its grace.
   health_->shutdown();
+  log_line(log_level::info, "node: shutting down at " + local_address_.to_string()
+                              + ": not ready, leaving the cluster, then draining calls");
   auto err = cluster_->leave();
+  if (err)
+    log_line(log_level::warn, "node: leaving the cluster failed: " + describe(err));
   server_.stop(grace);
   cluster_->stop();
   stopped_ = true;
