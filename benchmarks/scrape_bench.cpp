@@ -72,7 +72,8 @@ scrape_summary summarize(std::vector<scrape_sample> samples) {
 cluster_config bench_cluster(std::string role) {
   return cluster_config{}
     .with_tag("role", std::move(role))
-    .with_gossip_interval(std::chrono::milliseconds{50})
+    .with_gossip_interval(std::chrono::milliseconds{200})
+    .with_probe_timeout(std::chrono::milliseconds{100})
     .with_join_timeout(std::chrono::seconds{10});
 }
 

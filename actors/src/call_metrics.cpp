@@ -2,6 +2,7 @@
 // recorder behind both (call_metrics_recorder.hpp).
 #include <rpcnet/actors/interceptors/call_metrics.hpp>
 
+#include <algorithm>
 #include <functional>
 
 #include <rpcnet/transport/error.hpp>
@@ -66,15 +67,31 @@ call_metrics_recorder::call_metrics_recorder(metrics_registry& registry, std::st
                                       {"side", "method"})),
     errors_(registry.counters("rpc_errors_total", "RPC calls failed, by side and error code.",
                               {"side", "type"})),
-    in_flight_(registry.gauges("rpc_in_flight_calls", "RPC calls begun and not ended.", {"side"})
-                 .with({side})),
     streams_open_(registry.gauges("rpc_streams_open", "Streaming RPC calls begun and not ended.",
                                   {"side"})
                     .with({side})) {
+  in_flight_ = registry.add_collector([this](metrics_writer& out) {
+    // Ended first: a call counts as begun before it can count as ended, so
+    // the difference never goes below zero.
+    auto ended = ended_calls();
+    auto begun = began_.load(std::memory_order_relaxed);
+    out.gauge("rpc_in_flight_calls", "RPC calls begun and not ended.",
+              static_cast<double>(begun - std::min(begun, ended)), {{"side", side_}});
+  });
+}
+
+uint64_t call_metrics_recorder::ended_calls() {
+  std::lock_guard<std::mutex> guard{add_mtx_};
+  uint64_t total = 0;
+  for (const auto& series : owned_)
+    for (const auto& cell : series->requests)
+      if (auto* counter = cell.load(std::memory_order_acquire))
+        total += counter->value();
+  return total;
 }
 
 void call_metrics_recorder::began(call_shape shape) noexcept {
-  in_flight_.add(1);
+  began_.fetch_add(1, std::memory_order_relaxed);
   if (is_stream(shape))
     streams_open_.add(1);
 }
@@ -82,7 +99,6 @@ void call_metrics_recorder::began(call_shape shape) noexcept {
 void call_metrics_recorder::ended(std::string_view method, call_shape shape,
                                   const caf::error& outcome, std::chrono::nanoseconds elapsed,
                                   uint64_t request_bytes, uint64_t response_bytes) {
-  in_flight_.add(-1);
   if (is_stream(shape))
     streams_open_.add(-1);
   auto& series = series_of(method);
@@ -100,15 +116,22 @@ void call_metrics_recorder::ended(std::string_view method, call_shape shape,
 }
 
 call_metrics_recorder::method_series& call_metrics_recorder::series_of(std::string_view method) {
+  // Acquire pairs with the release that published the series in a slot.
+  if (auto* last = last_.load(std::memory_order_acquire); last && last->method == method)
+    return *last;
   auto hash = std::hash<std::string_view>{}(method);
   for (size_t probe = 0; probe < slot_count; ++probe) {
     auto* series = slots_[(hash + probe) % slot_count].load(std::memory_order_acquire);
     if (!series)
       break;
-    if (series->method == method)
+    if (series->method == method) {
+      last_.store(series, std::memory_order_release);
       return *series;
+    }
   }
-  return add_series(method, hash);
+  auto& added = add_series(method, hash);
+  last_.store(&added, std::memory_order_release);
+  return added;
 }
 
 call_metrics_recorder::method_series& call_metrics_recorder::add_series(std::string_view method,

@@ -53,20 +53,31 @@ private:
 
   method_series& add_series(std::string_view method, size_t hash);
 
+  /// Calls ended so far, over every method and outcome.
+  uint64_t ended_calls();
+
   std::string side_;
   counter_family& requests_;
   histogram_family& latency_;
   counter_family& request_bytes_;
   counter_family& response_bytes_;
   counter_family& errors_;
-  metric_gauge& in_flight_;
+  /// Calls begun: rpc_in_flight_calls is this less the calls ended (the
+  /// requests counters' sum), computed at scrape time, which saves a call
+  /// two atomic updates of a gauge.
+  std::atomic<uint64_t> began_{0};
   metric_gauge& streams_open_;
   std::array<std::atomic<metric_counter*>, outcome_count> errors_by_outcome_{};
   std::array<std::atomic<method_series*>, slot_count> slots_{};
+  /// The series found last: most servers and clients call few methods, so
+  /// a compare of the name usually saves hashing it.
+  std::atomic<method_series*> last_{nullptr};
   std::mutex add_mtx_;
   std::vector<std::unique_ptr<method_series>> owned_;
   /// The series of every method past max_methods.
   method_series* other_ = nullptr;
+  /// Reports rpc_in_flight_calls; declared last, so it is removed first.
+  metrics_collection in_flight_;
 };
 
 } // namespace rpcnet
