@@ -1,37 +1,30 @@
 // Tests the call metrics interceptors (interceptors/call_metrics.hpp) over
 // real calls, on both transports: each call moves the server's and the
 // client's requests, latency and byte series by exactly what it did, a
-// failure moves the error series, and calls in flight and open streams are
-// gauges that come back to zero.
+// failure moves the error series, and calls in flight are a gauge that
+// rises while handlers run and comes back to zero.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <limits>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "loopback.hpp"
+#include "scraped_metrics.hpp"
 
 using namespace rpcnet;
 using namespace rpcnet::test;
 
 namespace {
 
-/// The value of `series` (name and labels exactly as exposed) on `page`;
-/// NaN when the page has no such sample.
-double sample(const std::string& page, const std::string& series) {
-  std::istringstream lines{page};
-  std::string line;
-  while (std::getline(lines, line))
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0
-        && line[series.size()] == ' ')
-      return std::stod(line.substr(series.size() + 1));
-  return std::numeric_limits<double>::quiet_NaN();
-}
+using labels = scraped_metrics::labels;
 
-double sample(metrics_registry& metrics, const std::string& series) {
-  return sample(metrics.expose(), series);
+/// The value of sample `name` with exactly `exact` labels in `metrics`'s
+/// page; NaN when it has none.
+double sample(metrics_registry& metrics, std::string_view name, const labels& exact) {
+  return scraped_metrics{metrics.expose()}.value(name, exact).value_or(
+    std::numeric_limits<double>::quiet_NaN());
 }
 
 } // namespace
@@ -59,30 +52,29 @@ TEST_CASE("a unary call moves the request and latency and byte series on both si
   for (auto [metrics, side] : {std::pair{client_metrics.get(), std::string{"client"}},
                               std::pair{server_metrics.get(), std::string{"server"}}}) {
     INFO("side " << side);
-    auto labels = "{side=\"" + side + "\",method=\"shrink\"}";
+    labels shrink{{"side", side}, {"method", "shrink"}};
+    labels refuse{{"side", side}, {"method", "refuse"}};
     // The server counts after its reply left: the client may be first.
     REQUIRE(wait_until([&] {
-      return sample(*metrics, "rpc_errors_total{side=\"" + side + "\",type=\"remote\"}") == 1;
+      return sample(*metrics, "rpc_errors_total", {{"side", side}, {"type", "remote"}}) == 1;
     }));
-    CHECK(sample(*metrics, "rpc_requests_total{side=\"" + side
-                             + "\",method=\"shrink\",code=\"ok\"}")
+    CHECK(sample(*metrics, "rpc_requests_total",
+                 {{"side", side}, {"method", "shrink"}, {"code", "ok"}})
           == 2);
-    CHECK(sample(*metrics, "rpc_requests_total{side=\"" + side
-                             + "\",method=\"refuse\",code=\"remote\"}")
+    CHECK(sample(*metrics, "rpc_requests_total",
+                 {{"side", side}, {"method", "refuse"}, {"code", "remote"}})
           == 1);
-    CHECK(sample(*metrics, "rpc_latency_seconds_count" + labels) == 2);
-    CHECK(sample(*metrics, "rpc_latency_seconds_sum" + labels) > 0);
-    CHECK(sample(*metrics, "rpc_request_bytes_total" + labels) == 160);
-    CHECK(sample(*metrics, "rpc_response_bytes_total" + labels) == 25 + 15);
+    CHECK(sample(*metrics, "rpc_latency_seconds_count", shrink) == 2);
+    CHECK(sample(*metrics, "rpc_latency_seconds_sum", shrink) > 0);
+    CHECK(sample(*metrics, "rpc_request_bytes_total", shrink) == 160);
+    CHECK(sample(*metrics, "rpc_response_bytes_total", shrink) == 25 + 15);
     // A failed call's request counts; it had no reply.
-    CHECK(sample(*metrics, "rpc_request_bytes_total{side=\"" + side + "\",method=\"refuse\"}")
-          == 7);
-    CHECK(sample(*metrics, "rpc_response_bytes_total{side=\"" + side + "\",method=\"refuse\"}")
-          == 0);
-    CHECK(sample(*metrics, "rpc_in_flight_calls{side=\"" + side + "\"}") == 0);
+    CHECK(sample(*metrics, "rpc_request_bytes_total", refuse) == 7);
+    CHECK(sample(*metrics, "rpc_response_bytes_total", refuse) == 0);
+    CHECK(sample(*metrics, "rpc_in_flight_calls", {{"side", side}}) == 0);
   }
   // Each registry holds its own side only.
-  CHECK(std::isnan(sample(*server_metrics, "rpc_in_flight_calls{side=\"client\"}")));
+  CHECK(std::isnan(sample(*server_metrics, "rpc_in_flight_calls", {{"side", "client"}})));
 }
 
 TEST_CASE("calls in flight are a gauge that rises while a handler runs and falls after",
@@ -97,14 +89,15 @@ TEST_CASE("calls in flight are a gauge that rises while a handler runs and falls
   auto first = call_in_background(client, "slow", byte_buffer(3, uint8_t{1}), patience);
   auto second = call_in_background(client, "slow", byte_buffer(3, uint8_t{1}), patience);
   REQUIRE(started->wait_for(2, patience));
-  CHECK(sample(*server_metrics, "rpc_in_flight_calls{side=\"server\"}") == 2);
+  CHECK(sample(*server_metrics, "rpc_in_flight_calls", {{"side", "server"}}) == 2);
   release->open();
   REQUIRE(ready_within(first, patience));
   REQUIRE(ready_within(second, patience));
   CHECK(first.get());
   CHECK(second.get());
   CHECK(wait_until(
-    [&] { return sample(*server_metrics, "rpc_in_flight_calls{side=\"server\"}") == 0; }));
-  CHECK(sample(*server_metrics, "rpc_requests_total{side=\"server\",method=\"slow\",code=\"ok\"}")
+    [&] { return sample(*server_metrics, "rpc_in_flight_calls", {{"side", "server"}}) == 0; }));
+  CHECK(sample(*server_metrics, "rpc_requests_total",
+               {{"side", "server"}, {"method", "slow"}, {"code", "ok"}})
         == 2);
 }
