@@ -68,7 +68,8 @@ std::vector<documented_family> documented_families() {
         "received_bytes_total", "sent_bytes_total", "connections_accepted_total",
         "connections_refused_total", "protocol_errors_total", "version_negotiations_total",
         "connections_over_buffer_limit_total", "streams_over_budget_total",
-        "requests_timed_out_total", "peers_unreachable_total", "congestion_events_total"})
+        "requests_timed_out_total", "peers_unreachable_total", "congestion_events_total",
+        "lost_packets_total"})
     families.push_back({"rpcnet_transport_" + suffix, "counter", {"endpoint"}});
   for (std::string suffix : {"connections_open", "buffered_bytes", "smoothed_rtt_seconds"})
     families.push_back({"rpcnet_transport_" + suffix, "gauge", {"endpoint"}});

@@ -215,6 +215,14 @@ public:
     return published_;
   }
 
+  /// Packets carrying stream data that ngtcp2 declared lost, as published
+  /// with the other counters (not in transport_stats, whose layout is
+  /// public).
+  uint64_t lost_packets() const {
+    std::lock_guard<std::mutex> guard{stats_mtx_};
+    return published_lost_packets_;
+  }
+
   const socket_address& local() const {
     return local_;
   }
@@ -257,6 +265,10 @@ public:
 
   buffer_budget& budget() override {
     return budget_;
+  }
+
+  void count_lost_packets(uint64_t n) override {
+    lost_packets_ += n;
   }
 
   caf::actor accept(connection_id id, const socket_address& peer) override {
@@ -646,6 +658,7 @@ private:
     sample_paths();
     std::lock_guard<std::mutex> guard{stats_mtx_};
     published_ = stats_;
+    published_lost_packets_ = lost_packets_;
   }
 
   /// RTT and recoveries, read from every connection at most every 250 ms:
@@ -726,6 +739,8 @@ private:
   transport_stats stats_;
   mutable std::mutex stats_mtx_;
   transport_stats published_;
+  uint64_t lost_packets_ = 0;
+  uint64_t published_lost_packets_ = 0;
   std::chrono::steady_clock::time_point last_path_sample_;
 };
 
@@ -742,7 +757,7 @@ endpoint::start(caf::actor_system& sys, transport_config cfg, options opts) {
     // pointer is good whenever the collector runs.
     ep->metrics_ = metrics->add_collector(
       [raw = ep.get(), label = ep->local_address().to_string()](metrics_writer& out) {
-        report_transport_stats(out, raw->stats(), label);
+        report_transport_stats(out, raw->stats(), raw->impl_->lost_packets(), label);
       });
   }
   return ep;

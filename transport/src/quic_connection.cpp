@@ -1000,6 +1000,9 @@ int quic_connection::on_stream_stop_sending(int64_t stream_id, uint64_t app_code
 }
 
 int quic_connection::on_stream_close(int64_t stream_id, uint64_t app_code) {
+  // ngtcp2 0.12 counts losses per stream only, and the stream is gone
+  // after this callback: the last moment to read its count.
+  host_.count_lost_packets(ngtcp2_conn_get_stream_loss_count(conn_, stream_id));
   auto it = streams_.find(stream_id);
   if (it != streams_.end()) {
     auto& s = *it->second;

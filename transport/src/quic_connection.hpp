@@ -45,6 +45,8 @@ public:
   virtual void commit_packet(const ngtcp2_addr& remote, size_t size) = 0;
   virtual const transport_config& config() const = 0;
   virtual transport_stats& stats() = 0;
+  /// Adds packets ngtcp2 declared lost (counted per stream as it closes).
+  virtual void count_lost_packets(uint64_t n) = 0;
   /// The memory all connections of the endpoint may hold for their peers.
   virtual buffer_budget& budget() = 0;
   /// Asks the accept handler for the actor of a new server connection.

@@ -6,7 +6,7 @@
 namespace rpcnet {
 
 void report_transport_stats(metrics_writer& out, const transport_stats& s,
-                            std::string_view endpoint_label) {
+                            uint64_t lost_packets, std::string_view endpoint_label) {
   metric_labels at{{"endpoint", endpoint_label}};
   auto counter = [&](std::string_view name, std::string_view help, uint64_t value) {
     out.counter(name, help, static_cast<double>(value), at);
@@ -61,6 +61,10 @@ void report_transport_stats(metrics_writer& out, const transport_stats& s,
   counter("rpcnet_transport_congestion_events_total",
           "Times a connection's congestion controller saw loss and entered recovery.",
           s.congestion_events);
+  counter("rpcnet_transport_lost_packets_total",
+          "Packets carrying stream data that QUIC declared lost (counted as each stream "
+          "closes; may include spurious losses).",
+          lost_packets);
   gauge("rpcnet_transport_buffered_bytes", "Bytes of peers' input held for consumers.",
         static_cast<double>(s.buffered_bytes));
   gauge("rpcnet_transport_smoothed_rtt_seconds",

@@ -10,7 +10,8 @@
 
 namespace rpcnet {
 
+/// `lost_packets`: packets carrying stream data ngtcp2 declared lost.
 void report_transport_stats(metrics_writer& out, const transport_stats& stats,
-                            std::string_view endpoint_label);
+                            uint64_t lost_packets, std::string_view endpoint_label);
 
 } // namespace rpcnet
