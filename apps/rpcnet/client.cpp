@@ -323,6 +323,7 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
     std::this_thread::sleep_for(milliseconds{10});
   std::string summary;
   bool clean = false;
+  bool did_work = false;
   {
     std::lock_guard<std::mutex> guard{seen.mtx};
     summary = "done: " + std::to_string(seen.tasks.completed()) + " tasks completed (";
@@ -335,9 +336,17 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
                + std::to_string(seen.tasks.rejected() + seen.tokens.duplicates())
                + " duplicates, " + std::to_string(seen.worker_failures) + " worker failures";
     clean = seen.tasks.rejected() == 0 && seen.tokens.duplicates() == 0;
+    did_work = seen.tasks.completed() > 0 || seen.tokens.resume_after() > 0;
   }
   log_info(summary);
   int status = clean ? 0 : 3;
+  // A run that reached nobody is a failure, whatever made it end: a
+  // script must not read exit 0 as "the cluster served".
+  if (!did_work) {
+    log_error("no task completed and no token received: the director at "
+              + settings.director.to_string() + " or its workers were never reached");
+    status = 4;
+  }
   if (running > 0) {
     // A call outlived its timeout; the process ends without waiting for it.
     log_warn("a call is still blocked; exiting without it");

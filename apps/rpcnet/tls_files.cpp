@@ -22,7 +22,7 @@ rpc_config tls_files::server_config(const std::string& bind_address) const {
 }
 
 rpc_config tls_files::client_config(std::chrono::milliseconds call_timeout) const {
-  return rpc_config{dir_ + "/test_cert.pem", "127.0.0.1:0"}
+  return rpc_config{dir_ + "/test_cert.pem", "0.0.0.0:0"}
     .with_ca_path(dir_ + "/ca.pem")
     .with_server_name("localhost")
     .with_call_timeout(call_timeout);

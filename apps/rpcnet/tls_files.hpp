@@ -20,7 +20,9 @@ public:
   /// A server bound to `bind_address` with the certificate and its key.
   rpc_config server_config(const std::string& bind_address) const;
 
-  /// A client that trusts the CA and checks the name "localhost".
+  /// A client that trusts the CA and checks the name "localhost", on an
+  /// IPv4 socket bound to every interface: one bound to 127.0.0.1 could
+  /// send to loopback only.
   rpc_config client_config(std::chrono::milliseconds call_timeout) const;
 
 private:

@@ -364,3 +364,14 @@ TEST_CASE("health refuses bad arguments with an error and a non-zero exit", "[cl
     CHECK(wait_for_text(*proc, bad.says, 1s));
   }
 }
+
+TEST_CASE("a client that reached no director exits non-zero and says why", "[client]") {
+  // A port nothing listens on: every dial is refused at once.
+  auto port = std::to_string(rpcnet::test::free_udp_port());
+  auto proc = run_rpcnet({"client", "--certs", RPCNET_CERT_DIR, "--director", "127.0.0.1:" + port,
+                          "--duration", "1", "--call-timeout-ms", "300"});
+  auto status = proc->wait_exit(20s);
+  REQUIRE(status.has_value());
+  CHECK(*status == 4);
+  CHECK(wait_for_text(*proc, "no task completed and no token received", 1s));
+}

@@ -205,3 +205,22 @@ TEST_CASE("a client learns at once that its server shut down", "[lifetime]") {
   CHECK(rpcnet::code_of(reply.error()) == error::connection);
   CHECK(elapsed_ms(started) < 1000);
 }
+
+TEST_CASE("a peer this socket cannot send to fails the dial at once with the send error",
+          "[lifetime]") {
+  rpcnet::runtime rt;
+  // Bound to loopback, the socket cannot send to TEST-NET-1 (RFC 5737):
+  // the kernel refuses with EINVAL, or ENETUNREACH without a route. Either
+  // way the handshake's first datagram never leaves.
+  auto cfg = rpcnet::test::client_config().with_handshake_timeout(10s);
+  auto started = std::chrono::steady_clock::now();
+  auto client = rpc_client::connect(rt.system(), "192.0.2.1:4433", cfg);
+  auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(client);
+  INFO("error: " << rpcnet::describe(client.error()));
+  CHECK(rpcnet::code_of(client.error()) == error::io);
+  CHECK(rpcnet::message_of(client.error()).find("cannot send to 192.0.2.1:4433 from 127.0.0.1:")
+        != std::string::npos);
+  // Not the handshake timeout's ten seconds.
+  CHECK(took < 2s);
+}

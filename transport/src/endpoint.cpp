@@ -14,6 +14,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <utility>
+#include <vector>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -597,6 +599,24 @@ private:
     }
   }
 
+  /// True for an error of sendmmsg that sending again to the same peer
+  /// cannot cure (this socket cannot reach it at all), as opposed to a full
+  /// buffer or an ICMP report from an earlier datagram.
+  static bool fatal_for_peer(int err) {
+    switch (err) {
+      case EINVAL:       // e.g. a socket bound to 127.0.0.1 sending elsewhere
+      case ENETUNREACH:  // no route
+      case EHOSTUNREACH:
+      case EADDRNOTAVAIL:
+      case EAFNOSUPPORT: // an IPv4 socket and an IPv6 peer, or the reverse
+      case EACCES:       // a broadcast address, or a firewall's refusal
+      case EPERM:
+        return true;
+      default:
+        return false;
+    }
+  }
+
   void flush_tx() {
     size_t done = 0;
     while (done < tx_count_) {
@@ -604,8 +624,17 @@ private:
       if (n < 0) {
         if (errno == EINTR)
           continue;
-        // A full socket buffer or an unreachable peer loses these packets;
-        // QUIC's loss recovery resends what matters.
+        // A full socket buffer loses these packets; QUIC's loss recovery
+        // resends what matters. An error no resend can cure fails the
+        // peer's connections now, instead of at their handshake or idle
+        // timeout.
+        if (fatal_for_peer(errno)) {
+          const auto& hdr = tx_msgs_[done].msg_hdr;
+          unsendable_.emplace_back(
+            socket_address::from_native(static_cast<const sockaddr*>(hdr.msg_name),
+                                        hdr.msg_namelen),
+            errno);
+        }
         ++stats_.datagrams_dropped;
         ++done;
         continue;
@@ -616,6 +645,28 @@ private:
     for (size_t i = 0; i < tx_count_; ++i)
       stats_.bytes_sent += tx_iov_[i].iov_len;
     tx_count_ = 0;
+    fail_unsendable();
+  }
+
+  /// Closes the connections to peers this socket could not send to, with
+  /// the reason; their owners hear of it at the next delivery. Closing may
+  /// queue a CONNECTION_CLOSE for the next flush, which fails alike but
+  /// finds the connections closed already.
+  void fail_unsendable() {
+    auto failures = std::move(unsendable_);
+    unsendable_.clear();
+    for (const auto& [peer, err] : failures)
+      for (auto& [id, conn] : conns_)
+        if (!conn->closed() && conn->peer() == peer) {
+          ++stats_.peers_unreachable;
+          log_network_line(log_level::warn, "send_failed",
+                           "transport: cannot send to " + peer.to_string() + " from "
+                             + local_.to_string() + ": " + std::strerror(err));
+          conn->close(app_error::no_error, "cannot send",
+                      {static_cast<uint8_t>(error::io),
+                       "cannot send to " + peer.to_string() + " from " + local_.to_string()
+                         + ": " + std::strerror(err)});
+        }
   }
 
   void deliver() {
@@ -739,6 +790,8 @@ private:
   transport_stats stats_;
   mutable std::mutex stats_mtx_;
   transport_stats published_;
+  /// Peers sendmmsg failed for in the flush under way, with errno.
+  std::vector<std::pair<socket_address, int>> unsendable_;
   uint64_t lost_packets_ = 0;
   uint64_t published_lost_packets_ = 0;
   std::chrono::steady_clock::time_point last_path_sample_;
