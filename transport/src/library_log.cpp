@@ -210,6 +210,10 @@ void set_log_level(log_level lowest) {
   state().lowest.store(static_cast<int>(lowest));
 }
 
+bool log_enabled(log_level level) {
+  return enabled(state(), level);
+}
+
 void log_line(log_level level, std::string_view text) {
   auto& st = state();
   if (!enabled(st, level))

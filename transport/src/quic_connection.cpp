@@ -470,7 +470,7 @@ void quic_connection::finish(close_cause cause) {
     log_network_line(log_level::warn, "handshake_failed",
                      std::string{"transport: handshake "} + (is_server_ ? "from " : "to ")
                        + remote_.to_string() + " failed: " + cause_.reason);
-  } else {
+  } else if (log_enabled(log_level::debug)) {
     log_network_line(log_level::debug, "connection_closed",
                      "transport: connection with " + remote_.to_string()
                        + " closed: " + cause_.reason);
@@ -869,9 +869,10 @@ int quic_connection::on_handshake_completed() {
   }
   handshake_done_ = true;
   ready_signal_ = true;
-  log_network_line(log_level::debug, "connection_opened",
-                   std::string{"transport: connection "} + (is_server_ ? "from " : "to ")
-                     + remote_.to_string() + " established");
+  if (log_enabled(log_level::debug))
+    log_network_line(log_level::debug, "connection_opened",
+                     std::string{"transport: connection "} + (is_server_ ? "from " : "to ")
+                       + remote_.to_string() + " established");
   // Only a verified chain makes a certificate's names worth reporting: a
   // client verifies every server, a server its clients only under mutual
   // TLS (without a client CA it asks for no certificate either).

@@ -69,6 +69,10 @@ void configure_log(const log_options& opts);
 /// Lines below `lowest` are dropped (configure_log's level alone).
 void set_log_level(log_level lowest);
 
+/// True when a line at `level` would be written now: a caller whose text
+/// costs something to build (a debug line per connection) asks first.
+bool log_enabled(log_level level);
+
 /// Writes one line at `level`, escaping control characters and invalid
 /// UTF-8 in `text` (see utf8::escaped).
 void log_line(log_level level, std::string_view text);
