@@ -35,8 +35,20 @@ rpcnet_require(Boost_FOUND libboost-serialization-dev)
 find_package(spdlog QUIET CONFIG)
 rpcnet_require(spdlog_FOUND libspdlog-dev)
 
+# The CLI's readiness and stopping notifications to systemd
+# (apps/rpcnet/service_manager.cpp); the libraries do not use it.
+pkg_check_modules(LIBSYSTEMD QUIET IMPORTED_TARGET libsystemd)
+rpcnet_require(LIBSYSTEMD_FOUND libsystemd-dev)
+
 find_package(CLI11 QUIET CONFIG)
 rpcnet_require(CLI11_FOUND libcli11-dev)
 
 find_package(nlohmann_json 3.11 QUIET CONFIG)
 rpcnet_require(nlohmann_json_FOUND nlohmann-json3-dev)
+
+# The CLI's configuration file (apps/rpcnet/config_file.cpp alone includes
+# it). Debian builds toml++ as a shared library (libtomlplusplus3), not
+# header-only: its target carries the -DTOML_HEADER_ONLY=0
+# -DTOML_SHARED_LIB=1 that say so. 4.x may change the API.
+find_package(tomlplusplus 3.3...<4 QUIET CONFIG)
+rpcnet_require(tomlplusplus_FOUND libtomlplusplus-dev)

@@ -6,6 +6,7 @@
 #                           rpcnetTargets*.cmake, FindCAF.cmake,
 #                           RpcnetGenerate.cmake
 #   <libdir>/pkgconfig/rpcnet.pc
+#   lib/systemd/system/     rpcnet-director.service, rpcnet-worker@.service
 #
 # Every path is relative to the prefix, so the tree can be installed
 # anywhere (--prefix, DESTDIR, the Debian package's /usr).
@@ -25,6 +26,18 @@ set_target_properties(rpcnet-gen PROPERTIES EXPORT_NAME rpcnet-gen)
 file(RELATIVE_PATH rpcnet_bin_to_lib "/${CMAKE_INSTALL_BINDIR}" "/${CMAKE_INSTALL_LIBDIR}")
 set_target_properties(rpcnet PROPERTIES INSTALL_RPATH "$ORIGIN/${rpcnet_bin_to_lib}")
 install(TARGETS rpcnet RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The systemd units of the director and the workers (packaging/systemd/),
+# made when installing rather than when configuring: their ExecStart names
+# the program where this install puts it, and only then is the prefix known
+# (`cmake --install --prefix`, or /usr when cpack stages the package under
+# DESTDIR). lib/systemd/system is where systemd looks under /usr.
+foreach(unit IN ITEMS rpcnet-director.service rpcnet-worker@.service)
+  set(rendered "${CMAKE_CURRENT_BINARY_DIR}/packaging/systemd/${unit}")
+  install(CODE "
+    set(RPCNET_UNIT_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+    configure_file(\"${PROJECT_SOURCE_DIR}/packaging/systemd/${unit}.in\" \"${rendered}\" @ONLY)
+    file(INSTALL \"${rendered}\" DESTINATION \"\${CMAKE_INSTALL_PREFIX}/lib/systemd/system\")")
+endforeach()
 
 install(EXPORT rpcnetTargets NAMESPACE rpcnet:: DESTINATION ${RPCNET_CONFIG_DIR})
 

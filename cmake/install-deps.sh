@@ -5,7 +5,9 @@
 # network namespace of its own (no netem on these kernels). prometheus gives
 # the tests promtool and a real server that scrapes the admin address;
 # libboost-dev holds Boost.Beast, which serves that address; chromium loads
-# the dashboard headless in its test.
+# the dashboard headless in its test. libsystemd-dev gives the CLI sd_notify
+# for its Type=notify units (packaging/systemd/); systemd gives the tests
+# systemd-analyze, which verifies those units.
 set -euo pipefail
 
 packages=(
@@ -14,9 +16,10 @@ packages=(
   libngtcp2-dev libngtcp2-crypto-gnutls-dev ngtcp2-client
   libgnutls28-dev gnutls-bin
   libboost-dev libboost-serialization-dev
-  libcli11-dev libspdlog-dev nlohmann-json3-dev catch2 libbenchmark-dev
+  libcli11-dev libspdlog-dev nlohmann-json3-dev libtomlplusplus-dev catch2 libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   iproute2 nftables prometheus chromium
+  libsystemd-dev systemd
 )
 
 missing=()

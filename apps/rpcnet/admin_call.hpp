@@ -22,7 +22,7 @@ auto call_admin(caf::actor_system& sys, const tls_files& tls, const socket_addre
                 std::chrono::milliseconds timeout, Call call)
   -> decltype(call(std::declval<rpcnet_cli::AdminClient&>())) {
   auto client
-    = rpcnet_cli::AdminClient::connect(sys, node.to_string(), tls.client_config(timeout));
+    = rpcnet_cli::AdminClient::connect(sys, node.to_string(), tls.client_config(timeout, node.family()));
   if (!client)
     return std::move(client.error());
   auto reply = call(*client);

@@ -23,7 +23,7 @@ namespace {
 template <class Call, class Print>
 int print_from_node(const query_settings& settings, const std::string& what, Call call,
                     Print print) {
-  auto tls = tls_files::find(settings.certs);
+  auto tls = tls_files::find(settings.tls);
   if (!tls)
     return fail(message_of(tls.error()));
   runtime rt;

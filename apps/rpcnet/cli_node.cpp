@@ -6,6 +6,7 @@
 #include "admin/admin.hpp"
 #include "cluster_key_check.hpp"
 #include "log.hpp"
+#include "service_manager.hpp"
 
 namespace rpcnet::cli {
 
@@ -70,19 +71,24 @@ void log_gossip_sealing(const gossip_key& key, const socket_address& addr) {
 } // namespace
 
 caf::expected<std::unique_ptr<cli_node>>
-cli_node::open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
-               cluster_config cfg, const node_settings& settings) {
+cli_node::open(caf::actor_system& sys, const tls_files& tls, cluster_config cfg,
+               const node_settings& settings) {
   const auto& key = settings.key;
   if (key.sealed())
     cfg = cfg.with_cluster_key(key.bytes);
+  const auto& where = settings.where;
+  cfg = cfg.with_advertise_address(where.advertise.to_string());
   auto keys = cfg.cluster_keys;
   admin_config admin;
   admin.address = settings.metrics_address;
-  auto node = cluster_node::open(sys, tls.server_config(addr.to_string()), std::move(cfg),
+  auto node = cluster_node::open(sys, tls.server_config(where.bind.to_string()), std::move(cfg),
                                  std::move(admin));
   if (!node)
     return std::move(node.error());
-  log_gossip_sealing(key, addr);
+  if (!(where.advertise == where.bind))
+    log_info("bound to " + where.bind.to_string() + ", advertised as "
+             + where.advertise.to_string());
+  log_gossip_sealing(key, where.advertise);
   if (auto http = (*node)->admin_address())
     log_info("admin HTTP at http://" + http->to_string()
              + "/ (dashboard, /metrics, /healthz, /readyz)");
@@ -96,6 +102,7 @@ caf::error cli_node::start() {
 }
 
 void cli_node::shutdown(std::chrono::milliseconds grace) {
+  notify_stopping();
   log_info("leaving the cluster");
   log_info("draining calls in flight (up to " + std::to_string(grace.count()) + " ms)");
   if (auto err = node_->shutdown(grace))

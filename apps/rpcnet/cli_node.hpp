@@ -23,14 +23,15 @@ class cli_node {
 public:
   // -- constructors -------------------------------------------------------------
 
-  /// Opens the node at `addr` with `cfg`'s tags, sealed with `key` unless it
-  /// is none (which is logged as a warning); the server does not accept
-  /// calls until start().
+  /// Opens the node at `settings.where` (bound there, gossiping its
+  /// advertise address) with `cfg`'s tags, sealed with `settings.key`
+  /// unless it is none (which is logged as a warning); the server does not
+  /// accept calls until start().
   /// With `settings.metrics_address` the node serves its admin HTTP
   /// address there (logged once bound).
   static caf::expected<std::unique_ptr<cli_node>>
-  open(caf::actor_system& sys, const tls_files& tls, const socket_address& addr,
-       cluster_config cfg, const node_settings& settings);
+  open(caf::actor_system& sys, const tls_files& tls, cluster_config cfg,
+       const node_settings& settings);
 
   // -- lifecycle ----------------------------------------------------------------
 

@@ -86,14 +86,18 @@ public:
   }
 
 private:
+  /// The director in use, connecting to the next one of the list when
+  /// there is none: a client keeps working while any director is alive.
   std::optional<rpcnet_cli::DirectorClient> connection() {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (!director_) {
-      auto addr = settings_.director.to_string();
+    const auto& directors = settings_.directors;
+    for (size_t tried = 0; !director_ && tried < directors.size(); ++tried) {
+      auto addr = directors[next_ % directors.size()].to_string();
       auto client = rpcnet_cli::DirectorClient::connect(sys_, addr, cfg_);
       if (!client) {
         log_warn("cannot reach director at " + addr + ": " + describe(client.error()));
-        return std::nullopt;
+        ++next_;
+        continue;
       }
       log_info("connected to director at " + addr);
       director_.emplace(std::move(*client));
@@ -101,11 +105,14 @@ private:
     return director_;
   }
 
+  /// Closes the director in use after a failed call: the next call tries
+  /// the next director.
   void drop_connection() {
     std::lock_guard<std::mutex> guard{mtx_};
     if (director_)
       director_->close();
     director_.reset();
+    ++next_;
   }
 
   std::vector<std::string> excluded() {
@@ -119,6 +126,8 @@ private:
   const shutdown_signal& shutdown_;
   std::mutex mtx_;
   std::optional<rpcnet_cli::DirectorClient> director_;
+  /// Which director of the list to try next.
+  size_t next_ = 0;
   recent_failures failures_;
 };
 
@@ -284,13 +293,15 @@ void run_tokens(caf::actor_system& sys, director_link& director, progress& seen,
 } // namespace
 
 int run_client(const client_settings& settings, shutdown_signal& shutdown) {
-  auto tls = tls_files::find(settings.certs);
+  auto tls = tls_files::find(settings.tls);
   if (!tls)
     return fail(message_of(tls.error()));
-  log_info("starting client - connecting to director at " + settings.director.to_string());
+  auto directors = describe_addresses(settings.directors);
+  log_info("starting client - connecting to director at " + directors);
   runtime rt;
-  director_link director{rt.system(), settings, tls->client_config(settings.call_timeout),
-                         shutdown};
+  auto family = settings.directors.front().family();
+  director_link director{rt.system(), settings,
+                         tls->client_config(settings.call_timeout, family), shutdown};
   progress seen{{}, task_ledger{settings.tasks}, token_cursor{settings.tokens}, 0};
   // Each loop counts itself out; the last one out ends the run.
   std::atomic<int> running{0};
@@ -344,7 +355,7 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
   // script must not read exit 0 as "the cluster served".
   if (!did_work) {
     log_error("no task completed and no token received: the director at "
-              + settings.director.to_string() + " or its workers were never reached");
+              + directors + " or its workers were never reached");
     status = 4;
   }
   if (running > 0) {

@@ -6,6 +6,7 @@
 
 #include "cluster_key_file.hpp"
 #include "join_token.hpp"
+#include "node_addresses.hpp"
 
 namespace rpcnet::cli {
 
@@ -44,28 +45,37 @@ std::string_view to_string_view(key_origin origin) {
 
 caf::expected<gossip_key> resolve_gossip_key(const key_flags& flags, const env_lookup& env,
                                              without_key fallback) {
-  int given = int{flags.join.has_value()} + int{flags.key_file.has_value()} + int{flags.insecure};
-  if (given > 1)
-    return make_error(error::config, flags_given(flags) + " exclude each other: give one");
-  if (flags.insecure)
-    return gossip_key{key_origin::insecure, {}, std::nullopt};
+  // --join names seeds; only its tokens make it a source of the key.
+  join_targets targets;
   if (flags.join) {
-    auto token = parse_join_token(*flags.join);
-    if (!token)
-      return std::move(token.error());
-    return gossip_key{key_origin::join_token, std::move(token->key), token->director};
+    auto parsed = parse_join_list(*flags.join);
+    if (!parsed)
+      return std::move(parsed.error());
+    targets = std::move(*parsed);
   }
+  auto given_flags = flags;
+  if (!targets.key)
+    given_flags.join.reset();
+  int given = int{given_flags.join.has_value()} + int{flags.key_file.has_value()}
+              + int{flags.insecure};
+  if (given > 1)
+    return make_error(error::config, flags_given(given_flags) + " exclude each other: give one");
+  auto seeds = std::move(targets.seeds);
+  if (flags.insecure)
+    return gossip_key{key_origin::insecure, {}, std::move(seeds)};
+  if (targets.key)
+    return gossip_key{key_origin::join_token, std::move(*targets.key), std::move(seeds)};
   if (flags.key_file) {
     auto key = read_cluster_key_file(*flags.key_file);
     if (!key)
       return std::move(key.error());
-    return gossip_key{key_origin::key_file, std::move(*key), std::nullopt};
+    return gossip_key{key_origin::key_file, std::move(*key), std::move(seeds)};
   }
   if (auto text = env(cluster_key_env)) {
     auto key = parse_cluster_key(*text, "invalid " + std::string{cluster_key_env});
     if (!key)
       return std::move(key.error());
-    return gossip_key{key_origin::environment, std::move(*key), std::nullopt};
+    return gossip_key{key_origin::environment, std::move(*key), std::move(seeds)};
   }
   if (fallback == without_key::refuse)
     return make_error(error::config,
@@ -76,7 +86,7 @@ caf::expected<gossip_key> resolve_gossip_key(const key_flags& flags, const env_l
   auto key = generate_cluster_key();
   if (!key)
     return std::move(key.error());
-  return gossip_key{key_origin::generated, std::move(*key), std::nullopt};
+  return gossip_key{key_origin::generated, std::move(*key), std::move(seeds)};
 }
 
 } // namespace rpcnet::cli

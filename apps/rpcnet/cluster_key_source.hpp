@@ -1,5 +1,5 @@
 // Which cluster key a director or a worker gossips with. The sources, in
-// order: the flags --join TOKEN (a worker's), --cluster-key-file PATH and
+// order: the join tokens among --join's items, --cluster-key-file PATH and
 // --insecure-gossip, of which at most one may be given, then the
 // environment's RPCNET_CLUSTER_KEY. With none of them a director makes a key
 // of its own and a worker refuses to start: unsealed gossip lets anyone who
@@ -24,7 +24,7 @@ inline constexpr std::string_view cluster_key_env = "RPCNET_CLUSTER_KEY";
 
 /// What the command line said about the key.
 struct key_flags {
-  /// --join's token.
+  /// --join's list of tokens and addresses (node_addresses.hpp).
   std::optional<std::string> join;
   /// --cluster-key-file's path.
   std::optional<std::string> key_file;
@@ -43,8 +43,9 @@ struct gossip_key {
   key_origin origin = key_origin::insecure;
   /// 16, 24 or 32 bytes; empty for --insecure-gossip.
   std::vector<uint8_t> bytes;
-  /// The director a --join token names.
-  std::optional<socket_address> director;
+  /// The seeds --join names (its tokens' directors among them); empty
+  /// without --join.
+  std::vector<socket_address> seeds;
 
   bool sealed() const noexcept {
     return !bytes.empty();

@@ -7,13 +7,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <rpcnet/cluster/load_balancing_strategy.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
 #include "cluster_key_source.hpp"
 #include "failure_schedule.hpp"
+#include "node_addresses.hpp"
 #include "shutdown_signal.hpp"
+#include "tls_files.hpp"
 
 namespace rpcnet::cli {
 
@@ -21,7 +24,9 @@ using std::chrono::milliseconds;
 
 /// What the director and the workers share.
 struct node_settings {
-  std::string certs;
+  tls_flags tls;
+  /// Where the node binds and what it gossips as its address.
+  node_addresses where;
   /// How long shutdown waits for calls in flight.
   milliseconds grace{5'000};
   /// The cluster key gossip is sealed with (none: --insecure-gossip).
@@ -32,7 +37,6 @@ struct node_settings {
 };
 
 struct director_settings {
-  socket_address addr;
   load_balancing_strategy strategy = default_load_balancing_strategy;
   /// How often the worker pool is printed.
   milliseconds pool_interval{10'000};
@@ -40,8 +44,8 @@ struct director_settings {
 };
 
 struct worker_settings {
-  socket_address addr;
-  socket_address director;
+  /// The directors (or other seeds) to join through: any one alive will do.
+  std::vector<socket_address> directors;
   std::string label;
   bool simulate_failures = false;
   failure_phases phases;
@@ -55,8 +59,9 @@ struct worker_settings {
 };
 
 struct client_settings {
-  socket_address director;
-  std::string certs;
+  /// The directors to ask for workers, in the order they are tried.
+  std::vector<socket_address> directors;
+  tls_flags tls;
   /// Tasks to complete (0: until the duration ends or a signal).
   uint64_t tasks = 0;
   /// Tokens of the generate stream to receive (0: no stream).
@@ -74,7 +79,7 @@ struct client_settings {
 /// answer is printed.
 struct query_settings {
   socket_address node;
-  std::string certs;
+  tls_flags tls;
   bool json = false;
 };
 
@@ -86,7 +91,7 @@ struct members_settings {
 /// Which node `rpcnet health` asks about which service.
 struct health_settings {
   socket_address node;
-  std::string certs;
+  tls_flags tls;
   /// Empty: the whole node.
   std::string service;
   /// Bounds the handshake and the check, each.

@@ -3,6 +3,7 @@
 // prints the pool periodically and logs cluster events; on SIGINT or
 // SIGTERM leaves and drains.
 #include <algorithm>
+#include <thread>
 
 #include <caf/scoped_actor.hpp>
 
@@ -15,6 +16,7 @@
 #include "director/director.hpp"
 #include "join_token.hpp"
 #include "log.hpp"
+#include "service_manager.hpp"
 
 namespace rpcnet::cli {
 
@@ -118,17 +120,36 @@ void log_event(const membership_event& ev) {
                + ev.subject.id.to_string() + " at " + ev.subject.address);
 }
 
+/// Joins the cluster through the other directors `seeds` until one
+/// answers or shutdown.
+void join_peers(cluster_node& node, const std::vector<socket_address>& seeds,
+                const shutdown_signal& shutdown) {
+  auto addresses = to_strings(seeds);
+  auto names = describe_addresses(seeds);
+  for (uint64_t attempt = 1; !shutdown.requested(); ++attempt) {
+    auto err = node.join(addresses);
+    if (!err) {
+      log_info("joined the cluster through " + names);
+      return;
+    }
+    log_warn("no director of " + names + " reachable (" + describe(err) + "), retry "
+             + std::to_string(attempt));
+    shutdown.wait_for(std::chrono::milliseconds{500});
+  }
+}
+
 } // namespace
 
 int run_director(const director_settings& settings, shutdown_signal& shutdown) {
-  auto tls = tls_files::find(settings.node.certs);
+  auto tls = tls_files::find(settings.node.tls);
   if (!tls)
     return fail(message_of(tls.error()));
-  log_info("starting director at " + settings.addr.to_string());
-  log_info("loading certificates from " + settings.node.certs);
+  const auto& where = settings.node.where;
+  log_info("starting director at " + where.bind.to_string());
+  log_info("loading certificates from " + tls->describe());
   runtime rt;
-  auto node = cli_node::open(rt.system(), *tls, settings.addr,
-                                 cluster_config{}.with_tag("role", "director"), settings.node);
+  auto node = cli_node::open(rt.system(), *tls, cluster_config{}.with_tag("role", "director"),
+                             settings.node);
   if (!node)
     return fail(message_of(node.error()));
   auto& cluster = (*node)->cluster();
@@ -151,12 +172,21 @@ int run_director(const director_settings& settings, shutdown_signal& shutdown) {
   if (settings.node.key.origin == key_origin::generated) {
     log_info("workers join with rpcnet worker --join TOKEN; the key is new, so workers of an "
              "earlier run need the new token (--cluster-key-file keeps one key)");
-    log_info("join token: " + format_join_token({settings.addr, settings.node.key.bytes}));
+    log_info("join token: " + format_join_token({where.advertise, settings.node.key.bytes}));
   }
-  log_info("director ready - listening on " + settings.addr.to_string());
+  log_info("director ready - listening on " + where.advertise.to_string());
+  // A Type=notify unit (packaging/systemd/) is active from here on.
+  notify_ready("serving at " + where.advertise.to_string());
+  // Directors are peers: one started with --join others joins their
+  // cluster, retrying while none of them is up, beside its own work.
+  std::thread peers;
+  if (!settings.node.key.seeds.empty())
+    peers = std::thread{[&] { join_peers((*node)->node(), settings.node.key.seeds, shutdown); }};
   while (!shutdown.wait_for(settings.pool_interval))
     print_pool(rt.system(), *registry);
   log_info("shutting down");
+  if (peers.joinable())
+    peers.join();
   (*node)->shutdown(settings.node.grace);
   caf::anon_send_exit(*registry, caf::exit_reason::user_shutdown);
   log_info("stopped");

@@ -25,17 +25,23 @@ struct env_option {
   std::string_view fallback;
 };
 
-/// The director's own address (`rpcnet director`).
-inline constexpr env_option director_bind_option{"--addr", "DIRECTOR_ADDR", "127.0.0.1:61000"};
-/// The director a worker or client talks to.
+/// The director's own bind address (`rpcnet director`; --addr is its
+/// older name).
+inline constexpr env_option director_bind_option{"--bind", "DIRECTOR_ADDR", "127.0.0.1:61000"};
+/// The directors a worker or client talks to, "a,b,c".
 inline constexpr env_option director_addr_option{"--director", "DIRECTOR_ADDR", "127.0.0.1:61000"};
-inline constexpr env_option worker_addr_option{"--addr", "WORKER_ADDR", "127.0.0.1:62001"};
+inline constexpr env_option worker_addr_option{"--bind", "WORKER_ADDR", "127.0.0.1:62001"};
 inline constexpr env_option worker_label_option{"--label", "WORKER_LABEL", "worker-1"};
 inline constexpr env_option failure_option{"--simulate-failures", "WORKER_FAILURE_ENABLED",
                                            "false"};
 inline constexpr env_option log_level_option{"--log-level", "RPCNET_LOG", "info"};
 inline constexpr env_option log_format_option{"--log-format", "RPCNET_LOG_FORMAT", "text"};
 inline constexpr env_option certs_option{"--certs", "RPCNET_CERTS", "certs"};
+/// An operator's own PKI (tls_files.hpp): no defaults.
+inline constexpr env_option cert_option{"--cert", "RPCNET_TLS_CERT", ""};
+inline constexpr env_option key_option{"--key", "RPCNET_TLS_KEY", ""};
+inline constexpr env_option ca_option{"--ca", "RPCNET_TLS_CA", ""};
+inline constexpr env_option server_name_option{"--server-name", "RPCNET_SERVER_NAME", "localhost"};
 
 /// Settings that are flags only.
 inline constexpr env_option node_option{"--node", "", ""};

@@ -20,14 +20,14 @@ namespace rpcnet::cli {
 int run_health(const health_settings& settings) {
   if (auto why = health_service_name_problem(settings.service); !why.empty())
     return fail("invalid --service: " + why);
-  auto tls = tls_files::find(settings.certs);
+  auto tls = tls_files::find(settings.tls);
   if (!tls)
     return fail(message_of(tls.error()));
   runtime rt;
   auto addr = settings.node.to_string();
   // A node that does not answer the handshake costs the timeout too, not
   // the transport's default.
-  auto cfg = tls->client_config(settings.timeout).with_handshake_timeout(settings.timeout);
+  auto cfg = tls->client_config(settings.timeout, settings.node.family()).with_handshake_timeout(settings.timeout);
   auto client = rpc_client::connect(rt.system(), addr, std::move(cfg));
   if (!client)
     return fail("cannot reach " + addr + ": " + describe(client.error()));

@@ -22,6 +22,7 @@
 #include "env_options.hpp"
 #include "join_token.hpp"
 #include "log.hpp"
+#include "node_addresses.hpp"
 
 using namespace rpcnet;
 using namespace rpcnet::cli;
@@ -38,11 +39,14 @@ struct env_flag {
   }
 };
 
+/// `alias`: an older name of the flag that still works.
 void add_env_option(CLI::App& cmd, env_flag& flag, const env_option& option,
-                    const std::string& help) {
-  flag.option = cmd.add_option(std::string{option.flag}, flag.value,
+                    const std::string& help, const std::string& alias = {}) {
+  auto names = std::string{option.flag} + (alias.empty() ? "" : "," + alias);
+  auto fallback = option.fallback.empty() ? std::string{"none"} : std::string{option.fallback};
+  flag.option = cmd.add_option(names, flag.value,
                                help + " [env " + std::string{option.env} + ", default "
-                                 + std::string{option.fallback} + "]");
+                                 + fallback + "]");
 }
 
 /// An option in milliseconds, hidden from --help if `hidden`.
@@ -57,18 +61,45 @@ void add_millis(CLI::App& cmd, const std::string& name, milliseconds& target,
     opt->group("");
 }
 
-/// --log-level, --log-format and --certs, shared by every subcommand.
+/// --log-level, --log-format and the TLS flags, shared by every
+/// subcommand.
 struct common_flags {
   env_flag level;
   env_flag format;
   env_flag certs;
+  env_flag cert;
+  env_flag key;
+  env_flag ca;
+  env_flag server_name;
 
   void add_to(CLI::App& cmd) {
     add_env_option(cmd, level, log_level_option, "log level: debug, info, warn, error, off");
     add_env_option(cmd, format, log_format_option,
                    "log format: text, or json for one JSON object per line");
     add_env_option(cmd, certs, certs_option,
-                   "directory with test_cert.pem, test_key.pem and ca.pem");
+                   "directory with the development test_cert.pem, test_key.pem and ca.pem");
+    add_env_option(cmd, cert, cert_option,
+                   "this process's PEM certificate chain; with --key and --ca, TLS is mutual "
+                   "between every node and client");
+    add_env_option(cmd, key, key_option, "the PEM private key of --cert");
+    add_env_option(cmd, ca, ca_option, "the CA every peer's certificate must chain to");
+    add_env_option(cmd, server_name, server_name_option,
+                   "the name every node's certificate carries, checked by whoever calls it");
+  }
+
+  /// The TLS flags as resolved: flag, then environment.
+  tls_flags tls(const env_lookup& env) const {
+    tls_flags flags;
+    flags.certs_dir = resolve(certs_option, certs.given(), env);
+    auto optional = [&](const env_option& option, const env_flag& flag) {
+      auto value = resolve(option, flag.given(), env);
+      return value.empty() ? std::nullopt : std::optional<std::string>{value};
+    };
+    flags.cert = optional(cert_option, cert);
+    flags.key = optional(key_option, key);
+    flags.ca = optional(ca_option, ca);
+    flags.server_name = resolve(server_name_option, server_name.given(), env);
+    return flags;
   }
 };
 
@@ -86,8 +117,9 @@ struct node_query_flags {
   }
 };
 
-/// --join (if `with_join`), --cluster-key-file and --insecure-gossip: where
-/// a node's cluster key comes from (cluster_key_source.hpp).
+/// --join, --cluster-key-file and --insecure-gossip: where a node's
+/// cluster key comes from (cluster_key_source.hpp), and the seeds it joins
+/// through.
 struct key_flag_set {
   std::string join;
   std::string key_file;
@@ -95,11 +127,8 @@ struct key_flag_set {
   CLI::Option* join_option = nullptr;
   CLI::Option* key_file_option = nullptr;
 
-  void add_to(CLI::App& cmd, bool with_join) {
-    if (with_join)
-      join_option = cmd.add_option("--join", join,
-                                   "the join token rpcnet director prints: the director's "
-                                   "address (instead of --director) and the cluster key");
+  void add_to(CLI::App& cmd, const std::string& join_help) {
+    join_option = cmd.add_option("--join", join, join_help);
     key_file_option = cmd.add_option(
       "--cluster-key-file", key_file,
       "file with the cluster key (rpcnet keygen --out writes one) [env "
@@ -120,18 +149,45 @@ struct key_flag_set {
   }
 };
 
-/// The director a worker or a client talks to: the join token's if there is
-/// one, else --director / DIRECTOR_ADDR / the default. A token and
-/// --director both name it: giving the two is an error.
-caf::expected<socket_address> director_of(const std::optional<socket_address>& from_token,
-                                          const env_flag& director_flag, const env_lookup& env) {
-  if (from_token && director_flag.given())
-    return make_error(error::config, "--join and --director both name the director: give one");
-  if (from_token)
-    return *from_token;
-  return parse_address(director_addr_option,
-                       resolve(director_addr_option, director_flag.given(), env));
+/// What --join says to a worker or a client: the directors to use.
+constexpr const char* join_directors_help
+  = "the directors, a,b,c: join tokens (rpcnet director prints one; it also holds the "
+    "cluster key) or host:port (instead of --director)";
+
+/// The directors a worker or a client talks to: --join's if it was given,
+/// else --director / DIRECTOR_ADDR / the default, a list. --join and
+/// --director both name them: giving the two is an error.
+caf::expected<std::vector<socket_address>>
+directors_of(const std::vector<socket_address>& from_join, const env_flag& director_flag,
+             const env_lookup& env) {
+  if (!from_join.empty() && director_flag.given())
+    return make_error(error::config, "--join and --director both name the directors: give one");
+  if (!from_join.empty())
+    return from_join;
+  return parse_address_list(director_addr_option,
+                            resolve(director_addr_option, director_flag.given(), env));
 }
+
+/// --bind (once --addr) and --advertise.
+struct address_flags {
+  env_flag bind;
+  env_flag advertise;
+
+  void add_to(CLI::App& cmd, const env_option& bind_option) {
+    add_env_option(cmd, bind, bind_option,
+                   "address to bind, host:port: any local address, 0.0.0.0 and [::] included",
+                   "--addr");
+    add_env_option(cmd, advertise, advertise_option,
+                   "the address other nodes reach this one at, host or host:port (the bind "
+                   "port); required when --bind is a wildcard");
+  }
+
+  caf::expected<node_addresses> resolve_with(const env_option& bind_option,
+                                             const env_lookup& env) const {
+    return parse_node_addresses(bind_option, resolve(bind_option, bind.given(), env),
+                                resolve(advertise_option, advertise.given(), env));
+  }
+};
 
 /// --metrics-address: the node's admin HTTP address, off unless given.
 void add_metrics_address(CLI::App& cmd, node_settings& node) {
@@ -161,12 +217,12 @@ int main(int argc, char** argv) {
   auto* director_cmd = app.add_subcommand("director", "form the cluster and assign workers");
   common_flags director_common;
   key_flag_set director_keys;
-  env_flag director_addr;
+  address_flags director_addr;
   director_settings director;
   std::string strategy = "least_connections";
   double pool_interval_s = 10;
   director_common.add_to(*director_cmd);
-  add_env_option(*director_cmd, director_addr, director_bind_option, "address to bind");
+  director_addr.add_to(*director_cmd, director_bind_option);
   director_cmd->add_option("--strategy", strategy,
                            "load balancing: round_robin, random, least_connections, "
                            "power_of_two_choices, weighted, consistent_hash, locality");
@@ -176,23 +232,26 @@ int main(int argc, char** argv) {
   add_millis(*director_cmd, "--grace-ms", director.node.grace,
              "shutdown: how long calls in flight may finish", true);
   add_metrics_address(*director_cmd, director.node);
-  director_keys.add_to(*director_cmd, false);
+  director_keys.add_to(*director_cmd,
+                       "the other directors to join, a,b,c: host:port or join tokens (a "
+                       "token also gives the cluster key); directors are peers");
   director_cmd->footer("Without a key the director makes one and prints the join token.");
 
   // -- worker ------------------------------------------------------------------
   auto* worker_cmd = app.add_subcommand("worker", "serve tasks and join through the director");
   common_flags worker_common;
   key_flag_set worker_keys;
-  env_flag worker_addr;
+  address_flags worker_addr;
   env_flag worker_director;
   env_flag worker_label;
   bool failures_flag = false;
   worker_settings worker;
   worker_common.add_to(*worker_cmd);
-  add_env_option(*worker_cmd, worker_addr, worker_addr_option, "address to bind");
-  add_env_option(*worker_cmd, worker_director, director_addr_option, "director to join through");
+  worker_addr.add_to(*worker_cmd, worker_addr_option);
+  add_env_option(*worker_cmd, worker_director, director_addr_option,
+                 "the directors to join through, a,b,c: any one alive will do");
   add_env_option(*worker_cmd, worker_label, worker_label_option, "this worker's label");
-  worker_keys.add_to(*worker_cmd, true);
+  worker_keys.add_to(*worker_cmd, join_directors_help);
   add_metrics_address(*worker_cmd, worker.node);
   worker_cmd->footer("A worker needs the cluster key: --join, --cluster-key-file or "
                      "RPCNET_CLUSTER_KEY, or --insecure-gossip to gossip unsealed.");
@@ -226,10 +285,11 @@ int main(int argc, char** argv) {
   client_settings client;
   double duration_s = 0;
   client_common.add_to(*client_cmd);
-  add_env_option(*client_cmd, client_director, director_addr_option, "director to ask");
+  add_env_option(*client_cmd, client_director, director_addr_option,
+                 "the directors to ask for workers, a,b,c: the next is used when one fails");
   auto* client_join_opt = client_cmd->add_option(
     "--join", client_join,
-    "the director's join token (a client takes the address from it; it does not gossip)");
+    std::string{join_directors_help} + "; a client does not gossip, so it takes no key");
   client_cmd->add_option("--tasks", client.tasks, "tasks to complete, 0 for no end (default 0)");
   client_cmd->add_option("--tokens", client.tokens,
                          "tokens to stream with generate, 0 for none (default 0)");
@@ -299,12 +359,11 @@ int main(int argc, char** argv) {
     opts.format = or_exit(
       parse_format(log_format_option, resolve(log_format_option, common.format.given(), env)));
     configure_log(std::move(speaker), opts);
-    return resolve(certs_option, common.certs.given(), env);
+    return common.tls(env);
   };
   if (*director_cmd) {
-    director.node.certs = setup_log(director_common, "director");
-    director.addr = or_exit(parse_address(
-      director_bind_option, resolve(director_bind_option, director_addr.given(), env)));
+    director.node.tls = setup_log(director_common, "director");
+    director.node.where = or_exit(director_addr.resolve_with(director_bind_option, env));
     director.node.key
       = or_exit(resolve_gossip_key(director_keys.given(), env, without_key::generate));
     director.strategy = or_exit(parse_load_balancing_strategy(strategy));
@@ -314,39 +373,38 @@ int main(int argc, char** argv) {
   if (*worker_cmd) {
     worker.label = or_exit(parse_label(worker_label_option,
                                        resolve(worker_label_option, worker_label.given(), env)));
-    worker.node.certs = setup_log(worker_common, "worker " + worker.label);
-    worker.addr = or_exit(parse_address(worker_addr_option,
-                                        resolve(worker_addr_option, worker_addr.given(), env)));
+    worker.node.tls = setup_log(worker_common, "worker " + worker.label);
+    worker.node.where = or_exit(worker_addr.resolve_with(worker_addr_option, env));
     std::optional<std::string> failures_given;
     if (failures_opt->count() > 0)
       failures_given = failures_flag ? "true" : "false";
     worker.simulate_failures = or_exit(
       parse_switch(failure_option, resolve(failure_option, failures_given, env)));
     worker.node.key = or_exit(resolve_gossip_key(worker_keys.given(), env, without_key::refuse));
-    worker.director = or_exit(director_of(worker.node.key.director, worker_director, env));
+    worker.directors = or_exit(directors_of(worker.node.key.seeds, worker_director, env));
     return run_worker(worker, shutdown);
   }
   if (*client_cmd) {
-    client.certs = setup_log(client_common, "client");
-    std::optional<socket_address> from_token;
+    client.tls = setup_log(client_common, "client");
+    std::vector<socket_address> from_join;
     if (client_join_opt->count() > 0)
-      from_token = or_exit(parse_join_token(client_join)).director;
-    client.director = or_exit(director_of(from_token, client_director, env));
+      from_join = or_exit(parse_join_list(client_join)).seeds;
+    client.directors = or_exit(directors_of(from_join, client_director, env));
     client.duration = milliseconds{static_cast<int64_t>(duration_s * 1000)};
     return run_client(client, shutdown);
   }
   if (*members_cmd) {
-    members.query.certs = setup_log(members_flags.common, "members");
+    members.query.tls = setup_log(members_flags.common, "members");
     members.query.node = or_exit(parse_address(members_flags.option, members_flags.node));
     return run_members(members);
   }
   if (*stats_cmd) {
-    stats.certs = setup_log(stats_flags.common, "stats");
+    stats.tls = setup_log(stats_flags.common, "stats");
     stats.node = or_exit(parse_address(stats_flags.option, stats_flags.node));
     return run_stats(stats);
   }
   if (*health_cmd) {
-    health.certs = setup_log(health_flags.common, "health");
+    health.tls = setup_log(health_flags.common, "health");
     health.node = or_exit(parse_address(health_flags.option, health_flags.node));
     return run_health(health);
   }
@@ -356,7 +414,7 @@ int main(int argc, char** argv) {
       keygen.out = keygen_out;
     return run_keygen(keygen);
   }
-  demo.certs = setup_log(demo_common, "demo");
+  demo.certs = setup_log(demo_common, "demo").certs_dir;
   for (const auto& addr : demo.workers)
     or_exit(parse_address(env_option{"--workers", "", ""}, addr));
   or_exit(parse_address(env_option{"--director", "", ""}, demo.director));

@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "compute/compute.hpp"
 #include "log.hpp"
+#include "service_manager.hpp"
 
 namespace rpcnet::cli {
 
@@ -111,67 +112,77 @@ struct join_context {
   const worker_settings& settings;
 };
 
-/// Why the director refuses this worker's gossip, if it answers its admin
-/// service and says their cluster keys differ; nullopt if they agree or it
-/// cannot be asked (it is not up yet).
+/// Why the first director that answers its admin service refuses this
+/// worker's gossip, if it says their cluster keys differ; nullopt if they
+/// agree or none can be asked (none is up yet).
 std::optional<std::string> key_refusal(const join_context& ctx) {
   const auto& key = ctx.settings.node.key;
   auto probe = make_key_probe(key.bytes);
-  auto answer = call_admin(ctx.sys, ctx.tls, ctx.settings.director, ctx.settings.join_timeout,
-                           [&](rpcnet_cli::AdminClient& admin) {
-                             return admin.check_cluster_key(probe);
-                           });
-  if (!answer || !*answer)
-    return std::nullopt;
-  return key_mismatch(key.sealed(), **answer);
+  for (const auto& director : ctx.settings.directors) {
+    auto answer = call_admin(ctx.sys, ctx.tls, director, ctx.settings.join_timeout,
+                             [&](rpcnet_cli::AdminClient& admin) {
+                               return admin.check_cluster_key(probe);
+                             });
+    if (answer && *answer) {
+      if (auto why = key_mismatch(key.sealed(), **answer))
+        return "cannot join through the director at " + director.to_string() + ": " + *why;
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
 }
 
-/// Joins through the director until it answers (true) or shutdown (false);
-/// an error when the director refuses this worker's cluster key, since its
-/// datagrams are then dropped unanswered and no retry can succeed.
+/// Joins through the directors (any one that answers will do) until one
+/// answers (true) or shutdown (false); an error when a director refuses
+/// this worker's cluster key, since its datagrams are then dropped
+/// unanswered and no retry can succeed.
 caf::expected<bool> join_director(const join_context& ctx, const shutdown_signal& shutdown) {
-  auto director = ctx.settings.director.to_string();
-  log_info("enabling cluster, connecting to director at " + director);
+  const auto& directors = ctx.settings.directors;
+  auto names = describe_addresses(directors);
+  log_info("enabling cluster, connecting to director at " + names);
   // snippet-begin: join
   for (uint64_t attempt = 1; !shutdown.requested(); ++attempt) {
-    auto err = ctx.node.join({director});
+    auto err = ctx.node.join(to_strings(directors));
     if (!err)
       return true;
     if (auto why = key_refusal(ctx))
-      return make_error(error::config, "cannot join through the director at " + director
-                                         + ": " + *why);
-    log_warn("director at " + director + " not reachable (" + describe(err) + "), retry "
+      return make_error(error::config, *why);
+    log_warn("director at " + names + " not reachable (" + describe(err) + "), retry "
              + std::to_string(attempt));
   }
   // snippet-end: join
   return false;
 }
 
-/// Whether membership knows a live member at the director's address.
-bool director_alive(cluster_membership& cluster, const std::string& director) {
+/// Whether membership knows a live member at one of the directors'
+/// addresses.
+bool director_alive(cluster_membership& cluster, const std::vector<socket_address>& directors) {
   auto members = cluster.members();
   return std::any_of(members.begin(), members.end(), [&](const member& m) {
-    return m.address == director && is_live(m.state);
+    auto addr = socket_address::parse(m.address);
+    return is_live(m.state) && addr
+           && std::find(directors.begin(), directors.end(), *addr) != directors.end();
   });
 }
 
 } // namespace
 
 int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
-  auto tls = tls_files::find(settings.node.certs);
+  auto tls = tls_files::find(settings.node.tls);
   if (!tls)
     return fail(message_of(tls.error()));
   auto schedule = failure_schedule::make(settings.phases);
   if (!schedule)
     return fail(message_of(schedule.error()));
-  log_info("starting worker '" + settings.label + "' at " + settings.addr.to_string());
+  const auto& where = settings.node.where;
+  log_info("starting worker '" + settings.label + "' at " + where.bind.to_string());
   runtime rt;
   // snippet-begin: worker-node
   auto cfg = cluster_config{}
                .with_tag("role", "worker")
                .with_tag("label", settings.label)
                .with_join_timeout(settings.join_timeout);
-  auto node = cli_node::open(rt.system(), *tls, settings.addr, cfg, settings.node);
+  auto node = cli_node::open(rt.system(), *tls, cfg, settings.node);
   if (!node)
     return fail(message_of(node.error()));
   auto service = std::make_shared<compute_service>(settings);
@@ -179,7 +190,7 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
   if (auto err = (*node)->start())
     return fail(describe(err));
   // snippet-end: worker-node
-  log_info("server bound to " + settings.addr.to_string());
+  log_info("server bound to " + where.bind.to_string());
   std::thread failures;
   if (settings.simulate_failures) {
     log_info("failure simulation on: healthy " + std::to_string(settings.phases.healthy.count())
@@ -187,18 +198,20 @@ int run_worker(const worker_settings& settings, shutdown_signal& shutdown) {
     failures = std::thread{[&] { simulate_failures(*schedule, *service, shutdown); }};
   }
   auto& cluster = (*node)->cluster();
-  auto director = settings.director.to_string();
   join_context ctx{(*node)->node(), rt.system(), *tls, settings};
   auto joined = join_director(ctx, shutdown);
   if (joined && *joined) {
     log_info("worker '" + settings.label + "' joined cluster with role=worker");
     log_info("worker '" + settings.label + "' is running and ready to handle requests");
+    // A Type=notify unit is active once the worker is in the cluster: a
+    // rolling restart waits for this before it restarts the next one.
+    notify_ready("serving at " + settings.node.where.advertise.to_string() + ", joined");
     // A director that failed or left and comes back is a new member that
     // knows nobody: join it again.
     while (joined && !shutdown.wait_for(settings.join_timeout)) {
-      if (director_alive(cluster, director))
+      if (director_alive(cluster, settings.directors))
         continue;
-      log_warn("director at " + director + " is gone, joining again");
+      log_warn("director at " + describe_addresses(settings.directors) + " is gone, joining again");
       joined = join_director(ctx, shutdown);
       if (joined && *joined)
         log_info("worker '" + settings.label + "' joined cluster with role=worker");

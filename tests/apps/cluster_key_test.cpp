@@ -125,12 +125,12 @@ TEST_CASE("each source gives its key and says where it came from", "[key-source]
   REQUIRE(from_token);
   CHECK(from_token->origin == key_origin::join_token);
   CHECK(from_token->bytes == key_of(2));
-  CHECK(from_token->director == socket_address::parse("[::1]:61000"));
+  CHECK(from_token->seeds == std::vector<socket_address>{*socket_address::parse("[::1]:61000")});
   auto from_file = resolve_gossip_key(flags({}, file), no_env, without_key::refuse);
   REQUIRE(from_file);
   CHECK(from_file->origin == key_origin::key_file);
   CHECK(from_file->bytes == key_of(1));
-  CHECK_FALSE(from_file->director);
+  CHECK(from_file->seeds.empty());
   auto env = environment({{"RPCNET_CLUSTER_KEY", encode_base64(key_of(3, 16))}});
   auto from_env = resolve_gossip_key(flags({}), env, without_key::refuse);
   REQUIRE(from_env);

@@ -24,13 +24,6 @@ double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
 }
 
-/// Task ids 1..n, each exactly once, in order.
-void check_each_task_once(child_process& client, uint64_t n) {
-  std::vector<uint64_t> expected(n);
-  std::iota(expected.begin(), expected.end(), uint64_t{1});
-  CHECK(completed_tasks(client) == expected);
-}
-
 void wait_joined(test_cluster& cluster, const std::string& label) {
   REQUIRE(wait_for_text(cluster.worker(label), "joined cluster with role=worker", 10s));
   REQUIRE(wait_for_text(cluster.director(), "cluster event joined: " + label + " ", 10s));

@@ -54,14 +54,14 @@ TEST_CASE("addresses are host:port, names resolved", "[env_options]") {
     REQUIRE_FALSE(addr);
     CHECK(code_of(addr.error()) == error::config);
     CHECK(message_of(addr.error())
-          == "invalid --addr / WORKER_ADDR value '" + std::string{bad}
+          == "invalid --bind / WORKER_ADDR value '" + std::string{bad}
                + "': expected host:port such as 127.0.0.1:61000 or localhost:61000");
   }
   auto nowhere = parse_address(worker_addr_option, "nowhere.invalid:1");
   REQUIRE_FALSE(nowhere);
   CHECK(code_of(nowhere.error()) == error::config);
   CHECK(message_of(nowhere.error())
-        == "invalid --addr / WORKER_ADDR value 'nowhere.invalid:1': cannot resolve "
+        == "invalid --bind / WORKER_ADDR value 'nowhere.invalid:1': cannot resolve "
            "'nowhere.invalid': Name or service not known");
 }
 

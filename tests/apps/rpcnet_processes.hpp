@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -264,6 +265,13 @@ inline std::vector<uint64_t> completed_tasks(child_process& client) {
       ids.push_back(std::stoull(line.substr(at + marker.size())));
   }
   return ids;
+}
+
+/// Task ids 1..n, each exactly once, in order.
+inline void check_each_task_once(child_process& client, uint64_t n) {
+  std::vector<uint64_t> expected(n);
+  std::iota(expected.begin(), expected.end(), uint64_t{1});
+  CHECK(completed_tasks(client) == expected);
 }
 
 } // namespace rpcnet::test
