@@ -269,6 +269,16 @@ const socket_address& rpc_client::local_address() const noexcept {
   return impl_->local_;
 }
 
+caf::error rpc_client::reload_credentials(std::chrono::milliseconds timeout) {
+  auto transport = impl_->transport_;
+  if (!transport)
+    return make_error(error::connection, "the client was closed");
+  auto ep = std::dynamic_pointer_cast<endpoint>(transport);
+  if (!ep)
+    return make_error(error::config, "an in-process client has no TLS credentials to reload");
+  return ep->reload_credentials(timeout);
+}
+
 void rpc_client::close() {
   impl_->close();
 }

@@ -205,6 +205,14 @@ void rpc_server::stop(std::chrono::milliseconds grace) {
   hub_->shutdown();
 }
 
+caf::error rpc_server::reload_credentials(std::chrono::milliseconds timeout) {
+  auto ep = ep_;
+  if (!ep)
+    return make_error(error::config, "the server has no QUIC endpoint (not bound, or "
+                                     "stopped): no TLS credentials to reload");
+  return ep->reload_credentials(timeout);
+}
+
 std::optional<socket_address> rpc_server::local_address() const {
   if (!ep_)
     return std::nullopt;

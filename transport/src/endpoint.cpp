@@ -14,6 +14,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <future>
+#include <optional>
 #include <utility>
 #include <vector>
 #include <mutex>
@@ -74,6 +77,31 @@ caf::error io_failure(const std::string& what) {
   return make_error(error::io, what + ": " + std::strerror(errno));
 }
 
+/// "certificate 'a.pem', key 'a.key', CA 'ca.pem'": the files
+/// load_endpoint_credentials reads for `cfg`, for log lines.
+std::string credential_files(const transport_config& cfg, bool accepting) {
+  std::string out;
+  auto add = [&out](const char* what, const std::string& path) {
+    if (path.empty())
+      return;
+    if (!out.empty())
+      out += ", ";
+    out += what;
+    out += " '" + path + "'";
+  };
+  if (accepting) {
+    add("certificate", cfg.cert_path);
+    add("key", cfg.key_path);
+    add("client CA", cfg.client_ca_path);
+  }
+  if (!cfg.ca_path.empty()) {
+    add("CA", cfg.ca_path);
+    add("client certificate", cfg.client_cert_path);
+    add("client key", cfg.client_key_path);
+  }
+  return out;
+}
+
 } // namespace
 
 // -- endpoint::impl: the transport thread -------------------------------------
@@ -102,23 +130,11 @@ public:
     auto bind_addr = resolve_address(cfg_.bind_address);
     if (!bind_addr)
       return make_error(error::config, "bind_address: " + message_of(bind_addr.error()));
-    if (opts_.on_accept) {
-      if (cfg_.cert_path.empty() || cfg_.key_path.empty())
-        return make_error(error::config, "accepting connections needs a certificate "
-                                         "and a key");
-      auto cred = tls_credentials::make_server(cfg_.cert_path, cfg_.key_path,
-                                               cfg_.client_ca_path);
-      if (!cred)
-        return std::move(cred.error());
-      server_cred_ = std::move(*cred);
-    }
-    if (!cfg_.ca_path.empty()) {
-      auto cred = tls_credentials::make_client(cfg_.ca_path, cfg_.client_cert_path,
-                                               cfg_.client_key_path);
-      if (!cred)
-        return std::move(cred.error());
-      client_cred_ = std::move(*cred);
-    }
+    auto creds = load_endpoint_credentials(cfg_, accepts());
+    if (!creds)
+      return std::move(creds.error());
+    server_cred_ = std::move(creds->server);
+    client_cred_ = std::move(creds->client);
     sock_ = ::socket(bind_addr->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (sock_ < 0)
       return io_failure("socket");
@@ -190,7 +206,31 @@ public:
   }
 
   void set_accepting(bool value) {
-    accepting_ = value && static_cast<bool>(opts_.on_accept);
+    accepting_ = value && accepts();
+  }
+
+  caf::error reload_credentials(std::chrono::milliseconds timeout) {
+    auto result = swap_credentials(timeout);
+    if (result) {
+      reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+      auto text = "tls: refused to reload the credentials of " + local_.to_string() + ": "
+                  + message_of(result);
+      if (code_of(result) == error::config)
+        text += "; the ones in use stay";
+      log_line(log_level::warn, text);
+    } else if (accepts() || connects()) {
+      reloads_ok_.fetch_add(1, std::memory_order_relaxed);
+      log_line(log_level::info, "tls: reloaded credentials from "
+                                  + credential_files(cfg_, accepts()) + " for "
+                                  + local_.to_string());
+    }
+    return result;
+  }
+
+  /// Reloads that succeeded and that were refused, for the metrics.
+  std::pair<uint64_t, uint64_t> reloads() const noexcept {
+    return {reloads_ok_.load(std::memory_order_relaxed),
+            reloads_failed_.load(std::memory_order_relaxed)};
   }
 
   void stop(std::chrono::milliseconds linger) {
@@ -281,6 +321,89 @@ public:
   }
 
 private:
+  /// True for an endpoint that may accept connections (it has server
+  /// credentials); fixed at construction.
+  bool accepts() const noexcept {
+    return static_cast<bool>(opts_.on_accept);
+  }
+
+  /// True for an endpoint that may connect (it has a CA).
+  bool connects() const noexcept {
+    return !cfg_.ca_path.empty();
+  }
+
+  // -- credentials ------------------------------------------------------------
+
+  /// Loads fresh credentials on the caller's thread and has the transport
+  /// thread make them current; see endpoint::reload_credentials.
+  caf::error swap_credentials(std::chrono::milliseconds timeout) {
+    if (!accepts() && !connects())
+      return {};
+    if (stopping_)
+      return make_error(error::connection, "the endpoint " + local_.to_string()
+                                             + " is shutting down");
+    // All files first: a bad one leaves every credential as it was.
+    auto fresh = load_endpoint_credentials(cfg_, accepts());
+    if (!fresh)
+      return std::move(fresh.error());
+    // The old ones go when the thread drops them here and the last
+    // connection that holds them (quic_connection::cred_) closes.
+    auto swap = [this, server = std::move(fresh->server),
+                 client = std::move(fresh->client)]() mutable {
+      if (server)
+        server_cred_ = std::move(server);
+      if (client)
+        client_cred_ = std::move(client);
+    };
+    if (std::this_thread::get_id() == loop_thread_.load()) {
+      swap();
+      return {};
+    }
+    auto done = post(std::move(swap));
+    if (!done)
+      return make_error(error::connection, "the endpoint " + local_.to_string()
+                                             + " is shut down");
+    if (done->wait_for(timeout) != std::future_status::ready)
+      return make_error(error::timeout,
+                        "the transport thread of " + local_.to_string()
+                          + " did not confirm the new credentials within "
+                          + std::to_string(timeout.count()) + " ms; it may still apply them");
+    if (!done->get())
+      return make_error(error::connection, "the endpoint " + local_.to_string()
+                                             + " shut down before the new credentials "
+                                               "were applied");
+    return {};
+  }
+
+  /// Runs `fn` on the transport thread at its next wake-up; the future
+  /// says true once it ran, false if the thread ended first. Nothing once
+  /// the thread ended.
+  std::optional<std::future<bool>> post(std::function<void()> fn) {
+    posted_task task{std::move(fn), {}};
+    auto done = task.done.get_future();
+    {
+      std::lock_guard<std::mutex> guard{queue_mtx_};
+      if (tasks_closed_)
+        return std::nullopt;
+      tasks_.push_back(std::move(task));
+    }
+    wake();
+    return done;
+  }
+
+  /// The thread ends: tasks posted from now on are refused, and those it
+  /// will never run are told so.
+  void close_tasks() {
+    std::vector<posted_task> left;
+    {
+      std::lock_guard<std::mutex> guard{queue_mtx_};
+      tasks_closed_ = true;
+      std::swap(left, tasks_);
+    }
+    for (auto& task : left)
+      task.done.set_value(false);
+  }
+
   // -- the loop ---------------------------------------------------------------
 
   void wake() {
@@ -289,6 +412,7 @@ private:
   }
 
   void run() {
+    loop_thread_ = std::this_thread::get_id();
     std::array<epoll_event, 4> events;
     ngtcp2_tstamp stop_deadline = UINT64_MAX;
     for (;;) {
@@ -333,6 +457,7 @@ private:
       publish_stats();
     }
     close_all();
+    close_tasks();
   }
 
   bool queue_empty() {
@@ -359,7 +484,13 @@ private:
       std::lock_guard<std::mutex> guard{queue_mtx_};
       std::swap(queue_, work_);
       std::swap(datagrams_, datagram_work_);
+      std::swap(tasks_, task_work_);
     }
+    for (auto& task : task_work_) {
+      task.run();
+      task.done.set_value(true);
+    }
+    task_work_.clear();
     for (auto& cmd : work_)
       std::visit([this](auto& c) { apply(c); }, cmd);
     work_.clear();
@@ -388,7 +519,7 @@ private:
       err = "address family of " + cmd.remote.to_string() + " differs from the bound "
             + local_.to_string();
     else
-      err = conn->init_client(local_, cmd.remote, cmd.server_name, client_cred_->native());
+      err = conn->init_client(local_, cmd.remote, cmd.server_name, client_cred_);
     if (!err.empty()) {
       caf::anon_send(cmd.owner,
                      connection_closed{cmd.conn, static_cast<uint8_t>(error::config), err});
@@ -531,7 +662,7 @@ private:
     }
     auto id = next_id();
     auto conn = std::make_unique<quic_connection>(*this, id, caf::actor{});
-    if (auto err = conn->init_server(local_, from, hd, server_cred_->native());
+    if (auto err = conn->init_server(local_, from, hd, server_cred_);
         !err.empty()) {
       ++stats_.datagrams_dropped;
       return;
@@ -742,8 +873,14 @@ private:
   std::mutex datagram_handler_mtx_;
 
   /// TLS material: ours when accepting, the trusted CAs when connecting.
-  std::unique_ptr<tls_credentials> server_cred_;
-  std::unique_ptr<tls_credentials> client_cred_;
+  /// The ones new connections get; only the thread reads or replaces them
+  /// after init() (reload_credentials posts the swap), and each connection
+  /// holds its own reference to those its session uses.
+  std::shared_ptr<const tls_credentials> server_cred_;
+  std::shared_ptr<const tls_credentials> client_cred_;
+  /// Reloads that succeeded and that were refused.
+  std::atomic<uint64_t> reloads_ok_{0};
+  std::atomic<uint64_t> reloads_failed_{0};
 
   /// The UDP socket, the epoll set and the eventfd that wakes the loop.
   int sock_ = -1;
@@ -752,6 +889,9 @@ private:
   socket_address local_;
 
   std::thread thread_;
+  /// The thread's id, set by the thread itself: tasks posted from it run
+  /// at once (it would never wake to run them while it waits).
+  std::atomic<std::thread::id> loop_thread_{};
   std::atomic<bool> stopping_{false};
   /// How long shutdown waits for unacknowledged stream data; set before
   /// stopping_.
@@ -759,13 +899,24 @@ private:
   std::atomic<bool> accepting_{false};
   std::atomic<connection_id> next_id_{1};
 
-  /// Commands and datagrams handed in by other threads.
+  /// Work for the thread that is no transport_command (the credentials'
+  /// swap), with the promise of its outcome.
+  struct posted_task {
+    std::function<void()> run;
+    std::promise<bool> done;
+  };
+
+  /// Commands, datagrams and tasks handed in by other threads; tasks are
+  /// refused once tasks_closed_ (the thread ended).
   std::mutex queue_mtx_;
   std::vector<transport_command> queue_;
   std::vector<std::pair<socket_address, byte_buffer>> datagrams_;
+  std::vector<posted_task> tasks_;
+  bool tasks_closed_ = false;
   /// Swapped with the above under the lock; only the thread touches them.
   std::vector<transport_command> work_;
   std::vector<std::pair<socket_address, byte_buffer>> datagram_work_;
+  std::vector<posted_task> task_work_;
 
   /// What the connections hold for their peers; declared before them,
   /// since they give their bytes back as they go.
@@ -811,6 +962,8 @@ endpoint::start(caf::actor_system& sys, transport_config cfg, options opts) {
     ep->metrics_ = metrics->add_collector(
       [raw = ep.get(), label = ep->local_address().to_string()](metrics_writer& out) {
         report_transport_stats(out, raw->stats(), raw->impl_->lost_packets(), label);
+        auto [ok, refused] = raw->impl_->reloads();
+        report_credential_reloads(out, ok, refused, label);
       });
   }
   return ep;
@@ -864,6 +1017,10 @@ void endpoint::start_accepting() {
 
 void endpoint::stop_accepting() {
   impl_->set_accepting(false);
+}
+
+caf::error endpoint::reload_credentials(std::chrono::milliseconds timeout) {
+  return impl_->reload_credentials(timeout);
 }
 
 void endpoint::shutdown(std::chrono::milliseconds linger) {

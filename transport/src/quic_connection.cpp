@@ -12,6 +12,7 @@
 #include <rpcnet/transport/library_log.hpp>
 
 #include "peer_certificate.hpp"
+#include "tls_credentials.hpp"
 
 namespace rpcnet {
 
@@ -215,7 +216,7 @@ void quic_connection::fill_settings(ngtcp2_settings& settings,
 }
 
 std::string quic_connection::init_tls(bool server, const std::string& server_name,
-                                      gnutls_certificate_credentials_t cred) {
+                                      std::shared_ptr<const tls_credentials> cred) {
   auto flags = (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA;
   if (auto rv = gnutls_init(&session_, flags); rv != 0)
     return std::string{"gnutls_init: "} + gnutls_strerror(rv);
@@ -226,7 +227,10 @@ std::string quic_connection::init_tls(bool server, const std::string& server_nam
   if (rv != 0)
     return "cannot configure the TLS session for QUIC";
   gnutls_session_set_ptr(session_, &conn_ref_);
-  if (auto rv2 = gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, cred); rv2 != 0)
+  // Held before the session points to them, for as long as it lives.
+  cred_ = std::move(cred);
+  if (auto rv2 = gnutls_credentials_set(session_, GNUTLS_CRD_CERTIFICATE, cred_->native());
+      rv2 != 0)
     return std::string{"gnutls_credentials_set: "} + gnutls_strerror(rv2);
   const auto& alpn = host_.config().alpn;
   gnutls_datum_t proto{reinterpret_cast<unsigned char*>(const_cast<char*>(alpn.data())),
@@ -258,7 +262,7 @@ std::string quic_connection::init_tls(bool server, const std::string& server_nam
 std::string quic_connection::init_client(const socket_address& local,
                                          const socket_address& remote,
                                          const std::string& server_name,
-                                         gnutls_certificate_credentials_t cred) {
+                                         std::shared_ptr<const tls_credentials> cred) {
   local_ = local;
   remote_ = remote;
   ngtcp2_cid dcid;
@@ -276,7 +280,7 @@ std::string quic_connection::init_client(const socket_address& local,
                                    &callbacks, &settings, &params, nullptr, this);
   if (rv != 0)
     return std::string{"ngtcp2_conn_client_new: "} + ngtcp2_strerror(rv);
-  if (auto err = init_tls(false, server_name, cred); !err.empty())
+  if (auto err = init_tls(false, server_name, std::move(cred)); !err.empty())
     return err;
   if (auto ka = host_.config().keep_alive_interval; ka.count() > 0)
     ngtcp2_conn_set_keep_alive_timeout(conn_, static_cast<ngtcp2_duration>(ka.count())
@@ -289,7 +293,7 @@ std::string quic_connection::init_client(const socket_address& local,
 std::string quic_connection::init_server(const socket_address& local,
                                          const socket_address& remote,
                                          const ngtcp2_pkt_hd& hd,
-                                         gnutls_certificate_credentials_t cred) {
+                                         std::shared_ptr<const tls_credentials> cred) {
   is_server_ = true;
   local_ = local;
   remote_ = remote;
@@ -309,7 +313,7 @@ std::string quic_connection::init_server(const socket_address& local,
                                    &callbacks, &settings, &params, nullptr, this);
   if (rv != 0)
     return std::string{"ngtcp2_conn_server_new: "} + ngtcp2_strerror(rv);
-  if (auto err = init_tls(true, {}, cred); !err.empty())
+  if (auto err = init_tls(true, {}, std::move(cred)); !err.empty())
     return err;
   if (auto ka = host_.config().keep_alive_interval; ka.count() > 0)
     ngtcp2_conn_set_keep_alive_timeout(conn_, static_cast<ngtcp2_duration>(ka.count())

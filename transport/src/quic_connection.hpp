@@ -32,6 +32,7 @@
 namespace rpcnet {
 
 struct transport_stats;
+class tls_credentials;
 
 /// What a connection needs from the endpoint that owns it.
 class connection_host {
@@ -99,15 +100,17 @@ public:
   quic_connection(const quic_connection&) = delete;
   quic_connection& operator=(const quic_connection&) = delete;
 
-  /// Sets up the client side towards `remote`. Returns an error text.
+  /// Sets up the client side towards `remote`. Returns an error text. The
+  /// connection holds `cred` as long as its TLS session lives.
   std::string init_client(const socket_address& local, const socket_address& remote,
                           const std::string& server_name,
-                          gnutls_certificate_credentials_t cred);
+                          std::shared_ptr<const tls_credentials> cred);
 
-  /// Sets up the server side for the Initial packet `hd`.
+  /// Sets up the server side for the Initial packet `hd`, holding `cred` as
+  /// init_client does.
   std::string init_server(const socket_address& local, const socket_address& remote,
                           const ngtcp2_pkt_hd& hd,
-                          gnutls_certificate_credentials_t cred);
+                          std::shared_ptr<const tls_credentials> cred);
 
   // -- driving ----------------------------------------------------------------
 
@@ -215,7 +218,7 @@ private:
   void fill_settings(ngtcp2_settings& settings, ngtcp2_transport_params& params,
                      bool server);
   std::string init_tls(bool server, const std::string& server_name,
-                       gnutls_certificate_credentials_t cred);
+                       std::shared_ptr<const tls_credentials> cred);
   stream& stream_for(int64_t stream_id);
   stream* find_stream(int64_t stream_id);
   stream_event& event_for(stream& s, stream_event::kind what);
@@ -267,6 +270,12 @@ private:
   ngtcp2_conn* conn_ = nullptr;
   gnutls_session_t session_ = nullptr;
   ngtcp2_crypto_conn_ref conn_ref_;
+
+  /// The credentials session_ was given. GnuTLS keeps a raw pointer to
+  /// them, so they are held here, past gnutls_deinit in the destructor:
+  /// credentials the endpoint replaced (reload_credentials) go with the
+  /// last connection that uses them.
+  std::shared_ptr<const tls_credentials> cred_;
 
   /// The name the server's certificate must carry (client side); GnuTLS
   /// holds a pointer into it.

@@ -72,4 +72,16 @@ void report_transport_stats(metrics_writer& out, const transport_stats& s,
         static_cast<double>(s.smoothed_rtt_us) / 1e6);
 }
 
+void report_credential_reloads(metrics_writer& out, uint64_t ok, uint64_t failed,
+                               std::string_view endpoint_label) {
+  auto reloads = [&](std::string_view result, uint64_t value) {
+    out.counter("rpcnet_transport_credential_reloads_total",
+                "TLS credential reloads, by result: ok (new connections use the new files) "
+                "or error (a file was bad; the credentials in use stay).",
+                static_cast<double>(value), {{"endpoint", endpoint_label}, {"result", result}});
+  };
+  reloads("ok", ok);
+  reloads("error", failed);
+}
+
 } // namespace rpcnet

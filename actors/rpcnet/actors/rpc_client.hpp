@@ -105,6 +105,18 @@ public:
   /// The local UDP address the client sends from.
   const socket_address& local_address() const noexcept;
 
+  /// Reads the CA and client certificate and key files named by the
+  /// configuration again (certificate rotation) and has the client's
+  /// endpoint use them for connections it makes from now on -- a redial
+  /// included; the connection open now keeps its own, untouched. A client
+  /// connected from a shared endpoint (connect with an endpoint) reloads
+  /// that endpoint, server credentials included. Waits up to `timeout` for
+  /// the transport to make the swap. Fails with error::config naming the
+  /// bad file (the credentials in use stay), with error::config for an
+  /// in-process client (it has no TLS), and with error::connection once
+  /// closed. See endpoint::reload_credentials.
+  caf::error reload_credentials(std::chrono::milliseconds timeout = std::chrono::seconds{5});
+
   /// Closes the connection; later calls fail with `connection`.
   void close();
 

@@ -97,6 +97,18 @@ public:
   /// closes every connection. Idempotent.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds{5});
 
+  /// Reads the certificate, key and client CA files named by the
+  /// configuration again (certificate rotation) and has new connections use
+  /// them; connections already open keep theirs, untouched. Waits up to
+  /// `timeout` for the transport to make the swap. Fails with error::config
+  /// naming the bad file when one cannot be read, is not PEM, holds a key
+  /// that does not match its certificate or a certificate outside its
+  /// validity period -- the credentials in use stay -- and with
+  /// error::config when the server has no QUIC endpoint (not bound yet, or
+  /// stopped). See endpoint::reload_credentials. Not to be called
+  /// concurrently with bind() or stop().
+  caf::error reload_credentials(std::chrono::milliseconds timeout = std::chrono::seconds{5});
+
   // -- properties -------------------------------------------------------------
 
   /// The bound address, once bind() succeeded.

@@ -156,6 +156,24 @@ public:
   /// New handshakes are refused from now on; existing connections go on.
   void stop_accepting();
 
+  /// Reads the TLS files config() names again -- certificate, key and
+  /// client CA when the endpoint accepts, CA and client certificate and key
+  /// when it has a CA -- and makes them the ones new connections use (key
+  /// rotation). Connections already open keep the credentials they were
+  /// made with, unchanged; those are freed when the last of them closes.
+  /// The files are read and checked on the caller's thread, all before
+  /// anything changes; only the swap runs on the transport thread, which
+  /// this waits for up to `timeout`. Fails, keeping every credential in
+  /// use, with error::config naming the file when one is bad (unreadable,
+  /// not PEM, a key that does not match its certificate, a certificate
+  /// outside its validity period); with error::connection once shutdown()
+  /// began; with error::timeout when the thread did not confirm the swap in
+  /// time (it may still make it). An endpoint that names no TLS files has
+  /// nothing to reload and succeeds. Each outcome is logged and counted
+  /// (rpcnet_transport_credential_reloads_total{result="ok"|"error"}).
+  /// Thread-safe, also on the transport thread (an accept handler).
+  caf::error reload_credentials(std::chrono::milliseconds timeout = std::chrono::seconds{5});
+
   /// Closes every connection (peers see app_error::shutdown), tells each
   /// owner with connection_closed, joins the thread and closes the socket
   /// (its port is free again on return). Commands already
