@@ -7,6 +7,7 @@
 #                           RpcnetGenerate.cmake
 #   <libdir>/pkgconfig/rpcnet.pc
 #   lib/systemd/system/     rpcnet-director.service, rpcnet-worker@.service
+#   <docdir>/examples/      director.toml, worker.toml (configuration files)
 #
 # Every path is relative to the prefix, so the tree can be installed
 # anywhere (--prefix, DESTDIR, the Debian package's /usr).
@@ -93,3 +94,9 @@ string(STRIP "${RPCNET_PC_LIBS}" RPCNET_PC_LIBS)
 string(REGEX REPLACE "[^/]+" ".." RPCNET_PC_PREFIX_FROM_PCDIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 configure_file(cmake/rpcnet.pc.in "${CMAKE_CURRENT_BINARY_DIR}/rpcnet.pc" @ONLY)
 install(FILES "${CMAKE_CURRENT_BINARY_DIR}/rpcnet.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# Example configuration files for the units' --config (packaging/config/),
+# checked by the tests with `rpcnet config check`.
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/config/director.toml
+              ${PROJECT_SOURCE_DIR}/packaging/config/worker.toml
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

@@ -18,7 +18,7 @@ packages=(
   libboost-dev libboost-serialization-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev libtomlplusplus-dev catch2 libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  iproute2 nftables prometheus chromium
+  iproute2 nftables prometheus chromium procps
   libsystemd-dev systemd
 )
 

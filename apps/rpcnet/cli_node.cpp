@@ -16,7 +16,7 @@ namespace {
 /// the answer to a key probe.
 class admin_service : public rpcnet_cli::AdminHandler {
 public:
-  admin_service(cluster_membership& cluster, std::vector<std::vector<uint8_t>> keys)
+  admin_service(cluster_membership& cluster, std::shared_ptr<cluster_key_set> keys)
     : cluster_(cluster), keys_(std::move(keys)) {
   }
 
@@ -49,12 +49,12 @@ public:
 
   rpcnet::result<rpcnet_cli::KeyAnswer, rpcnet_cli::AdminError>
   check_cluster_key(rpcnet::call_context&, rpcnet_cli::KeyProbe probe) override {
-    return answer_key_probe(keys_, probe);
+    return answer_key_probe(keys_->get(), probe);
   }
 
 private:
   cluster_membership& cluster_;
-  std::vector<std::vector<uint8_t>> keys_;
+  std::shared_ptr<cluster_key_set> keys_;
 };
 
 /// Says how gossip at `addr` is sealed, or warns that it is not.
@@ -74,11 +74,19 @@ caf::expected<std::unique_ptr<cli_node>>
 cli_node::open(caf::actor_system& sys, const tls_files& tls, cluster_config cfg,
                const node_settings& settings) {
   const auto& key = settings.key;
-  if (key.sealed())
+  if (key.sealed()) {
     cfg = cfg.with_cluster_key(key.bytes);
+    for (const auto& other : key.also_open)
+      cfg = cfg.with_cluster_key(other);
+  }
   const auto& where = settings.where;
-  cfg = cfg.with_advertise_address(where.advertise.to_string());
-  auto keys = cfg.cluster_keys;
+  // Advertised as bound unless told otherwise: the bound port may be 0
+  // until the server binds.
+  if (!(where.advertise == where.bind))
+    cfg = cfg.with_advertise_address(where.advertise.to_string());
+  cfg = cfg.with_swim(settings.swim)
+          .with_max_pending_datagrams(settings.max_pending_datagrams);
+  auto keys = std::make_shared<cluster_key_set>(cfg.cluster_keys);
   admin_config admin;
   admin.address = settings.metrics_address;
   auto node = cluster_node::open(sys, tls.server_config(where.bind.to_string()), std::move(cfg),
@@ -92,7 +100,14 @@ cli_node::open(caf::actor_system& sys, const tls_files& tls, cluster_config cfg,
   if (auto http = (*node)->admin_address())
     log_info("admin HTTP at http://" + http->to_string()
              + "/ (dashboard, /metrics, /healthz, /readyz)");
-  return std::unique_ptr<cli_node>{new cli_node(std::move(*node), std::move(keys))};
+  std::unique_ptr<cli_node> self{new cli_node(std::move(*node), keys)};
+  if (settings.signals != nullptr)
+    self->reloader_ = std::make_unique<credential_reloader>(
+      self->cluster(), self->server(), std::move(keys),
+      credential_reloader::sources{key.origin == key_origin::key_file ? key.file : std::nullopt,
+                                   tls.files()},
+      *settings.signals);
+  return self;
 }
 
 caf::error cli_node::start() {

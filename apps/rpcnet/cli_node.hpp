@@ -15,6 +15,7 @@
 
 #include "cluster_key_source.hpp"
 #include "commands.hpp"
+#include "credential_reloader.hpp"
 #include "tls_files.hpp"
 
 namespace rpcnet::cli {
@@ -28,7 +29,8 @@ public:
   /// unless it is none (which is logged as a warning); the server does not
   /// accept calls until start().
   /// With `settings.metrics_address` the node serves its admin HTTP
-  /// address there (logged once bound).
+  /// address there (logged once bound). With `settings.signals` it re-reads
+  /// its key file and TLS files on SIGHUP and when they change.
   static caf::expected<std::unique_ptr<cli_node>>
   open(caf::actor_system& sys, const tls_files& tls, cluster_config cfg,
        const node_settings& settings);
@@ -58,7 +60,7 @@ public:
   }
 
 private:
-  cli_node(std::unique_ptr<cluster_node> node, std::vector<std::vector<uint8_t>> cluster_keys)
+  cli_node(std::unique_ptr<cluster_node> node, std::shared_ptr<cluster_key_set> cluster_keys)
     : node_(std::move(node)), cluster_keys_(std::move(cluster_keys)) {
   }
 
@@ -66,7 +68,9 @@ private:
 
   std::unique_ptr<cluster_node> node_;
   /// Membership's keys, which the admin service checks a probe against.
-  std::vector<std::vector<uint8_t>> cluster_keys_;
+  std::shared_ptr<cluster_key_set> cluster_keys_;
+  /// Declared after node_: it stops before the node it reloads.
+  std::unique_ptr<credential_reloader> reloader_;
 };
 
 } // namespace rpcnet::cli

@@ -1,23 +1,32 @@
-// `rpcnet client`: asks the director for a worker, connects to it directly,
-// sends tasks and consumes a generate token stream. When a worker fails
-// (an error reply, a lost connection, a timeout) it goes back to the
-// director, which is told to avoid that worker for a while, and carries on
-// with another: the failed task is sent again and the stream resumes after
-// the last token received, so every task completes once and every token
+// `rpcnet client`: sends tasks and consumes a generate token stream through
+// the library's cluster client (rpcnet::cluster_client), which chooses each
+// call's worker through a selector that asks the directors
+// (director_selector.hpp) and fails over by itself when a worker is lost or
+// overloaded: retries on another worker after a jittered backoff, a circuit
+// breaker per worker, pooled connections. What it does not retry -- a
+// worker's WorkerFailed answer (the handler ran and said no), a call that
+// timed out after its request went out, a stream that broke once open --
+// these loops do: the same task goes to another worker (the one that
+// refused it excluded), and the stream resumes on another worker after the
+// last token received, so every task completes once and every token
 // arrives once, as the client sees them.
 #include <atomic>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include <caf/scoped_actor.hpp>
+
 #include <rpcnet/actors/runtime.hpp>
+#include <rpcnet/cluster/cluster_client.hpp>
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/typed/serialization.hpp>
+#include <rpcnet/typed/typed_messages.hpp>
 
 #include "commands.hpp"
 #include "compute/compute.hpp"
-#include "director/director.hpp"
+#include "director_selector.hpp"
 #include "log.hpp"
-#include "recent_failures.hpp"
 #include "task_ledger.hpp"
 #include "tls_files.hpp"
 #include "token_cursor.hpp"
@@ -26,163 +35,91 @@ namespace rpcnet::cli {
 
 namespace {
 
-using rpcnet_cli::ComputeClient;
-using rpcnet_cli::WorkerAssignment;
+using rpcnet_cli::ComputeError;
+using rpcnet_cli::GenerateRequest;
+using rpcnet_cli::TaskRequest;
+using rpcnet_cli::TaskResult;
+using rpcnet_cli::Token;
 
-/// How long a worker that failed this client is not asked for again: the
-/// time membership takes to declare a crashed worker dead, and the failed
-/// phase of a simulated failure.
-constexpr auto failure_memory = std::chrono::seconds{6};
+/// Compute's methods by the names they have on the wire (those the
+/// generated ComputeClient calls).
+const std::string process_task_method = "process_task";
+const std::string generate_method = "generate";
 
-/// Pause before asking the director again after it had no worker or could
-/// not be reached.
+/// Pause before trying again after no worker was available, or after a
+/// call that failed on every worker the cluster client tried.
 constexpr milliseconds retry_pause{200};
 
-/// The director, shared by the task and stream loops.
-class director_link {
-public:
-  director_link(caf::actor_system& sys, const client_settings& settings, rpc_config cfg,
-                const shutdown_signal& shutdown)
-    : sys_(sys), settings_(settings), cfg_(std::move(cfg)), shutdown_(shutdown),
-      failures_(failure_memory) {
-  }
-
-  /// A worker assigned by the director, releasing `released` (a node id or
-  /// ""); nullopt only on shutdown.
-  std::optional<WorkerAssignment> assign(const std::string& released) {
-    for (; !shutdown_.requested(); shutdown_.wait_for(retry_pause)) {
-      auto director = connection();
-      if (!director)
-        continue;
-      rpcnet_cli::WorkerRequest request{released, excluded()};
-      auto reply = director->get_worker(request);
-      if (!reply) {
-        log_warn("director call failed: " + describe(reply.error()));
-        drop_connection();
-        continue;
-      }
-      if (!*reply) {
-        log_warn("director has no worker available, asking again");
-        continue;
-      }
-      return **reply;
-    }
-    return std::nullopt;
-  }
-
-  /// Tells the director this client is done with `worker_id`.
-  void release(const std::string& worker_id) {
-    if (auto director = connection(); director && !director->release_worker({worker_id}))
-      log_warn("could not release " + worker_id + " at the director");
-  }
-
-  void report_failure(const std::string& worker_id) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    failures_.add(worker_id, recent_failures::clock::now());
-  }
-
-  const rpc_config& config() const noexcept {
-    return cfg_;
-  }
-
-private:
-  /// The director in use, connecting to the next one of the list when
-  /// there is none: a client keeps working while any director is alive.
-  std::optional<rpcnet_cli::DirectorClient> connection() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    const auto& directors = settings_.directors;
-    for (size_t tried = 0; !director_ && tried < directors.size(); ++tried) {
-      auto addr = directors[next_ % directors.size()].to_string();
-      auto client = rpcnet_cli::DirectorClient::connect(sys_, addr, cfg_);
-      if (!client) {
-        log_warn("cannot reach director at " + addr + ": " + describe(client.error()));
-        ++next_;
-        continue;
-      }
-      log_info("connected to director at " + addr);
-      director_.emplace(std::move(*client));
-    }
-    return director_;
-  }
-
-  /// Closes the director in use after a failed call: the next call tries
-  /// the next director.
-  void drop_connection() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (director_)
-      director_->close();
-    director_.reset();
-    ++next_;
-  }
-
-  std::vector<std::string> excluded() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return failures_.current(recent_failures::clock::now());
-  }
-
-  caf::actor_system& sys_;
-  const client_settings& settings_;
-  rpc_config cfg_;
-  const shutdown_signal& shutdown_;
-  std::mutex mtx_;
-  std::optional<rpcnet_cli::DirectorClient> director_;
-  /// Which director of the list to try next.
-  size_t next_ = 0;
-  recent_failures failures_;
-};
-
-/// A direct connection to the worker the director assigned.
-struct worker_link {
-  WorkerAssignment assignment;
-  ComputeClient client;
-};
-
-/// Asks the director (releasing the worker used until now) and connects;
-/// nullopt only on shutdown.
-std::optional<worker_link> next_worker(caf::actor_system& sys, director_link& director,
-                                       std::optional<worker_link>& current) {
-  std::string released;
-  if (current) {
-    released = current->assignment.id;
-    current->client.close();
-    current.reset();
-  }
-  while (auto assignment = director.assign(released)) {
-    released.clear();
-    log_info("director assigned worker " + assignment->label + " at " + assignment->address);
-    auto client = ComputeClient::connect(sys, assignment->address, director.config());
-    if (client) {
-      log_info("direct connection established to " + assignment->label);
-      return worker_link{std::move(*assignment), std::move(*client)};
-    }
-    log_warn("cannot connect to " + assignment->label + ": " + describe(client.error()));
-    director.report_failure(assignment->id);
-  }
-  return std::nullopt;
-}
+/// How long a question to the selector may take.
+constexpr auto selector_timeout = std::chrono::seconds{2};
 
 /// What the client has seen, read by the summary while the loops may run.
 struct progress {
   std::mutex mtx;
   task_ledger tasks;
   token_cursor tokens;
+  /// Failures these loops retried themselves (the cluster client counts
+  /// its own failovers).
   uint64_t worker_failures = 0;
 };
 
-void worker_failed(director_link& director, std::optional<worker_link>& current,
-                   const std::string& why, progress& seen) {
-  log_warn("worker " + current->assignment.label + " failed: " + why
-           + " - returning to director");
-  director.report_failure(current->assignment.id);
+/// What both loops use.
+struct client_context {
+  caf::actor_system& sys;
+  cluster_client& workers;
+  const director_selector_actor& selector;
+  const client_settings& settings;
+  progress& seen;
+  const shutdown_signal& shutdown;
+};
+
+std::string label_of(const worker& w) {
+  auto i = w.tags.find("label");
+  return i == w.tags.end() ? w.address : i->second;
+}
+
+/// The workers labelled `label` that the directors assigned (a restarted
+/// worker is a new node under its old label).
+std::vector<node_id> workers_labelled(const client_context& ctx, const std::string& label) {
+  caf::scoped_actor self{ctx.sys};
+  std::vector<node_id> ids;
+  self->request(ctx.selector, selector_timeout, workers_atom::value)
+    .receive(
+      [&](std::vector<worker>& known) {
+        for (const auto& w : known)
+          if (label_of(w) == label)
+            ids.push_back(w.id);
+      },
+      [](caf::error&) {});
+  return ids;
+}
+
+void count_failure(progress& seen) {
   std::lock_guard<std::mutex> guard{seen.mtx};
   ++seen.worker_failures;
 }
 
-void run_tasks(caf::actor_system& sys, const client_settings& settings, director_link& director,
-               progress& seen, const shutdown_signal& shutdown) {
-  std::optional<worker_link> current;
-  uint64_t sent_here = 0;
-  for (;;) {
+/// Logs a call that found no worker or failed on every worker tried, and
+/// waits before the next; false on shutdown. Workers excluded until now
+/// may serve again once none was left.
+bool call_failed(const client_context& ctx, const std::string& what, const caf::error& err,
+                 std::vector<node_id>& excluded) {
+  if (code_of(err) == error::no_workers) {
+    log_warn("no worker for " + what + " (" + describe(err) + "), asking again");
+    excluded.clear();
+  } else {
+    log_warn(what + " failed: " + describe(err) + " - trying another worker");
+    count_failure(ctx.seen);
+  }
+  return !ctx.shutdown.wait_for(retry_pause);
+}
+
+void run_tasks(const client_context& ctx) {
+  auto& seen = ctx.seen;
+  // The workers that refused the current task: its next attempt avoids
+  // them.
+  std::vector<node_id> refused;
+  while (!ctx.shutdown.requested()) {
     uint64_t task = 0;
     {
       std::lock_guard<std::mutex> guard{seen.mtx};
@@ -190,64 +127,57 @@ void run_tasks(caf::actor_system& sys, const client_settings& settings, director
         break;
       task = seen.tasks.current();
     }
-    if (!current || sent_here >= settings.reassign_every) {
-      current = next_worker(sys, director, current);
-      if (!current)
-        return;
-      sent_here = 0;
-    }
     auto text = "data-" + std::to_string(task);
-    auto reply = current->client.process_task({task, {text.begin(), text.end()}});
-    if (!reply || !*reply) {
-      worker_failed(director, current,
-                    !reply ? describe(reply.error()) : std::string{"answered WorkerFailed"}, seen);
-      sent_here = settings.reassign_every; // the same task goes to the next worker
+    worker_call_options options;
+    options.exclude = refused;
+    auto reply = rpcnet::typed::decode_reply<rpcnet::result<TaskResult, ComputeError>>(
+      ctx.workers.call_worker(process_task_method,
+                              encode(TaskRequest{task, {text.begin(), text.end()}}), options));
+    if (!reply) {
+      if (!call_failed(ctx, "task " + std::to_string(task), reply.error(), refused))
+        break;
       continue;
     }
-    ++sent_here;
+    if (!*reply) {
+      // The handler's own answer, which the cluster client does not retry:
+      // the same task goes to another worker.
+      const auto* failed = reply->error().get_if<ComputeError::WorkerFailed>();
+      auto label = failed ? failed->worker_label : std::string{"(unknown)"};
+      log_warn("worker " + label + " failed: answered WorkerFailed - trying another");
+      count_failure(seen);
+      auto ids = workers_labelled(ctx, label);
+      refused.insert(refused.end(), ids.begin(), ids.end());
+      continue;
+    }
+    refused.clear();
+    const auto& done = **reply;
     {
       std::lock_guard<std::mutex> guard{seen.mtx};
-      if (!seen.tasks.complete((*reply)->task_id, (*reply)->worker_label)) {
-        log_error("task " + std::to_string((*reply)->task_id) + " completed twice");
+      if (!seen.tasks.complete(done.task_id, done.worker_label)) {
+        log_error("task " + std::to_string(done.task_id) + " completed twice");
         continue;
       }
     }
-    log_info("task " + std::to_string(task) + " completed by " + (*reply)->worker_label);
-    if (shutdown.wait_for(settings.task_pause))
+    log_info("task " + std::to_string(task) + " completed by " + done.worker_label);
+    if (ctx.shutdown.wait_for(ctx.settings.task_pause))
       break;
-  }
-  if (current) {
-    current->client.close();
-    director.release(current->assignment.id);
   }
 }
 
-/// Reads one stream until it ends, fails or shutdown; true if it ended
-/// cleanly.
-bool read_stream(worker_link& worker, progress& seen,
-                 const shutdown_signal& shutdown) {
-  uint64_t after = 0;
-  uint64_t last = 0;
-  {
-    std::lock_guard<std::mutex> guard{seen.mtx};
-    after = seen.tokens.resume_after();
-    last = seen.tokens.last();
-  }
-  auto stream = worker.client.generate({after, last});
-  if (!stream) {
-    log_warn("cannot open stream: " + describe(stream.error()));
-    return false;
-  }
-  log_info("stream opened on " + worker.assignment.label + ", resuming after token "
-           + std::to_string(after));
+/// Reads one stream until it ends, breaks or shutdown; true if it ended
+/// cleanly. `served_by` becomes the label of the worker whose tokens came.
+bool read_stream(client_stream& stream, progress& seen, const shutdown_signal& shutdown,
+                 std::string& served_by) {
   while (!shutdown.requested()) {
-    auto token = stream->next();
+    auto token = rpcnet::typed::next_as<Token>(stream);
     if (!token) {
-      log_warn("stream from " + worker.assignment.label + " broke: " + describe(token.error()));
+      log_warn("stream from " + (served_by.empty() ? std::string{"its worker"} : served_by)
+               + " broke: " + describe(token.error()) + " - trying another worker");
       return false;
     }
     if (!*token)
       return true;
+    served_by = (*token)->worker_label;
     std::lock_guard<std::mutex> guard{seen.mtx};
     switch (seen.tokens.accept((*token)->sequence)) {
       case token_cursor::verdict::accepted:
@@ -259,35 +189,52 @@ bool read_stream(worker_link& worker, progress& seen,
         break;
       case token_cursor::verdict::gap:
         log_warn("token " + std::to_string((*token)->sequence) + " skips ahead, reopening");
-        stream->cancel();
+        stream.cancel();
         return false;
     }
   }
-  stream->cancel();
+  stream.cancel();
   return true;
 }
 
-void run_tokens(caf::actor_system& sys, director_link& director, progress& seen,
-                const shutdown_signal& shutdown) {
-  std::optional<worker_link> current;
-  for (;;) {
+void run_tokens(const client_context& ctx) {
+  auto& seen = ctx.seen;
+  // The worker whose stream broke: the stream reopens elsewhere.
+  std::vector<node_id> broke;
+  while (!ctx.shutdown.requested()) {
+    GenerateRequest request;
     {
       std::lock_guard<std::mutex> guard{seen.mtx};
       if (seen.tokens.complete())
         break;
+      request = {seen.tokens.resume_after(), seen.tokens.last()};
     }
-    current = next_worker(sys, director, current);
-    if (!current)
-      return;
-    if (!read_stream(*current, seen, shutdown))
-      worker_failed(director, current, "stream failed", seen);
-    if (shutdown.requested())
-      break;
+    worker_call_options options;
+    options.exclude = std::exchange(broke, {});
+    auto stream = ctx.workers.call_worker_server_streaming(generate_method, encode(request),
+                                                           options);
+    if (!stream) {
+      broke = std::move(options.exclude);
+      if (!call_failed(ctx, "the stream", stream.error(), broke))
+        break;
+      continue;
+    }
+    log_info("stream opened, resuming after token " + std::to_string(request.start_after));
+    std::string served_by;
+    if (!read_stream(*stream, seen, ctx.shutdown, served_by)) {
+      count_failure(seen);
+      if (!served_by.empty())
+        broke = workers_labelled(ctx, served_by);
+    }
+    // The stream ends here: its worker's call with it.
   }
-  if (current) {
-    current->client.close();
-    director.release(current->assignment.id);
-  }
+}
+
+/// Tells the director of the calls it still counts for this client.
+void release_counted(caf::actor_system& sys, const director_selector_actor& selector) {
+  caf::scoped_actor self{sys};
+  self->request(selector, selector_timeout, release_atom::value)
+    .receive([](uint32_t) {}, [](caf::error&) {});
 }
 
 } // namespace
@@ -300,9 +247,21 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
   log_info("starting client - connecting to director at " + directors);
   runtime rt;
   auto family = settings.directors.front().family();
-  director_link director{rt.system(), settings,
-                         tls->client_config(settings.call_timeout, family), shutdown};
+  // Each attempt of a call has the call timeout; retries, circuit breakers
+  // and (no) hedging are the library's defaults.
+  auto rpc = tls->client_config(settings.call_timeout, family);
+  auto selector = spawn_director_selector(rt.system(), settings.directors, rpc);
+  auto workers = cluster_client::start(
+    rt.system(), selector,
+    cluster_client_config{rpc}.with_on_failover([](const worker& w, const caf::error& why) {
+      log_warn("worker " + label_of(w) + " failed: " + describe(why) + " - trying another");
+    }));
+  if (!workers) {
+    caf::anon_send_exit(selector, caf::exit_reason::user_shutdown);
+    return fail(message_of(workers.error()));
+  }
   progress seen{{}, task_ledger{settings.tasks}, token_cursor{settings.tokens}, 0};
+  client_context ctx{rt.system(), *workers, selector, settings, seen, shutdown};
   // Each loop counts itself out; the last one out ends the run.
   std::atomic<int> running{0};
   auto finish = [&] {
@@ -312,13 +271,13 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
   std::vector<std::thread> loops;
   ++running;
   loops.emplace_back([&] {
-    run_tasks(rt.system(), settings, director, seen, shutdown);
+    run_tasks(ctx);
     finish();
   });
   if (settings.tokens > 0) {
     ++running;
     loops.emplace_back([&] {
-      run_tokens(rt.system(), director, seen, shutdown);
+      run_tokens(ctx);
       finish();
     });
   }
@@ -332,6 +291,8 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
   auto deadline = std::chrono::steady_clock::now() + patience;
   while (running > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(milliseconds{10});
+  release_counted(rt.system(), selector);
+  auto failovers = workers->stats().failovers;
   std::string summary;
   bool clean = false;
   bool did_work = false;
@@ -345,7 +306,8 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
     }
     summary += "), " + std::to_string(seen.tokens.resume_after()) + " tokens received, "
                + std::to_string(seen.tasks.rejected() + seen.tokens.duplicates())
-               + " duplicates, " + std::to_string(seen.worker_failures) + " worker failures";
+               + " duplicates, " + std::to_string(seen.worker_failures + failovers)
+               + " worker failures";
     clean = seen.tasks.rejected() == 0 && seen.tokens.duplicates() == 0;
     did_work = seen.tasks.completed() > 0 || seen.tokens.resume_after() > 0;
   }
@@ -366,6 +328,8 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
   }
   for (auto& loop : loops)
     loop.join();
+  workers->close();
+  caf::anon_send_exit(selector, caf::exit_reason::user_shutdown);
   return status;
 }
 

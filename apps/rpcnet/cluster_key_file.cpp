@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -59,6 +60,13 @@ caf::expected<std::vector<uint8_t>> parse_cluster_key(std::string_view text,
 }
 
 caf::expected<std::vector<uint8_t>> read_cluster_key_file(const std::string& path) {
+  auto ring = read_cluster_key_ring(path);
+  if (!ring)
+    return std::move(ring.error());
+  return std::move(ring->front());
+}
+
+caf::expected<std::vector<std::vector<uint8_t>>> read_cluster_key_ring(const std::string& path) {
   file_handle file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.get() < 0)
     return file_error(error::config, path, std::strerror(errno));
@@ -81,7 +89,34 @@ caf::expected<std::vector<uint8_t>> read_cluster_key_file(const std::string& pat
     got += static_cast<size_t>(n);
   }
   text.resize(got);
-  return parse_cluster_key(text, "cluster key file " + path);
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start < text.size();) {
+    auto end = std::min(text.find('\n', start), text.size());
+    auto line = std::string_view{text}.substr(start, end - start);
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos)
+      lines.push_back(line);
+    start = end + 1;
+  }
+  auto source = "cluster key file " + path;
+  if (lines.size() <= 1) {
+    auto key = parse_cluster_key(text, source);
+    if (!key)
+      return std::move(key.error());
+    return std::vector<std::vector<uint8_t>>{std::move(*key)};
+  }
+  if (lines.size() > aead_keyring::max_keys)
+    return file_error(error::config, path,
+                      "more than " + std::to_string(aead_keyring::max_keys) + " keys");
+  std::vector<std::vector<uint8_t>> keys;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto key = parse_cluster_key(lines[i], source + ": key " + std::to_string(i + 1));
+    if (!key)
+      return std::move(key.error());
+    if (std::find(keys.begin(), keys.end(), *key) != keys.end())
+      return file_error(error::config, path, "key " + std::to_string(i + 1) + " is listed twice");
+    keys.push_back(std::move(*key));
+  }
+  return keys;
 }
 
 caf::error write_cluster_key_file(const std::string& path, std::span<const uint8_t> key) {

@@ -62,20 +62,23 @@ caf::expected<gossip_key> resolve_gossip_key(const key_flags& flags, const env_l
     return make_error(error::config, flags_given(given_flags) + " exclude each other: give one");
   auto seeds = std::move(targets.seeds);
   if (flags.insecure)
-    return gossip_key{key_origin::insecure, {}, std::move(seeds)};
+    return gossip_key{key_origin::insecure, {}, {}, std::nullopt, std::move(seeds)};
   if (targets.key)
-    return gossip_key{key_origin::join_token, std::move(*targets.key), std::move(seeds)};
+    return gossip_key{key_origin::join_token, std::move(*targets.key), {}, std::nullopt, std::move(seeds)};
   if (flags.key_file) {
-    auto key = read_cluster_key_file(*flags.key_file);
-    if (!key)
-      return std::move(key.error());
-    return gossip_key{key_origin::key_file, std::move(*key), std::move(seeds)};
+    auto ring = read_cluster_key_ring(*flags.key_file);
+    if (!ring)
+      return std::move(ring.error());
+    auto primary = std::move(ring->front());
+    ring->erase(ring->begin());
+    return gossip_key{key_origin::key_file, std::move(primary), std::move(*ring),
+                      *flags.key_file, std::move(seeds)};
   }
   if (auto text = env(cluster_key_env)) {
     auto key = parse_cluster_key(*text, "invalid " + std::string{cluster_key_env});
     if (!key)
       return std::move(key.error());
-    return gossip_key{key_origin::environment, std::move(*key), std::move(seeds)};
+    return gossip_key{key_origin::environment, std::move(*key), {}, std::nullopt, std::move(seeds)};
   }
   if (fallback == without_key::refuse)
     return make_error(error::config,
@@ -86,7 +89,7 @@ caf::expected<gossip_key> resolve_gossip_key(const key_flags& flags, const env_l
   auto key = generate_cluster_key();
   if (!key)
     return std::move(key.error());
-  return gossip_key{key_origin::generated, std::move(*key), std::move(seeds)};
+  return gossip_key{key_origin::generated, std::move(*key), {}, std::nullopt, std::move(seeds)};
 }
 
 } // namespace rpcnet::cli

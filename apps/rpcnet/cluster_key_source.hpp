@@ -41,8 +41,13 @@ std::string_view to_string_view(key_origin origin);
 /// The key a node gossips with and where it came from.
 struct gossip_key {
   key_origin origin = key_origin::insecure;
-  /// 16, 24 or 32 bytes; empty for --insecure-gossip.
+  /// 16, 24 or 32 bytes; empty for --insecure-gossip. It seals.
   std::vector<uint8_t> bytes;
+  /// Further keys that open what others seal, while keys rotate (a key
+  /// file's other lines).
+  std::vector<std::vector<uint8_t>> also_open;
+  /// The key file, read again on SIGHUP (key_file origin only).
+  std::optional<std::string> file;
   /// The seeds --join names (its tokens' directors among them); empty
   /// without --join.
   std::vector<socket_address> seeds;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <rpcnet/cluster/load_balancing_strategy.hpp>
+#include <rpcnet/membership/cluster_config.hpp>
 #include <rpcnet/transport/socket_address.hpp>
 
 #include "cluster_key_source.hpp"
@@ -34,6 +35,13 @@ struct node_settings {
   /// The admin HTTP address (/metrics, /healthz, /readyz, the dashboard);
   /// empty: none.
   std::string metrics_address;
+  /// Gossip timings and limits (--gossip-interval-ms and the others).
+  swim_config swim;
+  /// Where SIGHUP comes from, which reloads the key file and the TLS files;
+  /// none: no reloading.
+  shutdown_signal* signals = nullptr;
+  /// Received datagrams waiting for membership at most.
+  size_t max_pending_datagrams = cluster_config{}.max_pending_datagrams;
 };
 
 struct director_settings {

@@ -66,8 +66,10 @@ void print_json(std::ostream& out, const effective_settings& settings,
 } // namespace
 
 int run_config_check(const std::string& path, const config_schema& schema, std::ostream& out,
-                     std::ostream& err) {
+                     std::ostream& err, const config_value_check& check) {
   auto file = config_file::load(path, schema);
+  if (check)
+    file.add_problems(check(file));
   if (!file.ok()) {
     print_problems(file, err);
     return 2;

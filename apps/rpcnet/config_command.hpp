@@ -17,11 +17,16 @@ namespace rpcnet::cli {
 /// Names whose values `config show` hides (a cluster key, say).
 using redacted_names = std::set<std::string, std::less<>>;
 
-/// Loads `path` against `schema`. With problems: prints each as
-/// "PATH:LINE:COLUMN: message" on `err` and returns 2. Otherwise prints
-/// "PATH: ok (N settings)" on `out` and returns 0.
+/// What judges a file's values beyond their types (the flags' own checks):
+/// the problems it finds.
+using config_value_check = std::function<std::vector<config_problem>(const config_file&)>;
+
+/// Loads `path` against `schema` and, when given, runs `check` on it. With
+/// problems: prints each as "PATH:LINE:COLUMN: message" on `err` and
+/// returns 2. Otherwise prints "PATH: ok (N settings)" on `out` and
+/// returns 0.
 int run_config_check(const std::string& path, const config_schema& schema, std::ostream& out,
-                     std::ostream& err);
+                     std::ostream& err, const config_value_check& check = {});
 
 /// Prints `settings` on `out`: a table of name, value and origin (with
 /// where, e.g. "file (rpcnet.toml:3:1)"), or with `json` one JSON object

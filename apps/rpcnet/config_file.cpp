@@ -316,11 +316,20 @@ config_file config_file::parse(std::string_view text, std::string path,
   } catch (const toml::parse_error& err) {
     file.problems_.push_back({position_of(err.source()), std::string{err.description()}});
   }
-  std::stable_sort(file.problems_.begin(), file.problems_.end(),
+  file.sort_problems();
+  return file;
+}
+
+void config_file::add_problems(const std::vector<config_problem>& more) {
+  problems_.insert(problems_.end(), more.begin(), more.end());
+  sort_problems();
+}
+
+void config_file::sort_problems() {
+  std::stable_sort(problems_.begin(), problems_.end(),
                    [](const config_problem& a, const config_problem& b) {
                      return std::pair{a.at.line, a.at.column} < std::pair{b.at.line, b.at.column};
                    });
-  return file;
 }
 
 config_file config_file::load(const std::string& path, const config_schema& schema) {

@@ -123,6 +123,10 @@ public:
     return problems_.empty();
   }
 
+  /// Adds what the judges of the values found (an option refusing one),
+  /// keeping the problems sorted by position.
+  void add_problems(const std::vector<config_problem>& more);
+
   /// How many values the file holds, top level and sections together.
   size_t value_count() const noexcept;
 
@@ -143,6 +147,8 @@ private:
   // -- constructors --
 
   explicit config_file(std::string path);
+
+  void sort_problems();
 
   // -- member variables --
 

@@ -1,7 +1,8 @@
 // `rpcnet director`: forms the cluster, keeps a worker registry fed by
-// membership, answers "which worker should I use" (Director.get_worker),
-// prints the pool periodically and logs cluster events; on SIGINT or
-// SIGTERM leaves and drains.
+// membership, answers "which worker should I use" (Director.get_worker,
+// counting each assignment as a call in flight until the client reports it
+// ended with Director.release_calls), prints the pool periodically and logs
+// cluster events; on SIGINT or SIGTERM leaves and drains.
 #include <algorithm>
 #include <thread>
 
@@ -31,14 +32,20 @@ constexpr auto registry_timeout = std::chrono::seconds{2};
 /// At most this many exclusions are read from one request.
 constexpr size_t max_excluded = 64;
 
+/// At most this many workers, and calls per worker, are read from one
+/// release: a client reports every 50 ms, so more is not a real client's.
+constexpr size_t max_released_workers = 256;
+constexpr uint32_t max_released_calls = 10'000;
+
 std::string label_of(const tag_map& tags) {
   auto i = tags.find("label");
   return i == tags.end() ? "(no label)" : i->second;
 }
 
 /// Picks workers through the registry. A worker assigned to a client counts
-/// as one of its connections until that client asks again and releases it,
-/// which is what least connections balances.
+/// as one call in flight there from the assignment until the client reports
+/// that call ended (release_calls), which is what least connections
+/// balances; nothing else tells the registry of a client's calls.
 class director_service : public rpcnet_cli::DirectorHandler {
 public:
   director_service(caf::actor_system& sys, worker_registry_actor registry)
@@ -48,7 +55,6 @@ public:
   rpcnet::result<WorkerAssignment, DirectorError>
   get_worker(rpcnet::call_context&, rpcnet_cli::WorkerRequest request) override {
     caf::scoped_actor self{sys_};
-    release(self, request.released);
     worker_selection selection;
     for (size_t i = 0; i < request.excluded.size() && i < max_excluded; ++i)
       if (auto id = node_id::parse(request.excluded[i]))
@@ -59,7 +65,9 @@ public:
       .receive(
         [&](worker& chosen) {
           self->send(registry_, call_begin_atom::value, chosen.id);
-          log_info("assigned worker " + label_of(chosen.tags) + " at " + chosen.address);
+          // One line per call: below the default level.
+          log(log_level::debug,
+              "assigned worker " + label_of(chosen.tags) + " at " + chosen.address);
           answer = WorkerAssignment{chosen.id.to_string(), chosen.address, label_of(chosen.tags)};
         },
         [&](caf::error& err) { log_warn("no worker to assign: " + describe(err)); });
@@ -67,20 +75,27 @@ public:
   }
 
   rpcnet::result<rpcnet_cli::Released, DirectorError>
-  release_worker(rpcnet::call_context&, rpcnet_cli::WorkerRelease request) override {
-    caf::scoped_actor self{sys_};
-    return rpcnet_cli::Released{release(self, request.id)};
+  release_calls(rpcnet::call_context&, rpcnet_cli::CallsEnded ended) override {
+    // One message for the batch, as a cluster client's replica reports:
+    // each ended call leaves the worker's in-flight count and adds to its
+    // calls ended.
+    std::vector<in_flight_delta> deltas;
+    uint32_t released = 0;
+    for (size_t i = 0; i < ended.workers.size() && i < max_released_workers; ++i) {
+      const auto& entry = ended.workers[i];
+      auto id = node_id::parse(entry.id);
+      auto calls = std::min(entry.calls, max_released_calls);
+      if (!id || calls == 0)
+        continue;
+      deltas.push_back({*id, -static_cast<int32_t>(calls), calls});
+      released += calls;
+    }
+    if (!deltas.empty())
+      caf::anon_send(registry_, in_flight_atom::value, std::move(deltas));
+    return rpcnet_cli::Released{released};
   }
 
 private:
-  /// Ends one connection of the worker `id` names; false if it names none.
-  bool release(caf::scoped_actor& self, const std::string& id) {
-    auto released = node_id::parse(id);
-    if (released)
-      self->send(registry_, call_end_atom::value, *released);
-    return released.has_value();
-  }
-
   caf::actor_system& sys_;
   worker_registry_actor registry_;
 };

@@ -1,9 +1,12 @@
-// The director's service: "which worker should I use". The client names the
-// worker it used last (released: it no longer counts as one of that worker's
-// connections) and the workers that just failed it (excluded); a client that
-// is done releases its worker with release_worker.
+// The director's service: "which worker should I use". A client asks once
+// per call (get_worker), naming the workers that call failed on already
+// (excluded). The director counts each worker it assigns as one call in
+// flight there, and the client tells it, in batches, when those calls ended
+// (release_calls): the director's registry learns a client's calls this one
+// way, which is what least connections balances.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,9 +15,8 @@
 namespace rpcnet_cli {
 
 struct WorkerRequest {
-  /// Node id of the worker this client used until now, "" for none.
-  std::string released;
-  /// Node ids of workers that failed this client a moment ago.
+  /// Node ids of workers not to assign: the earlier attempts of the call
+  /// that asks, which failed it.
   std::vector<std::string> excluded;
 };
 
@@ -24,13 +26,22 @@ struct WorkerAssignment {
   std::string label;
 };
 
-/// A client that is done with a worker.
-struct WorkerRelease {
+/// Calls that ended on one worker the director assigned.
+struct EndedCalls {
+  /// The worker's node id.
   std::string id;
+  std::uint32_t calls;
+};
+
+/// What a client reports at once: the calls that ended since its last
+/// report, per worker.
+struct CallsEnded {
+  std::vector<EndedCalls> workers;
 };
 
 struct Released {
-  bool known;
+  /// The calls released on workers whose id parsed.
+  std::uint32_t calls;
 };
 
 struct DirectorError : rpcnet::variants {
@@ -39,7 +50,7 @@ struct DirectorError : rpcnet::variants {
 
 struct Director : rpcnet::service {
   rpcnet::result<WorkerAssignment, DirectorError> get_worker(WorkerRequest request);
-  rpcnet::result<Released, DirectorError> release_worker(WorkerRelease request);
+  rpcnet::result<Released, DirectorError> release_calls(CallsEnded ended);
 };
 
 } // namespace rpcnet_cli

@@ -7,17 +7,22 @@
 // flag wins.
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
+#include <map>
 #include <iostream>
 #include <optional>
 
 #include <CLI/CLI.hpp>
 
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/transport/utf8.hpp>
 #include <rpcnet/transport/version.hpp>
 
 #include "cluster_key_source.hpp"
 #include "commands.hpp"
+#include "config_command.hpp"
+#include "config_layer.hpp"
 #include "demo.hpp"
 #include "env_options.hpp"
 #include "join_token.hpp"
@@ -39,6 +44,14 @@ struct env_flag {
   }
 };
 
+/// The options that also read an environment variable, for the
+/// configuration file's layer (config_layer.hpp), which must not set them
+/// over their variable.
+std::map<const CLI::Option*, env_option>& env_backed_options() {
+  static std::map<const CLI::Option*, env_option> options;
+  return options;
+}
+
 /// `alias`: an older name of the flag that still works.
 void add_env_option(CLI::App& cmd, env_flag& flag, const env_option& option,
                     const std::string& help, const std::string& alias = {}) {
@@ -47,6 +60,7 @@ void add_env_option(CLI::App& cmd, env_flag& flag, const env_option& option,
   flag.option = cmd.add_option(names, flag.value,
                                help + " [env " + std::string{option.env} + ", default "
                                  + fallback + "]");
+  env_backed_options()[flag.option] = option;
 }
 
 /// An option in milliseconds, hidden from --help if `hidden`.
@@ -56,7 +70,8 @@ void add_millis(CLI::App& cmd, const std::string& name, milliseconds& target,
                    name, [&target](int64_t ms) { target = milliseconds{ms}; },
                    help + " (default " + std::to_string(target.count()) + ")")
                 ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))
-                ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+                ->default_str(std::to_string(target.count()));
   if (hidden)
     opt->group("");
 }
@@ -189,11 +204,92 @@ struct address_flags {
   }
 };
 
+/// The gossip timings and limits of a director or a worker, in the group
+/// "Gossip" of --help: the tests and a WAN cluster tune them.
+void add_gossip_options(CLI::App& cmd, node_settings& node) {
+  const std::string group = "Gossip";
+  auto& swim = node.swim;
+  struct timing {
+    const char* name;
+    duration* target;
+    const char* help;
+  };
+  for (auto [name, target, help] : {
+         timing{"--gossip-interval-ms", &swim.gossip_interval, "time between two probes"},
+         timing{"--probe-timeout-ms", &swim.probe_timeout,
+                "how long a probe waits for its ack before asking others"},
+         timing{"--suspicion-timeout-ms", &swim.suspicion_timeout,
+                "how long a suspected member has to refute before it is declared failed"},
+         timing{"--broadcast-interval-ms", &swim.broadcast_interval,
+                "time between two rounds of gossiped updates"},
+       }) {
+    auto ms = std::chrono::duration_cast<milliseconds>(*target).count();
+    cmd
+      .add_option_function<int64_t>(
+        name, [target](int64_t value) { *target = milliseconds{value}; },
+        std::string{help} + " (default " + std::to_string(ms) + ")")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600} * 1000))
+      ->default_str(std::to_string(ms))
+      ->group(group);
+  }
+  cmd.add_option("--phi-threshold", swim.health.phi_threshold,
+                 "phi above which a silent member is suspected (default 8)")
+    ->check(CLI::Range(0.5, 100.0))
+    ->group(group);
+  cmd.add_option("--push-pull-cycles", swim.push_pull_cycles,
+                 "probe rounds between two full state exchanges with a random member "
+                 "(default 10)")
+    ->check(CLI::Range(1u, 100000u))
+    ->group(group);
+  cmd.add_option("--gossip-fanout", swim.gossip_fanout,
+                 "members each round of updates goes to (default 3)")
+    ->check(CLI::Range(1u, 64u))
+    ->group(group);
+  cmd.add_option("--indirect-probes", swim.indirect_probes,
+                 "members asked to probe one that did not answer (default 3)")
+    ->check(CLI::Range(0u, 64u))
+    ->group(group);
+  cmd.add_option("--max-members", swim.limits.max_members,
+                 "members held at most, tombstones included (default 16384)")
+    ->check(CLI::Range(size_t{2}, size_t{1} << 20))
+    ->group(group);
+  cmd.add_option("--max-pending-datagrams", node.max_pending_datagrams,
+                 "received datagrams queued at most; a flood beyond is dropped and counted "
+                 "(default 4096)")
+    ->check(CLI::Range(size_t{16}, size_t{1} << 20))
+    ->group(group);
+}
+
 /// --metrics-address: the node's admin HTTP address, off unless given.
 void add_metrics_address(CLI::App& cmd, node_settings& node) {
   cmd.add_option("--metrics-address", node.metrics_address,
                  "serve /metrics, /healthz, /readyz and the live dashboard at this host:port "
                  "(off unless set)");
+}
+
+/// --config: the configuration file of director, worker or client.
+void add_config_option(CLI::App& cmd, env_flag& flag) {
+  add_env_option(cmd, flag, config_option,
+                 "TOML file with any of these settings, in a [" + cmd.get_name()
+                   + "] table or at its top level; flags and environment variables win "
+                     "over it (rpcnet config check FILE checks one)");
+}
+
+/// Reads the configuration file --config / RPCNET_CONFIG names, if any,
+/// into `layer`'s options, or exits with every problem it has, each with its
+/// line and column.
+void apply_config_file(const env_flag& flag, config_layer& layer, const config_schema& schema,
+                       const env_lookup& env) {
+  auto path = resolve(config_option, flag.given(), env);
+  if (path.empty())
+    return;
+  auto file = config_file::load(path, schema);
+  if (file.ok())
+    file.add_problems(layer.apply(file, env));
+  for (const auto& problem : file.problems())
+    std::cerr << "rpcnet: error: " << utf8::escaped(file.describe(problem)) << '\n';
+  if (!file.ok())
+    std::exit(2);
 }
 
 /// Unwraps a resolved setting or exits with its one-line error.
@@ -212,6 +308,8 @@ int main(int argc, char** argv) {
   // The library's version: the one this program runs with.
   app.set_version_flag("-V,--version", "rpcnet " + std::string{rpcnet::version()}, "Print version");
   auto env = process_environment();
+  // Defaults are shown by `rpcnet config show`.
+  app.option_defaults()->always_capture_default();
 
   // -- director ----------------------------------------------------------------
   auto* director_cmd = app.add_subcommand("director", "form the cluster and assign workers");
@@ -222,16 +320,28 @@ int main(int argc, char** argv) {
   std::string strategy = "least_connections";
   double pool_interval_s = 10;
   director_common.add_to(*director_cmd);
+  env_flag director_config;
+  add_config_option(*director_cmd, director_config);
   director_addr.add_to(*director_cmd, director_bind_option);
-  director_cmd->add_option("--strategy", strategy,
-                           "load balancing: round_robin, random, least_connections, "
-                           "power_of_two_choices, weighted, consistent_hash, locality");
+  // Checked by the option, so that a file's bad strategy is reported with
+  // its line, as a flag's is.
+  director_cmd
+    ->add_option("--strategy", strategy,
+                 "load balancing: round_robin, random, least_connections, "
+                 "power_of_two_choices, weighted, consistent_hash, locality")
+    ->check(
+      [](const std::string& name) {
+        auto parsed = parse_load_balancing_strategy(name);
+        return parsed ? std::string{} : message_of(parsed.error());
+      },
+      "STRATEGY");
   director_cmd->add_option("--pool-interval", pool_interval_s,
                            "seconds between worker pool reports (default 10)")
     ->check(CLI::Range(0.05, 86400.0));
   add_millis(*director_cmd, "--grace-ms", director.node.grace,
              "shutdown: how long calls in flight may finish", true);
   add_metrics_address(*director_cmd, director.node);
+  add_gossip_options(*director_cmd, director.node);
   director_keys.add_to(*director_cmd,
                        "the other directors to join, a,b,c: host:port or join tokens (a "
                        "token also gives the cluster key); directors are peers");
@@ -247,18 +357,22 @@ int main(int argc, char** argv) {
   bool failures_flag = false;
   worker_settings worker;
   worker_common.add_to(*worker_cmd);
+  env_flag worker_config;
+  add_config_option(*worker_cmd, worker_config);
   worker_addr.add_to(*worker_cmd, worker_addr_option);
   add_env_option(*worker_cmd, worker_director, director_addr_option,
                  "the directors to join through, a,b,c: any one alive will do");
   add_env_option(*worker_cmd, worker_label, worker_label_option, "this worker's label");
   worker_keys.add_to(*worker_cmd, join_directors_help);
   add_metrics_address(*worker_cmd, worker.node);
+  add_gossip_options(*worker_cmd, worker.node);
   worker_cmd->footer("A worker needs the cluster key: --join, --cluster-key-file or "
                      "RPCNET_CLUSTER_KEY, or --insecure-gossip to gossip unsealed.");
   auto* failures_opt = worker_cmd->add_flag(
     std::string{failure_option.flag}, failures_flag,
     "simulate failures: 10 s healthy, a warning 3 s before, 5 s failed, repeat "
     "[env WORKER_FAILURE_ENABLED, default false]");
+  env_backed_options()[failures_opt] = failure_option;
   // Advanced timings, hidden from --help: the tests run the cycle fast.
   struct timing {
     const char* name;
@@ -285,6 +399,8 @@ int main(int argc, char** argv) {
   client_settings client;
   double duration_s = 0;
   client_common.add_to(*client_cmd);
+  env_flag client_config;
+  add_config_option(*client_cmd, client_config);
   add_env_option(*client_cmd, client_director, director_addr_option,
                  "the directors to ask for workers, a,b,c: the next is used when one fails");
   auto* client_join_opt = client_cmd->add_option(
@@ -337,6 +453,26 @@ int main(int argc, char** argv) {
   auto* keygen_out_opt = keygen_cmd->add_option(
     "--out", keygen_out, "write it to this new file, mode 0600 (default: print it)");
 
+  // -- config ------------------------------------------------------------------
+  auto* config_cmd = app.add_subcommand("config", "check a configuration file, or show the "
+                                                  "settings a node would run with");
+  config_cmd->require_subcommand(1);
+  auto* config_check_cmd
+    = config_cmd->add_subcommand("check", "report every error of a file with its line and column");
+  std::string config_check_path;
+  config_check_cmd->add_option("FILE", config_check_path, "the TOML file")->required();
+  auto* config_show_cmd = config_cmd->add_subcommand(
+    "show", "print each setting of director, worker or client, its value and where it came "
+            "from: flag, environment, file or default");
+  std::string config_show_role;
+  env_flag config_show_file;
+  bool config_show_json = false;
+  config_show_cmd->add_option("ROLE", config_show_role, "director, worker or client")
+    ->required()
+    ->check(CLI::IsMember({"director", "worker", "client"}));
+  add_env_option(*config_show_cmd, config_show_file, config_option, "the TOML file");
+  config_show_cmd->add_flag("--json", config_show_json, "print JSON");
+
   // -- demo --------------------------------------------------------------------
   auto* demo_cmd = app.add_subcommand("demo", "director, two workers and a client on loopback");
   common_flags demo_common;
@@ -348,7 +484,47 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--duration", demo_duration_s, "seconds the client runs at most")
     ->check(CLI::Range(1.0, 3600.0));
 
+  // What a configuration file may hold: the settings of these three.
+  config_layer director_layer{*director_cmd, "director", env_backed_options()};
+  config_layer worker_layer{*worker_cmd, "worker", env_backed_options()};
+  config_layer client_layer{*client_cmd, "client", env_backed_options()};
+  std::vector<config_layer*> layers{&director_layer, &worker_layer, &client_layer};
+  auto schema = schema_of({&director_layer, &worker_layer, &client_layer});
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*config_check_cmd) {
+    // Each value is also given to its option, whose checks judge it as
+    // they would judge a flag (the environment is not consulted).
+    auto no_env = [](std::string_view) { return std::optional<std::string>{}; };
+    return run_config_check(config_check_path, schema, std::cout, std::cerr,
+                            [&](const config_file& file) {
+                              std::vector<config_problem> problems;
+                              for (auto* layer : layers) {
+                                auto more = layer->apply(file, no_env);
+                                problems.insert(problems.end(), more.begin(), more.end());
+                              }
+                              return problems;
+                            });
+  }
+  if (*config_show_cmd) {
+    auto path = resolve(config_option, config_show_file.given(), env);
+    std::optional<config_file> file;
+    if (!path.empty())
+      file = config_file::load(path, schema);
+    auto* layer = *std::find_if(layers.begin(), layers.end(), [&](const config_layer* l) {
+      return l->section() == config_show_role;
+    });
+    // A --join list may hold join tokens, which hold the cluster key.
+    return run_config_show(file ? &*file : nullptr, layer->effective(file ? &*file : nullptr, env),
+                           {"join"}, config_show_json, std::cout, std::cerr);
+  }
+  if (*director_cmd)
+    apply_config_file(director_config, director_layer, schema, env);
+  if (*worker_cmd)
+    apply_config_file(worker_config, worker_layer, schema, env);
+  if (*client_cmd)
+    apply_config_file(client_config, client_layer, schema, env);
 
   // Blocked before any other thread starts: see shutdown_signal.hpp.
   shutdown_signal shutdown;
@@ -363,6 +539,7 @@ int main(int argc, char** argv) {
   };
   if (*director_cmd) {
     director.node.tls = setup_log(director_common, "director");
+    director.node.signals = &shutdown;
     director.node.where = or_exit(director_addr.resolve_with(director_bind_option, env));
     director.node.key
       = or_exit(resolve_gossip_key(director_keys.given(), env, without_key::generate));
@@ -374,6 +551,7 @@ int main(int argc, char** argv) {
     worker.label = or_exit(parse_label(worker_label_option,
                                        resolve(worker_label_option, worker_label.given(), env)));
     worker.node.tls = setup_log(worker_common, "worker " + worker.label);
+    worker.node.signals = &shutdown;
     worker.node.where = or_exit(worker_addr.resolve_with(worker_addr_option, env));
     std::optional<std::string> failures_given;
     if (failures_opt->count() > 0)

@@ -1,6 +1,9 @@
 // Checking --bind, --advertise and the address lists; see node_addresses.hpp.
 #include "node_addresses.hpp"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 
 #include <rpcnet/transport/address_resolver.hpp>
@@ -49,9 +52,28 @@ bool is_wildcard(const socket_address& addr) {
   return host == "0.0.0.0" || host == "::";
 }
 
+std::vector<socket_address> local_interface_addresses() {
+  std::vector<socket_address> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0)
+    return out;
+  for (auto* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr)
+      continue;
+    auto family = i->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6)
+      continue;
+    auto len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    out.push_back(socket_address::from_native(i->ifa_addr, static_cast<socklen_t>(len)));
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
 caf::expected<node_addresses> parse_node_addresses(const env_option& bind_option,
                                                    std::string_view bind,
-                                                   std::string_view advertise) {
+                                                   std::string_view advertise,
+                                                   const std::vector<socket_address>& local) {
   auto bound = parse_address(bind_option, bind);
   if (!bound)
     return std::move(bound.error());
@@ -71,12 +93,28 @@ caf::expected<node_addresses> parse_node_addresses(const env_option& bind_option
   if (is_wildcard(*advertised))
     return bad(advertise_option, "'" + std::string{advertise}
                                    + "' is a wildcard; other nodes cannot send to it");
-  if (advertised->port() == 0)
+  if (advertised->port() == 0 || bound->port() == 0)
     return bad(advertise_option, "'" + std::string{advertise}
-                                   + "' needs a port: the bound port is not known before binding");
+                                   + "' needs a port, and " + std::string{bind_option.flag}
+                                   + " the same one: port 0 is not known before binding");
+  if (advertised->port() != bound->port())
+    return bad(advertise_option, "'" + advertised->to_string() + "' is not where "
+                                   + std::string{bind_option.flag} + " " + bound->to_string()
+                                   + " receives: the ports differ");
   if (advertised->family() != bound->family())
     return bad(advertise_option, "'" + advertised->to_string() + "' is not of the family of "
                                    + std::string{bind_option.flag} + " " + bound->to_string());
+  auto host = advertised->host();
+  if (!is_wildcard(*bound) && host != bound->host())
+    return bad(advertise_option, "'" + advertised->to_string() + "' is not where "
+                                   + std::string{bind_option.flag} + " " + bound->to_string()
+                                   + " receives; bind a wildcard to advertise another address");
+  bool ours = std::any_of(local.begin(), local.end(),
+                          [&](const socket_address& a) { return a.host() == host; });
+  if (!ours)
+    return bad(advertise_option, "'" + advertised->to_string()
+                                   + "' is not an address of this host: the other nodes would "
+                                     "send to somebody else");
   return node_addresses{*bound, *advertised};
 }
 

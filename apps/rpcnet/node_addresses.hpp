@@ -40,14 +40,22 @@ struct node_addresses {
 /// True for 0.0.0.0 and ::.
 bool is_wildcard(const socket_address& addr);
 
+/// The addresses of this host's interfaces (getifaddrs), with port 0.
+std::vector<socket_address> local_interface_addresses();
+
 /// `bind` (host:port) and `advertise` ("", host, or host:port; a host
 /// alone takes the bind port). An advertise address is required when the
-/// bind host is a wildcard, must not itself be a wildcard, must have a
-/// port when the bind port is 0 (the port is not known before binding),
-/// and must be of the bind address's family. Names resolve here.
-caf::expected<node_addresses> parse_node_addresses(const env_option& bind_option,
-                                                   std::string_view bind,
-                                                   std::string_view advertise);
+/// bind host is a wildcard, must not itself be a wildcard, must have the
+/// bind port (which must not be 0: it is not known before binding), must
+/// be of the bind address's family, and must be one of `local` (the
+/// host's addresses; a wildcard bind receives on all of them, a specific
+/// one on itself alone, which the advertise address must then be): a node
+/// advertising another host's address would have its peers send to
+/// somebody else. Names resolve here.
+caf::expected<node_addresses>
+parse_node_addresses(const env_option& bind_option, std::string_view bind,
+                     std::string_view advertise,
+                     const std::vector<socket_address>& local = local_interface_addresses());
 
 /// "a,b,c" of host:port, each resolved; an empty item, a duplicate or more
 /// than max_listed_addresses is an error naming `option`.

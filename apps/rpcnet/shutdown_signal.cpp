@@ -14,6 +14,7 @@ sigset_t shutdown_set() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
 
@@ -23,8 +24,15 @@ shutdown_signal::shutdown_signal() {
   auto set = shutdown_set();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   waiter_ = std::thread{[this, set] {
-    int sig = 0;
-    sigwait(&set, &sig);
+    for (int sig = 0; sigwait(&set, &sig) == 0 && sig == SIGHUP;) {
+      std::function<void()> reload;
+      {
+        std::lock_guard<std::mutex> guard{mtx_};
+        reload = reload_;
+      }
+      if (reload)
+        reload();
+    }
     request();
   }};
 }
@@ -34,6 +42,11 @@ shutdown_signal::~shutdown_signal() {
   // thread that already returned ignores this.
   pthread_kill(waiter_.native_handle(), SIGTERM);
   waiter_.join();
+}
+
+void shutdown_signal::on_reload(std::function<void()> handler) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  reload_ = std::move(handler);
 }
 
 bool shutdown_signal::requested() const {

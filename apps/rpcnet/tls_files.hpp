@@ -13,6 +13,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -52,6 +53,11 @@ public:
   /// Whether --cert made TLS mutual.
   bool mutual() const noexcept {
     return mutual_;
+  }
+
+  /// The files, which a running node reloads when they change.
+  std::vector<std::string> files() const {
+    return {cert_, key_, ca_};
   }
 
   /// Where the material came from, for the log: a directory or the files.

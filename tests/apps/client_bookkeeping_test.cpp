@@ -1,9 +1,10 @@
 // Tests the client's bookkeeping across failovers: the token cursor keeps a
 // stream exactly-once when it resumes on another worker, the task ledger
-// catches a second completion, and failed workers are avoided for a while.
+// catches a second completion, and the director in use is told of exactly
+// the calls it counted.
 #include <catch2/catch.hpp>
 
-#include "recent_failures.hpp"
+#include "assigned_calls.hpp"
 #include "task_ledger.hpp"
 #include "token_cursor.hpp"
 
@@ -48,13 +49,35 @@ TEST_CASE("every task completes once, whoever completes it", "[task_ledger]") {
   CHECK_FALSE(task_ledger{0}.done());
 }
 
-TEST_CASE("a failed worker is avoided until the memory passes", "[recent_failures]") {
-  recent_failures failures{6s};
-  auto t0 = recent_failures::clock::time_point{} + 100s;
-  failures.add("a", t0);
-  failures.add("b", t0 + 2s);
-  failures.add("a", t0 + 3s);
-  CHECK(failures.current(t0 + 4s) == std::vector<std::string>{"a", "b"});
-  CHECK(failures.current(t0 + 8s) == std::vector<std::string>{"a"});
-  CHECK(failures.current(t0 + 9s).empty());
+TEST_CASE("a director is told of the calls it assigned as they end, never more",
+          "[assigned_calls]") {
+  assigned_calls calls;
+  calls.assigned("a");
+  calls.assigned("a");
+  calls.assigned("b");
+  CHECK(calls.counted("a") == 2);
+  // Two calls ended on a in one report: both are released.
+  CHECK(calls.ended("a", 2) == 2);
+  CHECK(calls.counted("a") == 0);
+  // More ends than assignments (a call the director in use did not count):
+  // only what it counted.
+  CHECK(calls.ended("b", 3) == 1);
+  CHECK(calls.ended("c", 1) == 0);
+  CHECK(calls.take_all().empty());
+}
+
+TEST_CASE("a director that took over is not told of the last one's calls, and what is still "
+          "counted at the end is released at once",
+          "[assigned_calls]") {
+  assigned_calls calls;
+  calls.assigned("a");
+  calls.forget(); // the director failed; another one is asked from now on
+  CHECK(calls.ended("a", 1) == 0);
+  calls.assigned("a");
+  calls.assigned("b");
+  calls.assigned("b");
+  // An assignment no call began on (the worker was unreachable) is never
+  // reported ended: the end of the run releases it.
+  CHECK(calls.take_all() == std::map<std::string, uint32_t>{{"a", 1}, {"b", 2}});
+  CHECK(calls.counted("b") == 0);
 }

@@ -246,3 +246,39 @@ TEST_CASE("a key probe tells sealed from unsealed gossip on either side", "[key-
   rpcnet_cli::KeyProbe forged{std::vector<uint8_t>(64, 0x28)};
   CHECK_FALSE(answer_key_probe({key_of(1)}, forged).same_key);
 }
+
+// -- key rings (rotation) -------------------------------------------------------
+
+TEST_CASE("a key file of several lines is a ring whose first key seals", "[key-file]") {
+  temp_dir dir;
+  auto path = dir.write("ring.key", encode_base64(key_of(1)) + "\n\n" + encode_base64(key_of(2))
+                                      + "\r\n" + encode_base64(key_of(3, 16)) + "\n");
+  auto ring = read_cluster_key_ring(path);
+  REQUIRE(ring);
+  CHECK(*ring == std::vector<std::vector<uint8_t>>{key_of(1), key_of(2), key_of(3, 16)});
+  CHECK(read_cluster_key_file(path) == key_of(1));
+  auto source = resolve_gossip_key(flags({}, path), environment({}), without_key::refuse);
+  REQUIRE(source);
+  CHECK(source->bytes == key_of(1));
+  CHECK(source->also_open == std::vector<std::vector<uint8_t>>{key_of(2), key_of(3, 16)});
+  CHECK(source->file == path);
+}
+
+TEST_CASE("a ring with a bad or repeated line is refused naming the key", "[key-file]") {
+  temp_dir dir;
+  auto bad = dir.write("bad.key", encode_base64(key_of(1)) + "\nnot base64!\n");
+  auto ring = read_cluster_key_ring(bad);
+  REQUIRE_FALSE(ring);
+  CHECK(message_of(ring.error()).rfind("cluster key file " + bad + ": key 2: ", 0) == 0);
+  auto twice = dir.write("twice.key", encode_base64(key_of(1)) + "\n" + encode_base64(key_of(1)));
+  auto repeated = read_cluster_key_ring(twice);
+  REQUIRE_FALSE(repeated);
+  CHECK(message_of(repeated.error()) == "cluster key file " + twice + ": key 2 is listed twice");
+  std::string seventeen;
+  for (uint8_t i = 1; i <= 17; ++i)
+    seventeen += encode_base64(key_of(i, 16)) + "\n";
+  auto many = dir.write("many.key", seventeen);
+  auto full = read_cluster_key_ring(many);
+  REQUIRE_FALSE(full);
+  CHECK(message_of(full.error()).find("more than 16 keys") != std::string::npos);
+}

@@ -8,9 +8,13 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 
 #include "rpcnet_processes.hpp"
+#include "test_pki.hpp"
 
 using namespace std::chrono_literals;
 using namespace rpcnet::test;
@@ -43,6 +47,26 @@ std::string make_key_file(temp_dir& dir) {
   auto keygen = run_rpcnet({"keygen", "--out", path});
   REQUIRE(keygen->wait_exit(10s) == 0);
   return path;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in{path};
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Replaces the file at `path` with `text` as deployment tools do: written
+/// beside it, then renamed over it.
+void replace_file(temp_dir& dir, const std::string& path, const std::string& text) {
+  auto staged = dir.write("staged.tmp", text);
+  std::filesystem::rename(staged, path);
+}
+
+/// `rpcnet health` of `node` with `flags`: its exit code (-1 if it hung).
+int health_of(const std::string& node, std::vector<std::string> flags) {
+  auto health = run_rpcnet(std::vector<std::string>{"health", node, "--timeout", "2000"} + flags);
+  return health->wait_exit(15s).value_or(-1);
 }
 
 } // namespace
@@ -181,4 +205,187 @@ TEST_CASE("a --cert without --key and --ca is one line of error", "[deploy]") {
     = run_rpcnet({"director", "--cert", certs + "/test_cert.pem", "--bind", "127.0.0.1:0"});
   CHECK(director->wait_exit(10s).value_or(0) != 0);
   CHECK(wait_for_text(*director, "rpcnet: error: --cert, --key and --ca go together", 0s));
+}
+
+TEST_CASE("a changed certificate applies to new connections without a restart and a bad one "
+          "is refused",
+          "[deploy][reload]") {
+  temp_dir dir;
+  auto key = make_key_file(dir);
+  test_pki pki{dir};
+  auto a = pki.server("a", "node-a.test", 2);
+  auto b = pki.server("b", "node-b.test", 3);
+  key_pair live{dir.file("live_cert.pem"), dir.file("live_key.pem")};
+  install(a, live);
+  auto tls_as = [&](const std::string& name) {
+    return std::vector<std::string>{"--cert", live.cert, "--key",         live.key,
+                                    "--ca",   pki.ca,    "--server-name", name};
+  };
+  auto addr = loopback(free_udp_port());
+  auto director = run_rpcnet(std::vector<std::string>{"director", "--bind", addr,
+                                                      "--cluster-key-file", key}
+                             + tls_as("node-a.test"));
+  REQUIRE(wait_for_text(*director, "director ready", 10s));
+  CHECK(health_of(addr, tls_as("node-a.test")) == 0);
+  CHECK(health_of(addr, tls_as("node-b.test")) != 0);
+  // Replaced on disk: seen within a second or two, no signal needed.
+  auto from = director->lines().size();
+  install(b, live);
+  REQUIRE(wait_for_text(*director, "tls: reloaded credentials", 10s, from));
+  CHECK(health_of(addr, tls_as("node-b.test")) == 0);
+  CHECK(health_of(addr, tls_as("node-a.test")) != 0);
+  // A broken certificate and SIGHUP: refused, and the one in use stays.
+  from = director->lines().size();
+  replace_file(dir, live.cert, "-----BEGIN CERTIFICATE-----\nnot base64\n");
+  director->kill(SIGHUP);
+  REQUIRE(wait_for_text(*director, "SIGHUP: reloading", 10s, from));
+  REQUIRE(wait_for_text(*director, "tls: refused to reload", 10s, from));
+  // (The caller presents b's own files: the live ones are broken.)
+  CHECK(health_of(addr, std::vector<std::string>{"--cert", b.cert, "--key", b.key, "--ca",
+                                                 pki.ca, "--server-name", "node-b.test"})
+        == 0);
+  CHECK_FALSE(director->wait_exit(0ms));
+}
+
+TEST_CASE("a cluster key rotated in three steps through the key files keeps the cluster "
+          "together and then refuses the old key",
+          "[deploy][reload]") {
+  temp_dir dir;
+  auto old_key = read_file(make_key_file(dir));
+  auto new_key_file = dir.file("new.key");
+  REQUIRE(run_rpcnet({"keygen", "--out", new_key_file})->wait_exit(10s) == 0);
+  auto new_key = read_file(new_key_file);
+  auto director_keys = dir.write("director.key", old_key);
+  auto worker_keys = dir.write("worker.key", old_key);
+  auto director_addr = loopback(free_udp_port());
+  auto director = run_rpcnet({"director", "--bind", director_addr, "--certs", certs,
+                              "--cluster-key-file", director_keys, "--pool-interval", "0.5"});
+  REQUIRE(wait_for_text(*director, "director ready", 10s));
+  auto worker = run_rpcnet(compact(worker_args("worker-k", loopback(free_udp_port()))
+                                   + std::vector<std::string>{"--director", director_addr,
+                                                              "--certs", certs,
+                                                              "--cluster-key-file", worker_keys}));
+  REQUIRE(wait_for_text(*director, "worker pool status: 1 workers available", 15s));
+  struct step {
+    std::string keys;
+    std::string logged;
+  };
+  // 1: every node opens the new key; 2: every node seals with it; 3: the
+  // old one goes. The director is told by SIGHUP, the worker sees its file
+  // change.
+  for (const auto& [keys, logged] : {step{old_key + new_key, "2 keys, sealing with the same key"},
+                                     step{new_key + old_key, "2 keys, sealing with a new key"},
+                                     step{new_key, "1 key, sealing with the same key"}}) {
+    INFO(logged);
+    auto director_from = director->lines().size();
+    auto worker_from = worker->lines().size();
+    replace_file(dir, director_keys, keys);
+    replace_file(dir, worker_keys, keys);
+    director->kill(SIGHUP);
+    REQUIRE(wait_for_text(*director, "cluster keys reloaded from " + director_keys + ": " + logged,
+                          10s, director_from));
+    REQUIRE(wait_for_text(*worker, "cluster keys reloaded from " + worker_keys + ": " + logged,
+                          10s, worker_from));
+  }
+  // Gossip flowed throughout: the worker was never suspected or lost.
+  auto from = director->lines().size();
+  REQUIRE(wait_for_text(*director, "worker pool status: 1 workers available", 5s, from));
+  CHECK(count_text(*director, "cluster event failed") == 0);
+  CHECK(count_text(*director, "suspect") == 0);
+  // A node with the old key alone is now refused; one with the new key joins.
+  auto stale = run_rpcnet(compact(
+    worker_args("worker-old", loopback(free_udp_port()))
+    + std::vector<std::string>{"--director", director_addr, "--certs", certs, "--cluster-key-file",
+                               dir.write("stale.key", old_key)}));
+  CHECK(stale->wait_exit(30s).value_or(0) != 0);
+  CHECK(wait_for_text(*stale, "the cluster key is not the director's", 0s));
+  auto fresh = run_rpcnet(compact(
+    worker_args("worker-new", loopback(free_udp_port()))
+    + std::vector<std::string>{"--director", director_addr, "--certs", certs,
+                               "--cluster-key-file", new_key_file}));
+  REQUIRE(wait_for_text(*director, "worker pool status: 2 workers available", 15s, from));
+  // A key file that went bad is refused and the keys in use stay.
+  from = director->lines().size();
+  replace_file(dir, director_keys, "not a key\n");
+  director->kill(SIGHUP);
+  REQUIRE(wait_for_text(*director, "the cluster keys in use stay", 10s, from));
+  REQUIRE(wait_for_text(*director, "worker pool status: 2 workers available", 5s,
+                        director->lines().size()));
+}
+
+TEST_CASE("a rolling restart of every worker under load loses no task", "[deploy][rolling]") {
+  temp_dir dir;
+  auto key = make_key_file(dir);
+  std::vector<std::string> sealed{"--certs", certs, "--cluster-key-file", key};
+  auto director_addr = loopback(free_udp_port());
+  auto director = run_rpcnet(std::vector<std::string>{"director", "--bind", director_addr,
+                                                      "--pool-interval", "0.5"}
+                             + sealed);
+  REQUIRE(wait_for_text(*director, "director ready", 10s));
+  std::vector<std::string> labels{"worker-1", "worker-2", "worker-3"};
+  std::map<std::string, std::string> addresses;
+  std::map<std::string, std::unique_ptr<child_process>> workers;
+  auto start = [&](const std::string& label) {
+    workers[label] = run_rpcnet(compact(
+      worker_args(label, addresses[label])
+      + std::vector<std::string>{"--director", director_addr, "--grace-ms", "2000"} + sealed));
+    REQUIRE(wait_for_text(*workers[label], "joined cluster with role=worker", 15s));
+  };
+  for (const auto& label : labels) {
+    addresses[label] = loopback(free_udp_port());
+    start(label);
+  }
+  REQUIRE(wait_for_text(*director, "worker pool status: 3 workers available", 15s));
+  auto client = run_rpcnet({"client", "--certs", certs, "--director", director_addr, "--tasks",
+                            "0", "--duration", "60", "--call-timeout-ms", "2000"});
+  REQUIRE(wait_for_text(*client, "client: task 10 completed by", 20s));
+  // The procedure of docs/deployment.md: one worker at a time, SIGTERM (it
+  // leaves, then drains), start it again, wait until it has joined and the
+  // director counts it before the next.
+  for (const auto& label : labels) {
+    INFO(label);
+    auto from = director->lines().size();
+    workers[label]->kill(SIGTERM);
+    REQUIRE(workers[label]->wait_exit(15s) == 0);
+    REQUIRE(wait_for_text(*director, "cluster event left: " + label, 10s, from));
+    start(label);
+    REQUIRE(wait_for_text(*director, "worker pool status: 3 workers available", 15s,
+                          director->lines().size()));
+    auto done = completed_tasks(*client).size();
+    REQUIRE(wait_for_text(*client, "client: task " + std::to_string(done + 5) + " completed by",
+                          20s));
+  }
+  client->kill(SIGTERM);
+  auto line = wait_for_text(*client, "done: ", 20s);
+  REQUIRE(line);
+  REQUIRE(client->wait_exit(20s) == 0);
+  auto summary = parse_summary(*line);
+  REQUIRE(summary);
+  std::cout << "rolling restart: " << summary->tasks << " tasks, " << summary->worker_failures
+            << " failovers\n";
+  CHECK(summary->duplicates == 0);
+  for (const auto& label : labels)
+    CHECK(summary->by_worker[label] > 0);
+  check_each_task_once(*client, summary->tasks);
+}
+
+TEST_CASE("a truncated certificate or an advertise address of another host stops a node at "
+          "start with one line",
+          "[deploy]") {
+  temp_dir dir;
+  auto full = read_file(certs + "/test_cert.pem");
+  auto cut = dir.write("cut_cert.pem", full.substr(0, full.size() / 2));
+  auto director = run_rpcnet({"director", "--bind", loopback(free_udp_port()), "--cert", cut,
+                              "--key", certs + "/test_key.pem", "--ca", certs + "/ca.pem"});
+  CHECK(director->wait_exit(10s).value_or(0) != 0);
+  CHECK(wait_for_text(*director, "rpcnet: error: ", 0s));
+  CHECK(wait_for_text(*director, cut, 0s)); // the error names the file
+  // 192.0.2.1 (TEST-NET-1) is nobody's address here.
+  auto elsewhere = run_rpcnet({"director", "--certs", certs, "--bind", "0.0.0.0:7946",
+                               "--advertise", "192.0.2.1"});
+  CHECK(elsewhere->wait_exit(10s).value_or(0) != 0);
+  CHECK(wait_for_text(*elsewhere,
+                      "rpcnet: error: invalid --advertise / RPCNET_ADVERTISE: '192.0.2.1:7946' "
+                      "is not an address of this host",
+                      0s));
 }

@@ -4,6 +4,8 @@
 // the lists of directors or seeds, whose items may be join tokens.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <rpcnet/transport/error.hpp>
 
 #include "join_token.hpp"
@@ -15,6 +17,16 @@ using namespace rpcnet::cli;
 namespace {
 
 constexpr env_option bind_flag{"--bind", "WORKER_ADDR", ""};
+
+/// The interfaces of a host the tests make up: loopback, a LAN address and
+/// an IPv6 one.
+const std::vector<socket_address> host_addresses{
+  *socket_address::parse("127.0.0.1:0"), *socket_address::parse("10.1.2.3:0"),
+  *socket_address::parse("[::1]:0"), *socket_address::parse("[fd00::5]:0")};
+
+caf::expected<node_addresses> addresses(std::string_view bind, std::string_view advertise) {
+  return parse_node_addresses(bind_flag, bind, advertise, host_addresses);
+}
 
 std::string error_of(const caf::expected<node_addresses>& addrs) {
   REQUIRE_FALSE(addrs);
@@ -28,52 +40,64 @@ std::vector<uint8_t> key_of(uint8_t fill) {
 } // namespace
 
 TEST_CASE("a node binds and advertises one address unless told otherwise", "[addresses]") {
-  auto plain = parse_node_addresses(bind_flag, "127.0.0.1:7000", "");
+  auto plain = addresses("127.0.0.1:7000", "");
   REQUIRE(plain);
   CHECK(plain->bind.to_string() == "127.0.0.1:7000");
   CHECK(plain->advertise.to_string() == "127.0.0.1:7000");
-  auto named = parse_node_addresses(bind_flag, "localhost:7000", "localhost");
+  auto named = addresses("localhost:7000", "localhost");
   REQUIRE(named);
   CHECK(named->advertise.to_string() == "127.0.0.1:7000");
 }
 
 TEST_CASE("a wildcard bind needs an advertise address which takes the bind port",
           "[addresses]") {
-  CHECK(error_of(parse_node_addresses(bind_flag, "0.0.0.0:7000", ""))
+  CHECK(error_of(addresses("0.0.0.0:7000", ""))
         == "invalid --advertise / RPCNET_ADVERTISE: required when --bind is the wildcard "
            "0.0.0.0:7000: give the address other nodes reach this one at, e.g. --advertise "
            "10.0.0.5");
-  CHECK(error_of(parse_node_addresses(bind_flag, "[::]:7000", "")).find("[::]:7000")
+  CHECK(error_of(addresses("[::]:7000", "")).find("[::]:7000")
         != std::string::npos);
-  auto v4 = parse_node_addresses(bind_flag, "0.0.0.0:7000", "10.1.2.3");
+  auto v4 = addresses("0.0.0.0:7000", "10.1.2.3");
   REQUIRE(v4);
   CHECK(v4->bind.to_string() == "0.0.0.0:7000");
   CHECK(is_wildcard(v4->bind));
   CHECK(v4->advertise.to_string() == "10.1.2.3:7000");
-  auto other_port = parse_node_addresses(bind_flag, "0.0.0.0:7000", "10.1.2.3:8000");
-  REQUIRE(other_port);
-  CHECK(other_port->advertise.port() == 8000);
-  auto v6 = parse_node_addresses(bind_flag, "[::]:7000", "[fd00::5]");
+  auto v6 = addresses("[::]:7000", "[fd00::5]");
   REQUIRE(v6);
   CHECK(v6->advertise.to_string() == "[fd00::5]:7000");
-  auto v6_port = parse_node_addresses(bind_flag, "[::]:7000", "[fd00::5]:7100");
+  auto v6_port = addresses("[::]:7000", "[fd00::5]:7000");
   REQUIRE(v6_port);
-  CHECK(v6_port->advertise.port() == 7100);
+  CHECK(v6_port->advertise.port() == 7000);
+}
+
+TEST_CASE("this host's own interfaces are found", "[addresses]") {
+  auto local = local_interface_addresses();
+  CHECK(std::any_of(local.begin(), local.end(),
+                    [](const socket_address& a) { return a.host() == "127.0.0.1"; }));
 }
 
 TEST_CASE("an advertise address nobody can reach is refused", "[addresses]") {
-  CHECK(error_of(parse_node_addresses(bind_flag, "0.0.0.0:7000", "0.0.0.0")).find("wildcard")
+  CHECK(error_of(addresses("0.0.0.0:7000", "0.0.0.0")).find("wildcard")
         != std::string::npos);
-  CHECK(error_of(parse_node_addresses(bind_flag, "0.0.0.0:0", "10.1.2.3"))
-          .find("needs a port: the bound port is not known before binding")
+  CHECK(error_of(addresses("0.0.0.0:0", "10.1.2.3"))
+          .find("port 0 is not known before binding")
         != std::string::npos);
-  CHECK(error_of(parse_node_addresses(bind_flag, "0.0.0.0:7000", "[fd00::5]"))
+  // Addresses that are not this node's: its peers would send elsewhere.
+  CHECK(error_of(addresses("0.0.0.0:7000", "10.9.9.9"))
+        == "invalid --advertise / RPCNET_ADVERTISE: '10.9.9.9:7000' is not an address of this "
+           "host: the other nodes would send to somebody else");
+  CHECK(error_of(addresses("0.0.0.0:7000", "10.1.2.3:8000")).find("the ports differ")
+        != std::string::npos);
+  CHECK(error_of(addresses("127.0.0.1:7000", "10.1.2.3"))
+          .find("is not where --bind 127.0.0.1:7000 receives")
+        != std::string::npos);
+  CHECK(error_of(addresses("0.0.0.0:7000", "[fd00::5]"))
           .find("is not of the family of --bind 0.0.0.0:7000")
         != std::string::npos);
-  CHECK(error_of(parse_node_addresses(bind_flag, "0.0.0.0:7000", "nowhere.invalid"))
+  CHECK(error_of(addresses("0.0.0.0:7000", "nowhere.invalid"))
           .find("invalid --advertise / RPCNET_ADVERTISE value 'nowhere.invalid:7000'")
         != std::string::npos);
-  CHECK(error_of(parse_node_addresses(bind_flag, "0.0.0.0:7000", "10.1.2.3:99999"))
+  CHECK(error_of(addresses("0.0.0.0:7000", "10.1.2.3:99999"))
           .find("--advertise")
         != std::string::npos);
 }

@@ -225,6 +225,82 @@ TEST_CASE("a call to a worker that vanished fails over to another, and its circu
   CHECK(client->circuit(b_id) == circuit_breaker::state::open);
 }
 
+TEST_CASE("a call's exclusions keep it off the workers named, and naming them all is no_workers",
+          "[cluster_client]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0, nullptr}};
+  worker_node a{sys, "a"}, b{sys, "b"};
+  join_all(sys, director, {&a, &b});
+  auto client = cluster_client::start(sys, director.registry, client_settings());
+  REQUIRE(client);
+  worker_call_options not_a;
+  not_a.exclude = {a.node->cluster().local_node_id()};
+  for (int i = 0; i < 4; ++i) {
+    auto reply = client->call_worker("whoami", {}, not_a);
+    REQUIRE(reply);
+    CHECK(as_string_view(*reply) == "b");
+  }
+  for (auto* w : {&a, &b})
+    w->node->server().register_streaming(
+      "who", [label = w->label](stream_reader& in, stream_writer& out) -> caf::error {
+        if (auto first = in.next(); !first || !*first)
+          return make_error(error::protocol, "who wants one message");
+        return out.write(to_bytes(label));
+      });
+  auto stream = client->call_worker_server_streaming("who", to_bytes("?"), not_a);
+  REQUIRE(stream);
+  auto first = stream->next();
+  REQUIRE(first);
+  REQUIRE(*first);
+  CHECK(as_string_view(**first) == "b");
+  auto neither = not_a;
+  neither.exclude.push_back(b.node->cluster().local_node_id());
+  auto refused = client->call_worker("whoami", {}, neither);
+  REQUIRE_FALSE(refused);
+  CHECK(code_of(refused.error()) == error::no_workers);
+  CHECK(a.served->load() == 0);
+  CHECK(client->stats().failovers == 0);
+}
+
+TEST_CASE("the failover observer is told which worker failed and why, once per failover",
+          "[cluster_client]") {
+  runtime rt;
+  auto& sys = rt.system();
+  director_node director{sys, {"role=worker", load_balancing_strategy::round_robin, 0, nullptr}};
+  worker_node a{sys, "a"};
+  auto b = std::make_unique<worker_node>(sys, "b");
+  join_all(sys, director, {&a, b.get()});
+  std::mutex mtx;
+  std::vector<std::pair<std::string, error>> told;
+  auto cfg = client_settings().with_on_failover([&](const worker& w, const caf::error& why) {
+    std::lock_guard<std::mutex> guard{mtx};
+    told.emplace_back(w.tags.at("label"), code_of(why));
+  });
+  auto client = cluster_client::start(sys, director.registry, cfg);
+  REQUIRE(client);
+  REQUIRE(client->call_worker("whoami", {}));
+  REQUIRE(client->call_worker("whoami", {}));
+  // b's port closes without a word to the cluster: calls chosen for it
+  // fail over to a.
+  b->node->cluster().stop();
+  b->node->server().stop(0ms);
+  for (int i = 0; i < 6; ++i)
+    REQUIRE(client->call_worker("whoami", {}));
+  // A handler's own error is no failover.
+  worker_call_options on_a;
+  on_a.exclude = {b->node->cluster().local_node_id()};
+  REQUIRE_FALSE(client->call_worker("fail", {}, on_a));
+  std::lock_guard<std::mutex> guard{mtx};
+  REQUIRE_FALSE(told.empty());
+  CHECK(told.size() == client->stats().failovers);
+  for (const auto& [label, code] : told) {
+    CHECK(label == "b");
+    // What retry_policy counts safe to repeat.
+    CHECK((code == error::connection || code == error::timeout));
+  }
+}
+
 TEST_CASE("hedging sends a second request when the first worker is slow, and the first "
           "answer wins",
           "[cluster_client]") {

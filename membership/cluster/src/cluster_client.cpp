@@ -189,7 +189,7 @@ struct cluster_client::impl {
   /// One attempt's outcome: the result and the worker that gave it.
   struct outcome {
     caf::expected<byte_buffer> result;
-    node_id worker;
+    worker served_by;
   };
 
   // -- member variables -------------------------------------------------------
@@ -413,7 +413,7 @@ struct cluster_client::impl {
                   const call_options& opts, const worker_call_options& options,
                   std::vector<node_id>& tried) {
     if (!cfg.hedge_after)
-      return {call_on(first, method, request, opts), first.id};
+      return {call_on(first, method, request, opts), first};
     auto race = std::make_shared<hedge_race>();
     auto launch = [&](worker w, bool hedge) {
       race->running += 1;
@@ -464,11 +464,11 @@ struct cluster_client::impl {
       for (const auto& r : race->racers)
         if (r.hedge != race->won_by_hedge)
           r.conn->cancel(r.key);
-      return {std::move(*race->success), race->won_by_hedge ? second->id : first.id};
+      return {std::move(*race->success), race->won_by_hedge ? *second : first};
     }
     if (second)
       tried.push_back(second->id);
-    return {caf::expected<byte_buffer>{*race->failure}, first.id};
+    return {caf::expected<byte_buffer>{*race->failure}, first};
   }
 
   caf::expected<byte_buffer> call(const std::string& method, const byte_buffer& request,
@@ -477,7 +477,7 @@ struct cluster_client::impl {
     opts.timeout = options.timeout.value_or(cfg.rpc.call_timeout);
     opts.metadata = options.metadata;
     opts.parent = options.parent;
-    std::vector<node_id> tried;
+    std::vector<node_id> tried = options.exclude;
     caf::error last;
     duration delay = duration::zero();
     {
@@ -512,12 +512,14 @@ struct cluster_client::impl {
         fail_call();
         return last;
       }
-      tried.push_back(served_by);
+      tried.push_back(served_by.id);
       {
         std::lock_guard<std::mutex> guard{mtx};
         ++counters.failovers;
         delay = cfg.retry.backoff(attempt_no, delay, rng);
       }
+      if (cfg.on_failover)
+        cfg.on_failover(served_by, last);
       std::this_thread::sleep_for(delay);
     }
   }
@@ -530,7 +532,7 @@ struct cluster_client::impl {
   /// Opens a stream on a chosen worker, failing over while opening fails.
   template <class Open>
   caf::expected<client_stream> open_stream(const worker_call_options& options, Open open) {
-    std::vector<node_id> tried;
+    std::vector<node_id> tried = options.exclude;
     caf::error last;
     for (uint32_t attempt_no = 1;; ++attempt_no) {
       auto w = select_allowed(options, tried);
@@ -555,6 +557,12 @@ struct cluster_client::impl {
       if (!cfg.retry.should_retry(last, request_progress::not_sent, attempt_no))
         return last;
       tried.push_back(w->id);
+      {
+        std::lock_guard<std::mutex> guard{mtx};
+        ++counters.failovers;
+      }
+      if (cfg.on_failover)
+        cfg.on_failover(*w, last);
     }
   }
 
@@ -610,6 +618,11 @@ cluster_client_config::with_breaker(circuit_breaker::settings settings) const {
 cluster_client_config
 cluster_client_config::with_hedge_after(std::chrono::milliseconds delay) const {
   return copy_with(*this, [&](auto& c) { c.hedge_after = delay; });
+}
+
+cluster_client_config cluster_client_config::with_on_failover(
+  std::function<void(const worker&, const caf::error&)> observer) const {
+  return copy_with(*this, [&](auto& c) { c.on_failover = std::move(observer); });
 }
 
 caf::error cluster_client_config::validate() const {

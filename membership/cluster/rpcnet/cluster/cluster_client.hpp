@@ -11,9 +11,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
@@ -44,11 +46,17 @@ struct cluster_client_config {
   /// Send a second request to another worker when the first has not
   /// answered after this long; the first answer wins. Unset: no hedging.
   std::optional<std::chrono::milliseconds> hedge_after;
+  /// Told of each failover, on the calling thread, before the backoff: the
+  /// worker whose attempt failed and why (an operator's log line). Unset:
+  /// nobody is told.
+  std::function<void(const worker& failed, const caf::error& why)> on_failover;
 
   [[nodiscard]] cluster_client_config with_rpc(rpc_config client) const;
   [[nodiscard]] cluster_client_config with_retry(retry_policy policy) const;
   [[nodiscard]] cluster_client_config with_breaker(circuit_breaker::settings settings) const;
   [[nodiscard]] cluster_client_config with_hedge_after(std::chrono::milliseconds delay) const;
+  [[nodiscard]] cluster_client_config
+  with_on_failover(std::function<void(const worker&, const caf::error&)> observer) const;
 
   /// No error, or one error::config naming every bad field, those of rpc,
   /// retry and breaker included ("retry.max_attempts must be at least 1").
@@ -63,6 +71,10 @@ struct worker_call_options {
   std::string affinity_key;
   /// locality: the caller's zone.
   std::string zone;
+  /// Workers not to choose for this call, as if earlier attempts had
+  /// failed on them: those that refused this request a moment ago with an
+  /// answer of their own, which is not retried.
+  std::vector<node_id> exclude;
   /// Overrides the configured call timeout (of each attempt).
   std::optional<std::chrono::milliseconds> timeout;
   /// Sent with every attempt.
@@ -77,7 +89,8 @@ struct worker_call_options {
 struct cluster_client_stats {
   uint64_t calls = 0;
   uint64_t failed_calls = 0;
-  /// Attempts after the first, on another worker.
+  /// Attempts after the first, on another worker (of calls, and of
+  /// streams being opened).
   uint64_t failovers = 0;
   uint64_t hedges = 0;
   uint64_t hedges_won = 0;
