@@ -247,15 +247,19 @@ int run_client(const client_settings& settings, shutdown_signal& shutdown) {
   log_info("starting client - connecting to director at " + directors);
   runtime rt;
   auto family = settings.directors.front().family();
-  // Each attempt of a call has the call timeout; retries, circuit breakers
-  // and (no) hedging are the library's defaults.
+  // Each attempt of a call has the call timeout; retries and circuit
+  // breakers are the library's defaults. A worker killed mid-task answers
+  // nothing until membership declares it dead, seconds later: the hedge
+  // sends the task on after --hedge-after-ms instead.
   auto rpc = tls->client_config(settings.call_timeout, family);
   auto selector = spawn_director_selector(rt.system(), settings.directors, rpc);
-  auto workers = cluster_client::start(
-    rt.system(), selector,
-    cluster_client_config{rpc}.with_on_failover([](const worker& w, const caf::error& why) {
-      log_warn("worker " + label_of(w) + " failed: " + describe(why) + " - trying another");
-    }));
+  auto cfg
+    = cluster_client_config{rpc}.with_on_failover([](const worker& w, const caf::error& why) {
+        log_warn("worker " + label_of(w) + " failed: " + describe(why) + " - trying another");
+      });
+  if (settings.hedge_after.count() > 0)
+    cfg = cfg.with_hedge_after(settings.hedge_after);
+  auto workers = cluster_client::start(rt.system(), selector, std::move(cfg));
   if (!workers) {
     caf::anon_send_exit(selector, caf::exit_reason::user_shutdown);
     return fail(message_of(workers.error()));

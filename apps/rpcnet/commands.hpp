@@ -76,8 +76,9 @@ struct client_settings {
   uint64_t tokens = 0;
   /// 0: no limit.
   milliseconds duration{0};
-  /// Tasks sent to one worker before the director is asked again.
-  uint64_t reassign_every = 5;
+  /// A task not answered after this long also goes to a second worker
+  /// (the first answer wins); 0: never.
+  milliseconds hedge_after{500};
   milliseconds call_timeout{5'000};
   /// Pause between tasks (the Rust RpcNet waits 1 s).
   milliseconds task_pause{0};

@@ -411,10 +411,12 @@ int main(int argc, char** argv) {
                          "tokens to stream with generate, 0 for none (default 0)");
   client_cmd->add_option("--duration", duration_s, "seconds before stopping, 0 for no limit")
     ->check(CLI::Range(0.0, 86400.0));
-  client_cmd->add_option("--reassign-every", client.reassign_every,
-                         "tasks sent to one worker before asking the director again (default 5)")
-    ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
-  add_millis(*client_cmd, "--call-timeout-ms", client.call_timeout, "timeout of one call", false);
+  add_millis(*client_cmd, "--call-timeout-ms", client.call_timeout,
+             "timeout of one attempt of a call", false);
+  add_millis(*client_cmd, "--hedge-after-ms", client.hedge_after,
+             "send a task to a second worker when the first has not answered after this long, "
+             "0 for never: a worker that died mid-task costs this, not the call timeout",
+             false);
   add_millis(*client_cmd, "--task-pause-ms", client.task_pause, "pause between tasks", false);
 
   // -- members -----------------------------------------------------------------

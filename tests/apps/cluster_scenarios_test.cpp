@@ -92,7 +92,7 @@ TEST_CASE("kill -9 of a worker under load: the client carries on, every task onc
   // Round robin: the tasks alternate over both workers whichever holds the
   // stream, so the killed worker is serving both tasks and the stream.
   start_two_workers(cluster, {"--strategy", "round_robin"});
-  auto client = cluster.client({"--tasks", "200", "--tokens", "150", "--reassign-every", "1"});
+  auto client = cluster.client({"--tasks", "200", "--tokens", "150"});
   // Under load: tasks served and the stream flowing.
   auto token = wait_for_text(*client, "received token (sequence=20,", 20s);
   REQUIRE(token);
@@ -195,7 +195,7 @@ TEST_CASE("ten workers: tasks spread over all of them", "[cluster]") {
     wait_joined(cluster, label);
   REQUIRE(cluster.wait_for_pool(10, 5s));
   auto start = clock_type::now();
-  auto client = cluster.client({"--tasks", "60", "--reassign-every", "1"});
+  auto client = cluster.client({"--tasks", "60"});
   auto summary = finish_client(*client, 60s);
   std::cout << "ten workers: 60 tasks in " << seconds_since(start) << " s:";
   for (const auto& [label, n] : summary.by_worker)

@@ -359,7 +359,7 @@ TEST_CASE("the dashboard in headless chromium lists the workers and members as a
 
   // Each task asks the director for a worker again, so each is a call the
   // director's registry sees end.
-  auto client = cluster.client({"--reassign-every", "1"});
+  auto client = cluster.client({});
   REQUIRE(wait_for_text(*client, "completed by", 15s));
   auto busy = eventually(
     [&] {

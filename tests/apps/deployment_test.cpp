@@ -98,7 +98,7 @@ TEST_CASE("two directors are peers: killing the one a client uses leaves the cli
   REQUIRE(wait_for_text(*director_a, "worker pool status: 2 workers available", 15s));
   REQUIRE(wait_for_text(*director_b, "worker pool status: 2 workers available", 15s));
   auto client = run_rpcnet({"client", "--certs", certs, "--director", directors, "--tasks", "150",
-                            "--reassign-every", "1", "--call-timeout-ms", "2000"});
+                            "--call-timeout-ms", "2000"});
   REQUIRE(wait_for_text(*client, "connected to director at " + a, 15s));
   REQUIRE(wait_for_text(*client, "client: task 20 completed by", 20s));
   auto from_b = director_b->lines().size();

@@ -86,7 +86,7 @@ TEST_CASE("a sealed cluster: workers join through the printed token and serve, a
         == 1);
   CHECK(cluster.token().rfind("rpcnet1.", 0) == 0);
   CHECK(count_text(cluster.worker("worker-a"), "cluster key: the join token") == 1);
-  auto client = cluster.client({"--tasks", "20", "--reassign-every", "1"});
+  auto client = cluster.client({"--tasks", "20"});
   auto summary = finish_client(*client, 30s);
   CHECK(summary.by_worker["worker-a"] > 0);
   CHECK(summary.by_worker["worker-b"] > 0);
@@ -126,7 +126,7 @@ TEST_CASE("a sealed cluster: workers join through the printed token and serve, a
   CHECK(std::count(labels.begin(), labels.end(), "director") == 1);
   CHECK(count_text(cluster.director(), "forged") == 0);
   // The cluster did not notice: both workers still serve.
-  auto after = cluster.client({"--tasks", "10", "--reassign-every", "1"});
+  auto after = cluster.client({"--tasks", "10"});
   auto again = finish_client(*after, 30s);
   CHECK(again.by_worker["worker-a"] > 0);
   CHECK(again.by_worker["worker-b"] > 0);
@@ -230,7 +230,7 @@ TEST_CASE("an --insecure-gossip cluster runs unsealed and still takes no forged 
   CHECK(std::count(labels.begin(), labels.end(), "worker-a") == 1);
   CHECK(std::count(labels.begin(), labels.end(), "director") == 1);
   // The registry selects only the real worker: every task goes to it.
-  auto client = cluster.client({"--tasks", "10", "--reassign-every", "1"});
+  auto client = cluster.client({"--tasks", "10"});
   auto summary = finish_client(*client, 30s);
   CHECK(summary.by_worker["worker-a"] == 10);
   CHECK(summary.by_worker.size() == 1);
