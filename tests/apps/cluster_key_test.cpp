@@ -11,6 +11,7 @@
 #include <rpcnet/transport/aead_keyring.hpp>
 #include <rpcnet/transport/error.hpp>
 
+#include "fake_environment.hpp"
 #include "base64.hpp"
 #include "cluster_key_check.hpp"
 #include "cluster_key_file.hpp"
@@ -22,18 +23,12 @@ using namespace rpcnet;
 using namespace rpcnet::cli;
 using rpcnet::test::temp_dir;
 
+using rpcnet::test::fake_env;
+
 namespace {
 
 std::vector<uint8_t> key_of(uint8_t fill, size_t size = 32) {
   return std::vector<uint8_t>(size, fill);
-}
-
-/// An environment holding `vars` alone.
-env_lookup environment(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string{name});
-    return it == vars.end() ? std::nullopt : std::optional<std::string>{it->second};
-  };
 }
 
 /// The flags --join `join`, --cluster-key-file `file` and --insecure-gossip,
@@ -120,7 +115,7 @@ TEST_CASE("each source gives its key and says where it came from", "[key-source]
   temp_dir dir;
   auto file = dir.write("cluster.key", encode_base64(key_of(1)) + "\n");
   auto token = format_join_token({*socket_address::parse("[::1]:61000"), key_of(2)});
-  auto no_env = environment({});
+  auto no_env = fake_env({});
   auto from_token = resolve_gossip_key(flags(token), no_env, without_key::refuse);
   REQUIRE(from_token);
   CHECK(from_token->origin == key_origin::join_token);
@@ -131,7 +126,7 @@ TEST_CASE("each source gives its key and says where it came from", "[key-source]
   CHECK(from_file->origin == key_origin::key_file);
   CHECK(from_file->bytes == key_of(1));
   CHECK(from_file->seeds.empty());
-  auto env = environment({{"RPCNET_CLUSTER_KEY", encode_base64(key_of(3, 16))}});
+  auto env = fake_env({{"RPCNET_CLUSTER_KEY", encode_base64(key_of(3, 16))}});
   auto from_env = resolve_gossip_key(flags({}), env, without_key::refuse);
   REQUIRE(from_env);
   CHECK(from_env->origin == key_origin::environment);
@@ -145,7 +140,7 @@ TEST_CASE("each source gives its key and says where it came from", "[key-source]
 TEST_CASE("a flag wins over RPCNET_CLUSTER_KEY", "[key-source]") {
   temp_dir dir;
   auto file = dir.write("cluster.key", encode_base64(key_of(1)));
-  auto env = environment({{"RPCNET_CLUSTER_KEY", encode_base64(key_of(9))}});
+  auto env = fake_env({{"RPCNET_CLUSTER_KEY", encode_base64(key_of(9))}});
   auto token = format_join_token({*socket_address::parse("127.0.0.1:1"), key_of(2)});
   CHECK(key_from(resolve_gossip_key(flags({}, file), env, without_key::refuse)).bytes
         == key_of(1));
@@ -154,13 +149,13 @@ TEST_CASE("a flag wins over RPCNET_CLUSTER_KEY", "[key-source]") {
   CHECK_FALSE(
     key_from(resolve_gossip_key(flags({}, {}, true), env, without_key::refuse)).sealed());
   // Even a broken variable is not read when a flag says where the key is.
-  auto broken = environment({{"RPCNET_CLUSTER_KEY", "not base64!"}});
+  auto broken = fake_env({{"RPCNET_CLUSTER_KEY", "not base64!"}});
   CHECK(resolve_gossip_key(flags({}, file), broken, without_key::refuse));
 }
 
 TEST_CASE("two key flags at once are an error naming both", "[key-source]") {
   auto token = format_join_token({*socket_address::parse("127.0.0.1:1"), key_of(2)});
-  auto env = environment({});
+  auto env = fake_env({});
   CHECK(error_of(resolve_gossip_key(flags(token, "k"), env, without_key::refuse))
         == "--join and --cluster-key-file exclude each other: give one");
   CHECK(error_of(resolve_gossip_key(flags({}, "k", true), env,
@@ -174,17 +169,17 @@ TEST_CASE("two key flags at once are an error naming both", "[key-source]") {
 TEST_CASE("a bad RPCNET_CLUSTER_KEY is an error that does not repeat it", "[key-source]") {
   auto short_key = encode_base64(key_of(1, 8));
   auto message = error_of(resolve_gossip_key(
-    flags({}), environment({{"RPCNET_CLUSTER_KEY", short_key}}), without_key::generate));
+    flags({}), fake_env({{"RPCNET_CLUSTER_KEY", short_key}}), without_key::generate));
   CHECK(message == "invalid RPCNET_CLUSTER_KEY: the cluster key must decode to 16, 24 or 32 "
                    "bytes, not 8");
-  CHECK(error_of(resolve_gossip_key(flags({}), environment({{"RPCNET_CLUSTER_KEY", "%%%"}}),
+  CHECK(error_of(resolve_gossip_key(flags({}), fake_env({{"RPCNET_CLUSTER_KEY", "%%%"}}),
                                     without_key::generate))
         == "invalid RPCNET_CLUSTER_KEY: the cluster key is not valid base64");
 }
 
 TEST_CASE("with no key a director makes a new one and a worker refuses to start",
           "[key-source]") {
-  auto env = environment({});
+  auto env = fake_env({});
   auto first = resolve_gossip_key(flags({}), env, without_key::generate);
   auto second = resolve_gossip_key(flags({}), env, without_key::generate);
   REQUIRE(first);
@@ -257,7 +252,7 @@ TEST_CASE("a key file of several lines is a ring whose first key seals", "[key-f
   REQUIRE(ring);
   CHECK(*ring == std::vector<std::vector<uint8_t>>{key_of(1), key_of(2), key_of(3, 16)});
   CHECK(read_cluster_key_file(path) == key_of(1));
-  auto source = resolve_gossip_key(flags({}, path), environment({}), without_key::refuse);
+  auto source = resolve_gossip_key(flags({}, path), fake_env({}), without_key::refuse);
   REQUIRE(source);
   CHECK(source->bytes == key_of(1));
   CHECK(source->also_open == std::vector<std::vector<uint8_t>>{key_of(2), key_of(3, 16)});

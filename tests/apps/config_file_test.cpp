@@ -12,12 +12,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fake_environment.hpp"
 #include "config_command.hpp"
 #include "config_file.hpp"
 #include "temp_dir.hpp"
 
 using namespace rpcnet;
 using namespace rpcnet::cli;
+
+using rpcnet::test::fake_env;
 
 namespace {
 
@@ -72,15 +75,6 @@ constexpr env_option bind_option{"--bind", "WORKER_ADDR", "127.0.0.1:62001"};
 constexpr env_option level_option{"--log-level", "RPCNET_LOG", "info"};
 constexpr env_option director_bind{"--bind", "DIRECTOR_ADDR", "127.0.0.1:61000"};
 constexpr env_option flag_only{"--node", "", ""};
-
-env_lookup fake_env(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto i = vars.find(std::string{name});
-    if (i == vars.end())
-      return std::nullopt;
-    return i->second;
-  };
-}
 
 constexpr std::string_view valid_file = R"(log-level = "debug"
 certs = "/etc/rpcnet"

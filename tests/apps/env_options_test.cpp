@@ -8,22 +8,12 @@
 #include <rpcnet/transport/error.hpp>
 
 #include "env_options.hpp"
+#include "fake_environment.hpp"
 
 using namespace rpcnet;
 using namespace rpcnet::cli;
 
-namespace {
-
-env_lookup fake_env(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto i = vars.find(std::string{name});
-    if (i == vars.end())
-      return std::nullopt;
-    return i->second;
-  };
-}
-
-} // namespace
+using rpcnet::test::fake_env;
 
 TEST_CASE("without flag or environment the Rust RpcNet's defaults apply", "[env_options]") {
   auto env = fake_env({});

@@ -92,17 +92,28 @@ bool logged(test::captured_log& log, log_level level,
   return false;
 }
 
+/// What each server rotation starts from: a test CA, certificate a (for
+/// localhost) in the live files a server is started with, and b (for
+/// rotated.rpcnet.test) to rotate to.
+struct server_rotation {
+  runtime rt;
+  test::temp_dir dir;
+  test_pki pki{dir};
+  key_pair a = pki.server("a", "localhost", 10);
+  key_pair b = pki.server("b", "rotated.rpcnet.test", 11);
+  key_pair live{dir.file("server_cert.pem"), dir.file("server_key.pem")};
+
+  server_rotation() {
+    install(a, live);
+  }
+};
+
 } // namespace
 
 TEST_CASE("a server reloads a rotated certificate while its open connection carries on",
           "[reload]") {
-  runtime rt;
-  test::temp_dir dir;
-  test_pki pki{dir};
-  auto a = pki.server("a", "localhost", 10);
-  auto b = pki.server("b", "rotated.rpcnet.test", 11);
-  key_pair live{dir.file("server_cert.pem"), dir.file("server_key.pem")};
-  install(a, live);
+  server_rotation rotation;
+  auto& [rt, dir, pki, a, b, live] = rotation;
   test::captured_log log;
   echo_server srv{rt.system(), server_with(live)};
 
@@ -136,13 +147,8 @@ TEST_CASE("a server reloads a rotated certificate while its open connection carr
 TEST_CASE("a reload with a bad file is refused naming it and new connections keep the old "
           "certificate",
           "[reload]") {
-  runtime rt;
-  test::temp_dir dir;
-  test_pki pki{dir};
-  auto a = pki.server("a", "localhost", 10);
-  auto b = pki.server("b", "rotated.rpcnet.test", 11);
-  key_pair live{dir.file("server_cert.pem"), dir.file("server_key.pem")};
-  install(a, live);
+  server_rotation rotation;
+  auto& [rt, dir, pki, a, b, live] = rotation;
   auto metrics = std::make_shared<metrics_registry>();
   echo_server srv{rt.system(), server_with(live).with_metrics(metrics)};
   auto open = require_connect(rt.system(), srv.address_text(), client_for(pki, "localhost"));
@@ -273,14 +279,9 @@ TEST_CASE("under mutual TLS a client reloads a rotated client certificate for it
 TEST_CASE("credentials a reload replaced are freed when the last connection using them "
           "closes",
           "[reload]") {
-  runtime rt;
-  test::temp_dir dir;
-  test_pki pki{dir};
-  auto a = pki.server("a", "localhost", 10);
-  auto b = pki.server("b", "rotated.rpcnet.test", 11);
+  server_rotation rotation;
+  auto& [rt, dir, pki, a, b, live] = rotation;
   auto c = pki.server("c", "localhost", 12);
-  key_pair live{dir.file("server_cert.pem"), dir.file("server_key.pem")};
-  install(a, live);
   echo_server srv{rt.system(), server_with(live)};
   std::optional<rpc_client> open
     = require_connect(rt.system(), srv.address_text(), client_for(pki, "localhost"));
