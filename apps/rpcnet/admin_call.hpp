@@ -21,8 +21,8 @@ template <class Call>
 auto call_admin(caf::actor_system& sys, const tls_files& tls, const socket_address& node,
                 std::chrono::milliseconds timeout, Call call)
   -> decltype(call(std::declval<rpcnet_cli::AdminClient&>())) {
-  auto client
-    = rpcnet_cli::AdminClient::connect(sys, node.to_string(), tls.client_config(timeout, node.family()));
+  auto client = rpcnet_cli::AdminClient::connect(sys, node.to_string(),
+                                                 tls.client_config(timeout, node.family()));
   if (!client)
     return std::move(client.error());
   auto reply = call(*client);

@@ -64,7 +64,8 @@ caf::expected<gossip_key> resolve_gossip_key(const key_flags& flags, const env_l
   if (flags.insecure)
     return gossip_key{key_origin::insecure, {}, {}, std::nullopt, std::move(seeds)};
   if (targets.key)
-    return gossip_key{key_origin::join_token, std::move(*targets.key), {}, std::nullopt, std::move(seeds)};
+    return gossip_key{key_origin::join_token, std::move(*targets.key), {}, std::nullopt,
+                      std::move(seeds)};
   if (flags.key_file) {
     auto ring = read_cluster_key_ring(*flags.key_file);
     if (!ring)

@@ -27,7 +27,8 @@ int run_health(const health_settings& settings) {
   auto addr = settings.node.to_string();
   // A node that does not answer the handshake costs the timeout too, not
   // the transport's default.
-  auto cfg = tls->client_config(settings.timeout, settings.node.family()).with_handshake_timeout(settings.timeout);
+  auto cfg = tls->client_config(settings.timeout, settings.node.family())
+               .with_handshake_timeout(settings.timeout);
   auto client = rpc_client::connect(rt.system(), addr, std::move(cfg));
   if (!client)
     return fail("cannot reach " + addr + ": " + describe(client.error()));

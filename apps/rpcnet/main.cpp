@@ -544,7 +544,10 @@ int main(int argc, char** argv) {
     director.node.signals = &shutdown;
     director.node.where = or_exit(director_addr.resolve_with(director_bind_option, env));
     director.node.key
-      = or_exit(resolve_gossip_key(director_keys.given(), env, without_key::generate));
+      = or_exit(resolve_gossip_key(director_keys.given(), env,
+                                   // A key made here could not join the others.
+                                   director_keys.given().join ? without_key::refuse
+                                                              : without_key::generate));
     director.strategy = or_exit(parse_load_balancing_strategy(strategy));
     director.pool_interval = milliseconds{static_cast<int64_t>(pool_interval_s * 1000)};
     return run_director(director, shutdown);

@@ -389,3 +389,32 @@ TEST_CASE("a truncated certificate or an advertise address of another host stops
                       "is not an address of this host",
                       0s));
 }
+
+TEST_CASE("a cluster on IPv6 addresses serves a client", "[deploy]") {
+  temp_dir dir;
+  auto key = make_key_file(dir);
+  std::vector<std::string> sealed{"--certs", certs, "--cluster-key-file", key};
+  auto director_addr = "[::1]:" + std::to_string(free_udp_port());
+  auto worker_addr = "[::1]:" + std::to_string(free_udp_port());
+  auto director = run_rpcnet(std::vector<std::string>{"director", "--bind", director_addr,
+                                                      "--pool-interval", "0.5"}
+                             + sealed);
+  REQUIRE(wait_for_text(*director, "director ready - listening on " + director_addr, 10s));
+  auto worker = run_rpcnet(compact(worker_args("worker-6", worker_addr)
+                                   + std::vector<std::string>{"--director", director_addr}
+                                   + sealed));
+  auto joined = wait_for_text(*director, "cluster event joined: worker-6", 15s);
+  REQUIRE(joined);
+  CHECK(joined->find(" at " + worker_addr) != std::string::npos);
+  auto client = run_rpcnet({"client", "--certs", certs, "--director", director_addr, "--tasks",
+                            "5"});
+  CHECK(finish_client(*client, 30s).by_worker["worker-6"] == 5);
+}
+
+TEST_CASE("a director told to join others without their cluster key refuses to start",
+          "[deploy]") {
+  auto director = run_rpcnet({"director", "--certs", certs, "--bind", loopback(free_udp_port()),
+                              "--join", loopback(free_udp_port())});
+  CHECK(director->wait_exit(10s).value_or(0) != 0);
+  CHECK(wait_for_text(*director, "rpcnet: error: no cluster key", 0s));
+}

@@ -51,6 +51,7 @@ std::vector<documented_family> documented_families() {
     {"rpc_server_deadlines_exceeded_total", "counter", {}},
     {"rpc_server_draining", "gauge", {}},
     {"rpcnet_transport_handshake_failures_total", "counter", {"endpoint", "reason"}},
+    {"rpcnet_transport_credential_reloads_total", "counter", {"endpoint", "result"}},
     {"rpcnet_members", "gauge", {"state"}},
     {"rpcnet_member_phi", "gauge", {"member"}},
     {"rpcnet_gossip_datagrams_refused_total", "counter", {"reason"}},

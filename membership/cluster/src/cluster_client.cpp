@@ -539,7 +539,8 @@ struct cluster_client::impl {
       if (!w)
         return last ? std::move(last) : std::move(w.error());
       auto conn = connection(*w);
-      caf::expected<client_stream> stream = conn ? open(**conn) : caf::expected<client_stream>{conn.error()};
+      caf::expected<client_stream> stream
+        = conn ? open(**conn) : caf::expected<client_stream>{conn.error()};
       if (stream) {
         record(w->id, byte_buffer{});
         // A stream is in flight on its worker until the caller drops it.
