@@ -7,97 +7,35 @@
 
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
+#include <string>
+#include <vector>
 
 #include "child_process.hpp"
+#include "network_namespace.hpp"
 
 using namespace std::chrono_literals;
 using rpcnet::test::child_process;
-
-namespace {
-
-constexpr const char* ip_tool = "/usr/sbin/ip";
-
-/// Runs a shell command; its exit status.
-int run(const std::string& command) {
-  return std::system(command.c_str());
-}
-
-/// Output of a shell command.
-std::string output_of(const std::string& command) {
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe{popen(command.c_str(), "r"), pclose};
-  if (!pipe)
-    return out;
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe.get()) != nullptr)
-    out += buffer;
-  return out;
-}
-
-/// A network namespace with loopback up, deleted when the test ends.
-class lossy_namespace {
-public:
-  lossy_namespace(int loss_percent, int first_port, int last_port)
-    : name_("rpcnet-loss-" + std::to_string(getpid())) {
-    run(std::string{ip_tool} + " netns del " + name_ + " 2>/dev/null");
-    REQUIRE(run(std::string{ip_tool} + " netns add " + name_) == 0);
-    created_ = true;
-    REQUIRE(run(exec_prefix() + "ip link set lo up") == 0);
-    auto rules_path = "/tmp/" + name_ + ".nft";
-    {
-      std::ofstream rules{rules_path};
-      rules << "table inet rpcnet_loss {\n  chain input {\n"
-            << "    type filter hook input priority 0; policy accept;\n"
-            << "    udp dport " << first_port << "-" << last_port << " numgen random mod 100 < "
-            << loss_percent << " counter drop\n  }\n}\n";
-    }
-    auto loaded = run(exec_prefix() + "nft -f " + rules_path);
-    std::remove(rules_path.c_str());
-    REQUIRE(loaded == 0);
-  }
-
-  ~lossy_namespace() {
-    if (created_)
-      run(std::string{ip_tool} + " netns del " + name_);
-  }
-
-  std::string exec_prefix() const {
-    return std::string{ip_tool} + " netns exec " + name_ + " ";
-  }
-
-  const std::string& name() const {
-    return name_;
-  }
-
-  /// Datagrams the rule dropped so far.
-  long dropped() const {
-    auto listing = output_of(exec_prefix() + "nft list table inet rpcnet_loss");
-    auto at = listing.find("packets ");
-    return at == std::string::npos ? -1 : std::strtol(listing.c_str() + at + 8, nullptr, 10);
-  }
-
-private:
-  std::string name_;
-  bool created_ = false;
-};
-
-} // namespace
+using rpcnet::test::ip_tool;
+using rpcnet::test::network_namespace;
 
 TEST_CASE("five processes at 5% packet loss declare no live member failed", "[process][loss]") {
   constexpr int first_port = 47101;
   constexpr int nodes = 5;
-  lossy_namespace ns{5, first_port, first_port + nodes - 1};
+  rpcnet::test::remove_leftover_namespaces("rpcnet-loss-");
+  network_namespace ns{"rpcnet-loss-" + std::to_string(getpid())};
+  ns.bring_up_loopback();
+  ns.add_random_loss({.family = "inet",
+                      .hook = "input",
+                      .match = "udp dport " + std::to_string(first_port) + "-"
+                               + std::to_string(first_port + nodes - 1),
+                      .percent = 5});
   std::vector<std::unique_ptr<child_process>> procs;
   auto seed = "127.0.0.1:" + std::to_string(first_port);
   for (int i = 0; i < nodes; ++i) {
-    std::vector<std::string> args{"netns", "exec", ns.name(), RPCNET_MEMBERSHIP_NODE, "--bind",
-                                  "127.0.0.1:" + std::to_string(first_port + i)};
+    auto args = ns.exec_args(
+      {RPCNET_MEMBERSHIP_NODE, "--bind", "127.0.0.1:" + std::to_string(first_port + i)});
     if (i > 0) {
       args.push_back("--seed");
       args.push_back(seed);
