@@ -481,12 +481,19 @@ TEST_CASE("two directors three workers and a client in network namespaces at 5% 
 
   // -- the end of the run ------------------------------------------------------
   std::optional<std::string> done;
-  REQUIRE(procs.pump_until(
+  bool finished = procs.pump_until(
     [&] {
       done = wait_for_text(procs["c"], "done: ", 0ms);
       return done.has_value();
     },
-    75s));
+    75s);
+  if (!finished) {
+    // What the client said last is what tells why it did not finish.
+    const auto& lines = procs["c"].lines();
+    for (size_t i = lines.size() > 40 ? lines.size() - 40 : 0; i < lines.size(); ++i)
+      std::cout << "client: " << lines[i] << '\n';
+  }
+  REQUIRE(finished);
   REQUIRE(procs["c"].wait_exit(10s) == 0);
   auto summary = parse_summary(*done);
   REQUIRE(summary);

@@ -546,7 +546,7 @@ void quic_connection::write() {
           continue;
         case NGTCP2_ERR_STREAM_SHUT_WR:
         case NGTCP2_ERR_STREAM_NOT_FOUND:
-          s->tx.clear();
+          s->tx.abandon();
           s->fin_sent = true;
           s->queued = false;
           write_queue_.pop_front();
@@ -657,7 +657,7 @@ void quic_connection::reset_stream(int64_t stream_id, uint64_t token, app_error 
     stream_id = it->second;
   }
   if (auto* s = find_stream(stream_id)) {
-    s->tx.clear();
+    s->tx.abandon();
     s->fin_sent = true;
     s->end_reported = true;
     drop_input(*s);

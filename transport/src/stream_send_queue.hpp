@@ -1,9 +1,12 @@
 // The bytes written to one QUIC stream that the peer has not acknowledged
-// yet: ngtcp2 needs them to stay put until acked, and resends from them.
+// yet: ngtcp2 needs them to stay put until acked or until the stream
+// closes, and resends from them -- even after the stream was reset, from
+// packets already queued or declared lost.
 #pragma once
 
 #include <ngtcp2/ngtcp2.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 
@@ -13,9 +16,9 @@ namespace rpcnet {
 
 class stream_send_queue {
 public:
-  /// Queues bytes after everything queued so far.
+  /// Queues bytes after everything queued so far (none once abandoned).
   void push(byte_buffer data) {
-    if (data.empty())
+    if (data.empty() || abandoned_)
       return;
     end_ += data.size();
     chunks_.push_back(std::move(data));
@@ -36,16 +39,18 @@ public:
     size_t n = 0;
     uint64_t chunk_start = base_;
     for (const auto& chunk : chunks_) {
-      uint64_t chunk_end = chunk_start + chunk.size();
+      if (chunk_start >= end_)
+        break;
+      uint64_t chunk_end = std::min<uint64_t>(chunk_start + chunk.size(), end_);
       if (chunk_end > sent_) {
         if (n == max)
           break;
         auto skip = sent_ > chunk_start ? sent_ - chunk_start : 0;
         out[n].base = const_cast<uint8_t*>(chunk.data()) + skip;
-        out[n].len = chunk.size() - skip;
+        out[n].len = chunk_end - chunk_start - skip;
         ++n;
       }
-      chunk_start = chunk_end;
+      chunk_start += chunk.size();
     }
     return n;
   }
@@ -63,15 +68,22 @@ public:
     }
   }
 
-  /// Drops everything (the stream was reset).
-  void clear() {
-    chunks_.clear();
-    base_ = sent_ = end_;
+  /// The stream was reset: forgets the bytes not yet handed to ngtcp2 and
+  /// keeps those it was handed, which it may still read until the stream
+  /// closes (the owner frees the queue then), but no longer counts them.
+  void abandon() {
+    while (!chunks_.empty() && end_ - chunks_.back().size() >= sent_) {
+      end_ -= chunks_.back().size();
+      chunks_.pop_back();
+    }
+    // What is left of a chunk that was handed over in part is never offered.
+    end_ = sent_;
+    abandoned_ = true;
   }
 
-  /// Bytes held, sent or not.
+  /// Bytes held to be delivered, sent or not; none once abandoned.
   uint64_t buffered() const noexcept {
-    return end_ - base_;
+    return abandoned_ ? 0 : end_ - base_;
   }
 
 private:
@@ -82,6 +94,7 @@ private:
   uint64_t sent_ = 0;
   /// Stream offset after the last queued byte.
   uint64_t end_ = 0;
+  bool abandoned_ = false;
 };
 
 } // namespace rpcnet
