@@ -71,6 +71,10 @@ rpc_config rpc_config::with_initial_rtt(microseconds rtt) const {
   return copy_with(*this, [&](auto& c) { c.initial_rtt = rtt; });
 }
 
+rpc_config rpc_config::with_admission(admission_limits limits) const {
+  return copy_with(*this, [&](auto& c) { c.admission = limits; });
+}
+
 rpc_config rpc_config::with_max_connection_buffered_bytes(uint64_t bytes) const {
   return copy_with(*this, [&](auto& c) { c.max_connection_buffered_bytes = bytes; });
 }
@@ -170,6 +174,7 @@ transport_config rpc_config::to_transport(bool accepting) const {
   cfg.max_connection_buffered_bytes = max_connection_buffered_bytes;
   cfg.max_endpoint_buffered_bytes = max_endpoint_buffered_bytes;
   cfg.request_read_timeout = request_read_timeout;
+  cfg.admission = admission;
   return cfg;
 }
 

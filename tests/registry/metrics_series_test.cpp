@@ -67,12 +67,18 @@ std::vector<documented_family> documented_families() {
   for (std::string suffix :
        {"datagrams_received_total", "datagrams_sent_total", "datagrams_dropped_total",
         "received_bytes_total", "sent_bytes_total", "connections_accepted_total",
-        "connections_refused_total", "protocol_errors_total", "version_negotiations_total",
+        "protocol_errors_total", "version_negotiations_total", "retries_sent_total",
+        "new_tokens_sent_total",
         "connections_over_buffer_limit_total", "streams_over_budget_total",
         "requests_timed_out_total", "peers_unreachable_total", "congestion_events_total",
         "lost_packets_total"})
     families.push_back({"rpcnet_transport_" + suffix, "counter", {"endpoint"}});
-  for (std::string suffix : {"connections_open", "buffered_bytes", "smoothed_rtt_seconds"})
+  families.push_back({"rpcnet_transport_connections_refused_total", "counter",
+                      {"endpoint", "reason"}});
+  families.push_back({"rpcnet_transport_connections_validated_total", "counter",
+                      {"endpoint", "token"}});
+  for (std::string suffix : {"connections_open", "buffered_bytes", "smoothed_rtt_seconds",
+                             "half_open_connections"})
     families.push_back({"rpcnet_transport_" + suffix, "gauge", {"endpoint"}});
   for (std::string name :
        {"rpcnet_gossip_suspicions_total", "rpcnet_gossip_refutations_total",

@@ -10,7 +10,8 @@
 //
 // Flags: --certs dir, --bind host:port (default 127.0.0.1:0),
 // --handshake-timeout-ms N, --request-read-timeout-ms N,
-// --max-connection-buffered-bytes N, --max-endpoint-buffered-bytes N.
+// --max-connection-buffered-bytes N, --max-endpoint-buffered-bytes N,
+// --retry-threshold N, --max-half-open N, --max-new-per-source N.
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -34,6 +35,16 @@ constexpr std::pair<const char*, uint64_t transport_stats::*> counters[] = {
   {"version_negotiations_sent", &transport_stats::version_negotiations_sent},
   {"connections_accepted", &transport_stats::connections_accepted},
   {"connections_refused", &transport_stats::connections_refused},
+  {"connections_refused_invalid_token", &transport_stats::connections_refused_invalid_token},
+  {"connections_refused_half_open", &transport_stats::connections_refused_half_open},
+  {"connections_refused_source_rate", &transport_stats::connections_refused_source_rate},
+  {"retries_sent", &transport_stats::retries_sent},
+  {"connections_validated_by_retry", &transport_stats::connections_validated_by_retry},
+  {"connections_validated_by_new_token", &transport_stats::connections_validated_by_new_token},
+  {"new_tokens_sent", &transport_stats::new_tokens_sent},
+  {"half_open_connections", &transport_stats::half_open_connections},
+  {"bytes_received", &transport_stats::bytes_received},
+  {"bytes_sent", &transport_stats::bytes_sent},
   {"handshakes_failed", &transport_stats::handshakes_failed},
   {"stream_protocol_errors", &transport_stats::stream_protocol_errors},
   {"connections_open", &transport_stats::connections_open},
@@ -100,6 +111,12 @@ int main(int argc, char** argv) {
       cfg.max_connection_buffered_bytes = number;
     else if (flag == "--max-endpoint-buffered-bytes")
       cfg.max_endpoint_buffered_bytes = number;
+    else if (flag == "--retry-threshold")
+      cfg.admission.retry_threshold = number;
+    else if (flag == "--max-half-open")
+      cfg.admission.max_half_open = number;
+    else if (flag == "--max-new-per-source")
+      cfg.admission.max_new_per_source_per_second = static_cast<uint32_t>(number);
     else
       usage("unknown flag " + flag);
   }

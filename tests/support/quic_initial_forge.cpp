@@ -230,7 +230,8 @@ byte_buffer forge_initial(const initial_header& hd, std::span<const uint8_t> fra
   packet.insert(packet.end(), hd.dcid.begin(), hd.dcid.end());
   packet.push_back(static_cast<uint8_t>(hd.scid.size()));
   packet.insert(packet.end(), hd.scid.begin(), hd.scid.end());
-  packet.push_back(0); // no token
+  append_varint(packet, hd.token.size());
+  packet.insert(packet.end(), hd.token.begin(), hd.token.end());
   // The Length field is always two bytes here, so the payload size is
   // known before it is written.
   size_t overhead = packet.size() + 2 + forged_pn_size + tag_size;
@@ -315,6 +316,28 @@ std::optional<server_initial> open_server_initial(std::span<const uint8_t> datag
     return std::nullopt;
   read_frames(*plaintext, out);
   return out;
+}
+
+std::optional<retry_packet> read_retry(std::span<const uint8_t> datagram) {
+  constexpr size_t integrity_tag_size = 16;
+  // Long header (0x80), fixed bit (0x40), type Retry (0x30), QUIC v1.
+  if (datagram.size() < 7 || (datagram[0] & 0xF0) != 0xF0 || datagram[1] != 0
+      || datagram[2] != 0 || datagram[3] != 0 || datagram[4] != 1)
+    return std::nullopt;
+  size_t pos = 5;
+  auto read_cid = [&](byte_buffer& cid) {
+    if (pos >= datagram.size() || datagram[pos] > 20 || pos + 1 + datagram[pos] > datagram.size())
+      return false;
+    cid.assign(datagram.begin() + pos + 1, datagram.begin() + pos + 1 + datagram[pos]);
+    pos += 1 + cid.size();
+    return true;
+  };
+  retry_packet retry;
+  if (!read_cid(retry.dcid) || !read_cid(retry.scid)
+      || datagram.size() < pos + integrity_tag_size + 1)
+    return std::nullopt;
+  retry.token.assign(datagram.begin() + pos, datagram.end() - integrity_tag_size);
+  return retry;
 }
 
 } // namespace rpcnet::test

@@ -32,6 +32,9 @@ struct initial_header {
   byte_buffer dcid;
   byte_buffer scid;
   uint32_t packet_number = 0;
+  /// The Token field: empty, or what a server's Retry or NEW_TOKEN gave
+  /// (or a forgery of it).
+  byte_buffer token;
   /// The datagram is padded to this size (RFC 9000 section 14.1: at
   /// least 1200 for a client's Initial).
   size_t datagram_size = 1200;
@@ -84,6 +87,18 @@ struct version_negotiation {
 /// Reads `datagram` as Version Negotiation; nullopt when it is none (no
 /// long header, a version other than 0, or cut short).
 std::optional<version_negotiation> read_version_negotiation(std::span<const uint8_t> datagram);
+
+/// A Retry packet (RFC 9000 section 17.2.5), read: the connection ID the
+/// next Initial must go to and the token it must carry. The integrity tag
+/// is not checked (the client's QUIC stack does that, not a forger).
+struct retry_packet {
+  byte_buffer dcid;
+  byte_buffer scid;
+  byte_buffer token;
+};
+
+/// Reads `datagram` as a Retry; nullopt when it is none.
+std::optional<retry_packet> read_retry(std::span<const uint8_t> datagram);
 
 /// Opens the Initial packet a server sent in answer to a client whose
 /// first Initial had `client_dcid`; nullopt when `datagram` does not start

@@ -29,7 +29,9 @@
 #include <rpcnet/transport/error.hpp>
 #include "tls_credentials.hpp"
 
+#include "address_validator.hpp"
 #include "quic_connection.hpp"
+#include "source_rate_limiter.hpp"
 #include "transport_metrics.hpp"
 
 namespace rpcnet {
@@ -135,6 +137,9 @@ public:
       return std::move(creds.error());
     server_cred_ = std::move(creds->server);
     client_cred_ = std::move(creds->client);
+    validator_ = address_validator::make();
+    if (!validator_)
+      return make_error(error::io, "cannot draw the address validation secret");
     sock_ = ::socket(bind_addr->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (sock_ < 0)
       return io_failure("socket");
@@ -314,10 +319,36 @@ public:
   }
 
   caf::actor accept(connection_id id, const socket_address& peer) override {
+    // Called once per server connection, as its handshake completes.
+    --half_open_;
     if (!opts_.on_accept)
       return {};
     ++stats_.connections_accepted;
     return opts_.on_accept(id, peer);
+  }
+
+  std::vector<uint8_t> new_token_for(const socket_address& peer) override {
+    ngtcp2_addr addr{const_cast<sockaddr*>(peer.native()), peer.native_size()};
+    return validator_->regular_token(addr, monotonic_now());
+  }
+
+  void remember_token(const socket_address& peer, std::span<const uint8_t> token) override {
+    // Bounded: a server may send any number; one per server address is
+    // all a client needs, and a client talks to a bounded set of them.
+    constexpr size_t max_remembered = 1024;
+    auto key = peer.to_string();
+    if (tokens_.size() >= max_remembered && !tokens_.contains(key))
+      tokens_.erase(tokens_.begin());
+    tokens_[key].assign(token.begin(), token.end());
+  }
+
+  std::vector<uint8_t> take_token(const socket_address& peer) override {
+    auto it = tokens_.find(peer.to_string());
+    if (it == tokens_.end())
+      return {};
+    auto token = std::move(it->second);
+    tokens_.erase(it);
+    return token;
   }
 
 private:
@@ -646,6 +677,8 @@ private:
     return path;
   }
 
+  /// An Initial that may open a connection: admitted, answered with a
+  /// Retry, or refused (transport_config::admission says when).
   void accept_new(socket_address& from, const uint8_t* data, size_t size) {
     ngtcp2_pkt_hd hd;
     if (!server_cred_ || ngtcp2_accept(&hd, data, size) != 0) {
@@ -653,24 +686,105 @@ private:
       return;
     }
     if (!accepting_ || conns_.size() >= cfg_.max_connections) {
-      ++stats_.connections_refused;
-      ++stats_.datagrams_dropped;
-      log_network_line(log_level::warn, "connection_refused",
-                       "transport: refused a connection from " + from.to_string()
-                         + (accepting_ ? " (max_connections reached)" : " (not accepting)"));
+      refuse(from, nullptr, accepting_ ? "max_connections reached" : "not accepting");
       return;
     }
+    const auto& limits = cfg_.admission;
+    ngtcp2_addr remote{from.native(), from.native_size()};
+    auto now = monotonic_now();
+    auto proof = validator_->check({hd.token.base, hd.token.len}, remote, hd.version, hd.dcid,
+                                   now);
+    using verdict = address_validator::verdict;
+    if (proof.outcome == verdict::retry_invalid) {
+      // No second Retry: the client would only come back with the same
+      // token. INVALID_TOKEN tells it why (RFC 9000 section 8.1.2).
+      send_stateless_close(from, hd, NGTCP2_INVALID_TOKEN);
+      refuse(from, &stats_.connections_refused_invalid_token, "invalid Retry token");
+      return;
+    }
+    bool validated = proof.outcome == verdict::retry_valid
+                     || proof.outcome == verdict::regular_valid;
+    if (!validated && half_open_ >= limits.retry_threshold) {
+      send_retry(from, hd, now);
+      return;
+    }
+    if (half_open_ >= limits.max_half_open) {
+      refuse(from, &stats_.connections_refused_half_open, "half-open connection limit");
+      return;
+    }
+    if (!rate_limiter_.admit(from, std::chrono::steady_clock::now())) {
+      refuse(from, &stats_.connections_refused_source_rate,
+             "more than " + std::to_string(limits.max_new_per_source_per_second)
+               + " new connections a second from its address");
+      return;
+    }
+    server_admission admission;
+    if (validated)
+      admission.token = {hd.token.base, hd.token.len};
+    if (proof.outcome == verdict::retry_valid)
+      admission.original_dcid = proof.original_dcid;
     auto id = next_id();
     auto conn = std::make_unique<quic_connection>(*this, id, caf::actor{});
-    if (auto err = conn->init_server(local_, from, hd, server_cred_);
-        !err.empty()) {
+    if (auto err = conn->init_server(local_, from, hd, admission, server_cred_); !err.empty()) {
       ++stats_.datagrams_dropped;
       return;
     }
+    if (proof.outcome == verdict::retry_valid)
+      ++stats_.connections_validated_by_retry;
+    else if (proof.outcome == verdict::regular_valid)
+      ++stats_.connections_validated_by_new_token;
     auto* ptr = conn.get();
     conns_.emplace(id, std::move(conn));
     ++stats_.connections_open;
+    ++half_open_;
     ptr->read(path_from(from), data, size);
+  }
+
+  /// Counts a refused Initial (in `reason_counter` too, when given) and
+  /// logs it; a flood logs at most what library_log's rate limit lets by.
+  void refuse(const socket_address& from, uint64_t* reason_counter, const std::string& why) {
+    ++stats_.connections_refused;
+    ++stats_.datagrams_dropped;
+    if (reason_counter)
+      ++*reason_counter;
+    log_network_line(log_level::warn, "connection_refused",
+                     "transport: refused a connection from " + from.to_string() + " (" + why
+                       + ")");
+  }
+
+  /// A Retry (RFC 9000 section 17.2.5): no state is kept, the token
+  /// carries what the next Initial must prove. It is far smaller than the
+  /// Initial it answers, so it amplifies nothing.
+  void send_retry(const socket_address& to, const ngtcp2_pkt_hd& hd, ngtcp2_tstamp now) {
+    ngtcp2_cid scid;
+    scid.datalen = cid_length;
+    gnutls_rnd(GNUTLS_RND_NONCE, scid.data, scid.datalen);
+    ngtcp2_addr addr{const_cast<sockaddr*>(to.native()), to.native_size()};
+    auto token = validator_->retry_token(addr, hd.version, scid, hd.dcid, now);
+    if (token.empty()) {
+      ++stats_.datagrams_dropped;
+      return;
+    }
+    auto* buf = packet_buffer(max_datagram);
+    auto n = ngtcp2_crypto_write_retry(buf, max_datagram, hd.version, &hd.scid, &scid, &hd.dcid,
+                                       token.data(), token.size());
+    if (n <= 0) {
+      ++stats_.datagrams_dropped;
+      return;
+    }
+    commit_packet(addr, static_cast<size_t>(n));
+    ++stats_.retries_sent;
+  }
+
+  /// CONNECTION_CLOSE in an Initial, without connection state.
+  void send_stateless_close(const socket_address& to, const ngtcp2_pkt_hd& hd, uint64_t code) {
+    auto* buf = packet_buffer(max_datagram);
+    auto n = ngtcp2_crypto_write_connection_close(buf, max_datagram, hd.version, &hd.scid,
+                                                  &hd.dcid, code, nullptr, 0);
+    if (n > 0) {
+      ngtcp2_addr addr{const_cast<sockaddr*>(to.native()), to.native_size()};
+      commit_packet(addr, static_cast<size_t>(n));
+    }
   }
 
   void send_version_negotiation(const socket_address& to, const ngtcp2_version_cid& vc) {
@@ -814,6 +928,8 @@ private:
           caf::anon_send(conn.owner(), connection_closed{conn.id(), conn.cause().code,
                                                          conn.cause().reason});
         --stats_.connections_open;
+        if (conn.is_server() && !conn.handshake_completed())
+          --half_open_;
         it = conns_.erase(it);
       } else {
         ++it;
@@ -835,6 +951,7 @@ private:
   }
 
   void publish_stats() {
+    stats_.half_open_connections = half_open_;
     stats_.buffered_bytes = budget_.held();
     stats_.buffered_bytes_peak = budget_.peak();
     sample_paths();
@@ -921,6 +1038,15 @@ private:
   /// What the connections hold for their peers; declared before them,
   /// since they give their bytes back as they go.
   buffer_budget budget_;
+
+  /// Proves clients' addresses (Retry and NEW_TOKEN tokens) and limits
+  /// each address's new connections; see accept_new.
+  std::optional<address_validator> validator_;
+  source_rate_limiter rate_limiter_{cfg_.admission.max_new_per_source_per_second};
+  /// Server connections whose handshake has not completed.
+  size_t half_open_ = 0;
+  /// NEW_TOKEN tokens servers sent us, by their address (client side).
+  std::unordered_map<std::string, std::vector<uint8_t>> tokens_;
 
   /// Every live connection, and the routing table from CIDs to them.
   std::unordered_map<connection_id, std::unique_ptr<quic_connection>> conns_;

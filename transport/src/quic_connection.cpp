@@ -101,6 +101,10 @@ int remove_connection_id_cb(ngtcp2_conn*, const ngtcp2_cid* cid, void* user_data
   return self(user_data)->on_remove_connection_id(cid);
 }
 
+int recv_new_token_cb(ngtcp2_conn*, const ngtcp2_vec* token, void* user_data) {
+  return self(user_data)->on_recv_new_token(token->base, token->len);
+}
+
 // GnuTLS's hook after it parsed a ClientHello (servers only).
 int client_hello_cb(gnutls_session_t session, unsigned, unsigned, unsigned,
                     const gnutls_datum_t*) {
@@ -115,6 +119,7 @@ ngtcp2_callbacks make_callbacks(bool server) {
   } else {
     cb.client_initial = ngtcp2_crypto_client_initial_cb;
     cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
+    cb.recv_new_token = recv_new_token_cb;
   }
   cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
   cb.encrypt = ngtcp2_crypto_encrypt_cb;
@@ -274,6 +279,10 @@ std::string quic_connection::init_client(const socket_address& local,
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
   fill_settings(settings, params, false);
+  // A NEW_TOKEN token from an earlier connection to this server spares
+  // this one a Retry when the server is under load.
+  auto token = host_.take_token(remote_);
+  settings.token = {token.data(), token.size()};
   auto callbacks = make_callbacks(false);
   auto path = make_path(local_, remote_);
   auto rv = ngtcp2_conn_client_new(&conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
@@ -293,6 +302,7 @@ std::string quic_connection::init_client(const socket_address& local,
 std::string quic_connection::init_server(const socket_address& local,
                                          const socket_address& remote,
                                          const ngtcp2_pkt_hd& hd,
+                                         const server_admission& admission,
                                          std::shared_ptr<const tls_credentials> cred) {
   is_server_ = true;
   local_ = local;
@@ -304,7 +314,14 @@ std::string quic_connection::init_server(const socket_address& local,
   ngtcp2_transport_params params;
   fill_settings(settings, params, true);
   // Without this the client rejects our transport parameters.
-  params.original_dcid = hd.dcid;
+  params.original_dcid = admission.original_dcid.value_or(hd.dcid);
+  if (admission.original_dcid) {
+    params.retry_scid = hd.dcid;
+    params.retry_scid_present = 1;
+  }
+  // A valid token proved the address: ngtcp2 lifts the limit of three
+  // times the bytes received that it applies to an unvalidated one.
+  settings.token = {const_cast<uint8_t*>(admission.token.data()), admission.token.size()};
   params.stateless_reset_token_present = 1;
   random_bytes(params.stateless_reset_token, sizeof(params.stateless_reset_token));
   auto callbacks = make_callbacks(true);
@@ -886,7 +903,16 @@ int quic_connection::on_handshake_completed() {
     owner_ = host_.accept(id_, remote_);
     if (!owner_)
       return NGTCP2_ERR_CALLBACK_FAILURE;
+    // For the client's next connection (it uses each token once).
+    if (auto token = host_.new_token_for(remote_); !token.empty()
+        && ngtcp2_conn_submit_new_token(conn_, token.data(), token.size()) == 0)
+      ++host_.stats().new_tokens_sent;
   }
+  return 0;
+}
+
+int quic_connection::on_recv_new_token(const uint8_t* token, size_t size) {
+  host_.remember_token(remote_, {token, size});
   return 0;
 }
 

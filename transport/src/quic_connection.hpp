@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,8 +51,27 @@ public:
   virtual void count_lost_packets(uint64_t n) = 0;
   /// The memory all connections of the endpoint may hold for their peers.
   virtual buffer_budget& budget() = 0;
-  /// Asks the accept handler for the actor of a new server connection.
+  /// Asks the accept handler for the actor of a new server connection,
+  /// whose handshake just completed.
   virtual caf::actor accept(connection_id id, const socket_address& peer) = 0;
+  /// A token for a NEW_TOKEN frame to `peer` (server side); empty: none.
+  virtual std::vector<uint8_t> new_token_for(const socket_address& peer) = 0;
+  /// A NEW_TOKEN token the server at `peer` sent (client side), and the
+  /// one to present to it next time (taken: each is used once).
+  virtual void remember_token(const socket_address& peer, std::span<const uint8_t> token) = 0;
+  virtual std::vector<uint8_t> take_token(const socket_address& peer) = 0;
+};
+
+/// What the endpoint proved of a new server connection's client address
+/// before creating it (address_validator.hpp).
+struct server_admission {
+  /// The token the client's Initial carried, when it was valid: ngtcp2
+  /// then treats the address as validated (no amplification limit).
+  std::span<const uint8_t> token;
+  /// Set after a Retry: the connection ID the client first chose, which
+  /// the transport parameters must echo, the Initial's own being the
+  /// Retry's source connection ID.
+  std::optional<ngtcp2_cid> original_dcid;
 };
 
 /// Nanoseconds on the monotonic clock, ngtcp2's notion of time.
@@ -109,7 +129,7 @@ public:
   /// Sets up the server side for the Initial packet `hd`, holding `cred` as
   /// init_client does.
   std::string init_server(const socket_address& local, const socket_address& remote,
-                          const ngtcp2_pkt_hd& hd,
+                          const ngtcp2_pkt_hd& hd, const server_admission& admission,
                           std::shared_ptr<const tls_credentials> cred);
 
   // -- driving ----------------------------------------------------------------
@@ -186,6 +206,12 @@ public:
   const socket_address& peer() const noexcept {
     return remote_;
   }
+  bool is_server() const noexcept {
+    return is_server_;
+  }
+  bool handshake_completed() const noexcept {
+    return handshake_done_;
+  }
   /// Who the peer's verified certificate names, once the handshake
   /// completed (see connection_ready::identity).
   const std::optional<peer_identity>& identity() const noexcept {
@@ -207,6 +233,7 @@ public:
   int on_extend_max_local_streams();
   int on_get_new_connection_id(ngtcp2_cid* cid, uint8_t* token, size_t cidlen);
   int on_remove_connection_id(const ngtcp2_cid* cid);
+  int on_recv_new_token(const uint8_t* token, size_t size);
 
   ngtcp2_conn* native() const noexcept {
     return conn_;

@@ -73,6 +73,10 @@ transport_config transport_config::with_max_connections(size_t connections) cons
   return copy_with(*this, [&](auto& c) { c.max_connections = connections; });
 }
 
+transport_config transport_config::with_admission(admission_limits limits) const {
+  return copy_with(*this, [&](auto& c) { c.admission = limits; });
+}
+
 transport_config transport_config::with_idle_timeout(milliseconds timeout) const {
   return copy_with(*this, [&](auto& c) { c.idle_timeout = timeout; });
 }
@@ -109,6 +113,10 @@ caf::error transport_config::validate() const {
   errors.require(request_read_timeout >= milliseconds::zero(),
                  "request_read_timeout must not be negative");
   errors.require(max_connections > 0, "max_connections must be positive");
+  errors.require(admission.max_half_open > 0, "admission.max_half_open must be positive");
+  errors.require(admission.retry_threshold <= admission.max_half_open,
+                 "admission.retry_threshold must not exceed admission.max_half_open "
+                 "(Retry would never start)");
   errors.require(idle_timeout >= milliseconds::zero(), "idle_timeout must not be negative");
   errors.require(keep_alive_interval >= milliseconds::zero(),
                  "keep_alive_interval must not be negative");

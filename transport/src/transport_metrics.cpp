@@ -25,9 +25,36 @@ void report_transport_stats(metrics_writer& out, const transport_stats& s,
   counter("rpcnet_transport_sent_bytes_total", "UDP payload bytes sent.", s.bytes_sent);
   counter("rpcnet_transport_connections_accepted_total", "QUIC connections accepted.",
           s.connections_accepted);
-  counter("rpcnet_transport_connections_refused_total",
-          "Connection attempts refused (not accepting, at the connection limit).",
-          s.connections_refused);
+  // By reason, adding up to every refusal as the handshake failures do.
+  auto refused = [&](std::string_view reason, uint64_t value) {
+    out.counter("rpcnet_transport_connections_refused_total",
+                "Connection attempts refused, by reason: capacity (not accepting, or at "
+                "max_connections), invalid_token (a Retry token forged, expired or for "
+                "another address), half_open (the half-open limit), source_rate (the "
+                "per-address rate).",
+                static_cast<double>(value), {{"endpoint", endpoint_label}, {"reason", reason}});
+  };
+  auto by_admission = s.connections_refused_invalid_token + s.connections_refused_half_open
+                      + s.connections_refused_source_rate;
+  refused("capacity", s.connections_refused - std::min(s.connections_refused, by_admission));
+  refused("invalid_token", s.connections_refused_invalid_token);
+  refused("half_open", s.connections_refused_half_open);
+  refused("source_rate", s.connections_refused_source_rate);
+  counter("rpcnet_transport_retries_sent_total",
+          "Stateless Retry packets sent to Initials that proved no address.", s.retries_sent);
+  auto validated = [&](std::string_view token, uint64_t value) {
+    out.counter("rpcnet_transport_connections_validated_total",
+                "Connections whose client address a token proved before any state was "
+                "kept: a Retry token, or a NEW_TOKEN token from an earlier connection.",
+                static_cast<double>(value), {{"endpoint", endpoint_label}, {"token", token}});
+  };
+  validated("retry", s.connections_validated_by_retry);
+  validated("new_token", s.connections_validated_by_new_token);
+  counter("rpcnet_transport_new_tokens_sent_total",
+          "NEW_TOKEN frames sent for clients' next connections.", s.new_tokens_sent);
+  gauge("rpcnet_transport_half_open_connections",
+        "Server connections whose handshake has not completed.",
+        static_cast<double>(s.half_open_connections));
   gauge("rpcnet_transport_connections_open", "QUIC connections open.",
         static_cast<double>(s.connections_open));
   // By reason: the three add up to the total, so sum() over them is it.

@@ -87,6 +87,9 @@ struct rpc_config {
   uint64_t max_endpoint_buffered_bytes = transport_config{}.max_endpoint_buffered_bytes;
   /// How long a unary request may take to arrive.
   std::chrono::milliseconds request_read_timeout = transport_config{}.request_read_timeout;
+  /// When a server answers new connections with a Retry, and its limits on
+  /// half-open connections and on new connections per source address.
+  admission_limits admission = transport_config{}.admission;
   /// The most metadata (request or trailing) a call may carry on the wire,
   /// each way; a peer that sends more gets a protocol error.
   size_t max_metadata_size = call_metadata::default_max_size;
@@ -120,6 +123,7 @@ struct rpc_config {
   [[nodiscard]] rpc_config with_max_connection_buffered_bytes(uint64_t bytes) const;
   [[nodiscard]] rpc_config with_max_endpoint_buffered_bytes(uint64_t bytes) const;
   [[nodiscard]] rpc_config with_request_read_timeout(std::chrono::milliseconds timeout) const;
+  [[nodiscard]] rpc_config with_admission(admission_limits limits) const;
   [[nodiscard]] rpc_config with_max_metadata_size(size_t bytes) const;
   [[nodiscard]] rpc_config with_deadline_margin(std::chrono::milliseconds margin) const;
   [[nodiscard]] rpc_config with_reconnect(reconnect_policy policy) const;

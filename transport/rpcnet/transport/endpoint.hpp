@@ -39,7 +39,25 @@ struct transport_stats {
   /// than QUIC v1.
   uint64_t version_negotiations_sent = 0;
   uint64_t connections_accepted = 0;
+  /// Every refusal; of those, for address validation and its limits
+  /// (transport_config::admission): a Retry token forged, expired or for
+  /// another address, the half-open limit, the per-source rate. The rest
+  /// were refused for max_connections or because the endpoint was not
+  /// accepting.
   uint64_t connections_refused = 0;
+  uint64_t connections_refused_invalid_token = 0;
+  uint64_t connections_refused_half_open = 0;
+  uint64_t connections_refused_source_rate = 0;
+  /// Stateless Retry packets sent to Initials without a valid token.
+  uint64_t retries_sent = 0;
+  /// Connections whose client's address a token proved: a Retry token, or
+  /// a NEW_TOKEN token from an earlier connection.
+  uint64_t connections_validated_by_retry = 0;
+  uint64_t connections_validated_by_new_token = 0;
+  /// NEW_TOKEN frames sent to clients whose handshake completed.
+  uint64_t new_tokens_sent = 0;
+  /// Server connections whose handshake has not completed, now.
+  uint64_t half_open_connections = 0;
   /// Connections that ended before their handshake completed: TLS
   /// failures, malformed Initials, handshake timeouts.
   uint64_t handshakes_failed = 0;

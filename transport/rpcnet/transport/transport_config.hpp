@@ -16,6 +16,31 @@
 
 namespace rpcnet {
 
+/// How a server admits new connections (docs/architecture.md, "Address
+/// validation"). A half-open connection is one whose handshake has not
+/// completed; each holds a TLS session and QUIC state, so a flood of
+/// Initials from forged addresses would fill the connection table with
+/// them and lock real clients out.
+struct admission_limits {
+  /// From this many half-open connections on, an Initial that brings no
+  /// valid token is answered with a stateless Retry, so that only a client
+  /// that receives at its address gets state; 0: always. Below it a
+  /// handshake costs no extra round trip. A real client holds its slot for
+  /// one or two round trips, so even hundreds of connects a second rarely
+  /// keep more than a few half-open; a flood passes 16 within milliseconds.
+  size_t retry_threshold = 16;
+
+  /// Half-open connections at once (validated or not); Initials beyond it
+  /// are dropped and counted. At most this many TLS handshakes are under
+  /// way for the rest of the table.
+  size_t max_half_open = 256;
+
+  /// New connections a second from one IP address, in bursts of as many;
+  /// 0: no limit. Counted where connection state would be created, so
+  /// behind a Retry only addresses that proved themselves are charged.
+  uint32_t max_new_per_source_per_second = 1000;
+};
+
 struct transport_config {
   // -- settings ---------------------------------------------------------------
 
@@ -82,6 +107,9 @@ struct transport_config {
   /// Connections accepted at once; further handshakes are refused.
   size_t max_connections = 4096;
 
+  /// Retry, half-open and per-source limits on new connections.
+  admission_limits admission;
+
   /// Close a connection after this long without packets.
   std::chrono::milliseconds idle_timeout{30'000};
 
@@ -117,6 +145,7 @@ struct transport_config {
   [[nodiscard]] transport_config with_max_endpoint_buffered_bytes(uint64_t bytes) const;
   [[nodiscard]] transport_config with_request_read_timeout(std::chrono::milliseconds t) const;
   [[nodiscard]] transport_config with_max_connections(size_t connections) const;
+  [[nodiscard]] transport_config with_admission(admission_limits limits) const;
   [[nodiscard]] transport_config with_idle_timeout(std::chrono::milliseconds timeout) const;
   [[nodiscard]] transport_config with_keep_alive_interval(std::chrono::milliseconds i) const;
   [[nodiscard]] transport_config with_handshake_timeout(std::chrono::milliseconds t) const;
