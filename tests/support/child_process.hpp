@@ -111,6 +111,11 @@ public:
                     timeout, from);
   }
 
+  /// The child's process id (-1 once reaped), for what /proc says of it.
+  pid_t pid() const noexcept {
+    return pid_;
+  }
+
   /// Every line read so far.
   const std::vector<std::string>& lines() const noexcept {
     return lines_;

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <ngtcp2/ngtcp2_crypto.h>
 
@@ -38,18 +40,32 @@ ngtcp2_cid cid(uint8_t fill) {
 
 constexpr ngtcp2_tstamp start = 1000 * NGTCP2_SECONDS;
 
+/// A validator and the Retry token it issued at `start` to 127.0.0.1:4000,
+/// whose Initial went to cid(1), answered from cid(2).
+struct issued_retry {
+  std::optional<address_validator> validator = address_validator::make();
+  socket_address client = address("127.0.0.1:4000");
+  std::vector<uint8_t> token;
+
+  issued_retry() {
+    REQUIRE(validator);
+    token = validator->retry_token(native(client), NGTCP2_PROTO_VER_V1, cid(2), cid(1), start);
+    REQUIRE_FALSE(token.empty());
+  }
+
+  verdict check_from(socket_address from, ngtcp2_cid dcid, ngtcp2_tstamp now) const {
+    return validator->check(token, native(from), NGTCP2_PROTO_VER_V1, dcid, now).outcome;
+  }
+};
+
 } // namespace
 
 TEST_CASE("a Retry token proves the address and names the connection ID the client first "
           "chose",
           "[address_validator]") {
-  auto validator = address_validator::make();
-  REQUIRE(validator);
-  auto client = address("127.0.0.1:4000");
-  auto token = validator->retry_token(native(client), NGTCP2_PROTO_VER_V1, cid(2), cid(1), start);
-  REQUIRE_FALSE(token.empty());
-  auto proof = validator->check(token, native(client), NGTCP2_PROTO_VER_V1, cid(2),
-                                start + NGTCP2_SECONDS);
+  issued_retry retry;
+  auto proof = retry.validator->check(retry.token, native(retry.client), NGTCP2_PROTO_VER_V1,
+                                      cid(2), start + NGTCP2_SECONDS);
   CHECK(proof.outcome == verdict::retry_valid);
   auto first = cid(1);
   CHECK(ngtcp2_cid_eq(&proof.original_dcid, &first));
@@ -58,30 +74,20 @@ TEST_CASE("a Retry token proves the address and names the connection ID the clie
 TEST_CASE("a Retry token is refused from another port or address, to another connection ID, "
           "late, or from another endpoint",
           "[address_validator]") {
-  auto validator = address_validator::make();
-  REQUIRE(validator);
-  auto client = address("127.0.0.1:4000");
-  auto token = validator->retry_token(native(client), NGTCP2_PROTO_VER_V1, cid(2), cid(1), start);
-  REQUIRE_FALSE(token.empty());
-  auto other_port = address("127.0.0.1:4001");
-  auto other_host = address("127.0.0.2:4000");
-  CHECK(validator->check(token, native(other_port), NGTCP2_PROTO_VER_V1, cid(2), start).outcome
-        == verdict::retry_invalid);
-  CHECK(validator->check(token, native(other_host), NGTCP2_PROTO_VER_V1, cid(2), start).outcome
-        == verdict::retry_invalid);
-  CHECK(validator->check(token, native(client), NGTCP2_PROTO_VER_V1, cid(3), start).outcome
-        == verdict::retry_invalid);
+  issued_retry retry;
+  CHECK(retry.check_from(address("127.0.0.1:4001"), cid(2), start) == verdict::retry_invalid);
+  CHECK(retry.check_from(address("127.0.0.2:4000"), cid(2), start) == verdict::retry_invalid);
+  CHECK(retry.check_from(retry.client, cid(3), start) == verdict::retry_invalid);
   auto late = start + address_validator::retry_token_lifetime + NGTCP2_SECONDS;
-  CHECK(validator->check(token, native(client), NGTCP2_PROTO_VER_V1, cid(2), late).outcome
-        == verdict::retry_invalid);
+  CHECK(retry.check_from(retry.client, cid(2), late) == verdict::retry_invalid);
   auto another = address_validator::make();
   REQUIRE(another);
-  CHECK(another->check(token, native(client), NGTCP2_PROTO_VER_V1, cid(2), start).outcome
+  CHECK(another->check(retry.token, native(retry.client), NGTCP2_PROTO_VER_V1, cid(2), start)
+          .outcome
         == verdict::retry_invalid);
-  auto flipped = token;
-  flipped.back() ^= 1;
-  CHECK(validator->check(flipped, native(client), NGTCP2_PROTO_VER_V1, cid(2), start).outcome
-        == verdict::retry_invalid);
+  auto flipped = retry;
+  flipped.token.back() ^= 1;
+  CHECK(flipped.check_from(retry.client, cid(2), start) == verdict::retry_invalid);
 }
 
 TEST_CASE("a NEW_TOKEN token proves the IP address whatever the port, for an hour",

@@ -110,9 +110,9 @@ std::string credential_files(const transport_config& cfg, bool accepting) {
 
 class endpoint::impl final : public connection_host {
 public:
-  impl(caf::actor_system& sys, transport_config cfg, options opts)
-    : sys_(sys),
-      cfg_(std::move(cfg)),
+  // The actor system is not needed here: events go out with anon_send.
+  impl(caf::actor_system&, transport_config cfg, options opts)
+    : cfg_(std::move(cfg)),
       opts_(std::move(opts)),
       budget_(cfg_.max_endpoint_buffered_bytes) {
   }
@@ -983,7 +983,6 @@ private:
 
   // -- member variables -------------------------------------------------------
 
-  caf::actor_system& sys_;
   transport_config cfg_;
   options opts_;
   /// Guards opts_.on_datagram, which another thread may replace.

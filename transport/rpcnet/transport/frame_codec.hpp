@@ -90,9 +90,10 @@ public:
     return max_frame_size_;
   }
 
-  /// Bytes held for the frame being read (its prefix and payload so far).
+  /// Bytes held for the frame being read (its prefix and payload so far):
+  /// the transport's credit and memory budget count what the peer sent.
   size_t buffered() const noexcept {
-    return header_fill_ + payload_.size();
+    return (expected_ ? sizeof(header_) : header_fill_) + payload_.size();
   }
 
 private:
