@@ -55,7 +55,7 @@ namespace {
 
 // -- settings -------------------------------------------------------------------
 
-/// The minute. CTest's 120 s per test leaves room for the cluster's
+/// A minute of fuzz. CTest's 120 s per test leaves room for the cluster's
 /// start and the checks after it; a longer run is for a developer's shell.
 constexpr double default_fuzz_seconds = 60;
 
