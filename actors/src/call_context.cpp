@@ -1,6 +1,7 @@
 #include <rpcnet/actors/call_context.hpp>
 
 #include "call_context_state.hpp"
+#include <rpcnet/transport/actor_boundary.hpp>
 
 namespace rpcnet {
 
@@ -60,8 +61,12 @@ bool call_context::state::cancel(caf::error why) {
     run.swap(callbacks);
   }
   // Outside the lock: a callback may cancel another call, or unsubscribe.
+  // Callbacks are user code, run by whoever cancels -- a connection actor in
+  // the middle of its work, the deadline watcher: what one throws is logged
+  // and the others still run.
+  static const actor_boundary callbacks{"cancel_callback"};
   for (auto& [id, fn] : run)
-    fn();
+    callbacks.run(fn);
   return true;
 }
 

@@ -21,6 +21,7 @@
 #include "connection_lifecycle.hpp"
 #include "interceptor_chain.hpp"
 #include "stream_inbound.hpp"
+#include <rpcnet/transport/actor_boundary.hpp>
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/frame_codec.hpp>
 
@@ -700,7 +701,9 @@ client_connection_actor::behavior_type client_connection(self_ptr self,
   st.link = connection_lifecycle{st.cfg.reconnect, std::random_device{}()};
   st.ep = std::move(ep);
   st.conn = st.ep->connect(st.remote, st.cfg.server_name, caf::actor_cast<caf::actor>(self));
-  return {
+  actor_boundary boundary{"client_connection", st.cfg.metrics};
+  return boundary.behavior<client_connection_actor::behavior_type>(
+    self,
     [self](call_atom, std::string& method, byte_buffer& payload) {
       auto timeout = caf::timespan{self->state.cfg.call_timeout};
       return call_when_connected<byte_buffer>(self, method, payload, plain_options(timeout));
@@ -799,7 +802,19 @@ client_connection_actor::behavior_type client_connection(self_ptr self,
       if (st.ep)
         st.ep->submit(close_command{st.conn, app_error::no_error, "client closed"});
     },
-    [self](timeout_atom) { on_timer(self); },
+    [self](timeout_atom) {
+      try {
+        on_timer(self);
+      } catch (...) {
+        // Each call is forgotten before it is answered, so what is left is
+        // consistent -- and waits for this timer, which must come again
+        // before the boundary logs and counts what was thrown.
+        if (!self->state.deadlines.empty())
+          arm_timer(self, self->state.deadlines.begin()->first);
+        arm_for_held(self);
+        throw;
+      }
+    },
     [self](connection_ready& msg) {
       auto& st = self->state;
       if (msg.conn != st.conn)
@@ -818,8 +833,7 @@ client_connection_actor::behavior_type client_connection(self_ptr self,
       for (auto& ev : batch.events)
         on_event(self, ev);
     },
-    [self](connection_closed& msg) { on_closed(self, msg); },
-  };
+    [self](connection_closed& msg) { on_closed(self, msg); });
 }
 
 

@@ -9,6 +9,10 @@
 namespace rpcnet {
 
 struct deadline_watcher::core {
+  explicit core(actor_boundary b) : boundary(std::move(b)) {
+  }
+
+  actor_boundary boundary;
   std::mutex mtx;
   std::condition_variable cv;
   std::set<std::pair<clock::time_point, ticket>> order;
@@ -37,7 +41,7 @@ void run_watcher(std::shared_ptr<deadline_watcher::core> c) {
     auto fn = std::move(it->second.second);
     c->entries.erase(it);
     lock.unlock();
-    fn();
+    c->boundary.run(fn);
     fn = nullptr;
     lock.lock();
   }
@@ -45,7 +49,8 @@ void run_watcher(std::shared_ptr<deadline_watcher::core> c) {
 
 } // namespace
 
-deadline_watcher::deadline_watcher() : core_(std::make_shared<core>()) {
+deadline_watcher::deadline_watcher(actor_boundary boundary)
+  : core_(std::make_shared<core>(std::move(boundary))) {
 }
 
 deadline_watcher::~deadline_watcher() {

@@ -11,6 +11,8 @@
 #include <functional>
 #include <memory>
 
+#include <rpcnet/transport/actor_boundary.hpp>
+
 namespace rpcnet {
 
 class deadline_watcher {
@@ -18,7 +20,9 @@ public:
   using clock = std::chrono::steady_clock;
   using ticket = uint64_t;
 
-  deadline_watcher();
+  /// What a callback throws is logged and counted at `boundary`; the
+  /// deadlines after it still fire.
+  explicit deadline_watcher(actor_boundary boundary = actor_boundary{"deadline_watcher"});
 
   /// Stops the thread; callbacks not yet due never run. Safe on the
   /// watcher's own thread too (a callback may drop the last reference to

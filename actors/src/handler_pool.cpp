@@ -10,10 +10,11 @@ namespace rpcnet {
 
 /// Shared with the threads, so that they outlive the pool object.
 struct handler_pool::core {
-  explicit core(limits lim) : lim(lim) {
+  core(limits lim, actor_boundary b) : lim(lim), boundary(std::move(b)) {
   }
 
   limits lim;
+  actor_boundary boundary;
   std::mutex mtx;
   std::condition_variable cv;
   std::deque<std::function<void()>> tasks;
@@ -41,7 +42,7 @@ void run_worker(std::shared_ptr<handler_pool::core> c) {
     auto task = std::move(c->tasks.front());
     c->tasks.pop_front();
     lock.unlock();
-    task();
+    c->boundary.run(task);
     // Destroy what the task captured before taking the lock again.
     task = nullptr;
     lock.lock();
@@ -51,7 +52,8 @@ void run_worker(std::shared_ptr<handler_pool::core> c) {
 
 } // namespace
 
-handler_pool::handler_pool(limits lim) : core_(std::make_shared<core>(lim)) {
+handler_pool::handler_pool(limits lim, actor_boundary boundary)
+  : core_(std::make_shared<core>(lim, std::move(boundary))) {
 }
 
 handler_pool::~handler_pool() {

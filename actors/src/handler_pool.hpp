@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 
+#include <rpcnet/transport/actor_boundary.hpp>
+
 namespace rpcnet {
 
 class handler_pool {
@@ -21,7 +23,9 @@ public:
     std::chrono::milliseconds idle_timeout{10'000};
   };
 
-  explicit handler_pool(limits lim);
+  /// What a task throws is logged and counted at `boundary`, and its
+  /// thread takes the next task.
+  explicit handler_pool(limits lim, actor_boundary boundary = actor_boundary{"handler_pool"});
 
   /// Does not wait: threads finish the tasks already posted, then exit.
   ~handler_pool();

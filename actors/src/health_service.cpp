@@ -13,6 +13,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include <rpcnet/actors/atoms.hpp>
+#include <rpcnet/transport/actor_boundary.hpp>
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/utf8.hpp>
 
@@ -62,7 +63,8 @@ struct health_watch {
   using self_ptr = caf::stateful_actor<health_watch>*;
 
   static caf::behavior make(self_ptr self, std::shared_ptr<health_service> service,
-                            caf::actor connection, uint64_t id, call_context ctx) {
+                            caf::actor connection, uint64_t id, call_context ctx,
+                            actor_boundary boundary) {
     auto& st = self->state;
     st.service = service;
     st.connection = connection;
@@ -78,7 +80,8 @@ struct health_watch {
     // However the actor ends, its slot is free again.
     self->attach_functor([service, who = self->id()] { service->forget(who); });
     self->send(connection, demand_atom::value, id, uint32_t{1});
-    return {
+    return boundary.behavior<caf::behavior>(
+      self,
       [self](message_atom, uint64_t, byte_buffer& request) { self->state.start(self, request); },
       [self](end_atom, uint64_t, caf::error& status) {
         if (status)
@@ -91,8 +94,7 @@ struct health_watch {
         self->state.pending = static_cast<health_status>(status);
         self->state.ending = self->state.ending || last;
         self->state.pump(self);
-      },
-    };
+      });
   }
 
   void start(self_ptr self, const byte_buffer& request) {
@@ -204,8 +206,10 @@ std::shared_ptr<health_service> health_service::attach(rpc_server& server,
     handler_execution::actor);
   server.register_streaming_actor(
     std::string{health_watch_method},
-    [self](caf::actor_system& sys, caf::actor connection, uint64_t id, call_context ctx) {
-      return sys.spawn(health_watch::make, self, std::move(connection), id, std::move(ctx));
+    [self, boundary = actor_boundary{"health_watch", server.config().metrics}](
+      caf::actor_system& sys, caf::actor connection, uint64_t id, call_context ctx) {
+      return sys.spawn(health_watch::make, self, std::move(connection), id, std::move(ctx),
+                       boundary);
     });
   return self;
 }

@@ -10,6 +10,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
+#include <rpcnet/transport/actor_boundary.hpp>
 #include <rpcnet/transport/error.hpp>
 
 namespace rpcnet {
@@ -37,11 +38,12 @@ std::string closed_by_peer(app_error code, const std::string& reason) {
 /// Spawns the server's actor for each connection dialled. Spawned with its
 /// hub as an argument: CAF 0.17 dereferences a null argument tuple for
 /// functions spawned without one, which UBSan reports.
-caf::behavior acceptor(caf::event_based_actor*, std::weak_ptr<in_process_hub> weak) {
-  return {[weak](connection_id id) {
+caf::behavior acceptor(caf::event_based_actor* self, std::weak_ptr<in_process_hub> weak,
+                       actor_boundary boundary) {
+  return boundary.behavior<caf::behavior>(self, [weak](connection_id id) {
     if (auto hub = weak.lock())
       hub->accept(id);
-  }};
+  });
 }
 
 } // namespace
@@ -54,7 +56,8 @@ std::shared_ptr<in_process_hub> in_process_hub::make(caf::actor_system& sys,
                                                      accept_handler accept) {
   auto hub = std::make_shared<in_process_hub>(std::move(server_cfg), std::move(server_address),
                                               std::move(accept));
-  hub->acceptor_ = sys.spawn(acceptor, std::weak_ptr<in_process_hub>{hub});
+  hub->acceptor_ = sys.spawn(acceptor, std::weak_ptr<in_process_hub>{hub},
+                             actor_boundary{"in_process_acceptor", hub->server_cfg_.metrics});
   return hub;
 }
 

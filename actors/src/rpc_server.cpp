@@ -13,7 +13,7 @@
 namespace rpcnet {
 
 rpc_server::rpc_server(caf::actor_system& sys, rpc_config cfg)
-  : sys_(sys), cfg_(std::move(cfg)), state_(std::make_shared<server_state>()) {
+  : sys_(sys), cfg_(std::move(cfg)), state_(std::make_shared<server_state>(cfg_.metrics)) {
   // Read by connections only, which exist once bind() or the first
   // in-process client checked the settings.
   state_->max_metadata_size = cfg_.max_metadata_size;

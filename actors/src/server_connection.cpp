@@ -601,15 +601,19 @@ private:
     auto left = call->ctx.remaining();
     auto timeout = left == clock::duration::max() ? caf::duration{caf::infinite}
                                                   : caf::duration{left};
+    const auto& boundary = shared->boundary;
     self_->request(service, timeout, call_atom::value, call->ctx.method(), std::move(body),
                    extra...)
-      .then([call, shared](byte_buffer& reply) { finish_unary(*call, std::move(reply), *shared); },
-            [call, shared](caf::error& err) {
+      .then(boundary.guard(self_,
+                           [call, shared](byte_buffer& reply) {
+                             finish_unary(*call, std::move(reply), *shared);
+                           }),
+            boundary.guard(self_, [call, shared](caf::error& err) {
               if (code_of(err) == error::timeout
                   && call->ctx.remaining() == clock::duration::zero())
                 abandon(*call, deadline_passed(), *shared);
               finish_unary(*call, service_failure(std::move(err)), *shared);
-            });
+            }));
   }
 
   self_ptr self_;
@@ -623,7 +627,8 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
   self->state.ep = std::move(ep);
   self->state.conn = conn;
   self->state.peer = std::move(peer);
-  return {
+  return self->state.shared->boundary.behavior<caf::behavior>(
+    self,
     [self](connection_ready& ready) {
       if (ready.identity)
         self->state.identity = std::make_shared<const peer_identity>(std::move(*ready.identity));
@@ -689,8 +694,7 @@ caf::behavior server_connection(self_ptr self, std::shared_ptr<server_state> sha
       it->second.ended_by_actor = true;
       it->second.by_actor->cancel();
       forget_if_done(self->state, it);
-    },
-  };
+    });
 }
 
 } // namespace

@@ -1,7 +1,9 @@
 // The server side of one QUIC connection as an actor: it assembles each
 // call's frames (CALL, DATA, end), looks up the method and hands the call
 // to its handler -- a one-shot actor per call, or the service actor -- so
-// that the connection actor itself never runs user code.
+// that the connection actor itself never runs user code. What throws there
+// anyway is caught at the actor's boundary: it costs the batch of stream
+// events that threw, not the connection's other calls.
 #pragma once
 
 #include <atomic>
@@ -17,16 +19,29 @@
 #include "handler_registry.hpp"
 #include <rpcnet/actors/call_metadata.hpp>
 #include <rpcnet/actors/interceptor.hpp>
+#include <rpcnet/transport/actor_boundary.hpp>
 #include <rpcnet/transport/endpoint.hpp>
+#include <rpcnet/transport/metrics_registry.hpp>
 
 namespace rpcnet {
 
 /// What a server shares with its connection actors.
 struct server_state {
+  /// What throws in the server's actors and threads is counted in
+  /// `metrics` (none: only logged).
+  explicit server_state(const std::shared_ptr<metrics_registry>& metrics)
+    : boundary("server_connection", metrics),
+      pool(handler_pool::limits{}, actor_boundary{"handler_pool", metrics}),
+      deadlines(actor_boundary{"deadline_watcher", metrics}) {
+  }
+
   handler_registry handlers;
 
+  /// Of the connection actors.
+  actor_boundary boundary;
+
   /// Runs function handlers registered with handler_execution::blocking_pool.
-  handler_pool pool{handler_pool::limits{}};
+  handler_pool pool;
 
   /// Set once the endpoint exists; the connection actors take a strong
   /// reference when they are spawned.

@@ -7,6 +7,7 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <rpcnet/transport/actor_boundary.hpp>
 #include <rpcnet/transport/error.hpp>
 
 #include "assigned_calls.hpp"
@@ -149,7 +150,9 @@ director_selector_actor::behavior_type
 selector_behavior(self_ptr self, std::vector<socket_address> directors, rpc_config cfg) {
   self->state.directors = std::move(directors);
   self->state.cfg = std::move(cfg);
-  return {
+  actor_boundary boundary{"director_selector", self->state.cfg.metrics};
+  return boundary.behavior<director_selector_actor::behavior_type>(
+    self,
     [self](select_atom, const worker_selection& sel) { return select(self, sel); },
     [self](workers_atom) {
       std::vector<worker> out;
@@ -220,8 +223,7 @@ selector_behavior(self_ptr self, std::vector<socket_address> directors, rpc_conf
         return 0;
       }
       return (*reply)->calls;
-    },
-  };
+    });
 }
 
 } // namespace

@@ -3,11 +3,10 @@
 
 #include "membership_metrics.hpp"
 
-#include <exception>
-
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <rpcnet/transport/actor_boundary.hpp>
 #include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/library_log.hpp>
@@ -182,22 +181,16 @@ void cluster_membership::unsubscribe(const caf::actor& subscriber) {
 }
 
 caf::actor cluster_membership::on_event(std::function<void(const membership_event&)> callback) {
+  // A callback that throws would end the relay and, unseen, every later
+  // event: behind the boundary it is logged and counted, and the next event
+  // still comes.
   auto relay = sys_->spawn(
-    [](caf::event_based_actor*, std::function<void(const membership_event&)> cb) -> caf::behavior {
-      return {[cb = std::move(cb)](const membership_event& ev) {
-        // A callback that throws would end this actor and, unseen, every
-        // later event: it is logged and the next event still comes.
-        try {
-          cb(ev);
-        } catch (const std::exception& ex) {
-          log_line(log_level::error,
-                   std::string{"membership event callback threw: "} + ex.what());
-        } catch (...) {
-          log_line(log_level::error, "membership event callback threw");
-        }
-      }};
+    [](caf::event_based_actor* self, std::function<void(const membership_event&)> cb,
+       actor_boundary boundary) -> caf::behavior {
+      return boundary.behavior<caf::behavior>(
+        self, [cb = std::move(cb)](const membership_event& ev) { cb(ev); });
     },
-    std::move(callback));
+    std::move(callback), actor_boundary{"membership_events", cfg_.metrics});
   subscribe(relay);
   return relay;
 }

@@ -1,5 +1,9 @@
 // The membership actor: a thin shell that feeds the SWIM core datagrams and
 // timer ticks on the steady clock, and carries out what the core returns.
+// Its handlers sit behind an actor_boundary: what one throws costs that
+// message, and each handler takes its steps in an order that leaves the
+// actor consistent wherever an exception stops it (timers armed before the
+// datagrams go out, which come last).
 #include <rpcnet/membership/membership_actor.hpp>
 
 #include <algorithm>
@@ -13,6 +17,7 @@
 #include "gossip_codec.hpp"
 #include "membership_spawn.hpp"
 #include "swim_core.hpp"
+#include <rpcnet/transport/actor_boundary.hpp>
 #include <rpcnet/transport/address_resolver.hpp>
 #include <rpcnet/transport/aead_keyring.hpp>
 #include <rpcnet/transport/endpoint.hpp>
@@ -64,7 +69,7 @@ struct membership_state {
   bool owns_endpoint = false;
   std::shared_ptr<intake> in;
   std::optional<aead_keyring> keys;
-  datagram_encoder encode;
+  wire_steps wire;
   gossip_stats stats;
   std::vector<caf::actor> subscribers;
   std::vector<pending_join> joins;
@@ -106,10 +111,10 @@ const socket_address* resolve(membership_state& st, const std::string& text) {
 /// The bytes of `dg` as they go on the wire: encoded, and sealed when the
 /// node has keys.
 caf::expected<byte_buffer> wire_bytes(const membership_state& st, const gossip::datagram& dg) {
-  auto bytes = st.encode(dg);
+  auto bytes = st.wire.encode(dg);
   if (!bytes || !st.keys)
     return bytes;
-  return st.keys->seal(*bytes);
+  return st.wire.seal(*st.keys, *bytes);
 }
 
 /// A datagram that could not be encoded or sealed is dropped and counted,
@@ -210,14 +215,17 @@ void arm_timer(self_ptr self, time_point now) {
   self->delayed_send(self, delay, tick_atom::value);
 }
 
-/// Carries out what one call into the core produced.
+/// Carries out what one call into the core produced. The datagrams go
+/// last: an exception while one is encoded, sealed or sent then costs the
+/// rest of them -- lost packets, which SWIM tolerates -- never an event, a
+/// join's answer or the next tick.
 void run(self_ptr self, swim_output out, time_point now) {
   auto& st = self->state;
-  send_datagrams(st, out.datagrams);
+  arm_timer(self, now);
   publish(st, out.events);
   if (!st.joins.empty())
     answer_joins(self, now);
-  arm_timer(self, now);
+  send_datagrams(st, out.datagrams);
 }
 
 /// Opens, decodes and checks one received datagram; nullopt (counted) if
@@ -268,7 +276,7 @@ struct membership_parts {
   bool owns_endpoint = false;
   std::unique_ptr<swim_core> core;
   std::optional<aead_keyring> keys;
-  datagram_encoder encode;
+  wire_steps wire;
 };
 
 membership_actor_impl::behavior_type membership_behavior(self_ptr self,
@@ -280,7 +288,7 @@ membership_actor_impl::behavior_type membership_behavior(self_ptr self,
   st.owns_endpoint = parts->owns_endpoint;
   st.core = std::move(parts->core);
   st.keys = std::move(parts->keys);
-  st.encode = std::move(parts->encode);
+  st.wire = std::move(parts->wire);
   st.in = std::make_shared<intake>();
   // The transport thread hands datagrams over by message; a bounded count
   // of them may wait, so a flood costs drops, not memory.
@@ -299,7 +307,9 @@ membership_actor_impl::behavior_type membership_behavior(self_ptr self,
     remove_subscriber(self->state, msg.source);
   });
   arm_timer(self, now);
-  return {
+  actor_boundary boundary{"membership", st.cfg.metrics};
+  return boundary.behavior<membership_actor_impl::behavior_type>(
+    self,
     [self](join_atom, std::vector<std::string>& seeds) -> caf::result<uint64_t> {
       // A look-up here would stall this actor, and every actor sharing its
       // thread, for as long as DNS takes: names are resolved before the
@@ -316,12 +326,13 @@ membership_actor_impl::behavior_type membership_behavior(self_ptr self,
       auto out = st.core->join(seeds, now);
       auto promise = self->make_response_promise<uint64_t>();
       st.joins.push_back({promise, std::move(seeds), now + st.cfg.join_timeout});
-      run(self, std::move(out), now);
-      // One retry timer serves every waiting join.
-      if (!st.joins.empty() && !st.join_retry_armed) {
+      // One retry timer serves every waiting join; armed first, so that the
+      // join is retried (and times out) whatever run() throws.
+      if (!st.join_retry_armed) {
         st.join_retry_armed = true;
         self->delayed_send(self, st.cfg.join_retry_interval, join_retry_atom::value);
       }
+      run(self, std::move(out), now);
       return promise;
     },
     [self](join_retry_atom) {
@@ -336,19 +347,19 @@ membership_actor_impl::behavior_type membership_behavior(self_ptr self,
       std::vector<std::vector<std::string>> seeds;
       for (const auto& join : st.joins)
         seeds.push_back(join.seeds);
-      for (const auto& list : seeds)
-        run(self, st.core->join(list, now), now);
       st.join_retry_armed = true;
       self->delayed_send(self, st.cfg.join_retry_interval, join_retry_atom::value);
+      for (const auto& list : seeds)
+        run(self, st.core->join(list, now), now);
     },
     [self](leave_atom) -> caf::result<caf::ok_atom> {
       auto& st = self->state;
       auto now = membership_clock::now();
-      run(self, st.core->leave(now), now);
       auto promise = self->make_response_promise<caf::ok_atom>();
       st.leave_waiters.push_back(promise);
       // Keep gossiping the departure for a while before answering.
       self->delayed_send(self, st.cfg.leave_propagation, left_atom::value);
+      run(self, st.core->leave(now), now);
       return promise;
     },
     [self](left_atom) {
@@ -447,9 +458,19 @@ membership_actor_impl::behavior_type membership_behavior(self_ptr self,
       auto& st = self->state;
       auto now = membership_clock::now();
       st.tick_at = time_point::max();
-      run(self, st.core->tick(now), now);
-    },
-  };
+      swim_output out;
+      try {
+        out = st.core->tick(now);
+      } catch (...) {
+        // No tick would come again: the timers are tried a gossip interval
+        // from now (not at once, which a core that throws on every tick
+        // would turn into a spin), and the boundary logs and counts.
+        st.tick_at = now + st.cfg.swim.gossip_interval;
+        self->delayed_send(self, st.cfg.swim.gossip_interval, tick_atom::value);
+        throw;
+      }
+      run(self, std::move(out), now);
+    });
 }
 
 /// Gossip without a key beyond this machine can be forged by anyone who
@@ -497,12 +518,12 @@ caf::expected<std::unique_ptr<swim_core>> make_core(const cluster_config& cfg,
 
 caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
                                                  std::shared_ptr<endpoint> shared) {
-  return spawn_membership(sys, std::move(cfg), std::move(shared), gossip::encode);
+  return spawn_membership(sys, std::move(cfg), std::move(shared), wire_steps{});
 }
 
 caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster_config cfg,
                                                  std::shared_ptr<endpoint> shared,
-                                                 datagram_encoder encode) {
+                                                 wire_steps wire) {
   if (auto err = cfg.validate())
     return err;
   auto keys = key_ring(cfg.cluster_keys);
@@ -549,7 +570,7 @@ caf::expected<membership_actor> spawn_membership(caf::actor_system& sys, cluster
   warn_if_unsealed(cfg, shared->local_address(), advertised);
   auto parts = std::make_shared<membership_parts>(
     membership_parts{std::move(cfg), std::move(shared), owns, std::move(*core), std::move(*keys),
-                     std::move(encode)});
+                     std::move(wire)});
   return membership_actor{sys.spawn(membership_behavior, std::move(parts))};
 }
 

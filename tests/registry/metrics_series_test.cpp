@@ -63,6 +63,7 @@ std::vector<documented_family> documented_families() {
     {"cluster_client_circuit_state", "gauge", {"worker"}},
     {"rpcnet_admin_requests_total", "counter", {"path", "code"}},
     {"rpcnet_admin_connections_refused_total", "counter", {}},
+    {"rpcnet_actor_exceptions_total", "counter", {"actor"}},
   };
   for (std::string suffix :
        {"datagrams_received_total", "datagrams_sent_total", "datagrams_dropped_total",

@@ -115,7 +115,8 @@ public:
   /// Runs `fn` once when the call is cancelled -- at once, on this thread,
   /// if it already is; otherwise on the thread that notices (a connection
   /// actor or the deadline watcher), so `fn` must be quick and must not
-  /// block. Keep the subscription as long as `fn` may run.
+  /// block. Keep the subscription as long as `fn` may run. What `fn` throws
+  /// there is logged and the call's other callbacks still run.
   [[nodiscard]] cancel_subscription on_cancel(std::function<void()> fn) const;
 
   // -- the reply --------------------------------------------------------------

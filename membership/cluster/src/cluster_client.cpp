@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <system_error>
 #include <thread>
 
 #include <caf/event_based_actor.hpp>
@@ -18,6 +19,7 @@
 #include <rpcnet/actors/rpc_client.hpp>
 #include "tag_filter.hpp"
 #include "worker_registry.hpp"
+#include <rpcnet/transport/actor_boundary.hpp>
 #include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/endpoint.hpp>
 #include <rpcnet/transport/error.hpp>
@@ -154,11 +156,12 @@ std::vector<in_flight_delta> in_flight_changes(relay_state& st) {
 
 caf::behavior replica_relay(caf::stateful_actor<relay_state>* self,
                             std::shared_ptr<pool_replica> replica,
-                            worker_registry_actor registry) {
+                            worker_registry_actor registry, actor_boundary boundary) {
   self->state.replica = std::move(replica);
   self->state.registry = std::move(registry);
   self->delayed_send(self, in_flight_report_interval, report_atom::value);
-  return {
+  return boundary.behavior<caf::behavior>(
+    self,
     [self](const membership_event& ev) {
       std::lock_guard<std::mutex> guard{self->state.replica->mtx};
       self->state.replica->workers->apply(ev);
@@ -172,13 +175,13 @@ caf::behavior replica_relay(caf::stateful_actor<relay_state>* self,
       self->state.replica->routed = routed;
     },
     [self](report_atom) {
+      // The next report is due whatever this one throws.
+      self->delayed_send(self, in_flight_report_interval, report_atom::value);
       if (auto changes = in_flight_changes(self->state); !changes.empty())
         caf::anon_send(self->state.registry, in_flight_atom::value, std::move(changes));
-      self->delayed_send(self, in_flight_report_interval, report_atom::value);
     },
     // Answered after everything the registry sent before its own answer.
-    [](caf::ok_atom) { return caf::ok_atom::value; },
-  };
+    [](caf::ok_atom) { return caf::ok_atom::value; });
 }
 
 } // namespace
@@ -249,7 +252,8 @@ struct cluster_client::impl {
     local.max_in_flight = settings->max_in_flight;
     local.seed = std::random_device{}();
     replica->workers = std::make_unique<worker_registry>(std::move(local));
-    relay = sys.spawn(replica_relay, replica, registry);
+    relay = sys.spawn(replica_relay, replica, registry,
+                      actor_boundary{"registry_replica", cfg.rpc.metrics});
     self->request(registry, caf::timespan{selection_timeout}, subscribe_atom::value, relay)
       .receive([](caf::ok_atom) {}, [&](caf::error& e) { err = std::move(e); });
     if (err)
@@ -422,17 +426,30 @@ struct cluster_client::impl {
         ++racers;
       }
       auto keyed = opts.with_key(call_key{next_call_key.fetch_add(1)});
-      std::thread{[this, race, w = std::move(w), method, request, keyed, hedge] {
-        auto result = call_on(w, method, request, keyed, race.get(), hedge);
-        if (!result && code_of(result.error()) == error::cancelled) {
-          std::lock_guard<std::mutex> stats_guard{mtx};
-          ++counters.hedges_cancelled;
-        }
-        race->finish(std::move(result), hedge);
+      auto racer_done = [this] {
         std::lock_guard<std::mutex> outer{mtx};
         if (--racers == 0)
           racers_done.notify_all();
-      }}.detach();
+      };
+      try {
+        std::thread{[this, race, w = std::move(w), method, request, keyed, hedge, racer_done] {
+          auto result = call_on(w, method, request, keyed, race.get(), hedge);
+          if (!result && code_of(result.error()) == error::cancelled) {
+            std::lock_guard<std::mutex> stats_guard{mtx};
+            ++counters.hedges_cancelled;
+          }
+          race->finish(std::move(result), hedge);
+          racer_done();
+        }}.detach();
+      } catch (const std::system_error& ex) {
+        // Out of threads: the attempt fails, as a call the handler pool
+        // has no thread for does, instead of throwing out of a call that
+        // returns caf::expected. The race's lock is held here.
+        race->running -= 1;
+        race->failure = make_error(error::overloaded, std::string{"no thread for the call: "}
+                                                        + ex.what());
+        racer_done();
+      }
     };
     std::unique_lock<std::mutex> guard{race->mtx};
     launch(first, false);

@@ -13,6 +13,7 @@
 #include "registry_metrics.hpp"
 #include "tag_filter.hpp"
 #include "worker_registry.hpp"
+#include <rpcnet/transport/actor_boundary.hpp>
 #include <rpcnet/transport/configuration.hpp>
 #include <rpcnet/transport/error.hpp>
 #include <rpcnet/transport/library_log.hpp>
@@ -93,7 +94,8 @@ void deliver(caf::typed_response_promise<worker>& promise, caf::expected<worker>
 /// Asks the routing actor; its answer is checked and, when late or
 /// nonsense, replaced by the strategy's choice. Other requests are served
 /// meanwhile: a hanging router delays only the selections it was asked.
-caf::result<worker> ask_router(self_ptr self, const worker_selection& sel) {
+caf::result<worker> ask_router(self_ptr self, const worker_selection& sel,
+                               const actor_boundary& boundary) {
   auto& st = self->state;
   selection_context ctx{sel.affinity_key, sel.zone, sel.exclude};
   auto request = st.workers->make_routing_request(sel.filter, ctx);
@@ -104,17 +106,17 @@ caf::result<worker> ask_router(self_ptr self, const worker_selection& sel) {
   auto promise = self->make_response_promise<worker>();
   auto shared = std::make_shared<routing_request>(std::move(*request));
   self->request(st.router, st.router_deadline, select_atom::value, *shared)
-    .then(
-      [self, promise, shared](routing_answer& answer) mutable {
-        auto chosen = copy_of(self->state.workers->resolve(*shared, answer));
-        count(self->state, chosen);
-        deliver(promise, std::move(chosen));
-      },
-      [self, promise, shared](caf::error&) mutable {
-        auto chosen = copy_of(self->state.workers->resolve(*shared, std::nullopt));
-        count(self->state, chosen);
-        deliver(promise, std::move(chosen));
-      });
+    .then(boundary.guard(self,
+                         [self, promise, shared](routing_answer& answer) mutable {
+                           auto chosen = copy_of(self->state.workers->resolve(*shared, answer));
+                           count(self->state, chosen);
+                           deliver(promise, std::move(chosen));
+                         }),
+          boundary.guard(self, [self, promise, shared](caf::error&) mutable {
+            auto chosen = copy_of(self->state.workers->resolve(*shared, std::nullopt));
+            count(self->state, chosen);
+            deliver(promise, std::move(chosen));
+          }));
   return promise;
 }
 
@@ -131,6 +133,7 @@ worker_registry_impl::behavior_type registry_behavior(self_ptr self, membership_
     st.pool_metrics = metrics->add_collector(
       registry_metrics_collector(self->system(), caf::actor_cast<caf::weak_actor_ptr>(self)));
   }
+  actor_boundary boundary{"worker_registry", metrics};
   self->set_down_handler([self](caf::down_msg& msg) {
     std::erase_if(self->state.replicas,
                   [&](const caf::actor& r) { return r.address() == msg.source; });
@@ -139,16 +142,17 @@ worker_registry_impl::behavior_type registry_behavior(self_ptr self, membership_
   // arrive after it, and a join applied twice changes nothing.
   caf::anon_send(membership, subscribe_atom::value, caf::actor_cast<caf::actor>(self));
   self->request(membership, caf::infinite, members_atom::value)
-    .then([self](std::vector<member>& members) {
+    .then(boundary.guard(self, [self](std::vector<member>& members) {
       for (const auto& m : members)
         if (is_live(m.state))
           apply(self->state, joined(m));
-    });
-  return {
-    [self](select_atom, worker_selection& sel) -> caf::result<worker> {
+    }));
+  return boundary.behavior<worker_registry_impl::behavior_type>(
+    self,
+    [self, boundary](select_atom, worker_selection& sel) -> caf::result<worker> {
       auto& st = self->state;
       if (st.router)
-        return ask_router(self, sel);
+        return ask_router(self, sel, boundary);
       selection_context ctx{sel.affinity_key, sel.zone, sel.exclude};
       auto chosen = copy_of(st.workers->select_worker(sel.filter, ctx));
       count(st, chosen);
@@ -220,8 +224,7 @@ worker_registry_impl::behavior_type registry_behavior(self_ptr self, membership_
           workers.end_call(d.worker);
       }
     },
-    [self](const membership_event& ev) { apply(self->state, ev); },
-  };
+    [self](const membership_event& ev) { apply(self->state, ev); });
 }
 
 } // namespace

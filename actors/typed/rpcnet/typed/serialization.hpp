@@ -1,22 +1,21 @@
 // Typed payloads over rpcnet's byte payloads with Boost.Serialization
 // binary archives -- what generated code and the examples use. Decoding
 // treats its input as hostile: any malformed payload yields
-// error::serialization, never an exception.
+// error::serialization, never an exception, and it allocates no more than
+// the payload could hold (bounded_iarchive.hpp).
 #pragma once
 
 #include <exception>
 #include <sstream>
 #include <string>
 
-#include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-#include <boost/iostreams/device/array.hpp>
-#include <boost/iostreams/stream.hpp>
 
 #include <caf/expected.hpp>
 
 #include <rpcnet/transport/byte_buffer.hpp>
 #include <rpcnet/transport/error.hpp>
+#include <rpcnet/typed/bounded_iarchive.hpp>
 
 namespace rpcnet {
 
@@ -41,16 +40,11 @@ byte_buffer encode(const T& value) {
 /// has bytes left over.
 template <class T>
 caf::expected<T> decode(const byte_buffer& payload) {
-  namespace io = boost::iostreams;
   try {
-    io::stream<io::array_source> in{reinterpret_cast<const char*>(payload.data()),
-                                    payload.size()};
     T value{};
-    {
-      boost::archive::binary_iarchive ar{in, archive_flags};
-      ar >> value;
-    }
-    if (in.peek() != std::char_traits<char>::eof())
+    bounded_iarchive ar{payload, archive_flags};
+    ar >> value;
+    if (ar.remaining() != 0)
       return make_error(error::serialization, "trailing bytes after the value");
     return value;
   } catch (const std::exception& ex) {
