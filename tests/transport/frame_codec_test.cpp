@@ -261,6 +261,10 @@ TEST_CASE("a length prefix claiming more than arrives yields no frame and stays 
   CHECK(dec.mid_frame());
   CHECK_FALSE(dec.failed());
   CHECK_FALSE(dec.ended());
+  // Everything the peer sent of the frame, its complete prefix included:
+  // the transport's credit and memory budget count from this (it once
+  // left the prefix out, found by the frame codec fuzzer).
+  CHECK(dec.buffered() == input.size());
 
   SECTION("the rest of the payload completes the frame") {
     auto rest = payload_of(90, 12);
@@ -278,6 +282,7 @@ TEST_CASE("a partial length prefix leaves the decoder mid-frame", "[frame_codec]
   CHECK(dec.feed(two_bytes) == 2);
   CHECK_FALSE(dec.next_frame().has_value());
   CHECK(dec.mid_frame());
+  CHECK(dec.buffered() == 2);
   CHECK_FALSE(dec.failed());
 }
 
